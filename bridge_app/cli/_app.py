@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, NoReturn, ParamSpec, TypeVar
+
+import click
+
+import bridge_app
+from bridge_app.runtime import AppPaths, BridgeError, Redactor, configure_logging
+
+log = logging.getLogger("bridge_app.cli")
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+EXIT_FAILURE = 1
+EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug, not a user error
+
+
+class CliContext:
+    """What every command receives: paths, the redactor and the log file; services are
+    built on demand so that `doctor` still runs when the database cannot open."""
+
+    def __init__(self, paths: AppPaths, redactor: Redactor, log_file: str | None) -> None:
+        self.paths = paths
+        self.redactor = redactor
+        self.log_file = log_file
+        self._services: Any = None
+
+    def services(self) -> Any:
+        if self._services is None:
+            from bridge_app.services import build_services
+
+            self._services = build_services(self.paths, redactor=self.redactor)
+        return self._services
+
+    def close(self) -> None:
+        if self._services is not None:
+            self._services.close()
+
+
+def fail(message: str, hint: str | None = None, code: int = EXIT_FAILURE) -> NoReturn:
+    click.secho(f"error: {message}", fg="red", err=True)
+    if hint:
+        click.echo(f"hint: {hint}", err=True)
+    sys.exit(code)
+
+
+def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn a BridgeError into one clear line and an exit code; a bug into a short note
+    pointing at the log file (with the traceback there, redacted)."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except BridgeError as exc:
+            fail(exc.message, exc.hint)
+        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            log.exception("unexpected error in %s", func.__name__)
+            ctx = click.get_current_context(silent=True)
+            where = ""
+            if ctx is not None and isinstance(ctx.obj, CliContext) and ctx.obj.log_file:
+                where = f" Details are in {ctx.obj.log_file}."
+            fail(f"internal error: {exc.__class__.__name__}.{where}", code=EXIT_INTERNAL)
+
+    return wrapper
+
+
+def has_display() -> bool:
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(bridge_app.__version__, prog_name="litellm-bridge")
+@click.option("-v", "--verbose", is_flag=True, help="Also print informational log lines.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool) -> None:
+    """LiteLLM Bridge: route your AI tools through an embedded LiteLLM proxy.
+
+    With no command, opens the app window.
+    """
+    paths = AppPaths.from_environment()
+    redactor = Redactor()
+    log_file: str | None
+    try:
+        log_file = str(
+            configure_logging(
+                paths.log_dir, redactor, console_level=logging.INFO if verbose else logging.WARNING
+            )
+        )
+    except OSError as exc:
+        # Logging must not stop the command; commands that need the folder will say why.
+        click.secho(f"warning: cannot write logs to {paths.log_dir}: {exc}", fg="yellow", err=True)
+        log_file = None
+    ctx.obj = CliContext(paths, redactor, log_file)
+    ctx.call_on_close(ctx.obj.close)
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(gui)
+
+
+@cli.command()
+@click.option("--kiosk", is_flag=True, help="Full screen; quitting needs an admin.")
+@click.pass_obj
+@friendly_errors
+def gui(obj: CliContext, kiosk: bool) -> None:
+    """Open the app window (the default when no command is given)."""
+    if not has_display():
+        fail(
+            "No graphical display is available here.",
+            "Run `litellm-bridge serve` to run the proxy without a window.",
+        )
+    from bridge_app.ui import run_app
+
+    run_app(paths=obj.paths, redactor=obj.redactor, kiosk=kiosk)
+
+
+def _register_commands() -> None:
+    from bridge_app.cli import _doctor
+
+    for module in (_doctor,):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register_commands()
+
+
+def main() -> None:
+    cli(prog_name="litellm-bridge")

@@ -1,0 +1,23 @@
+"""Process-wide plumbing every other sub-package relies on: paths, resources, errors,
+locks, logging and secret redaction."""
+
+from bridge_app.runtime._errors import BridgeError
+from bridge_app.runtime._lock import InstanceLock, InstanceLockedError
+from bridge_app.runtime._logging import configure_logging
+from bridge_app.runtime._paths import HOME_ENV, AppPaths
+from bridge_app.runtime._redact import MASK, RedactingFilter, Redactor, mask_secret
+from bridge_app.runtime._resources import resource_path
+
+__all__ = [
+    "HOME_ENV",
+    "MASK",
+    "AppPaths",
+    "BridgeError",
+    "InstanceLock",
+    "InstanceLockedError",
+    "RedactingFilter",
+    "Redactor",
+    "configure_logging",
+    "mask_secret",
+    "resource_path",
+]

@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from typing import Any, Literal
+
+import bridge_app
+from bridge_app.runtime import AppPaths, BridgeError, InstanceLock, resource_path
+from bridge_app.runtime._resources import RESOURCE_KINDS
+
+Status = Literal["ok", "warn", "fail"]
+
+
+@dataclass
+class Check:
+    name: str
+    status: Status
+    detail: str
+    hint: str | None = None
+
+
+@dataclass
+class DoctorReport:
+    version: str
+    python: str
+    platform: str
+    packages: dict[str, str]
+    paths: dict[str, str]
+    paths_source: str
+    key_source: str | None = None
+    key_location: str | None = None
+    schema_version: int | None = None
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(c.status != "fail" for c in self.checks)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["ok"] = self.ok
+        return data
+
+
+def _pkg_version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def run_doctor(paths: AppPaths) -> DoctorReport:
+    """Inspect the installation without changing anything that already exists."""
+    from bridge_app.services._root import key_manager  # local: avoid an import cycle
+
+    report = DoctorReport(
+        version=bridge_app.__version__,
+        python=platform.python_version(),
+        platform=f"{platform.system()} {platform.release()} ({platform.machine()})",
+        packages={
+            name: _pkg_version(name)
+            for name in ("litellm", "kivy", "kivymd", "sqlalchemy", "sqlcipher3")
+        },
+        paths={
+            **{k: str(v) for k, v in paths.all_dirs().items()},
+            "database": str(paths.database_file),
+            "key file": str(paths.key_file),
+        },
+        paths_source=paths.source,
+    )
+    checks = report.checks
+
+    for kind in RESOURCE_KINDS:
+        try:
+            checks.append(Check(f"{kind} folder", "ok", str(resource_path(kind))))
+        except BridgeError as exc:
+            checks.append(Check(f"{kind} folder", "fail", exc.message, exc.hint))
+
+    try:
+        paths.ensure()
+        checks.append(Check("directories", "ok", "all writable"))
+    except BridgeError as exc:
+        checks.append(Check("directories", "fail", exc.message, exc.hint))
+        return report
+
+    keys = key_manager(paths)
+    try:
+        key = keys.load_or_create()
+    except BridgeError as exc:
+        checks.append(Check("database key", "fail", exc.message, exc.hint))
+        return report
+    report.key_source, report.key_location = key.source, key.location
+    checks.append(Check("database key", "ok", f"{key.source.replace('-', ' ')}: {key.location}"))
+    problem = keys.key_file_problem()
+    if problem:
+        checks.append(Check("key file permissions", "fail", problem))
+
+    from bridge_app.store import Database
+
+    db = Database(paths.database_file, key)
+    try:
+        db.open()
+        report.schema_version = db.schema_version()
+        detail = f"schema version {report.schema_version}, SQLCipher {db.cipher_version()}"
+        if db.upgraded_from == 0:
+            detail += " (created now)"
+        elif db.upgraded_from is not None:
+            detail += f" (upgraded from version {db.upgraded_from})"
+        checks.append(Check("database", "ok", detail))
+    except BridgeError as exc:
+        checks.append(Check("database", "fail", exc.message, exc.hint))
+    finally:
+        db.close()
+
+    lock = InstanceLock(paths.lock_file)
+    try:
+        lock.acquire()
+        lock.release()
+        checks.append(Check("running instance", "ok", "none on this data directory"))
+    except BridgeError as exc:
+        checks.append(Check("running instance", "warn", exc.message))
+
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        checks.append(
+            Check(
+                "display",
+                "warn",
+                "no graphical display: the GUI cannot start here",
+                "Run `litellm-bridge serve` for the headless proxy.",
+            )
+        )
+    return report

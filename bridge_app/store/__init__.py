@@ -1,0 +1,18 @@
+"""The encrypted SQLite (SQLCipher) database and its key."""
+
+from bridge_app.store._database import Database, StoreError
+from bridge_app.store._keys import DatabaseKey, KeyManager
+from bridge_app.store._migrations import MIGRATIONS, SCHEMA_VERSION, Migration
+from bridge_app.store._schema import metadata, tables
+
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "Database",
+    "DatabaseKey",
+    "KeyManager",
+    "Migration",
+    "StoreError",
+    "metadata",
+    "tables",
+]

@@ -1,0 +1,240 @@
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import URL, Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from bridge_app.runtime import BridgeError
+from bridge_app.store._keys import DatabaseKey
+from bridge_app.store._migrations import MIGRATIONS, Migration
+
+log = logging.getLogger(__name__)
+
+_PLAIN_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+class StoreError(BridgeError):
+    pass
+
+
+class Database:
+    """One SQLCipher database file, opened with a raw 256-bit key.
+
+    ``open()`` proves the key before anything is written, refuses files it cannot read
+    or that come from a newer app, and upgrades older schemas in place (after copying
+    the encrypted file aside). Every transaction is explicit, so DDL in a migration
+    commits or rolls back together with its version bump.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        key: DatabaseKey,
+        *,
+        migrations: Sequence[Migration] = MIGRATIONS,
+    ) -> None:
+        self.path = path
+        self._key = key
+        self._migrations = tuple(migrations)
+        self._engine: Engine | None = None
+        self.upgraded_from: int | None = None
+
+    @property
+    def latest_version(self) -> int:
+        return self._migrations[-1].version if self._migrations else 0
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            raise StoreError("The database is not open.")
+        return self._engine
+
+    def open(self) -> None:
+        if self._engine is not None:
+            return
+        self._refuse_foreign_file()
+        engine = self._create_engine()
+        try:
+            version = self._check_key(engine)
+            if version > self.latest_version:
+                raise StoreError(
+                    f"The database {self.path} was written by a newer LiteLLM Bridge (schema "
+                    f"version {version}; this app knows up to {self.latest_version}).",
+                    hint="Install the newer LiteLLM Bridge again; the database was left untouched.",
+                )
+            if version < self.latest_version:
+                self._migrate(engine, version)
+        except BaseException:
+            engine.dispose()
+            raise
+        self._engine = engine
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A write transaction (BEGIN IMMEDIATE: writers queue instead of deadlocking)."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(bridge_immediate=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    def schema_version(self) -> int:
+        with self.reading() as conn:
+            return int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
+
+    def cipher_version(self) -> str:
+        with self.reading() as conn:
+            return str(conn.exec_driver_sql("PRAGMA cipher_version").scalar_one())
+
+    # -- internals -------------------------------------------------------------------
+
+    def _refuse_foreign_file(self) -> None:
+        if not self.path.exists():
+            parent = self.path.parent
+            if not parent.is_dir():
+                raise StoreError(f"The data directory {parent} does not exist.")
+            return
+        if self.path.is_dir():
+            raise StoreError(f"The database path {self.path} is a directory, not a file.")
+        try:
+            with self.path.open("rb") as fh:
+                header = fh.read(len(_PLAIN_SQLITE_HEADER))
+        except OSError as exc:
+            raise StoreError(
+                f"Cannot read the database {self.path}: {exc.strerror or exc}."
+            ) from exc
+        if header == _PLAIN_SQLITE_HEADER:
+            raise StoreError(
+                f"The database {self.path} is a plain, unencrypted SQLite file, not one "
+                "written by LiteLLM Bridge.",
+                hint="Move it away; the app will create a new encrypted database.",
+            )
+
+    def _create_engine(self) -> Engine:
+        url = URL.create(
+            "sqlite+pysqlcipher",
+            password=f"x'{self._key.raw.hex()}'",  # SQLCipher raw key: no slow KDF per open
+            database=str(self.path),
+        )
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 10},
+            pool_pre_ping=False,
+            hide_parameters=True,
+        )
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            # Take transaction control away from the driver: see transaction().
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            # SQLCipher prints decrypt failures to stderr; open() reports them in words.
+            cur.execute("PRAGMA cipher_log_level = NONE")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=FULL")  # nothing committed is lost on power loss
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            immediate = conn.get_execution_options().get("bridge_immediate", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+
+    def _check_key(self, engine: Engine) -> int:
+        try:
+            # autocommit (see _on_connect): WAL cannot be switched on inside a transaction
+            raw = engine.raw_connection()
+            cur = raw.cursor()
+        except Exception as exc:
+            raise self._open_error(exc) from exc
+        try:
+            try:
+                # The first read decrypts page 1: a wrong key or a damaged file fails here,
+                # before anything could be written.
+                cur.execute("SELECT count(*) FROM sqlite_master")
+                cur.fetchone()
+            except Exception as exc:
+                raise self._open_error(exc) from exc
+            cur.execute("PRAGMA user_version")
+            version = int(_first(cur))
+            cur.execute("PRAGMA journal_mode=WAL")
+            mode = _first(cur)
+            if str(mode).lower() != "wal":
+                log.warning("SQLite refused WAL mode (got %s)", mode)
+            cur.close()
+            return version
+        finally:
+            raw.close()
+
+    def _open_error(self, exc: BaseException) -> StoreError:
+        reason = str(getattr(exc, "orig", None) or exc)
+        if "not a database" in reason or "encrypted" in reason:
+            return StoreError(
+                f"Cannot open the database {self.path}: the key does not match or the file "
+                "is damaged.",
+                hint="If you restored this file from a backup, restore its key with it. "
+                "The file was left untouched.",
+            )
+        return StoreError(f"Cannot open the database {self.path}: {reason}.")
+
+    def _migrate(self, engine: Engine, current: int) -> None:
+        if current > 0:
+            backup = self.path.with_name(f"{self.path.name}.v{current}.bak")
+            try:
+                shutil.copy2(self.path, backup)  # still encrypted: safe to leave beside it
+            except OSError as exc:
+                raise StoreError(
+                    f"Cannot back up the database before upgrading it: {exc.strerror or exc}."
+                ) from exc
+        pending = [m for m in self._migrations if m.version > current]
+        try:
+            for migration in pending:
+                with engine.connect() as conn:
+                    conn = conn.execution_options(bridge_immediate=True)
+                    with conn.begin():
+                        # Re-read under the write lock: another process may have upgraded.
+                        now = int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
+                        if now >= migration.version:
+                            continue
+                        migration.apply(conn)
+                        conn.exec_driver_sql(f"PRAGMA user_version = {int(migration.version)}")
+                log.info("database schema upgraded to version %d", migration.version)
+        except SQLAlchemyError as exc:
+            raise StoreError(
+                f"Upgrading the database schema failed at step {migration.version} "
+                f"({migration.description}): {exc.__class__.__name__}.",
+                hint="The database was left at its previous version.",
+            ) from exc
+        self.upgraded_from = current
+
+
+def _first(cursor: Any) -> Any:
+    row = cursor.fetchone()
+    if row is None:
+        raise StoreError("SQLite returned no row for a PRAGMA.")
+    return row[0]
+
+
+def ping(db: Database) -> bool:
+    try:
+        with db.reading() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except SQLAlchemyError:
+        return False

@@ -1,0 +1,123 @@
+"""SQLAlchemy Core view of the current schema (migrations own the DDL)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("value", Text, nullable=False),  # JSON
+    Column("updated_at", Text, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", Text, nullable=False, unique=True),  # normalised (NFKC, casefold)
+    Column("display_name", Text, nullable=False),
+    Column("role", Text, nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("enabled", Integer, nullable=False),
+    Column("must_change_password", Integer, nullable=False),
+    Column("key_salt", LargeBinary),
+    Column("wrapped_data_key", LargeBinary),
+    Column("failed_logins", Integer, nullable=False),
+    Column("locked_until", Float),
+    Column("created_at", Text, nullable=False),
+    Column("updated_at", Text, nullable=False),
+    Column("last_login_at", Text),
+)
+
+env_entries = Table(
+    "env_entries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("owner_id", Integer, ForeignKey("users.id", ondelete="CASCADE")),  # NULL: shared
+    Column("name", Text, nullable=False),
+    Column("value", LargeBinary, nullable=False),  # encrypted
+    Column("enabled", Integer, nullable=False),
+    Column("updated_at", Text, nullable=False),
+    Column("updated_by", Text),
+)
+
+secrets = Table(
+    "secrets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("owner_id", Integer, ForeignKey("users.id", ondelete="CASCADE")),
+    Column("kind", Text, nullable=False),
+    Column("label", Text, nullable=False),
+    Column("value", LargeBinary, nullable=False),  # encrypted
+    Column("meta", Text, nullable=False),  # JSON, never secret
+    Column("expires_at", Float),
+    Column("created_at", Text, nullable=False),
+    Column("updated_at", Text, nullable=False),
+)
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("owner_id", Integer, ForeignKey("users.id", ondelete="CASCADE")),
+    Column("project_id", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("fields", Text, nullable=False),  # JSON
+    Column("active", Integer, nullable=False),
+    Column("updated_at", Text, nullable=False),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("seq", Integer, primary_key=True),
+    Column("ts", Text, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("target", Text, nullable=False),
+    Column("outcome", Text, nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("prev_hash", Text, nullable=False),
+    Column("hash", Text, nullable=False),
+)
+
+usage_records = Table(
+    "usage_records",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ts", Float, nullable=False),
+    Column("model", Text, nullable=False),
+    Column("endpoint", Text, nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("latency_ms", Float, nullable=False),
+    Column("tokens_in", Integer, nullable=False),
+    Column("tokens_out", Integer, nullable=False),
+    Column("client", Text),
+)
+
+config_versions = Table(
+    "config_versions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("content", Text, nullable=False),
+    Column("author", Text, nullable=False),
+    Column("comment", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+    Column("applied", Integer, nullable=False),
+)
+
+tables = metadata.tables

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from bridge_app.runtime import AppPaths, InstanceLock, Redactor, resource_path
+
+log = logging.getLogger(__name__)
+
+
+def _prepare_kivy(paths: AppPaths) -> None:
+    # Kivy writes its own config and logs under ~/.kivy unless told otherwise; keep them
+    # with the rest of the app's state, and keep its console chatter out of the terminal.
+    kivy_home = paths.cache_dir / "kivy"
+    kivy_home.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("KIVY_HOME", str(kivy_home))
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+
+
+def run(*, paths: AppPaths, redactor: Redactor, kiosk: bool = False) -> None:
+    paths.ensure()
+    lock = InstanceLock(paths.lock_file)
+    lock.acquire()
+    try:
+        _prepare_kivy(paths)
+        from bridge_app.ui._main import BridgeApp
+
+        BridgeApp(paths=paths, redactor=redactor, kiosk=kiosk).run()
+    finally:
+        lock.release()
+
+
+def kv_file(name: str) -> Path:
+    return resource_path("kv", f"{name}.kv")

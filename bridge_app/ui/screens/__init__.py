@@ -1,0 +1,1 @@
+"""One module per screen; its layout lives in kv/<same name>.kv."""

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Sets everything up (including the npm CLI tools for the end-to-end tests), then runs the
+# whole suite: ruff, mypy --strict, and pytest with every marker (unit, integration, gui
+# under Xvfb, e2e, slow). Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh --e2e
+VENV=${BRIDGE_VENV:-$(pwd)/.venv}
+export PATH="$VENV/bin:$PATH"
+echo "==> ruff"
+ruff check .
+ruff format --check .
+echo "==> mypy --strict bridge_app"
+mypy
+echo "==> pytest (all markers)"
+export BRIDGE_TEST_ARTIFACTS=${BRIDGE_TEST_ARTIFACTS:-$(pwd)/test-artifacts}
+if [ -n "${DISPLAY:-}" ]; then
+  exec python -m pytest "$@"
+fi
+exec xvfb-run -a -s "-screen 0 1920x1080x24" python -m pytest "$@"
