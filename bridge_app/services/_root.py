@@ -2,6 +2,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from bridge_app.envvars import EnvService
 from bridge_app.runtime import AppPaths, Redactor
 from bridge_app.settings import SettingsService
 from bridge_app.store import Database, DatabaseKey, KeyManager
@@ -31,6 +35,7 @@ class Services:
     db: Database
     db_key: DatabaseKey
     settings: SettingsService
+    env: EnvService
     _closed: bool = field(default=False, repr=False)
 
     def close(self) -> None:
@@ -49,4 +54,16 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
         db=db,
         db_key=key,
         settings=SettingsService(db=db),
+        env=EnvService(db=db, shared_key=derive_install_key(key, "shared-env"), redactor=redactor),
     )
+
+
+def derive_install_key(key: DatabaseKey, purpose: str) -> bytes:
+    """A key for machine-wide secrets (shared env entries, ...), bound to this install's
+    database key: such values are sealed again inside the already encrypted database."""
+    return HKDF(
+        algorithm=hashes.SHA256(),
+        length=32,
+        salt=None,
+        info=f"litellm-bridge:{purpose}:v1".encode(),
+    ).derive(key.raw)

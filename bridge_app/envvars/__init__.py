@@ -1,0 +1,28 @@
+"""Encrypted environment entries: masked, importable from .env, applied to the proxy."""
+
+from bridge_app.envvars._dotenv import ImportPreview, PreviewLine
+from bridge_app.envvars._names import NETWORK_NAMES, RESERVED, EnvError
+from bridge_app.envvars._service import (
+    EnvCheck,
+    EnvEntry,
+    EnvPermissionError,
+    EnvService,
+    ImportResult,
+    SessionLike,
+    config_references,
+)
+
+__all__ = [
+    "NETWORK_NAMES",
+    "RESERVED",
+    "EnvCheck",
+    "EnvEntry",
+    "EnvError",
+    "EnvPermissionError",
+    "EnvService",
+    "ImportPreview",
+    "ImportResult",
+    "PreviewLine",
+    "SessionLike",
+    "config_references",
+]
