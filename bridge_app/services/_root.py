@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bridge_app.config import ConfigService
 from bridge_app.runtime import AppPaths, Redactor
 from bridge_app.settings import SettingsService
 from bridge_app.store import Database, DatabaseKey, KeyManager
@@ -31,6 +32,7 @@ class Services:
     db: Database
     db_key: DatabaseKey
     settings: SettingsService
+    config: ConfigService
     _closed: bool = field(default=False, repr=False)
 
     def close(self) -> None:
@@ -49,4 +51,6 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
         db=db,
         db_key=key,
         settings=SettingsService(db=db),
+        # known_env and the proxy restarter are wired once the env and proxy services exist
+        config=ConfigService(paths=paths, db=db),
     )
