@@ -113,7 +113,9 @@ class ConfigDocument:
         parent = self._container(path[:-1], create=True)
         parent[path[-1]] = _to_yaml(value)
 
-    def remove(self, path: KeyPath) -> bool:
+    def remove(self, path: KeyPath, *, prune: bool = True) -> bool:
+        """Delete the key or item at ``path``; with ``prune``, mappings left empty by it
+        go too (a form clearing the last fallback leaves no ``router_settings: {}``)."""
         parent = self._container(path[:-1], create=False)
         if parent is None:
             return False
@@ -121,6 +123,8 @@ class ConfigDocument:
             del parent[path[-1]]
         except (KeyError, IndexError, TypeError):
             return False
+        if prune and len(path) > 1 and isinstance(parent, CommentedMap) and not parent:
+            self.remove(path[:-1])
         return True
 
     def rename_key(self, path: KeyPath, new_key: str) -> None:
@@ -130,8 +134,11 @@ class ConfigDocument:
         if not isinstance(parent, CommentedMap) or old not in parent:
             raise BridgeError(f"There is no key {'.'.join(map(str, path))} to rename.")
         position = list(parent).index(old)
+        comment = parent.ca.items.pop(old, None)  # end-of-line and following comments
         value = parent.pop(old)
         parent.insert(position, new_key, value)
+        if comment is not None:
+            parent.ca.items[new_key] = comment
 
     def _container(self, path: KeyPath, *, create: bool) -> Any:
         node: Any = self.data
@@ -254,8 +261,6 @@ class ConfigDocument:
         path: KeyPath = ("model_list", self._index(model_name), "litellm_params", "extra_body")
         if value is None:
             self.remove((*path, key))
-            if not self.get(path):
-                self.remove(path)
         else:
             self.set((*path, key), value)
 
@@ -273,7 +278,9 @@ class ConfigDocument:
         value = CommentedSeq()
         for source, targets in fallbacks.items():
             item = CommentedMap()
-            item[source] = CommentedSeq(targets)
+            targets_seq = CommentedSeq(targets)
+            targets_seq.fa.set_flow_style()  # - gpt-4o: [gpt-4o-mini], as LiteLLM documents
+            item[source] = targets_seq
             value.append(item)
         self.set(("router_settings", "fallbacks"), value)
 
@@ -307,8 +314,6 @@ class ConfigDocument:
             raise BridgeError(f"There is no secret value at {'.'.join(map(str, path))}.")
         if path[:1] == ("environment_variables",):
             self.remove(path)
-            if not self.get(("environment_variables",)):
-                self.remove(("environment_variables",))
         else:
             self.set(path, env_ref(env_name))
         return str(value)

@@ -59,6 +59,7 @@ class _Checker(ValueChecks):
                     "error",
                     "empty",
                     "The config is empty.",
+                    line=1,
                     hint="Start from a template: it lists the models under model_list.",
                 )
             )

@@ -203,7 +203,13 @@ def _syntax_problem(exc: MarkedYAMLError) -> Problem:
     code = "duplicate-key" if "duplicate key" in problem else "syntax"
     message = f"YAML syntax error: {problem}"
     if exc.context and exc.problem:
-        message += f" ({exc.context})"
+        context = str(exc.context).strip()
+        start = exc.context_mark
+        if start is not None and mark is not None and start.line != mark.line:
+            context += f" that starts on line {start.line + 1}"
+        message += f" ({context})"
+    if hint is None and "flow" in str(exc.context or ""):
+        hint = "a [ or { is not closed, or a comma is missing between items"
     return Problem(
         "error",
         code,
