@@ -11,6 +11,7 @@ tests/unit/test_config_schema.py fails when the frozen names drift from LiteLLM'
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -63,6 +64,9 @@ def main() -> None:
 
     version = getattr(litellm, "__version__", None) or _dist_version()
     TARGET.write_text(render(collect_sections(), version), encoding="utf-8")
+    ruff = Path(sys.executable).with_name("ruff")
+    if ruff.exists():  # keep the committed file byte-identical to a fresh run
+        subprocess.run([str(ruff), "format", "-q", str(TARGET)], check=False)
     print(f"wrote {TARGET}")
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from bridge_app.config._apply import (
     DEFAULT_DRAIN_TIMEOUT,
     ApplyResult,
+    ConfigApplyError,
     ConfigInvalidError,
     ProxyRestarter,
     SafeApplier,
@@ -107,16 +108,16 @@ class ConfigService:
             restarted = self._applier.apply(
                 text.encode("utf-8"), self._restarter, drain_timeout=drain_timeout
             )
-        except BridgeError as exc:
-            if self._applier.active_path.exists() or self.proxy_running():
-                note = f"rolled back: {exc.message}"
-                self.history.record(
-                    name=name,
-                    content=text,
-                    author=author,
-                    comment=f"{comment} ({note})" if comment else note,
-                    applied=False,
-                )
+        except ConfigApplyError as exc:
+            # Kept so the attempt can be found, fixed and applied again.
+            note = f"rolled back: {exc.reason}"
+            self.history.record(
+                name=name,
+                content=text,
+                author=author,
+                comment=f"{comment} ({note})" if comment else note,
+                applied=False,
+            )
             raise
         version = self.history.record(
             name=name, content=text, author=author, comment=comment, applied=True

@@ -144,6 +144,9 @@ def test_first_apply_failing_leaves_no_active_config(
         config.apply(BROKEN_AT_START, author="alice")
     assert not config.active_path.exists()
     assert len(fake.calls) == 1
+    (attempt,) = config.list_versions()
+    assert not attempt.applied and "model group failed to load" in attempt.comment
+    assert config.history.latest_applied() is None
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in CORPUS.glob("*.yaml")))
