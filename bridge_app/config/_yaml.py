@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
@@ -114,17 +115,16 @@ def load_text(text: str) -> LoadedYaml:
     if result.problems:
         return result
     yaml = round_trip_yaml()
+    yaml.Constructor = _GuardedConstructor
     try:
-        deep = _too_deep_events(yaml, text)
-        if deep is not None:
-            result.problems.append(deep)
-            return result
-        node = yaml.compose(io.StringIO(text))
-        if node is not None:
-            result.problems.extend(_check_graph(node))
-        if result.problems:
-            return result
+        if _nesting_bound(text) > _SAFE_NESTING:
+            deep = _too_deep_events(yaml, text)
+            if deep is not None:
+                result.problems.append(deep)
+                return result
         result.data = yaml.load(io.StringIO(text))
+    except _GraphError as exc:
+        result.problems.append(exc.problem)
     except RecursionError:
         result.problems.append(_too_deep(0))
     except MarkedYAMLError as exc:
@@ -151,6 +151,38 @@ def _too_deep(line: int) -> Problem:
         line=line,
         hint="A LiteLLM config needs a handful of levels; flatten the structure.",
     )
+
+
+# The composer recurses a few frames per level; below this the stack is never at risk and
+# the (memoised) graph check measures the real depth.
+_SAFE_NESTING = 120
+
+
+def _nesting_bound(text: str) -> int:
+    """A cheap upper bound of the nesting depth, so the extra event pass that guards the
+    recursive composer only runs for suspicious input."""
+    indent = dashes = flow = deepest_flow = 0
+    for line in text.splitlines():
+        body = line.lstrip(" ")
+        indent = max(indent, len(line) - len(body))
+        dashes = max(dashes, body.count("-"))
+    for char in text:
+        if char in "[{":
+            flow += 1
+            deepest_flow = max(deepest_flow, flow)
+        elif char in "]}":
+            flow = max(flow - 1, 0)
+    return 2 * indent + dashes + deepest_flow + 2
+
+
+class _GuardedConstructor(RoundTripConstructor):
+    """Measures the composed graph (aliases expanded) before building any object."""
+
+    def construct_document(self, node: Any) -> Any:
+        problems = _check_graph(node)
+        if problems:
+            raise _GraphError(problems[0])
+        return super().construct_document(node)
 
 
 def _too_deep_events(yaml: YAML, text: str) -> Problem | None:
