@@ -9,7 +9,7 @@ from typing import Any
 from ruamel.yaml.scalarbool import ScalarBoolean
 
 from bridge_app.config._litellm_keys import KNOWN_KEYS
-from bridge_app.config._refs import env_ref_name
+from bridge_app.config._refs import env_ref_name, looks_like_secret_value
 
 SECTIONS = ("model_list", "litellm_settings", "general_settings", "router_settings")
 
@@ -87,6 +87,8 @@ def describe(value: Any) -> str:
     if is_bool(value):
         return f"the boolean {str(bool(value)).lower()}"
     if isinstance(value, str):
+        if looks_like_secret_value(value) or "@" in value:
+            return "a text that looks like a credential (not repeated here)"
         shown = value if len(value) <= 40 else value[:37] + "..."
         return f"the text {shown!r}"
     if isinstance(value, (int, float)):

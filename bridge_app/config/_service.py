@@ -3,6 +3,7 @@ active config, safe apply, history, restore, export and import."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from bridge_app.config._apply import (
@@ -24,6 +25,7 @@ from bridge_app.runtime import AppPaths, BridgeError
 from bridge_app.store import Database
 
 ACTIVE_CONFIG_NAME = "config.yaml"
+SecretSink = Callable[[str, str], None]  # (env name, secret value)
 
 
 class ConfigService:
@@ -74,6 +76,22 @@ class ConfigService:
     def open_document(self, text: str) -> ConfigDocument:
         """For form edits; raises ConfigSyntaxError (with problems) if it cannot load."""
         return ConfigDocument.from_text(text)
+
+    def move_secrets_to_env(self, text: str, *, store_secret: SecretSink) -> str:
+        """Apply every "move_to_env" fix the validator offers: each literal secret goes to
+        ``store_secret(name, value)`` (the encrypted environment store) and the returned
+        text refers to it as os.environ/NAME. Nothing is returned if storing fails."""
+        document = ConfigDocument.from_text(text)
+        fixes = [
+            p.fix
+            for p in self.validate(text).problems
+            if p.fix is not None and p.fix.kind == "move_to_env"
+        ]
+        moved = [(fix.env_name, document.apply_fix(fix)) for fix in fixes]
+        for name, value in moved:
+            if name and value is not None:
+                store_secret(name, value)
+        return document.to_text()
 
     # -- validation --------------------------------------------------------------------
 

@@ -246,7 +246,9 @@ class _Checker(ValueChecks):
             self.add(
                 "error",
                 "bad-url",
-                f"{key} {value!r} is not a valid http(s) URL.",
+                f"{key} {describe(value)} is not a valid http(s) URL."
+                if "@" in value
+                else f"{key} {value!r} is not a valid http(s) URL.",
                 mapping,
                 key,
                 path,

@@ -233,3 +233,20 @@ def test_templates_can_become_the_active_config(config: ConfigService) -> None:
     result = config.apply(text, author="admin")
     assert result.restarted
     assert "{token}" in (config.read_active() or "")
+
+
+def test_pasted_secrets_can_be_moved_into_the_environment_store(config: ConfigService) -> None:
+    text = V1.replace("os.environ/BRIDGE_MASTER_KEY", "sk-pasted-master-0123456789abcdef").replace(
+        "api_base: os.environ/INTERNAL_LLM_API_BASE",
+        "api_base: os.environ/INTERNAL_LLM_API_BASE\n      api_key: internal-static-key-42",
+    )
+    stored: dict[str, str] = {}
+    fixed = config.move_secrets_to_env(text, store_secret=stored.__setitem__)
+    assert stored == {
+        "BRIDGE_MASTER_KEY_2": "sk-pasted-master-0123456789abcdef",
+        "INTERNAL_CHAT_API_KEY": "internal-static-key-42",
+    }
+    assert "sk-pasted" not in fixed and "internal-static-key-42" not in fixed
+    assert "# version one" in fixed
+    config.set_known_env(lambda: ENV | set(stored))
+    assert config.apply(fixed, author="alice").version_id

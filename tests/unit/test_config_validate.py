@@ -209,3 +209,15 @@ def test_a_byte_order_mark_is_accepted() -> None:
 def test_nul_bytes_are_refused_as_not_text() -> None:
     result = validate_bytes(b"model_list: []\n\x00\x01\x02")
     assert [(p.code, p.line) for p in result.errors] == [("binary", 2)]
+
+
+def test_problem_messages_do_not_repeat_credentials() -> None:
+    text = GOOD.replace(
+        "api_base: os.environ/INTERNAL_LLM_API_BASE",
+        "api_base: https//user:hunter2-password@llm.example.test\n"
+        "      timeout: sk-live-0123456789abcdefghij",
+    )
+    report = validate_text(text, known_env=known_env).report()
+    assert "bad-url" not in report  # codes are not shown; messages are
+    assert "is not a valid http(s) URL" in report
+    assert "hunter2" not in report and "sk-live" not in report
