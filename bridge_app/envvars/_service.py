@@ -158,6 +158,10 @@ class EnvService:
         entries.sort(key=lambda e: (e.name, e.scope != "personal"))
         return entries
 
+    def defined_names(self, session: SessionLike | None) -> set[str]:
+        """Names with an enabled entry (no decryption: cheap enough for live validation)."""
+        return {row.name for row in self._rows(session) if row.enabled}
+
     def effective_environment(self, session: SessionLike | None) -> dict[str, str]:
         """What the proxy sees: enabled shared entries, then enabled personal ones on top.
         Without a session (headless start before anyone logs in) only shared entries."""

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from bridge_app.config import ConfigService
 from bridge_app.envvars import EnvService
 from bridge_app.runtime import AppPaths, Redactor
 from bridge_app.settings import SettingsService
@@ -36,6 +37,7 @@ class Services:
     db_key: DatabaseKey
     settings: SettingsService
     env: EnvService
+    config: ConfigService
     _closed: bool = field(default=False, repr=False)
 
     def close(self) -> None:
@@ -48,13 +50,17 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
     paths = paths or AppPaths.from_environment()
     redactor = redactor or Redactor()
     db, key = open_store(paths)
+    env = EnvService(db=db, shared_key=derive_install_key(key, "shared-env"), redactor=redactor)
     return Services(
         paths=paths,
         redactor=redactor,
         db=db,
         db_key=key,
         settings=SettingsService(db=db),
-        env=EnvService(db=db, shared_key=derive_install_key(key, "shared-env"), redactor=redactor),
+        env=env,
+        # Until someone logs in, only shared entries count as defined; the UI and CLI
+        # narrow this to the logged-in user with config.set_known_env().
+        config=ConfigService(paths=paths, db=db, known_env=lambda: env.defined_names(None)),
     )
 
 
