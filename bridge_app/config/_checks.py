@@ -193,7 +193,7 @@ def propose_env_name(
 ) -> str:
     """A readable environment variable name for a secret found at ``path``."""
     if path == ("general_settings", "master_key"):
-        base = "BRIDGE_MASTER_KEY"
+        base = "LITELLM_MASTER_KEY"
     elif len(path) >= 4 and path[0] == "model_list" and isinstance(path[1], int):
         owner = model_names.get(path[1]) or f"MODEL_{path[1] + 1}"
         base = env_slug(f"{owner}_{path[-1]}")

@@ -92,7 +92,7 @@ class _Checker(ValueChecks):
                 data,
                 "general_settings" if "general_settings" in data else None,
                 ("general_settings",),
-                hint="Add master_key: os.environ/BRIDGE_MASTER_KEY.",
+                hint="Add master_key: os.environ/LITELLM_MASTER_KEY.",
             )
         for section in ("router_settings", "litellm_settings"):
             block = data.get(section)

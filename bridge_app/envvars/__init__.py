@@ -1,7 +1,7 @@
 """Encrypted environment entries: masked, importable from .env, applied to the proxy."""
 
 from bridge_app.envvars._dotenv import ImportPreview, PreviewLine
-from bridge_app.envvars._names import NETWORK_NAMES, RESERVED, EnvError
+from bridge_app.envvars._names import APP_PROVIDED, NETWORK_NAMES, RESERVED, EnvError
 from bridge_app.envvars._service import (
     EnvCheck,
     EnvEntry,
@@ -13,6 +13,7 @@ from bridge_app.envvars._service import (
 )
 
 __all__ = [
+    "APP_PROVIDED",
     "NETWORK_NAMES",
     "RESERVED",
     "EnvCheck",

@@ -19,6 +19,10 @@ RESERVED: dict[str, str] = {
     "BRIDGE_KEYRING": "it chooses where the database key lives and must be set before start",
 }
 
+# Set in the proxy's environment by the app itself at every start, so a config may always
+# refer to them.
+APP_PROVIDED = frozenset({"LITELLM_MASTER_KEY"})
+
 # Corporate network settings: ordinary entries, but both the proxy and the app's own IAM
 # calls honour them (see network_settings()).
 NETWORK_NAMES = (

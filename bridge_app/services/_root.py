@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from bridge_app.config import ConfigService
-from bridge_app.envvars import EnvService
+from bridge_app.envvars import APP_PROVIDED, EnvService
 from bridge_app.runtime import AppPaths, Redactor
 from bridge_app.settings import SettingsService
 from bridge_app.store import Database, DatabaseKey, KeyManager
@@ -58,9 +59,14 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
         db_key=key,
         settings=SettingsService(db=db),
         env=env,
-        # Until someone logs in, only shared entries count as defined; the UI and CLI
-        # narrow this to the logged-in user with config.set_known_env().
-        config=ConfigService(paths=paths, db=db, known_env=lambda: env.defined_names(None)),
+        # What the in-process proxy will see: the app's own variables, the process
+        # environment, and shared entries (the UI and CLI add the logged-in user's personal
+        # ones with config.set_known_env()).
+        config=ConfigService(
+            paths=paths,
+            db=db,
+            known_env=lambda: env.defined_names(None) | set(os.environ) | APP_PROVIDED,
+        ),
     )
 
 

@@ -21,12 +21,24 @@ def test_new_validate_apply_history_diff_restore(tmp_path: Path) -> None:
     again = run_cli("config", "new", "--template", "openai", "--output", str(first), home=home)
     assert again.returncode == 1 and "already exists" in again.stderr
 
-    checked = run_cli("config", "validate", str(first), home=home)
+    missing = run_cli("config", "validate", str(first), home=home)
+    assert missing.returncode == 1
+    assert "OPENAI_API_KEY, which is not set" in missing.stdout
+    upstream = {"OPENAI_API_KEY": "placeholder-for-test", "OPENAI_API_BASE": "http://127.0.0.1:9"}
+    checked = run_cli("config", "validate", str(first), home=home, extra_env=upstream)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "The config is valid." in checked.stdout
 
     applied = run_cli(
-        "config", "apply", str(first), "--author", "alice", "--comment", "v1", home=home
+        "config",
+        "apply",
+        str(first),
+        "--author",
+        "alice",
+        "--comment",
+        "v1",
+        home=home,
+        extra_env=upstream,
     )
     assert applied.returncode == 0, applied.stderr
     assert "takes effect the next time it starts" in applied.stdout
@@ -35,7 +47,12 @@ def test_new_validate_apply_history_diff_restore(tmp_path: Path) -> None:
 
     second = tmp_path / "second.yaml"
     second.write_text(first.read_text(encoding="utf-8").replace("num_retries: 2", "num_retries: 5"))
-    assert run_cli("config", "apply", str(second), "--author", "bob", home=home).returncode == 0
+    assert (
+        run_cli(
+            "config", "apply", str(second), "--author", "bob", home=home, extra_env=upstream
+        ).returncode
+        == 0
+    )
 
     history = run_cli("config", "history", home=home)
     lines = history.stdout.splitlines()
@@ -45,12 +62,13 @@ def test_new_validate_apply_history_diff_restore(tmp_path: Path) -> None:
     diff = run_cli("config", "diff", "1", "2", home=home)
     assert "-  num_retries: 2" in diff.stdout and "+  num_retries: 5" in diff.stdout
 
-    restored = run_cli("config", "restore", "1", "--author", "carol", home=home)
+    restored = run_cli("config", "restore", "1", "--author", "carol", home=home, extra_env=upstream)
     assert restored.returncode == 0, restored.stderr
     assert active.read_text(encoding="utf-8") == first.read_text(encoding="utf-8")
     shown = run_cli("config", "show", home=home)
     assert shown.stdout == first.read_text(encoding="utf-8")
-    assert run_cli("config", "validate", home=home).returncode == 0  # the active config
+    # the active config
+    assert run_cli("config", "validate", home=home, extra_env=upstream).returncode == 0
 
 
 def test_bad_configs_are_explained_by_line_and_never_applied(tmp_path: Path) -> None:
@@ -62,7 +80,8 @@ def test_bad_configs_are_explained_by_line_and_never_applied(tmp_path: Path) -> 
         ).returncode
         == 0
     )
-    assert run_cli("config", "apply", str(good), home=home).returncode == 0
+    ollama = {"OLLAMA_API_BASE": "http://127.0.0.1:9"}
+    assert run_cli("config", "apply", str(good), home=home, extra_env=ollama).returncode == 0
     active = home / "config" / "litellm" / "config.yaml"
     before = active.read_bytes()
 

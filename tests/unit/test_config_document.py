@@ -28,7 +28,7 @@ router_settings:
   fallbacks: [{internal-chat: [small]}]
 
 general_settings:
-  master_key: os.environ/BRIDGE_MASTER_KEY
+  master_key: os.environ/LITELLM_MASTER_KEY
 """
 
 
@@ -82,7 +82,7 @@ def test_text_edit_then_form_edit_keeps_the_users_comments() -> None:
     text = doc.to_text()
     assert "# my new note" in text
     assert "master_key: os.environ/OTHER_MASTER_KEY" in text
-    assert text.replace("OTHER_MASTER_KEY", "BRIDGE_MASTER_KEY") == edited
+    assert text.replace("OTHER_MASTER_KEY", "LITELLM_MASTER_KEY") == edited
 
 
 def test_models_are_listed_for_the_form_without_secret_values() -> None:
@@ -163,7 +163,7 @@ def test_unreadable_text_raises_with_the_problems() -> None:
 def test_a_new_document_from_empty_text() -> None:
     doc = ConfigDocument.from_text("")
     doc.add_model("m", "openai/gpt-4o", api_key_env="OPENAI_API_KEY")
-    doc.set_master_key_env("BRIDGE_MASTER_KEY")
+    doc.set_master_key_env("LITELLM_MASTER_KEY")
     text = doc.to_text()
     assert text.startswith("model_list:\n  - model_name: m\n")
-    assert validate_text(text, known_env=lambda: {"OPENAI_API_KEY", "BRIDGE_MASTER_KEY"}).ok
+    assert validate_text(text, known_env=lambda: {"OPENAI_API_KEY", "LITELLM_MASTER_KEY"}).ok

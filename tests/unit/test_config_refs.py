@@ -48,7 +48,7 @@ model_list:
         X-Trace: "abc"
         Authorization: "Bearer abcdefghijklmnopqrstuvwxyz"
 general_settings:
-  master_key: os.environ/BRIDGE_MASTER_KEY
+  master_key: os.environ/LITELLM_MASTER_KEY
 """
     result = validate_text(text)
     assert [(p.code, p.line) for p in result.errors] == [("literal-secret", 11)]

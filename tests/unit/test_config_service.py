@@ -15,7 +15,7 @@ from bridge_app.runtime import AppPaths, BridgeError
 from bridge_app.services import Services, build_services
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "configs"
-ENV = {"INTERNAL_LLM_API_BASE", "BRIDGE_MASTER_KEY", "OPENAI_API_BASE", "OPENAI_API_KEY"}
+ENV = {"INTERNAL_LLM_API_BASE", "LITELLM_MASTER_KEY", "OPENAI_API_BASE", "OPENAI_API_KEY"}
 
 V1 = """\
 # version one
@@ -25,7 +25,7 @@ model_list:
       model: hosted_vllm/internal-chat
       api_base: os.environ/INTERNAL_LLM_API_BASE
 general_settings:
-  master_key: os.environ/BRIDGE_MASTER_KEY
+  master_key: os.environ/LITELLM_MASTER_KEY
 """
 V2 = V1.replace("# version one", "# version two").replace(
     "hosted_vllm/internal-chat\n", "hosted_vllm/internal-chat\n      timeout: 30\n"
@@ -199,7 +199,7 @@ def test_history_diff_and_restore(config: ConfigService, fake: FakeRestarter) ->
 
 
 def test_literal_secrets_are_refused_on_save(config: ConfigService) -> None:
-    text = V1.replace("os.environ/BRIDGE_MASTER_KEY", "sk-a-very-real-master-key-123456")
+    text = V1.replace("os.environ/LITELLM_MASTER_KEY", "sk-a-very-real-master-key-123456")
     with pytest.raises(ConfigInvalidError) as caught:
         config.apply(text, author="alice")
     assert caught.value.result.errors[0].code == "literal-secret"
@@ -236,14 +236,14 @@ def test_templates_can_become_the_active_config(config: ConfigService) -> None:
 
 
 def test_pasted_secrets_can_be_moved_into_the_environment_store(config: ConfigService) -> None:
-    text = V1.replace("os.environ/BRIDGE_MASTER_KEY", "sk-pasted-master-0123456789abcdef").replace(
+    text = V1.replace("os.environ/LITELLM_MASTER_KEY", "sk-pasted-master-0123456789abcdef").replace(
         "api_base: os.environ/INTERNAL_LLM_API_BASE",
         "api_base: os.environ/INTERNAL_LLM_API_BASE\n      api_key: internal-static-key-42",
     )
     stored: dict[str, str] = {}
     fixed = config.move_secrets_to_env(text, store_secret=stored.__setitem__)
     assert stored == {
-        "BRIDGE_MASTER_KEY_2": "sk-pasted-master-0123456789abcdef",
+        "LITELLM_MASTER_KEY_2": "sk-pasted-master-0123456789abcdef",
         "INTERNAL_CHAT_API_KEY": "internal-static-key-42",
     }
     assert "sk-pasted" not in fixed and "internal-static-key-42" not in fixed

@@ -49,7 +49,7 @@ def test_templates_reach_upstreams_only_through_env_references(name: str) -> Non
         assert env_ref_name(model.api_base) is not None, (name, model.name)
         if "api_key" in model.params:
             assert model.api_key_env is not None
-    assert env_ref_name(doc.get(("general_settings", "master_key"))) == "BRIDGE_MASTER_KEY"
+    assert env_ref_name(doc.get(("general_settings", "master_key"))) == "LITELLM_MASTER_KEY"
 
 
 def test_internal_template_carries_token_and_project_placeholders() -> None:

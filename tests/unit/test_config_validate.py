@@ -14,7 +14,7 @@ from bridge_app.config import (
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "configs"
 KNOWN = frozenset(
-    {"OPENAI_API_BASE", "OPENAI_API_KEY", "BRIDGE_MASTER_KEY", "INTERNAL_LLM_API_BASE"}
+    {"OPENAI_API_BASE", "OPENAI_API_KEY", "LITELLM_MASTER_KEY", "INTERNAL_LLM_API_BASE"}
 )
 
 
@@ -37,7 +37,7 @@ model_list:
         cost_center: "{project.cost_center}"
         literal_braces: "{{not a placeholder}}"
 general_settings:
-  master_key: os.environ/BRIDGE_MASTER_KEY
+  master_key: os.environ/LITELLM_MASTER_KEY
 """
 
 # file -> (problem code, line) that must be reported, as an error
@@ -134,10 +134,10 @@ def test_literal_secret_offers_to_move_it_into_the_environment() -> None:
 
 
 def test_proposed_env_name_avoids_names_already_in_use() -> None:
-    text = GOOD.replace("os.environ/BRIDGE_MASTER_KEY", "my-literal-master-key")
+    text = GOOD.replace("os.environ/LITELLM_MASTER_KEY", "my-literal-master-key")
     (problem,) = validate_text(text, known_env=known_env).errors
     assert problem.fix is not None
-    assert problem.fix.env_name == "BRIDGE_MASTER_KEY_2"  # BRIDGE_MASTER_KEY exists already
+    assert problem.fix.env_name == "LITELLM_MASTER_KEY_2"  # LITELLM_MASTER_KEY exists already
 
 
 def test_environment_variables_must_not_hold_secret_literals() -> None:
