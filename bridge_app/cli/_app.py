@@ -124,9 +124,9 @@ def gui(obj: CliContext, kiosk: bool) -> None:
 
 
 def _register_commands() -> None:
-    from bridge_app.cli import _doctor
+    from bridge_app.cli import _audit, _doctor, _users
 
-    for module in (_doctor,):
+    for module in (_doctor, _users, _audit):
         for command in module.COMMANDS:
             cli.add_command(command)
 

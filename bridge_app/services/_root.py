@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bridge_app.audit import AuditLog
+from bridge_app.auth import AuthService
 from bridge_app.runtime import AppPaths, Redactor
 from bridge_app.settings import SettingsService
 from bridge_app.store import Database, DatabaseKey, KeyManager
@@ -31,6 +33,8 @@ class Services:
     db: Database
     db_key: DatabaseKey
     settings: SettingsService
+    audit: AuditLog
+    auth: AuthService
     _closed: bool = field(default=False, repr=False)
 
     def close(self) -> None:
@@ -43,10 +47,14 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
     paths = paths or AppPaths.from_environment()
     redactor = redactor or Redactor()
     db, key = open_store(paths)
+    settings = SettingsService(db=db)
+    audit = AuditLog(db=db, redactor=redactor)
     return Services(
         paths=paths,
         redactor=redactor,
         db=db,
         db_key=key,
-        settings=SettingsService(db=db),
+        settings=settings,
+        audit=audit,
+        auth=AuthService(db=db, audit=audit, settings=settings),
     )
