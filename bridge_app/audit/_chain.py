@@ -113,8 +113,8 @@ def check_chain(events: Iterable[AuditEvent], head: tuple[int, str] | None) -> V
                 checked,
                 prev,
                 event.seq,
-                f"event #{event.seq} does not follow the event before it: events were "
-                "removed, reordered or rewritten here.",
+                f"event #{event.seq} does not follow the event before it: that one was "
+                "rewritten, or events were removed or reordered here.",
             )
         if recompute(event) != event.hash:
             return _bad(

@@ -55,11 +55,17 @@ class AccessGuard:
             raise SessionLockedError()
         with self._db.reading() as conn:
             row = conn.execute(
-                select(_users.c.enabled, _users.c.role).where(_users.c.id == session.user_id)
+                select(_users.c.enabled, _users.c.role, _users.c.must_change_password).where(
+                    _users.c.id == session.user_id
+                )
             ).first()
         if row is None or not row.enabled:
             session._end()
             raise SessionEndedError("This account was disabled or deleted: the session has ended.")
+        if row.must_change_password and not session.must_change_password:
+            # An admin reset the password: this session holds the replaced data key.
+            session._end()
+            raise SessionEndedError("An admin reset this account's password: log in again.")
         session.role = "admin" if row.role == "admin" else "user"
         if session.must_change_password and not allow_must_change:
             raise PasswordChangeRequiredError()

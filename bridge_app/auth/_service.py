@@ -17,6 +17,7 @@ from bridge_app.auth._errors import (
     AuthError,
     NoAdminError,
     PasswordPolicyError,
+    SessionEndedError,
 )
 from bridge_app.auth._guard import AccessGuard, AuditRecorder
 from bridge_app.auth._hashing import PasswordHashing, kdf_params_of
@@ -162,6 +163,9 @@ class AuthService(UserAdminMixin):
         row, _ = self._authenticate(session.username, password, action="auth.unlock")
         if row.id != session.user_id:
             raise AuthenticationError()
+        if row.must_change_password and not session.must_change_password:
+            session._end()  # reset by an admin meanwhile: the session's data key is stale
+            raise SessionEndedError("An admin reset this account's password: log in again.")
         self._audit.record(row.username, "auth.unlock", row.username, "ok", "")
 
     def change_password(self, session: Session, current_password: str, new_password: str) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from bridge_app.auth._errors import SessionEndedError, SessionLockedError
+from bridge_app.auth._errors import SessionEndedError
 from bridge_app.crypto import open_sealed, seal
 
 Role = Literal["admin", "user"]
@@ -25,7 +25,9 @@ class Session:
 
     Idle lock: ``touch()`` on every user action; once ``is_locked(now)`` has said True the
     session stays locked (services refuse it) until ``unlock(password)`` succeeds. The
-    proxy and other background work keep running meanwhile.
+    proxy and other background work keep running meanwhile, so ``seal``/``open`` still
+    work on a locked session; only ``logout`` (or a disable, delete or admin reset of the
+    account, noticed by the services) ends them.
     """
 
     user_id: int
@@ -95,8 +97,6 @@ class Session:
     def _check_usable(self) -> None:
         if self._ended:
             raise SessionEndedError("This session has ended: log in again.")
-        if self.is_locked():
-            raise SessionLockedError()
 
     # -- used by AuthService ---------------------------------------------------------
 

@@ -15,6 +15,7 @@ from bridge_app.auth import (
     PasswordChangeRequiredError,
     PasswordPolicy,
     PasswordPolicyError,
+    SessionEndedError,
     SessionLockedError,
     UserExistsError,
     UsernameError,
@@ -203,8 +204,8 @@ def test_idle_session_locks_and_unlocks_with_the_password(db_file: Path) -> None
     assert session.is_locked()
     with pytest.raises(SessionLockedError):
         stack.auth.list_users(session)
-    with pytest.raises(SessionLockedError):
-        session.seal(b"x", "c")
+    # background work (the proxy) keeps its keys while the screen is locked
+    assert session.open(session.seal(b"x", "c"), "c") == b"x"
     with pytest.raises(AuthenticationError):
         session.unlock("not-the-password")
     session.unlock(ADMIN_PW)
@@ -296,3 +297,6 @@ def test_admin_reset_makes_old_secrets_unreadable_and_says_so(db_file: Path) -> 
         fresh.open(sealed, "secret:iam")
     with pytest.raises(AuthError, match="Change password"):
         stack.auth.reset_password(admin, "root", "resetting-myself-1")
+    # bob's session from before the reset holds the replaced key: it has ended
+    with pytest.raises(SessionEndedError, match="reset"):
+        stack.auth.whoami(bob)
