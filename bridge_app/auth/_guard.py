@@ -69,7 +69,8 @@ class AccessGuard:
         session.role = "admin" if row.role == "admin" else "user"
         if session.must_change_password and not allow_must_change:
             raise PasswordChangeRequiredError()
-        session.touch()
+        # No session.touch() here: a screen polling a service every few seconds would
+        # otherwise keep an unattended session unlocked forever. Input events touch it.
 
     def require_admin(self, session: Session, *, operation: str) -> None:
         self.require(session)

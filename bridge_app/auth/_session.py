@@ -23,11 +23,12 @@ class Session:
     them. The sealing context is bound to the user id, so a sealed value moved to another
     account's row does not open there either.
 
-    Idle lock: ``touch()`` on every user action; once ``is_locked(now)`` has said True the
-    session stays locked (services refuse it) until ``unlock(password)`` succeeds. The
-    proxy and other background work keep running meanwhile, so ``seal``/``open`` still
-    work on a locked session; only ``logout`` (or a disable, delete or admin reset of the
-    account, noticed by the services) ends them.
+    Idle lock: ``touch()`` on every user input (the UI binds it to touch and key events;
+    service calls do not count, so a polling screen cannot keep it awake). Once
+    ``is_locked(now)`` has said True the session stays locked (services refuse it) until
+    ``unlock(password)`` succeeds. The proxy and other background work keep running
+    meanwhile, so ``seal``/``open`` still work on a locked session; only ``logout`` (or a
+    disable, delete or admin reset of the account, noticed by the services) ends them.
     """
 
     user_id: int

@@ -198,6 +198,8 @@ def test_idle_session_locks_and_unlocks_with_the_password(db_file: Path) -> None
     start = session.last_activity
     assert not session.is_locked(start + 4 * 60)
     session.touch(start + 4 * 60)
+    stack.auth.list_users(session)  # a screen polling a service is not activity
+    assert session.last_activity == start + 4 * 60
     assert not session.is_locked(start + 8 * 60)  # activity pushed the limit back
     assert session.is_locked(start + 9 * 60 + 1)
     session.touch()  # activity no longer helps once locked
