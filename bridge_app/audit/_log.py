@@ -60,10 +60,11 @@ class AuditLog:
     last); events appended by hand.
 
     What it cannot detect: whoever holds the database key can recompute the whole chain
-    from the altered event onwards *and* rewrite the head, or delete the whole log and
-    its head at once (the log then looks empty and new). The chain uses no secret beyond
-    the database key, so the defence against that is an export kept elsewhere: compare
-    its last hash with a later export.
+    from the altered event onwards *and* rewrite the head; remove the newest events
+    together with the head (or the whole log with it: it then looks new); or delete only
+    the head, which the next append silently re-creates. The chain uses no secret beyond
+    the database key, so the defence against such a person is an export kept elsewhere:
+    the events and last hash of an older export must still appear in a later one.
     """
 
     def __init__(
