@@ -14,7 +14,11 @@ from bridge_app.auth._errors import (
     UserNotFoundError,
 )
 from bridge_app.auth._guard import admin_only
-from bridge_app.auth._names import normalize_username, validate_username
+from bridge_app.auth._names import (
+    normalize_username,
+    validate_display_name,
+    validate_username,
+)
 from bridge_app.auth._policy import normalize_password
 from bridge_app.auth._records import (
     ResetResult,
@@ -97,7 +101,7 @@ class UserAdminMixin:
         """The new account must change this initial password at its first login."""
         _check_role(role)
         normalized, display = validate_username(username)
-        display = (display_name or display).strip() or display
+        display = validate_display_name(display_name, display)
         password = normalize_password(password)
         self._policy.check(password, username=normalized, display_name=display)
         with self._db.transaction() as conn:

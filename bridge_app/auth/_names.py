@@ -38,3 +38,21 @@ def validate_username(raw: str) -> tuple[str, str]:
     if any(ch.isspace() for ch in normalized):
         raise UsernameError("The username must not contain spaces.")
     return normalized, display
+
+
+def validate_display_name(raw: str | None, fallback: str) -> str:
+    """The name shown in the app: free text (spaces allowed), same limits otherwise."""
+    display = (raw or "").strip()
+    if not display:
+        return fallback
+    for ch in display:
+        if unicodedata.category(ch) in _REFUSED_CATEGORIES:
+            raise UsernameError(
+                f"The display name contains an invisible or control character (U+{ord(ch):04X})."
+            )
+    if len(display) > MAX_USERNAME_LENGTH:
+        raise UsernameError(
+            f"The display name is too long ({len(display)} characters; at most "
+            f"{MAX_USERNAME_LENGTH})."
+        )
+    return display

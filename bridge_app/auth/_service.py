@@ -21,7 +21,7 @@ from bridge_app.auth._errors import (
 )
 from bridge_app.auth._guard import AccessGuard, AuditRecorder
 from bridge_app.auth._hashing import PasswordHashing, kdf_params_of
-from bridge_app.auth._names import validate_username
+from bridge_app.auth._names import validate_display_name, validate_username
 from bridge_app.auth._policy import (
     MAX_PASSWORD_LENGTH,
     PasswordPolicy,
@@ -101,7 +101,7 @@ class AuthService(UserAdminMixin):
     ) -> UserInfo:
         """Only while no admin exists: the bootstrap of a new installation."""
         normalized, display = validate_username(username)
-        display = (display_name or display).strip() or display
+        display = validate_display_name(display_name, display)
         password = normalize_password(password)
         self._policy.check(password, username=normalized, display_name=display)
         with self._db.transaction() as conn:

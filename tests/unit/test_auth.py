@@ -111,6 +111,14 @@ def test_look_alike_usernames_are_refused_as_duplicates(db_file: Path, look_alik
     assert stack.auth.login(look_alike, "xyz-initial-pw1").username == "alice"
 
 
+def test_display_names_allow_spaces_but_not_control_characters(db_file: Path) -> None:
+    stack = open_stack(db_file)
+    with pytest.raises(UsernameError, match="display name contains"):
+        stack.auth.create_first_admin("root", ADMIN_PW, display_name="Root\nAdmin")
+    info = stack.auth.create_first_admin("root", ADMIN_PW, display_name="  IT Admin ")
+    assert (info.username, info.display_name) == ("root", "IT Admin")
+
+
 @pytest.mark.parametrize(
     ("name", "message"),
     [
