@@ -191,3 +191,43 @@ def test_audit_verify_names_the_first_altered_event(
     )
     assert code == 1
     assert "The audit log is NOT intact: event #2 was altered" in err
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+def test_interactive_prompts_hide_passwords_and_ask_new_ones_twice(tmp_path: Path) -> None:
+    import pty
+    import select
+
+    env = {**os.environ, "BRIDGE_HOME": str(tmp_path), "BRIDGE_KEYRING": "off"}
+    env["PYTHONPATH"] = str(REPO)
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the real command on a terminal
+        os.execve(  # noqa: S606 - fixed argv, no shell
+            sys.executable, [sys.executable, "-m", "bridge_app", "user", "create", "--admin"], env
+        )
+    answers = ["Root", ADMIN_PW, "a-typo-in-the-repeat", ADMIN_PW, ADMIN_PW]
+    screen = b""
+    while True:
+        ready, _, _ = select.select([fd], [], [], 30)
+        if not ready:
+            break
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        screen += chunk
+        # Answer only once the prompt's trailing space is out: click prints the text, then
+        # getpass turns echo off (flushing typed-ahead input) and prints that space.
+        if screen.endswith(b": ") and answers:
+            os.write(fd, (answers.pop(0) + "\n").encode())
+    os.close(fd)  # hangs up the terminal: a child still waiting for input ends too
+    _, status = os.waitpid(pid, 0)
+    text = screen.decode(errors="replace")
+    assert os.waitstatus_to_exitcode(status) == 0, text
+    assert text.count("Repeat the new password") == 2
+    assert "do not match" in text
+    assert "Created the first admin account root" in text
+    assert ADMIN_PW not in text  # never echoed
+    assert "a-typo-in-the-repeat" not in text
