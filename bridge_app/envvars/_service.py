@@ -41,7 +41,7 @@ class SessionLike(Protocol):
 
 
 class AuditRecorder(Protocol):
-    def record(self, actor: str, action: str, target: str, outcome: str, detail: str) -> None: ...
+    def record(self, actor: str, action: str, target: str, outcome: str, detail: str) -> object: ...
 
 
 class EnvPermissionError(BridgeError):

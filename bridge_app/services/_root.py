@@ -6,11 +6,14 @@ from dataclasses import dataclass, field
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from bridge_app.audit import AuditLog
+from bridge_app.auth import AuthService
 from bridge_app.config import ConfigService
 from bridge_app.envvars import APP_PROVIDED, EnvService
 from bridge_app.runtime import AppPaths, Redactor
 from bridge_app.settings import SettingsService
 from bridge_app.store import Database, DatabaseKey, KeyManager
+from bridge_app.tokens import TokenService
 
 
 def key_manager(paths: AppPaths) -> KeyManager:
@@ -37,8 +40,11 @@ class Services:
     db: Database
     db_key: DatabaseKey
     settings: SettingsService
+    audit: AuditLog
+    auth: AuthService
     env: EnvService
     config: ConfigService
+    tokens: TokenService
     _closed: bool = field(default=False, repr=False)
 
     def close(self) -> None:
@@ -51,13 +57,24 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
     paths = paths or AppPaths.from_environment()
     redactor = redactor or Redactor()
     db, key = open_store(paths)
-    env = EnvService(db=db, shared_key=derive_install_key(key, "shared-env"), redactor=redactor)
+    settings = SettingsService(db=db)
+    audit = AuditLog(db=db, redactor=redactor)
+    auth = AuthService(db=db, audit=audit, settings=settings)
+    env = EnvService(
+        db=db,
+        shared_key=derive_install_key(key, "shared-env"),
+        redactor=redactor,
+        audit=audit,
+        reauthenticate=auth.confirm_password,  # type: ignore[arg-type]
+    )
     return Services(
         paths=paths,
         redactor=redactor,
         db=db,
         db_key=key,
-        settings=SettingsService(db=db),
+        settings=settings,
+        audit=audit,
+        auth=auth,
         env=env,
         # What the in-process proxy will see: the app's own variables, the process
         # environment, and shared entries (the UI and CLI add the logged-in user's personal
@@ -67,6 +84,7 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
             db=db,
             known_env=lambda: env.defined_names(None) | set(os.environ) | APP_PROVIDED,
         ),
+        tokens=TokenService(db=db, settings=settings, env=env, redactor=redactor, audit=audit),
     )
 
 

@@ -31,7 +31,7 @@ TokenState = Literal["none", "valid", "expiring", "expired", "failed"]
 
 
 class AuditRecorder(Protocol):
-    def record(self, actor: str, action: str, target: str, outcome: str, detail: str) -> None: ...
+    def record(self, actor: str, action: str, target: str, outcome: str, detail: str) -> object: ...
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,100 @@
+"""`litellm-bridge audit list | export | verify` (admins)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from bridge_app.cli._app import CliContext, friendly_errors
+from bridge_app.cli._session import PasswordInput, logged_in, session_options
+
+_WHEN = click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M"])
+
+
+@click.group()
+def audit() -> None:
+    """Read, export and verify the tamper-evident audit log (admins)."""
+
+
+@audit.command("list")
+@click.option("--user", "user_filter", metavar="USER", help="Only events by this account.")
+@click.option("--action", metavar="ACTION", help="An action (user.create) or area (auth).")
+@click.option("--since", type=_WHEN, help="From this local date/time.")
+@click.option("--until", type=_WHEN, help="Up to this local date/time.")
+@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
+@session_options
+@click.pass_obj
+@friendly_errors
+def list_(
+    obj: CliContext,
+    user_filter: str | None,
+    action: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+    as_user: str | None,
+    password_stdin: bool,
+) -> None:
+    """Show the newest matching events, oldest first."""
+    with logged_in(obj, as_user, PasswordInput(password_stdin)) as session:
+        events = obj.services().audit.list_events(
+            session, user=user_filter, action=action, since=since, until=until, limit=limit
+        )
+    if not events:
+        click.echo("No matching events.")
+    for e in events:
+        detail = f"  {e.detail}" if e.detail else ""
+        click.echo(
+            f"#{e.seq:<5} {e.ts[:19]}Z {e.actor:<16} {e.action:<22} {e.outcome:<6} "
+            f"{e.target}{detail}"
+        )
+
+
+@audit.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), required=True)
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--user", "user_filter", metavar="USER", help="Only events by this account.")
+@click.option("--action", metavar="ACTION", help="An action (user.create) or area (auth).")
+@click.option("--since", type=_WHEN, help="From this local date/time.")
+@click.option("--until", type=_WHEN, help="Up to this local date/time.")
+@session_options
+@click.pass_obj
+@friendly_errors
+def export(
+    obj: CliContext,
+    fmt: str,
+    path: Path,
+    user_filter: str | None,
+    action: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    as_user: str | None,
+    password_stdin: bool,
+) -> None:
+    """Write the events to PATH as CSV or JSON (whole file or nothing)."""
+    with logged_in(obj, as_user, PasswordInput(password_stdin)) as session:
+        result = obj.services().audit.export(
+            session, path, fmt, user=user_filter, action=action, since=since, until=until
+        )
+    click.echo(f"Exported {result.count} event(s) to {result.path} ({result.format}).")
+
+
+@audit.command("verify")
+@session_options
+@click.pass_obj
+@friendly_errors
+def verify(obj: CliContext, as_user: str | None, password_stdin: bool) -> None:
+    """Check that no event was altered, removed or reordered (exit code 1 if one was)."""
+    with logged_in(obj, as_user, PasswordInput(password_stdin)) as session:
+        result = obj.services().audit.verify(session)
+    if result.ok:
+        click.echo(result.message)
+        return
+    click.secho(result.message, fg="red", err=True)
+    sys.exit(1)
+
+
+COMMANDS = [audit]
