@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bridge_app.integrity import IntegrityService
 from bridge_app.runtime import AppPaths, Redactor
 from bridge_app.settings import SettingsService
 from bridge_app.store import Database, DatabaseKey, KeyManager
@@ -31,6 +32,7 @@ class Services:
     db: Database
     db_key: DatabaseKey
     settings: SettingsService
+    integrity: IntegrityService
     _closed: bool = field(default=False, repr=False)
 
     def close(self) -> None:
@@ -43,10 +45,12 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
     paths = paths or AppPaths.from_environment()
     redactor = redactor or Redactor()
     db, key = open_store(paths)
+    settings = SettingsService(db=db)
     return Services(
         paths=paths,
         redactor=redactor,
         db=db,
         db_key=key,
-        settings=SettingsService(db=db),
+        settings=settings,
+        integrity=IntegrityService(settings=settings),
     )
