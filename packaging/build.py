@@ -106,7 +106,7 @@ def _hash_paths(sha: hashlib._Hash, paths: list[Path]) -> None:
 def cache_key() -> str:
     """Everything that changes PyInstaller's output: sources, resources, pins, tools, host."""
     sha = hashlib.sha256()
-    for text in (sys.version, platform.platform(), sys.executable):
+    for text in (sys.version, sys.platform, platform.machine()):
         sha.update(text.encode())
     import PyInstaller
 

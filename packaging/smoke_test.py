@@ -189,6 +189,12 @@ def core(bundle: Bundle, work: Path) -> None:
         raise fail(step, "a traceback instead of a report", output)
     ok(step, f"exit 1 naming {FLIP_TARGET} (changed) and {ADDED_FILE} (added)")
 
+    step = "doctor (tampered copy)"
+    result = tampered.run("doctor")
+    if result.returncode != 1 or "FAIL bundle integrity" not in result.stdout:
+        raise fail(step, f"exit {result.returncode}, no failed integrity check", result.stdout)
+    ok(step, "exit 1 with a failed bundle integrity check")
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -232,7 +238,11 @@ def serve(bundle: Bundle, work: Path) -> None:
         status = None
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                raise fail(step, f"serve exited {proc.returncode} before it was ready", output())
+                said = output()
+                why = f"serve exited {proc.returncode} before it was ready"
+                if "No such command 'serve'" in said:
+                    why += " (this build has no `serve` command: the proxy work is not in it)"
+                raise fail(step, why, said)
             try:
                 status, _ = http("GET", f"{base}/health/readiness")
             except OSError:
