@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bridge_app.runtime import BridgeError, resource_path
+from bridge_app.runtime import AppPaths, BridgeError, resource_path
 
 COST_MAP_ENV = "LITELLM_LOCAL_MODEL_COST_MAP"
 
@@ -68,7 +68,12 @@ def _gui_stack() -> str:
 
 
 def _gui_window() -> str:
-    # Opens (and creates) a real window: only where a display exists.
+    # Loading the window provider opens a real window: only where a display exists. Kivy's
+    # own files go with the app's cache, as when the GUI runs, never to ~/.kivy.
+    kivy_home = AppPaths.from_environment().cache_dir / "kivy"
+    kivy_home.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("KIVY_HOME", str(kivy_home))
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
     importlib.import_module("bridge_app.ui._main")
     return "the GUI modules import and a window provider loads"
 
