@@ -7,7 +7,8 @@ core:  the bundle starts; `doctor` finds no problem and finds kv/, assets/, conf
        offline (and, under Xvfb, loads the GUI); `verify` passes; after one flipped byte in a
        bundled file and one added file, `verify` fails naming both.
 serve: `serve --port P` gets ready (/health/readiness 200), `proxy-key` prints the master
-       key, the built-in `demo` model answers a chat completion, SIGINT stops it (exit 0).
+       key, the built-in `demo` model answers a chat completion, SIGINT stops it (exit 0),
+       and `verify` still passes (serving wrote nothing inside the bundle).
 
 On Linux the whole test re-runs itself in a new network namespace (`unshare -rn`) where
 only loopback exists, so the bundle cannot reach the internet even if it tried. Exits 1 at
@@ -287,6 +288,13 @@ def serve(bundle: Bundle, work: Path) -> None:
         if code != 0:
             raise fail(step, f"exit {code}, expected 0", output())
         ok(step, "exit 0")
+
+        # Running the proxy must not write inside the bundle (IT would see a changed build).
+        step = "verify after serving"
+        result = bundle.run("verify")
+        if result.returncode != 0:
+            raise fail(step, "the bundle changed while serving", result.stdout + result.stderr)
+        ok(step, result.stdout.strip())
     finally:
         if proc.poll() is None:
             proc.kill()
