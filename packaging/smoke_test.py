@@ -161,6 +161,8 @@ def core(bundle: Bundle, work: Path) -> None:
         result = bundle.run("self-test")
     if result.returncode != 0 or "Self-test passed." not in result.stdout:
         raise fail(step, f"exit {result.returncode}", result.stdout + result.stderr)
+    if "remote model cost map" in result.stdout + result.stderr:  # LiteLLM's phone-home warning
+        raise fail(step, "LiteLLM tried to fetch its cost map online", result.stderr)
     passed = [line.strip()[3:].strip() for line in result.stdout.splitlines() if "  ok " in line]
     ok(step, ("under Xvfb; " if gui else "") + "; ".join(passed))
 
