@@ -10,6 +10,7 @@ from bridge_app.audit import AuditLog
 from bridge_app.auth import AuthService
 from bridge_app.config import ConfigService
 from bridge_app.envvars import APP_PROVIDED, EnvService
+from bridge_app.integrity import IntegrityService
 from bridge_app.runtime import AppPaths, Redactor
 from bridge_app.settings import SettingsService
 from bridge_app.store import Database, DatabaseKey, KeyManager
@@ -45,6 +46,7 @@ class Services:
     env: EnvService
     config: ConfigService
     tokens: TokenService
+    integrity: IntegrityService
     _closed: bool = field(default=False, repr=False)
 
     def close(self) -> None:
@@ -85,6 +87,7 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
             known_env=lambda: env.defined_names(None) | set(os.environ) | APP_PROVIDED,
         ),
         tokens=TokenService(db=db, settings=settings, env=env, redactor=redactor, audit=audit),
+        integrity=IntegrityService(settings=settings),
     )
 
 

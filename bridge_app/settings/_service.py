@@ -15,6 +15,7 @@ DEFAULTS: dict[str, Any] = {
     "proxy.autostart": False,
     "ui.theme": "Light",
     "ui.idle_lock_minutes": 15,
+    "integrity.required": False,  # managed: serve refuses an unverified bundle when True
 }
 
 _settings = tables["settings"]
