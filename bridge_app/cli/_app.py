@@ -124,9 +124,9 @@ def gui(obj: CliContext, kiosk: bool) -> None:
 
 
 def _register_commands() -> None:
-    from bridge_app.cli import _doctor
+    from bridge_app.cli import _doctor, _proxy
 
-    for module in (_doctor,):
+    for module in (_doctor, _proxy):
         for command in module.COMMANDS:
             cli.add_command(command)
 

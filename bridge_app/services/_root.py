@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bridge_app.proxy import ProxyService
 from bridge_app.runtime import AppPaths, Redactor
 from bridge_app.settings import SettingsService
 from bridge_app.store import Database, DatabaseKey, KeyManager
@@ -31,11 +32,13 @@ class Services:
     db: Database
     db_key: DatabaseKey
     settings: SettingsService
+    proxy: ProxyService
     _closed: bool = field(default=False, repr=False)
 
     def close(self) -> None:
         if not self._closed:
             self._closed = True
+            self.proxy.close()  # before the database: it flushes usage rows
             self.db.close()
 
 
@@ -43,10 +46,16 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
     paths = paths or AppPaths.from_environment()
     redactor = redactor or Redactor()
     db, key = open_store(paths)
+    settings = SettingsService(db=db)
     return Services(
         paths=paths,
         redactor=redactor,
         db=db,
         db_key=key,
-        settings=SettingsService(db=db),
+        settings=settings,
+        # environment= and on_event= come from the env manager and the audit log (their
+        # services are built by other modules; until then the proxy sees no extra env).
+        proxy=ProxyService(
+            paths=paths, db=db, db_key=key.raw, redactor=redactor, settings=settings
+        ),
     )
