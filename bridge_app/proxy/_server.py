@@ -68,11 +68,13 @@ class _BridgeLifespan:
         server = self._server
         if server is not None and server.abandoned:
             # LiteLLM's shutdown resets module globals the new server is using. Skip it,
-            # and keep the generator away from asyncio's final clean-up, which would run it.
-            gen = getattr(self._cm, "gen", None)
+            # and keep this loop's async generators (LiteLLM's lifespan among them) away
+            # from asyncio's final clean-up, which would run their shutdown code anyway.
             loop = asyncio.get_running_loop()
-            with contextlib.suppress(AttributeError):
-                loop._asyncgens.discard(gen)  # type: ignore[attr-defined]
+            generators = getattr(loop, "_asyncgens", None)
+            if generators is not None:
+                _abandoned.extend(generators)  # strong references: never finalized
+                generators.clear()
             _abandoned.append(self._cm)
             return None
         return bool(await self._cm.__aexit__(*exc_info))
@@ -188,7 +190,8 @@ class ServerThread:
             self.crash = self.startup_error or exc
         except BaseException as exc:
             self.crash = exc
-            log.error("the proxy server stopped with an error: %r", exc)
+            if not self.abandoned:  # an abandoned server's socket was closed under it
+                log.error("the proxy server stopped with an error: %r", exc)
         finally:
             _current.server = None
 

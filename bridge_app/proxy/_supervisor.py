@@ -191,6 +191,7 @@ class ProxySupervisor:
             return Probe(
                 False,
                 fatal=True,
+                hung=True,
                 reason="the proxy's event loop did not answer for "
                 f"{self.policy.hang_timeout_s:g} s",
             )
@@ -207,7 +208,7 @@ class ProxySupervisor:
         if self.state == ProxyState.DEGRADED:
             self._sm.move(ProxyState.RUNNING)
 
-    def recover(self, reason: str) -> None:
+    def recover(self, reason: str, *, hung: bool = False) -> None:
         """Restart with exponential backoff; give up into `failed` after a burst."""
         stopping = self._watchdog.stopping
         while not stopping.is_set():
@@ -220,7 +221,7 @@ class ProxySupervisor:
                     f"the watchdog gave up. Last problem: {reason}"
                 )
                 with self._op_lock:
-                    self._teardown()
+                    self._teardown(abandon=hung)
                     self._sm.move(ProxyState.FAILED, error=message)
                 self._event("proxy.failed", message)
                 self._watchdog.stopping.set()
@@ -232,7 +233,8 @@ class ProxySupervisor:
             with self._op_lock:
                 if stopping.is_set():
                     return
-                self._teardown()
+                self._teardown(abandon=hung)
+                hung = False
                 try:
                     self._launch()
                 except BridgeError as exc:
@@ -355,13 +357,17 @@ class ProxySupervisor:
         if self.logs is not None:
             self.logs.sweep()
 
-    def _teardown(self) -> None:
+    def _teardown(self, *, abandon: bool = False) -> None:
         server, self._server = self._server, None
         self._started_at = None
         if server is None:
             return
         t0 = time.perf_counter()
-        ended = server.stop(graceful=self.stop_timeout_s, forced=self.stop_timeout_s / 2)
+        if abandon:
+            server.abandon()
+            ended = False
+        else:
+            ended = server.stop(graceful=self.stop_timeout_s, forced=self.stop_timeout_s / 2)
         self.timings["stop_s"] = time.perf_counter() - t0
         if not ended:
             log.error("the previous proxy thread did not end; it was abandoned")

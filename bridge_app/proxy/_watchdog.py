@@ -30,6 +30,7 @@ class WatchdogPolicy:
 class Probe:
     healthy: bool
     fatal: bool = False  # dead thread or hung loop: restart now
+    hung: bool = False  # the loop does not answer: waiting for a graceful stop is futile
     reason: str = ""
 
 
@@ -40,7 +41,7 @@ class Watched(Protocol):
 
     def mark_healthy(self) -> None: ...
 
-    def recover(self, reason: str) -> None: ...
+    def recover(self, reason: str, *, hung: bool = False) -> None: ...
 
 
 class Watchdog:
@@ -91,7 +92,7 @@ class Watchdog:
             return
         if probe.fatal:
             self._failures = 0
-            self._target.recover(probe.reason)
+            self._target.recover(probe.reason, hung=probe.hung)
             return
         self._failures += 1
         if self._failures >= self.policy.max_probe_failures:
