@@ -38,6 +38,15 @@ class LogLine:
 LineObserver = Callable[[LogLine], None]
 
 
+class _QuietHealthChecks(logging.Filter):
+    """The watchdog probes /health/* every few seconds; those lines would bury the rest."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name != "uvicorn.access" or not isinstance(record.args, tuple):
+            return True
+        return not any(isinstance(a, str) and a.startswith("/health/") for a in record.args)
+
+
 class _CaptureHandler(logging.Handler):
     def __init__(self, capture: LogCapture) -> None:
         super().__init__(logging.DEBUG)
@@ -55,7 +64,13 @@ class LogCapture:
     written or handed to an observer (observers run on the logging thread)."""
 
     def __init__(
-        self, *, log_dir: Path, redactor: Redactor, capacity: int = 5000, level: int = logging.INFO
+        self,
+        *,
+        log_dir: Path,
+        redactor: Redactor,
+        capacity: int = 5000,
+        level: int = logging.INFO,
+        litellm_level: int = logging.WARNING,
     ) -> None:
         self.file = log_dir / PROXY_LOG_NAME
         self._redactor = redactor
@@ -63,6 +78,8 @@ class LogCapture:
         self._lock = threading.Lock()
         self._observers: list[LineObserver] = []
         self._level = level
+        # LiteLLM at INFO writes several lines per request: costly, and noise for people.
+        self._litellm_level = litellm_level
         self._handlers: list[logging.Handler] = []
         self._attached: list[logging.Logger] = []
         self._names: tuple[str, ...] = ()
@@ -81,7 +98,8 @@ class LogCapture:
         for handler in (file_handler, capture):
             handler.setLevel(self._level)
             handler.setFormatter(formatter)
-            handler.addFilter(redacting)  # first filter: nothing below sees raw text
+            handler.addFilter(_QuietHealthChecks())  # before redaction renders the args
+            handler.addFilter(redacting)  # nothing below sees raw text
             self._handlers.append(handler)
         self._names = tuple(logger_names)
         for name in self._names:
@@ -90,8 +108,7 @@ class LogCapture:
                 logger.addHandler(handler)
             if name != "bridge_app.proxy":
                 logger.propagate = False  # the app log keeps only the app's own lines
-            if logger.level == logging.NOTSET or logger.level > self._level:
-                logger.setLevel(self._level)
+            logger.setLevel(self._litellm_level if name.startswith("LiteLLM") else self._level)
             self._attached.append(logger)
         self.sweep()
 

@@ -38,6 +38,7 @@ from litellm.proxy.shutdown.graceful_shutdown_manager import (  # noqa: E402
     GracefulShutdownManager,
 )
 from litellm.router import Router  # noqa: E402
+from starlette.routing import Mount  # noqa: E402
 
 log = logging.getLogger("bridge_app.proxy.server")
 
@@ -99,6 +100,24 @@ def _record_refusal(text: str) -> None:
 
 
 _install_lifespan_wrapper()
+
+
+_UI_MOUNTS = frozenset({"ui", "next_static"})
+_stashed_ui_routes: list[Any] = []
+
+
+def set_admin_ui(enabled: bool) -> None:
+    """LiteLLM serves its admin UI's files whatever DISABLE_ADMIN_UI says (that only
+    blocks the login); take the mounts off the app while the UI is off."""
+    routes = ps.app.router.routes
+    if enabled:
+        routes.extend(_stashed_ui_routes)
+        _stashed_ui_routes.clear()
+        return
+    for route in list(routes):
+        if isinstance(route, Mount) and route.name in _UI_MOUNTS:
+            routes.remove(route)
+            _stashed_ui_routes.append(route)
 
 
 def reset_proxy_globals() -> None:

@@ -88,6 +88,7 @@ class ProxyService:
                     on_event=self.on_event,
                     policy=policy,
                     logs=self.logs,
+                    admin_ui=bool(self._settings.get("proxy.admin_ui")),
                 )
             return self._supervisor
 

@@ -297,6 +297,7 @@ class ProxySupervisor:
         os.environ["DISABLE_ADMIN_UI"] = "False" if self.admin_ui else "True"
         os.environ["CONFIG_FILE_PATH"] = str(path)
         server_mod.reset_proxy_globals()
+        server_mod.set_admin_ui(self.admin_ui)
         self._config_path = path
         self._server = server
         self.port = server.port

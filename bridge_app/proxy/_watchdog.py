@@ -56,8 +56,12 @@ class Watchdog:
         self._failures = 0
 
     def start(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            return
+        thread = self._thread
+        if thread is not None and thread.is_alive():
+            if not self._stop.is_set():
+                return
+            if thread is not threading.current_thread():
+                thread.join()  # it gave up and is on its way out
         self._stop.clear()
         self._failures = 0
         self._thread = threading.Thread(target=self._run, name="bridge-proxy-watchdog", daemon=True)
