@@ -93,7 +93,10 @@ class ProxyService:
             return self._supervisor
 
     def publisher(self, *, interval: float = 1.0) -> StatusPublisher:
-        return StatusPublisher(self.status_file, self.supervisor().status, interval=interval)
+        supervisor = self.supervisor()
+        return StatusPublisher(
+            self.status_file, supervisor.status, interval=interval, subscribe=supervisor.subscribe
+        )
 
     def status(self) -> ProxyStatus:
         """This process's proxy if it has one, else what a `serve` process published."""

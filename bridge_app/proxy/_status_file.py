@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bridge_app.proxy._state import ProxyState, ProxyStatus
+from bridge_app.proxy._state import ProxyState, ProxyStatus, StateObserver
 
 log = logging.getLogger(__name__)
 
@@ -93,19 +93,30 @@ def read_status(path: Path, *, host: str = "127.0.0.1", port: int = 0) -> ProxyS
 
 
 class StatusPublisher:
-    """Writes ``source()`` to the status file every ``interval`` seconds (own thread)."""
+    """Writes ``source()`` to the status file every ``interval`` seconds (own thread),
+    and at once on every state change when given the supervisor's ``subscribe``."""
 
     def __init__(
-        self, path: Path, source: Callable[[], ProxyStatus], *, interval: float = 1.0
+        self,
+        path: Path,
+        source: Callable[[], ProxyStatus],
+        *,
+        interval: float = 1.0,
+        subscribe: Callable[[StateObserver], Callable[[], None]] | None = None,
     ) -> None:
         self.path = path
         self._source = source
         self._interval = interval
+        self._subscribe = subscribe
+        self._unsubscribe: Callable[[], None] | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._write_lock = threading.Lock()
 
     def start(self) -> None:
         self._stop.clear()
+        if self._subscribe is not None:
+            self._unsubscribe = self._subscribe(lambda *_: self.publish())
         self.publish()
         self._thread = threading.Thread(
             target=self._run, name="bridge-status-publisher", daemon=True
@@ -114,11 +125,15 @@ class StatusPublisher:
 
     def publish(self) -> None:
         try:
-            write_status(self.path, self._source())
+            with self._write_lock:  # the newest snapshot is written last
+                write_status(self.path, self._source())
         except Exception:
             log.exception("could not publish the proxy status to %s", self.path)
 
     def stop(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
         self._stop.set()
         if self._thread is not None:
             self._thread.join(5)
