@@ -11,7 +11,9 @@ from bridge_app.auth import AuthService
 from bridge_app.config import ConfigService
 from bridge_app.envvars import APP_PROVIDED, EnvService
 from bridge_app.integrity import IntegrityService
+from bridge_app.proxy import ProxyService
 from bridge_app.runtime import AppPaths, Redactor
+from bridge_app.services._wiring import ProxyRestarter, proxy_audit_hook
 from bridge_app.settings import SettingsService
 from bridge_app.store import Database, DatabaseKey, KeyManager
 from bridge_app.tokens import TokenService
@@ -47,11 +49,13 @@ class Services:
     config: ConfigService
     tokens: TokenService
     integrity: IntegrityService
+    proxy: ProxyService
     _closed: bool = field(default=False, repr=False)
 
     def close(self) -> None:
         if not self._closed:
             self._closed = True
+            self.proxy.close()  # before the database: it flushes usage rows
             self.db.close()
 
 
@@ -69,6 +73,26 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
         audit=audit,
         reauthenticate=auth.confirm_password,  # type: ignore[arg-type]
     )
+    config = ConfigService(
+        paths=paths,
+        db=db,
+        # What the in-process proxy will see: the app's own variables, the process
+        # environment, and shared entries (the UI and CLI add the logged-in user's personal
+        # ones with config.set_known_env()).
+        known_env=lambda: env.defined_names(None) | set(os.environ) | APP_PROVIDED,
+    )
+    proxy = ProxyService(
+        paths=paths,
+        db=db,
+        db_key=key.raw,
+        redactor=redactor,
+        settings=settings,
+        # Until someone logs in (headless serve) the proxy sees the shared entries;
+        # a logged-in front end swaps in effective_environment(session).
+        environment=lambda: env.effective_environment(None),
+        on_event=proxy_audit_hook(audit),
+    )
+    config.set_restarter(ProxyRestarter(proxy))
     return Services(
         paths=paths,
         redactor=redactor,
@@ -78,16 +102,10 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
         audit=audit,
         auth=auth,
         env=env,
-        # What the in-process proxy will see: the app's own variables, the process
-        # environment, and shared entries (the UI and CLI add the logged-in user's personal
-        # ones with config.set_known_env()).
-        config=ConfigService(
-            paths=paths,
-            db=db,
-            known_env=lambda: env.defined_names(None) | set(os.environ) | APP_PROVIDED,
-        ),
+        config=config,
         tokens=TokenService(db=db, settings=settings, env=env, redactor=redactor, audit=audit),
         integrity=IntegrityService(settings=settings),
+        proxy=proxy,
     )
 
 
