@@ -34,6 +34,10 @@ class RequestContext:
 #: Called for every request, on the proxy's event loop, before it goes upstream; may
 #: change ``data`` (the request body LiteLLM will send) in place. Must be quick.
 RequestHook = Callable[[dict[str, Any], RequestContext], None]
+#: Called just before each provider call (after the router picked a deployment), on every
+#: path including Gemini's generateContent, whose adapter drops what a RequestHook adds to
+#: the body; may change ``kwargs`` (LiteLLM's call arguments, e.g. ``extra_body``) in place.
+UpstreamHook = Callable[[dict[str, Any]], None]
 SampleSink = Callable[[RequestSample], None]
 
 
@@ -68,6 +72,16 @@ def make_auth(
         )
 
     return bridge_auth
+
+
+def _refusal(exc: BridgeError) -> ProxyException:
+    # A hook error may say which HTTP status fits (401 for a missing internal token).
+    return ProxyException(
+        message=exc.message,
+        type="bridge_hook_error",
+        param=None,
+        code=int(getattr(exc, "http_status", 503)),
+    )
 
 
 def _seconds(start: Any, end: Any) -> float:
@@ -111,6 +125,7 @@ class BridgeCallbacks(CustomLogger):
         self.metrics = metrics
         self.sink = sink
         self.hooks: list[RequestHook] = []
+        self.upstream_hooks: list[UpstreamHook] = []
 
     # -- before the request goes upstream ----------------------------------------------
 
@@ -126,10 +141,18 @@ class BridgeCallbacks(CustomLogger):
                 hook(data, context)
             except BridgeError as exc:
                 # Fail closed: a request that cannot carry what a hook adds must not leave.
-                raise ProxyException(
-                    message=exc.message, type="bridge_hook_error", param=None, code=503
-                ) from exc
+                raise _refusal(exc) from exc
         return data
+
+    async def async_pre_call_deployment_hook(
+        self, kwargs: dict[str, Any], call_type: Any
+    ) -> dict[str, Any]:
+        for hook in list(self.upstream_hooks):
+            try:
+                hook(kwargs)
+            except BridgeError as exc:
+                raise _refusal(exc) from exc
+        return kwargs
 
     # -- after it finished ---------------------------------------------------------------
 

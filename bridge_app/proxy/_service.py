@@ -49,6 +49,14 @@ class ProxyService:
         self.keys = KeyRegistry(redactor=redactor)
         self.logs = LogCapture(log_dir=paths.log_dir, redactor=redactor)
         self.usage = UsageWriter(db=db)
+        self._on_supervisor: list[Callable[[ProxySupervisor], None]] = []
+
+    def on_supervisor(self, callback: Callable[[ProxySupervisor], None]) -> None:
+        """Call ``callback(supervisor)`` once the supervisor exists (hooks are attached
+        there: token injection, start hooks)."""
+        self._on_supervisor.append(callback)
+        if self._supervisor is not None:
+            callback(self._supervisor)
 
     @property
     def status_file(self) -> Path:
@@ -90,6 +98,8 @@ class ProxyService:
                     logs=self.logs,
                     admin_ui=bool(self._settings.get("proxy.admin_ui")),
                 )
+                for callback in self._on_supervisor:
+                    callback(self._supervisor)
             return self._supervisor
 
     def has_supervisor(self) -> bool:

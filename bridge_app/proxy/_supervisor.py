@@ -24,7 +24,7 @@ from bridge_app.proxy._watchdog import Probe, Watchdog, WatchdogPolicy
 from bridge_app.runtime import BridgeError, Redactor, resource_path
 
 if TYPE_CHECKING:
-    from bridge_app.proxy._hooks import BridgeCallbacks, RequestHook
+    from bridge_app.proxy._hooks import BridgeCallbacks, RequestHook, UpstreamHook
     from bridge_app.proxy._server import ServerThread
 
 log = logging.getLogger("bridge_app.proxy.supervisor")
@@ -88,6 +88,9 @@ class ProxySupervisor:
         self._started_at: float | None = None
         self._config_path: Path | None = None
         self._hooks: list[RequestHook] = []
+        self._upstream_hooks: list[UpstreamHook] = []
+        self._start_hooks: list[Callable[[], None]] = []
+        self._degraded: dict[str, str] = {}
         self._callbacks: BridgeCallbacks | None = None
         self._warm: threading.Thread | None = None
         self._warm_error: BaseException | None = None
@@ -116,6 +119,14 @@ class ProxySupervisor:
         if hook in self._hooks:
             self._hooks.remove(hook)
 
+    def add_upstream_hook(self, hook: UpstreamHook) -> None:
+        """Run ``hook(kwargs)`` just before every provider call (see UpstreamHook)."""
+        self._upstream_hooks.append(hook)
+
+    def on_start(self, callback: Callable[[], None]) -> None:
+        """Run ``callback()`` before every (re)start, e.g. to re-read the active config."""
+        self._start_hooks.append(callback)
+
     def warm_up(self) -> None:
         """Import LiteLLM in the background (seconds) so that Start is quick later."""
         with self._op_lock:
@@ -141,6 +152,8 @@ class ProxySupervisor:
                 raise
             self._sm.move(ProxyState.RUNNING)
             self._event("proxy.started", f"{self.url} config={self._config_path}")
+            if self._degraded:  # e.g. still no internal token after a restart
+                self._sm.move(ProxyState.DEGRADED, error=next(iter(self._degraded.values())))
         self._watchdog.start()
 
     def stop(self) -> None:
@@ -203,13 +216,20 @@ class ProxySupervisor:
         problem = probe_liveliness(self.url, timeout=self.policy.probe_timeout_s)
         return Probe(problem is None, reason=problem or "")
 
-    def mark_degraded(self, reason: str) -> None:
+    def mark_degraded(self, reason: str, *, source: str = "watchdog") -> None:
+        """Serving, but not fully: e.g. failed probes, or internal models lacking a token.
+        Each source clears its own reason; the proxy is healthy when none is left."""
+        self._degraded[source] = reason
         if self.state == ProxyState.RUNNING:
             self._sm.move(ProxyState.DEGRADED, error=reason)
 
-    def mark_healthy(self) -> None:
+    def mark_healthy(self, *, source: str = "watchdog") -> None:
+        self._degraded.pop(source, None)
         if self.state == ProxyState.DEGRADED:
-            self._sm.move(ProxyState.RUNNING)
+            if self._degraded:
+                self._sm.move(ProxyState.DEGRADED, error=next(iter(self._degraded.values())))
+            else:
+                self._sm.move(ProxyState.RUNNING)
 
     def recover(self, reason: str, *, hung: bool = False) -> None:
         """Restart with exponential backoff; give up into `failed` after a burst."""
@@ -292,6 +312,8 @@ class ProxySupervisor:
         t0 = time.perf_counter()
         path = self._config() if callable(self._config) else self._config
         data = load_config(path)
+        for callback in list(self._start_hooks):
+            callback()
         values = dict(self._environment())
         check_environment(path, data, self._env.preview({**values, MASTER_KEY_ENV: "set"}))
         server_mod = self._server_module()
@@ -362,6 +384,7 @@ class ProxySupervisor:
         if self._callbacks is None:
             self._callbacks = BridgeCallbacks(metrics=self.metrics, sink=self._usage_sink)
         self._callbacks.hooks = self._hooks  # the same list: hooks added later apply too
+        self._callbacks.upstream_hooks = self._upstream_hooks
         ps.user_custom_auth = make_auth(self.keys, self.metrics)  # type: ignore[assignment]
         if self._callbacks not in litellm.callbacks:
             litellm.callbacks.append(self._callbacks)

@@ -13,10 +13,10 @@ from bridge_app.envvars import APP_PROVIDED, EnvService
 from bridge_app.integrity import IntegrityService
 from bridge_app.proxy import ProxyService
 from bridge_app.runtime import AppPaths, Redactor
-from bridge_app.services._wiring import ProxyRestarter, proxy_audit_hook
+from bridge_app.services._wiring import ProxyRestarter, attach_token_flow, proxy_audit_hook
 from bridge_app.settings import SettingsService
 from bridge_app.store import Database, DatabaseKey, KeyManager
-from bridge_app.tokens import TokenService
+from bridge_app.tokens import TokenKeeper, TokenService
 
 
 def key_manager(paths: AppPaths) -> KeyManager:
@@ -48,6 +48,7 @@ class Services:
     env: EnvService
     config: ConfigService
     tokens: TokenService
+    token_keeper: TokenKeeper
     integrity: IntegrityService
     proxy: ProxyService
     _closed: bool = field(default=False, repr=False)
@@ -55,6 +56,7 @@ class Services:
     def close(self) -> None:
         if not self._closed:
             self._closed = True
+            self.token_keeper.stop()
             self.proxy.close()  # before the database: it flushes usage rows
             self.db.close()
 
@@ -93,6 +95,8 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
         on_event=proxy_audit_hook(audit),
     )
     config.set_restarter(ProxyRestarter(proxy))
+    tokens = TokenService(db=db, settings=settings, env=env, redactor=redactor, audit=audit)
+    token_keeper = attach_token_flow(proxy, tokens)
     return Services(
         paths=paths,
         redactor=redactor,
@@ -103,7 +107,8 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
         auth=auth,
         env=env,
         config=config,
-        tokens=TokenService(db=db, settings=settings, env=env, redactor=redactor, audit=audit),
+        tokens=tokens,
+        token_keeper=token_keeper,
         integrity=IntegrityService(settings=settings),
         proxy=proxy,
     )
