@@ -127,6 +127,7 @@ def _register_commands() -> None:
     from bridge_app.cli import (
         _audit,
         _config,
+        _dev,
         _doctor,
         _env,
         _integrity,
@@ -135,7 +136,7 @@ def _register_commands() -> None:
         _users,
     )
 
-    for module in (_doctor, _proxy, _users, _audit, _env, _config, _tokens, _integrity):
+    for module in (_doctor, _proxy, _users, _audit, _env, _config, _tokens, _integrity, _dev):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -57,7 +57,6 @@ def stack(app_paths: AppPaths) -> Iterator[Stack]:
     session = services.auth.login("root", ADMIN_PW)
     iam = FakeIam({EMPLOYEE: EMPLOYEE_PW}).start()
     upstream = FakeInternalUpstream(token_valid=iam.valid).start()
-    assert isinstance(iam, FakeIam) and isinstance(upstream, FakeInternalUpstream)
     services.env.set(session, "INTERNAL_LLM_API_BASE", f"{upstream.url}/v1", scope="shared")
     active = app_paths.proxy_config_dir / "config.yaml"
     active.parent.mkdir(parents=True, exist_ok=True)
