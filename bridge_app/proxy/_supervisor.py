@@ -306,6 +306,7 @@ class ProxySupervisor:
         os.environ[MASTER_KEY_ENV] = self._master_key
         os.environ["DISABLE_ADMIN_UI"] = "False" if self.admin_ui else "True"
         os.environ["CONFIG_FILE_PATH"] = str(path)
+        server_mod.remember_litellm_settings(data.get("litellm_settings"))
         server_mod.reset_proxy_globals()
         server_mod.set_admin_ui(self.admin_ui)
         self._config_path = path
@@ -318,6 +319,9 @@ class ProxySupervisor:
         except BridgeError:
             self._teardown()
             raise
+        finally:
+            # LiteLLM has read it; tools the app launches must not inherit it.
+            os.environ.pop(MASTER_KEY_ENV, None)
         self._started_at = time.time()
         self.timings["start_to_ready_s"] = time.perf_counter() - t0
 
