@@ -26,6 +26,7 @@ _IMPORT_ENV = {
     "DISABLE_SCHEMA_UPDATE": "true",
     "NO_DOCS": "True",
     "NO_REDOC": "True",
+    "LITELLM_DISABLE_BUG_REPORT_LINK": "true",  # no GitHub-issue URLs in error lines
 }
 for _name, _value in _IMPORT_ENV.items():
     os.environ.setdefault(_name, _value)
@@ -112,8 +113,26 @@ def set_admin_ui(enabled: bool) -> None:
             _stashed_ui_routes.append(route)
 
 
+_MISSING = object()
+_litellm_defaults: dict[str, Any] = {}  # litellm.<name> before any config's litellm_settings
+
+
+def remember_litellm_settings(names: Any) -> None:
+    """Note the import-time value of every ``litellm_settings`` key a config will set:
+    LiteLLM setattr()s them on the module and never undoes it."""
+    for name in names or ():
+        if isinstance(name, str) and name not in _litellm_defaults:
+            _litellm_defaults[name] = getattr(litellm, name, _MISSING)
+
+
 def reset_proxy_globals() -> None:
     """State one stopped server leaves behind that the next start must not inherit."""
+    for name, value in _litellm_defaults.items():
+        if value is _MISSING:
+            if hasattr(litellm, name):
+                delattr(litellm, name)
+        else:
+            setattr(litellm, name, value)
     GracefulShutdownManager.reset()  # else health answers 503 "shutting down" forever
     ps.llm_router = None  # load_config would extend the previous router
     ps.llm_model_list = None

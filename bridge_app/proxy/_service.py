@@ -46,6 +46,7 @@ class ProxyService:
         self._master = MasterKeyStore(db=db, db_key=db_key, redactor=redactor)
         self._lock = threading.Lock()
         self._supervisor: ProxySupervisor | None = None
+        self._publisher: StatusPublisher | None = None
         self.keys = KeyRegistry(redactor=redactor)
         self.logs = LogCapture(log_dir=paths.log_dir, redactor=redactor)
         self.usage = UsageWriter(db=db)
@@ -100,17 +101,18 @@ class ProxyService:
                 )
                 for callback in self._on_supervisor:
                     callback(self._supervisor)
+                # Other processes (`litellm-bridge status`) read what this one publishes.
+                self._publisher = StatusPublisher(
+                    self.status_file,
+                    self._supervisor.status,
+                    subscribe=self._supervisor.subscribe,
+                )
+                self._publisher.start()
             return self._supervisor
 
     def has_supervisor(self) -> bool:
         """Whether this process runs (or ran) the proxy, as opposed to reading a `serve`'s."""
         return self._supervisor is not None
-
-    def publisher(self, *, interval: float = 1.0) -> StatusPublisher:
-        supervisor = self.supervisor()
-        return StatusPublisher(
-            self.status_file, supervisor.status, interval=interval, subscribe=supervisor.subscribe
-        )
 
     def status(self) -> ProxyStatus:
         """This process's proxy if it has one, else what a `serve` process published."""
@@ -123,7 +125,11 @@ class ProxyService:
         )
 
     def close(self) -> None:
+        """Stop the proxy (if any), publish `stopped`, flush usage rows. Idempotent."""
         if self._supervisor is not None:
             self._supervisor.stop()
+        if self._publisher is not None:
+            self._publisher.stop()
+            self._publisher = None
         self.usage.stop()
         self.logs.detach()

@@ -24,7 +24,7 @@ from bridge_app.proxy._watchdog import Probe, Watchdog, WatchdogPolicy
 from bridge_app.runtime import BridgeError, Redactor, resource_path
 
 if TYPE_CHECKING:
-    from bridge_app.proxy._hooks import BridgeCallbacks, RequestHook, UpstreamHook
+    from bridge_app.proxy._hooks import BridgeCallbacks, RequestHook
     from bridge_app.proxy._server import ServerThread
 
 log = logging.getLogger("bridge_app.proxy.supervisor")
@@ -88,7 +88,7 @@ class ProxySupervisor:
         self._started_at: float | None = None
         self._config_path: Path | None = None
         self._hooks: list[RequestHook] = []
-        self._upstream_hooks: list[UpstreamHook] = []
+        self._admission_hooks: list[RequestHook] = []
         self._start_hooks: list[Callable[[], None]] = []
         self._degraded: dict[str, str] = {}
         self._callbacks: BridgeCallbacks | None = None
@@ -119,9 +119,10 @@ class ProxySupervisor:
         if hook in self._hooks:
             self._hooks.remove(hook)
 
-    def add_upstream_hook(self, hook: UpstreamHook) -> None:
-        """Run ``hook(kwargs)`` just before every provider call (see UpstreamHook)."""
-        self._upstream_hooks.append(hook)
+    def add_admission_hook(self, hook: RequestHook) -> None:
+        """Run ``hook(body, context)`` on each request as the client sent it, before any
+        routing; a BridgeError refuses the request (with its ``http_status``, default 503)."""
+        self._admission_hooks.append(hook)
 
     def on_start(self, callback: Callable[[], None]) -> None:
         """Run ``callback()`` before every (re)start, e.g. to re-read the active config."""
@@ -328,6 +329,7 @@ class ProxySupervisor:
         os.environ[MASTER_KEY_ENV] = self._master_key
         os.environ["DISABLE_ADMIN_UI"] = "False" if self.admin_ui else "True"
         os.environ["CONFIG_FILE_PATH"] = str(path)
+        server_mod.remember_litellm_settings(data.get("litellm_settings"))
         server_mod.reset_proxy_globals()
         server_mod.set_admin_ui(self.admin_ui)
         self._config_path = path
@@ -340,6 +342,9 @@ class ProxySupervisor:
         except BridgeError:
             self._teardown()
             raise
+        finally:
+            # LiteLLM has read it; tools the app launches must not inherit it.
+            os.environ.pop(MASTER_KEY_ENV, None)
         self._started_at = time.time()
         self.timings["start_to_ready_s"] = time.perf_counter() - t0
 
@@ -384,7 +389,7 @@ class ProxySupervisor:
         if self._callbacks is None:
             self._callbacks = BridgeCallbacks(metrics=self.metrics, sink=self._usage_sink)
         self._callbacks.hooks = self._hooks  # the same list: hooks added later apply too
-        self._callbacks.upstream_hooks = self._upstream_hooks
+        self._callbacks.admission_hooks = self._admission_hooks
         ps.user_custom_auth = make_auth(self.keys, self.metrics)  # type: ignore[assignment]
         if self._callbacks not in litellm.callbacks:
             litellm.callbacks.append(self._callbacks)

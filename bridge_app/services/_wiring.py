@@ -65,8 +65,8 @@ def attach_token_flow(proxy: ProxyService, tokens: TokenService) -> TokenKeeper:
             keeper.start()
 
         supervisor.on_start(before_start)
-        supervisor.add_request_hook(injector.precheck)
-        supervisor.add_upstream_hook(injector)
+        supervisor.add_admission_hook(injector.precheck)
+        supervisor.add_request_hook(injector)
 
     proxy.on_supervisor(attach)
     tokens.subscribe(keeper.report)

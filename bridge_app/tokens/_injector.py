@@ -38,7 +38,7 @@ def injection_templates(config_text: str) -> dict[str, Mapping[str, Any]]:
 
 
 class TokenInjector:
-    """An upstream hook for the embedded proxy (runs just before each provider call, on
+    """A request hook for the embedded proxy (runs just before each provider call, on
     every path: chat, Anthropic messages, Responses, Gemini generateContent).
 
     The template comes from the config, but the values are rendered per request from the
@@ -105,7 +105,7 @@ class TokenInjector:
         if template is not None:
             render(template, self._tokens.current())
 
-    def __call__(self, kwargs: dict[str, Any]) -> None:
+    def __call__(self, kwargs: dict[str, Any], _context: object = None) -> None:
         template = self.template_for(kwargs)
         if template is None:
             return

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 FAST = WatchdogPolicy(
     interval_s=0.2,
-    hang_timeout_s=1.0,
+    hang_timeout_s=2.0,
     probe_timeout_s=2.0,
     backoff_base_s=0.1,
     backoff_cap_s=0.5,
