@@ -336,3 +336,9 @@ def test_export_to_an_unwritable_place_leaves_nothing_behind(
     with pytest.raises(EnvError):
         env.export(ALICE, blocker / "x.env", values=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["blocker", "bridge-home"]
+
+
+def test_a_new_entry_can_be_stored_disabled(env: EnvService) -> None:
+    env.set(ALICE, "LATER", "value", enabled=False)
+    assert [(e.name, e.enabled) for e in env.entries(ALICE)] == [("LATER", False)]
+    assert "LATER" not in env.effective_environment(ALICE)
