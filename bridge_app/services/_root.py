@@ -8,6 +8,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from bridge_app.audit import AuditLog
 from bridge_app.auth import AuthService
+from bridge_app.clients import ToolsService
 from bridge_app.config import ConfigService
 from bridge_app.envvars import APP_PROVIDED, EnvService
 from bridge_app.proxy import ProxyService
@@ -47,6 +48,7 @@ class Services:
     config: ConfigService
     tokens: TokenService
     proxy: ProxyService
+    tools: ToolsService
     _closed: bool = field(default=False, repr=False)
 
     def close(self) -> None:
@@ -70,6 +72,16 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
         audit=audit,
         reauthenticate=auth.confirm_password,  # type: ignore[arg-type]
     )
+    proxy = ProxyService(paths=paths, db=db, db_key=key.raw, redactor=redactor, settings=settings)
+    tools = ToolsService(
+        db=db,
+        seal_key=derive_install_key(key, "tool-config"),
+        settings=settings,
+        proxy=proxy,
+        redactor=redactor,
+        audit=audit,
+    )
+    tools.load_keys()  # per-tool keys are valid from the proxy's first request
     return Services(
         paths=paths,
         redactor=redactor,
@@ -88,9 +100,8 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
             known_env=lambda: env.defined_names(None) | set(os.environ) | APP_PROVIDED,
         ),
         tokens=TokenService(db=db, settings=settings, env=env, redactor=redactor, audit=audit),
-        proxy=ProxyService(
-            paths=paths, db=db, db_key=key.raw, redactor=redactor, settings=settings
-        ),
+        proxy=proxy,
+        tools=tools,
     )
 
 
