@@ -124,9 +124,9 @@ def gui(obj: CliContext, kiosk: bool) -> None:
 
 
 def _register_commands() -> None:
-    from bridge_app.cli import _audit, _config, _doctor, _env, _proxy, _tokens, _users
+    from bridge_app.cli import _audit, _config, _doctor, _env, _proxy, _tokens, _tools, _users
 
-    for module in (_doctor, _users, _audit, _env, _config, _tokens, _proxy):
+    for module in (_doctor, _users, _audit, _env, _config, _tokens, _proxy, _tools):
         for command in module.COMMANDS:
             cli.add_command(command)
 

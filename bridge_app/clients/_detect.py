@@ -28,7 +28,12 @@ def find_tool(binaries: tuple[str, ...], *, search_path: str | None, timeout: fl
 def _version(binary: str, timeout: float) -> str | None:
     env = dict(os.environ)
     # Never let a version probe update itself or phone home.
-    env.update(DISABLE_AUTOUPDATER="1", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1", NO_COLOR="1")
+    env.update(
+        DISABLE_AUTOUPDATER="1",
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1",
+        GEMINI_CLI_NO_RELAUNCH="true",
+        NO_COLOR="1",
+    )
     try:
         done = subprocess.run(
             [binary, "--version"],

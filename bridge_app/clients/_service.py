@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,7 @@ class ToolsService:
         home: Path | None = None,
         platform: Platform | None = None,
         search_path: str | None = None,
-        version_timeout: float = 5.0,
+        version_timeout: float = 10.0,
     ) -> None:
         self._store = ToolStore(db=db, seal_key=seal_key)
         self._settings = settings
@@ -200,7 +201,7 @@ class ToolsService:
             platform=self.platform,
             store=self._store,
         )
-        return ChangeResult(spec.id, False, tuple(s.change for s in steps))
+        return self._masked(ChangeResult(spec.id, False, tuple(s.change for s in steps)))
 
     def apply(
         self, tool_id: str, *, model: str | None = None, force: bool = False, actor: Any = None
@@ -211,7 +212,7 @@ class ToolsService:
         self._require_files(spec)
         target = self._target(spec, model)
         steps = plan_apply(spec, target, home=self.home, platform=self.platform, store=self._store)
-        result = run_apply(spec, steps, store=self._store, force=force)
+        result = self._masked(run_apply(spec, steps, store=self._store, force=force))
         if result.done:
             if model is not None:
                 self._settings.set(f"tools.{spec.id}.model", model)
@@ -225,7 +226,7 @@ class ToolsService:
         spec = tool_spec(tool_id)
         self._require_files(spec)
         steps = plan_revert(spec, home=self.home, platform=self.platform, store=self._store)
-        result = run_revert(spec, steps, store=self._store, force=force)
+        result = self._masked(run_revert(spec, steps, store=self._store, force=force))
         if result.done:
             self._record(actor, "tools.revert", spec.id, f"force={force}")
         return result
@@ -279,6 +280,12 @@ class ToolsService:
         for tool, key in keys.items():
             self._proxy.keys.add(key, KeyIdentity(tool))
         return len(keys)
+
+    def _masked(self, result: ChangeResult) -> ChangeResult:
+        """Diffs are shown on screen: proxy keys in them are masked."""
+        self._proxy.master_key()  # registers it with the redactor
+        changes = tuple(replace(c, diff=self._redactor.redact(c.diff)) for c in result.changes)
+        return replace(result, changes=changes)
 
     def _record(self, actor: Any, action: str, target: str, detail: str = "") -> None:
         if self._audit is not None:
