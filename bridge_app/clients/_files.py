@@ -41,7 +41,9 @@ def check_target(path: Path, *, writing: bool) -> None:
     if path.exists():
         if not path.is_file():
             raise UnsafeTargetError(f"{path} is not a regular file; it was left as it is.")
-        if writing and not os.access(path, os.W_OK):
+        # No write bit is the user's (or Windows' read-only attribute's) "do not touch",
+        # also for an administrator whom the OS would let write anyway.
+        if writing and (not os.access(path, os.W_OK) or not path.stat().st_mode & 0o222):
             raise UnsafeTargetError(
                 f"{path} is read-only; nothing was changed.",
                 hint="Make it writable (or ask IT), or copy the settings by hand.",

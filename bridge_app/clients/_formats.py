@@ -139,7 +139,9 @@ def read_dotenv(text: str) -> dict[str, Any]:
         match = _ENV_LINE.match(line)
         if match:
             value = match.group(4).strip()
-            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            if len(value) >= 2 and value[0] == value[-1] == '"':
+                value = re.sub(r'\\(["\\])', r"\1", value[1:-1])
+            elif len(value) >= 2 and value[0] == value[-1] == "'":
                 value = value[1:-1]
             found[match.group(2)] = value
     return found
