@@ -124,9 +124,19 @@ def gui(obj: CliContext, kiosk: bool) -> None:
 
 
 def _register_commands() -> None:
-    from bridge_app.cli import _audit, _config, _doctor, _env, _proxy, _tokens, _tools, _users
+    from bridge_app.cli import (
+        _audit,
+        _config,
+        _doctor,
+        _env,
+        _integrity,
+        _proxy,
+        _tokens,
+        _tools,
+        _users,
+    )
 
-    for module in (_doctor, _users, _audit, _env, _config, _tokens, _proxy, _tools):
+    for module in (_doctor, _proxy, _users, _audit, _env, _config, _tokens, _integrity, _tools):
         for command in module.COMMANDS:
             cli.add_command(command)
 

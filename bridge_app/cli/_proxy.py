@@ -41,7 +41,6 @@ def serve(obj: CliContext, host: str | None, port: int | None) -> None:
     try:
         proxy = obj.services().proxy
         supervisor = proxy.supervisor(host=host, port=port)
-        supervisor.warm_up()
         if not _is_loopback(supervisor.host):
             click.secho(
                 f"warning: listening on {supervisor.host}: other machines can reach the proxy.",

@@ -92,6 +92,10 @@ class ProxyService:
                 )
             return self._supervisor
 
+    def has_supervisor(self) -> bool:
+        """Whether this process runs (or ran) the proxy, as opposed to reading a `serve`'s."""
+        return self._supervisor is not None
+
     def publisher(self, *, interval: float = 1.0) -> StatusPublisher:
         supervisor = self.supervisor()
         return StatusPublisher(

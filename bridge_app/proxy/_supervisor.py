@@ -21,7 +21,7 @@ from bridge_app.proxy._metrics import ProxyMetrics, RequestSample
 from bridge_app.proxy._readiness import wait_ready
 from bridge_app.proxy._state import ProxyState, ProxyStatus, StateMachine, StateObserver
 from bridge_app.proxy._watchdog import Probe, Watchdog, WatchdogPolicy
-from bridge_app.runtime import BridgeError, Redactor
+from bridge_app.runtime import BridgeError, Redactor, resource_path
 
 if TYPE_CHECKING:
     from bridge_app.proxy._hooks import BridgeCallbacks, RequestHook
@@ -62,6 +62,7 @@ class ProxySupervisor:
         stop_timeout_s: float = 3.0,
         admin_ui: bool = False,
         logs: LogCapture | None = None,
+        rehearse: bool = True,
     ) -> None:
         self._config = config
         self._redactor = redactor
@@ -80,6 +81,7 @@ class ProxySupervisor:
         self.stop_timeout_s = stop_timeout_s
         self.admin_ui = admin_ui
         self.logs = logs
+        self._rehearse = rehearse  # warm-up also runs one throwaway start (see _server)
         self._sm = StateMachine()
         self._op_lock = threading.RLock()
         self._server: ServerThread | None = None
@@ -132,9 +134,10 @@ class ProxySupervisor:
             self._sm.move(ProxyState.STARTING)
             try:
                 self._launch()
-            except BridgeError as exc:
-                self._sm.move(ProxyState.FAILED, error=exc.message)
-                self._event("proxy.start_failed", exc.message)
+            except Exception as exc:
+                message = exc.message if isinstance(exc, BridgeError) else f"bug: {exc!r}"
+                self._sm.move(ProxyState.FAILED, error=message)
+                self._event("proxy.start_failed", message)
                 raise
             self._sm.move(ProxyState.RUNNING)
             self._event("proxy.started", f"{self.url} config={self._config_path}")
@@ -237,8 +240,9 @@ class ProxySupervisor:
                 hung = False
                 try:
                     self._launch()
-                except BridgeError as exc:
-                    reason = f"restart failed: {exc.message}"
+                except Exception as exc:
+                    detail = exc.message if isinstance(exc, BridgeError) else repr(exc)
+                    reason = f"restart failed: {detail}"
                     continue
                 self._sm.move(ProxyState.RUNNING)
             log.warning("the proxy is back after: %s", reason)
@@ -262,12 +266,18 @@ class ProxySupervisor:
             demo.register_demo_provider()
             if self.logs is not None:
                 self.logs.sweep()
+            if self._rehearse:
+                server = importlib.import_module("bridge_app.proxy._server")
+                demo_config = str(resource_path("configs", "demo.yaml"))
+                server.rehearse(demo_config, MASTER_KEY_ENV, self._master_key)
         except BaseException as exc:
             self._warm_error = exc
             log.exception("importing LiteLLM failed")
         self.timings["import_s"] = time.perf_counter() - t0
 
     def _server_module(self) -> ModuleType:
+        if self._warm is None:
+            self._rehearse = False  # Start is already waiting: a rehearsal only adds to it
         self.warm_up()
         assert self._warm is not None
         self._warm.join()

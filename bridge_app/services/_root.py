@@ -11,8 +11,10 @@ from bridge_app.auth import AuthService
 from bridge_app.clients import ToolsService
 from bridge_app.config import ConfigService
 from bridge_app.envvars import APP_PROVIDED, EnvService
+from bridge_app.integrity import IntegrityService
 from bridge_app.proxy import ProxyService
 from bridge_app.runtime import AppPaths, Redactor
+from bridge_app.services._wiring import ProxyRestarter, proxy_audit_hook
 from bridge_app.settings import SettingsService
 from bridge_app.store import Database, DatabaseKey, KeyManager
 from bridge_app.tokens import TokenService
@@ -47,6 +49,7 @@ class Services:
     env: EnvService
     config: ConfigService
     tokens: TokenService
+    integrity: IntegrityService
     proxy: ProxyService
     tools: ToolsService
     _closed: bool = field(default=False, repr=False)
@@ -72,7 +75,26 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
         audit=audit,
         reauthenticate=auth.confirm_password,  # type: ignore[arg-type]
     )
-    proxy = ProxyService(paths=paths, db=db, db_key=key.raw, redactor=redactor, settings=settings)
+    config = ConfigService(
+        paths=paths,
+        db=db,
+        # What the in-process proxy will see: the app's own variables, the process
+        # environment, and shared entries (the UI and CLI add the logged-in user's personal
+        # ones with config.set_known_env()).
+        known_env=lambda: env.defined_names(None) | set(os.environ) | APP_PROVIDED,
+    )
+    proxy = ProxyService(
+        paths=paths,
+        db=db,
+        db_key=key.raw,
+        redactor=redactor,
+        settings=settings,
+        # Until someone logs in (headless serve) the proxy sees the shared entries;
+        # a logged-in front end swaps in effective_environment(session).
+        environment=lambda: env.effective_environment(None),
+        on_event=proxy_audit_hook(audit),
+    )
+    config.set_restarter(ProxyRestarter(proxy))
     tools = ToolsService(
         db=db,
         seal_key=derive_install_key(key, "tool-config"),
@@ -91,15 +113,9 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
         audit=audit,
         auth=auth,
         env=env,
-        # What the in-process proxy will see: the app's own variables, the process
-        # environment, and shared entries (the UI and CLI add the logged-in user's personal
-        # ones with config.set_known_env()).
-        config=ConfigService(
-            paths=paths,
-            db=db,
-            known_env=lambda: env.defined_names(None) | set(os.environ) | APP_PROVIDED,
-        ),
+        config=config,
         tokens=TokenService(db=db, settings=settings, env=env, redactor=redactor, audit=audit),
+        integrity=IntegrityService(settings=settings),
         proxy=proxy,
         tools=tools,
     )
