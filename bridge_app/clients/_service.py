@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -29,6 +30,8 @@ from bridge_app.proxy import KeyIdentity, ProxyService, load_config, new_proxy_k
 from bridge_app.runtime import BridgeError, Redactor
 from bridge_app.settings import SettingsService
 from bridge_app.store import Database
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "demo"
 _WILDCARD_HOSTS = {"0.0.0.0", "::", ""}  # noqa: S104 - recognising, not binding
@@ -58,6 +61,7 @@ class ToolsService:
         self.platform: Platform = platform or ("windows" if sys.platform == "win32" else "linux")
         self.search_path = search_path  # None: the process PATH
         self._version_timeout = version_timeout
+        self._loaded: dict[str, str] = {}  # tool -> key given to the proxy's registry
 
     # -- what there is ---------------------------------------------------------------------
 
@@ -261,6 +265,7 @@ class ToolsService:
         if old is not None:
             self._proxy.keys.revoke(old)
         self._proxy.keys.add(key, KeyIdentity(spec.id))
+        self._loaded[spec.id] = key
         self._record(actor, "tools.key_create", spec.id, "replaced" if old else "new")
         return key
 
@@ -271,15 +276,31 @@ class ToolsService:
             return False
         self._store.drop_tool_key(spec.id)
         self._proxy.keys.revoke(old)
+        self._loaded.pop(spec.id, None)
         self._record(actor, "tools.key_revoke", spec.id)
         return True
 
     def load_keys(self) -> int:
         """Give the proxy every stored tool key (at start; new ones are added live)."""
-        keys = self._store.tool_keys()
+        return len(self.sync_keys())
+
+    def sync_keys(self) -> dict[str, str]:
+        """Make the proxy's registry match the stored tool keys: a long-running ``serve``
+        calls this now and then, so keys created or revoked by another process (the CLI
+        while the proxy runs) take effect without a restart."""
+        try:
+            keys = self._store.tool_keys()
+        except Exception:  # a busy or locked database must not stop the proxy
+            log.warning("could not read the tool keys; keeping the current ones")
+            return dict(self._loaded)
+        for tool, key in self._loaded.items():
+            if keys.get(tool) != key:
+                self._proxy.keys.revoke(key)
         for tool, key in keys.items():
-            self._proxy.keys.add(key, KeyIdentity(tool))
-        return len(keys)
+            if self._loaded.get(tool) != key:
+                self._proxy.keys.add(key, KeyIdentity(tool))
+        self._loaded = dict(keys)
+        return keys
 
     def _masked(self, result: ChangeResult) -> ChangeResult:
         """Diffs are shown on screen: proxy keys in them are masked."""

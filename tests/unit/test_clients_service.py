@@ -354,3 +354,25 @@ def test_a_pre_existing_env_file_keeps_its_line_endings(tools: ToolsService, hom
     tools.apply("gemini-cli")
     assert env.read_bytes().startswith(b"A=1\r\nGEMINI_MODEL=demo\r\n")
     assert os.access(env, os.R_OK)
+
+
+def test_a_running_proxy_picks_up_keys_created_or_revoked_elsewhere(
+    tools: ToolsService, services: Services
+) -> None:
+    serving = build_services(services.paths)  # stands for a `serve` process
+    try:
+        key = tools.create_key("aider")
+        assert serving.proxy.keys.identify(key) is None
+        serving.tools.sync_keys()
+        assert serving.proxy.keys.identify(key).name == "aider"  # type: ignore[union-attr]
+
+        replaced = tools.create_key("aider")
+        serving.tools.sync_keys()
+        assert serving.proxy.keys.identify(key) is None
+        assert serving.proxy.keys.identify(replaced) is not None
+
+        tools.revoke_key("aider")
+        serving.tools.sync_keys()
+        assert serving.proxy.keys.identify(replaced) is None
+    finally:
+        serving.close()
