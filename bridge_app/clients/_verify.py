@@ -126,7 +126,7 @@ def verify(
             )
         return result(True, status, f"{target.model} answered through the proxy.", reply)
     message = _error_message(response)
-    if status == 401:
+    if status == 401 and "api key" in message.lower():
         return result(False, status, f"The proxy refused the key (401): {message}")
     lowered = message.lower()
     if status in (400, 404) and "model" in lowered and ("not" in lowered or "invalid" in lowered):

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bridge_app.clients import ToolsService
 from bridge_app.proxy import active_config_path, ensure_active_config
-from bridge_app.runtime import AppPaths
+from bridge_app.runtime import AppPaths, BridgeError
 from bridge_app.services import Services, build_services
 from bridge_app.services._root import derive_install_key
 from bridge_app.store import tables
@@ -134,3 +134,19 @@ def test_verify_surfaces_an_unreachable_upstream(
     assert not result.ok
     assert result.status is not None and result.status >= 500
     assert "connection" in result.reason.lower()
+
+
+def test_verify_passes_on_what_a_request_hook_refuses_with(
+    services: Services, tools: ToolsService
+) -> None:
+    supervisor = services.proxy.supervisor(port=free_port())
+
+    def expired_token(data: dict[str, object], context: object) -> None:
+        raise BridgeError("Your internal token expired at 10:42; log in again (Tokens).")
+
+    supervisor.add_request_hook(expired_token)
+    supervisor.start()
+    result = tools.verify("claude-code")
+    assert not result.ok and result.status is not None and result.status >= 400
+    assert "internal token expired at 10:42" in result.reason
+    assert "refused the key" not in result.reason
