@@ -32,6 +32,8 @@ class ConfigFile:
     format: Format
     location: Callable[[Path, Platform], Path]  # (home, platform) -> file
     values: Callable[[Target], Mapping[KeyPath, Any]]
+    # What "Show settings" offers for this file when it differs from what Apply writes.
+    snippet: Callable[[Target], Mapping[KeyPath, Any]] | None = None
 
     def path(self, home: Path, platform: Platform) -> Path:
         return self.location(home, platform)

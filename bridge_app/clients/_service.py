@@ -170,7 +170,8 @@ class ToolsService:
         files: dict[str, str] = {}
         for config in spec.files:
             path = config.path(self.home, self.platform)
-            files[str(path)] = MERGERS[config.format](path, None, config.values(target))
+            values = (config.snippet or config.values)(target)
+            files[str(path)] = MERGERS[config.format](path, None, values)
         return ToolSettings(
             tool=spec.id,
             proxy_url=target.proxy_url,

@@ -376,3 +376,13 @@ def test_a_running_proxy_picks_up_keys_created_or_revoked_elsewhere(
         assert serving.proxy.keys.identify(replaced) is None
     finally:
         serving.close()
+
+
+def test_codex_settings_to_copy_read_the_key_from_the_environment(tools: ToolsService) -> None:
+    shown = tools.show("codex-cli")
+    (snippet,) = shown.files.values()
+    provider = tomlkit.parse(snippet).unwrap()["model_providers"]["litellm-bridge"]
+    assert provider["env_key"] == "LITELLM_BRIDGE_API_KEY"
+    assert "experimental_bearer_token" not in provider
+    assert shown.env == {"LITELLM_BRIDGE_API_KEY": shown.env["LITELLM_BRIDGE_API_KEY"]}
+    assert "export LITELLM_BRIDGE_API_KEY='sk-bridge-" in shown.shells["bash"]
