@@ -110,6 +110,7 @@ def run_apply(spec: ToolSpec, steps: list[_Step], *, store: ToolStore, force: bo
     if any(s.change.conflict for s in steps) and not force:
         return ChangeResult(spec.id, False, changes)
     done: list[_Step] = []
+    fresh: list[str] = []  # backups made by this apply: gone again if it fails
     try:
         for step in steps:
             backup = step.backup
@@ -127,13 +128,18 @@ def run_apply(spec: ToolSpec, steps: list[_Step], *, store: ToolStore, force: bo
                     written_sha256=sha256(step.current),
                 )
                 store.save_backup(backup)
+                fresh.append(step.file_id)
                 step.backup = backup
             if step.new != step.current:
                 _write(step)
                 done.append(step)
             store.save_backup(_written(backup, step.new))
-    except OSError as exc:
+    except (OSError, BridgeError) as exc:
         _undo(done)
+        for file_id in fresh:
+            store.drop_backup(spec.id, file_id)
+        if isinstance(exc, BridgeError):
+            raise
         raise BridgeError(
             f"Could not write {exc.filename or 'a config file'}: {exc.strerror or exc}; "
             "the files were left as they were."

@@ -125,8 +125,8 @@ class ToolsService:
             if data is None:
                 return None
             return lookup(READERS[config.format](data.decode("utf-8-sig")), at[1])
-        except (BridgeError, ValueError, OSError, UnicodeDecodeError, Exception):
-            return None  # an unreadable file is reported by apply, not by the card
+        except Exception:  # an unreadable file is reported by apply, not by the card
+            return None
 
     def card(self, tool_id: str) -> ToolCard:
         spec = tool_spec(tool_id)
