@@ -16,11 +16,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from bridge_app.clients import ToolsService
 from bridge_app.runtime import AppPaths, Redactor
 from bridge_app.services import Services, build_services
 from bridge_app.services._root import derive_install_key
+from bridge_app.store import tables
+from tests.integration.conftest import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -155,6 +158,7 @@ def test_real_cli_answers_through_the_proxy_after_apply_and_revert_restores(
     card = tools.card(tool)
     assert card.installed and card.version and not card.pointed_at_proxy
 
+    tools.create_key(tool)  # its own key: usage rows name the tool
     assert tools.apply(tool).done
     assert tools.card(tool).pointed_at_proxy
 
@@ -171,6 +175,13 @@ def test_real_cli_answers_through_the_proxy_after_apply_and_revert_restores(
     output = services.redactor.redact(done.stdout + done.stderr)
     assert done.returncode == 0, output[-3000:]
     assert DEMO_REPLY in done.stdout, output[-3000:]
+
+    def clients() -> set[str | None]:
+        services.proxy.usage.flush()
+        with services.db.reading() as conn:
+            return set(conn.execute(select(tables["usage_records"].c.client)).scalars())
+
+    assert tool in wait_for(lambda: tool in clients() and clients(), timeout=10)
 
     result = tools.revert(tool)  # no conflict: running the tool did not touch our files
     assert result.done, [c.diff for c in result.conflicts]
