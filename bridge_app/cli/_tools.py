@@ -114,7 +114,7 @@ def apply(
 ) -> None:
     """Write the proxy settings into TOOL's own config (backed up first; keeps the rest)."""
     service = _tools(obj)
-    if own_key and not service.card(tool).has_own_key:
+    if own_key and not service.has_own_key(tool):
         service.create_key(tool, actor=_actor())
     result = service.apply(tool, model=model, force=force, actor=_actor())
     if not result.done:

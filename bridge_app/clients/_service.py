@@ -270,6 +270,9 @@ class ToolsService:
         self._record(actor, "tools.key_create", spec.id, "replaced" if old else "new")
         return key
 
+    def has_own_key(self, tool_id: str) -> bool:
+        return self._store.tool_key(tool_spec(tool_id).id) is not None
+
     def revoke_key(self, tool_id: str, *, actor: Any = None) -> bool:
         spec = tool_spec(tool_id)
         old = self._store.tool_key(spec.id)
