@@ -55,8 +55,12 @@ def serve(obj: CliContext, host: str | None, port: int | None) -> None:
             click.echo(f"Proxy ready at {supervisor.url}  (config: {proxy.active_config()})")
             click.echo("API key: run `litellm-bridge proxy-key` to print it.")
             click.echo("Press Ctrl+C to stop.")
+            tools = obj.services().tools
+            ticks = 0
             while not stop.wait(0.5):
-                pass
+                ticks += 1
+                if ticks % 4 == 0:  # tool keys created or revoked by another process
+                    tools.sync_keys()
             click.echo("Stopping ...")
         finally:
             proxy.close()

@@ -8,6 +8,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from bridge_app.audit import AuditLog
 from bridge_app.auth import AuthService
+from bridge_app.clients import ToolsService
 from bridge_app.config import ConfigService
 from bridge_app.envvars import APP_PROVIDED, EnvService
 from bridge_app.integrity import IntegrityService
@@ -51,6 +52,7 @@ class Services:
     token_keeper: TokenKeeper
     integrity: IntegrityService
     proxy: ProxyService
+    tools: ToolsService
     _closed: bool = field(default=False, repr=False)
 
     def close(self) -> None:
@@ -97,6 +99,15 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
     config.set_restarter(ProxyRestarter(proxy))
     tokens = TokenService(db=db, settings=settings, env=env, redactor=redactor, audit=audit)
     token_keeper = attach_token_flow(proxy, tokens)
+    tools = ToolsService(
+        db=db,
+        seal_key=derive_install_key(key, "tool-config"),
+        settings=settings,
+        proxy=proxy,
+        redactor=redactor,
+        audit=audit,
+    )
+    tools.load_keys()  # per-tool keys are valid from the proxy's first request
     return Services(
         paths=paths,
         redactor=redactor,
@@ -111,6 +122,7 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
         token_keeper=token_keeper,
         integrity=IntegrityService(settings=settings),
         proxy=proxy,
+        tools=tools,
     )
 
 
