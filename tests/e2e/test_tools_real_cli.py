@@ -96,7 +96,7 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
     if not BIN.is_dir():
-        pytest.skip("the CLI tools are not installed: run `cd tests/e2e && npm ci`")
+        pytest.fail("the CLI tools are not installed: run `bash scripts/setup.sh --e2e`")
     home = tmp_path_factory.mktemp("bridge-home")
     built = build_services(
         AppPaths.from_environment({"BRIDGE_HOME": str(home)}), redactor=Redactor()
@@ -139,7 +139,7 @@ def test_real_cli_answers_through_the_proxy_after_apply_and_revert_restores(
 ) -> None:
     command = COMMANDS[tool]
     if not (BIN / command[0]).exists():
-        pytest.skip(f"{command[0]} is not installed in tests/e2e/node_modules")
+        pytest.fail(f"{command[0]} is not installed in tests/e2e/node_modules")
     home = tmp_path / "home"
     work = tmp_path / "work"
     work.mkdir()
