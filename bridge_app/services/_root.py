@@ -7,7 +7,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from bridge_app.audit import AuditLog
-from bridge_app.auth import AuthService
+from bridge_app.auth import AuthService, Session
 from bridge_app.clients import ToolsService
 from bridge_app.config import ConfigService
 from bridge_app.envvars import APP_PROVIDED, EnvService
@@ -54,6 +54,27 @@ class Services:
     proxy: ProxyService
     tools: ToolsService
     _closed: bool = field(default=False, repr=False)
+
+    def use_session(self, session: Session | None) -> None:
+        """Who the running app works for: the proxy's next start sees this person's
+        environment entries (shared ones without a session), requests carry their internal
+        token and project, the token keeper refreshes it, and config validation knows their
+        variables. Blocking (decrypts, reads the store): call it off a UI thread."""
+        env = self.env
+        self.proxy.environment = lambda: env.effective_environment(session)
+        self.config.set_known_env(
+            lambda: (
+                env.defined_names(session)
+                | env.defined_names(None)
+                | set(os.environ)
+                | APP_PROVIDED
+            )
+        )
+        if session is None:
+            self.tokens.deactivate()
+        else:
+            self.tokens.activate(session)
+        self.token_keeper.set_session(session)
 
     def close(self) -> None:
         if not self._closed:

@@ -83,3 +83,21 @@ def test_disabled_entries_are_invisible_until_enabled_and_restarted(
         svc.env.set_enabled(admin, "BRIDGE_TEST_EXTRA", False, scope="shared")
         supervisor.restart("env changed")
         assert "BRIDGE_TEST_EXTRA" not in os.environ
+
+
+def test_personal_entries_apply_once_the_user_is_signed_in(
+    services: tuple[Services, Session],
+) -> None:
+    svc, admin = services
+    with FakeInternalUpstream(required_fields=()) as upstream:
+        svc.env.set(admin, "BRIDGE_TEST_API_BASE", f"{upstream.url}/v1", scope="shared")
+        svc.env.set(admin, "BRIDGE_TEST_EXTRA", "personal-value-7")  # personal
+        supervisor = svc.proxy.supervisor(port=0)  # exists before anyone signs in
+        supervisor.start()
+        assert "BRIDGE_TEST_EXTRA" not in os.environ
+        svc.use_session(admin)
+        supervisor.restart("signed in")
+        assert os.environ.get("BRIDGE_TEST_EXTRA") == "personal-value-7"
+        svc.use_session(None)
+        supervisor.restart("signed out")
+        assert "BRIDGE_TEST_EXTRA" not in os.environ
