@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import URL, Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import QueuePool
 
 from bridge_app.runtime import BridgeError
 from bridge_app.store._keys import DatabaseKey
@@ -133,6 +134,14 @@ class Database:
         )
         engine = create_engine(
             url,
+            # The pysqlcipher dialect defaults to SingletonThreadPool, which closes other
+            # threads' connections once more than five threads have used it: with the proxy,
+            # the UI and worker pools that meant "closed database" and NOMEM errors. A queue
+            # pool hands each checkout one connection at a time, from any thread.
+            poolclass=QueuePool,
+            pool_size=5,
+            max_overflow=10,
+            pool_timeout=30,
             connect_args={"check_same_thread": False, "timeout": 10},
             pool_pre_ping=False,
             hide_parameters=True,

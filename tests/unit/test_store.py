@@ -292,3 +292,31 @@ def test_doctor_flags_a_key_file_readable_by_others(app_paths: AppPaths) -> None
     db.close()
     app_paths.key_file.chmod(0o644)
     assert "readable by other users" in (key_manager(app_paths).key_file_problem() or "")
+
+
+def test_many_threads_can_use_the_database_at_once(tmp_path: Path) -> None:
+    """The proxy's usage writer, the UI and worker pools all use the store concurrently."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    db = Database(tmp_path / "bridge.db", _key())
+    db.open()
+
+    def work(i: int) -> int:
+        with db.transaction() as conn:
+            conn.execute(
+                insert(tables["settings"]).values(key=f"k{i}", value=str(i), updated_at="t")
+            )
+        with db.reading() as conn:
+            return int(
+                conn.execute(
+                    select(tables["settings"].c.value).where(tables["settings"].c.key == f"k{i}")
+                ).scalar_one()
+            )
+
+    for _round in range(3):  # fresh threads each round, as executors create them
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            offset = _round * 100
+            assert list(pool.map(work, range(offset, offset + 60))) == list(
+                range(offset, offset + 60)
+            )
+    db.close()
