@@ -10,6 +10,7 @@ from bridge_app.audit import AuditLog
 from bridge_app.auth import AuthService
 from bridge_app.config import ConfigService
 from bridge_app.envvars import APP_PROVIDED, EnvService
+from bridge_app.proxy import ProxyService
 from bridge_app.runtime import AppPaths, Redactor
 from bridge_app.settings import SettingsService
 from bridge_app.store import Database, DatabaseKey, KeyManager
@@ -45,11 +46,13 @@ class Services:
     env: EnvService
     config: ConfigService
     tokens: TokenService
+    proxy: ProxyService
     _closed: bool = field(default=False, repr=False)
 
     def close(self) -> None:
         if not self._closed:
             self._closed = True
+            self.proxy.close()  # before the database: it flushes usage rows
             self.db.close()
 
 
@@ -85,6 +88,16 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
             known_env=lambda: env.defined_names(None) | set(os.environ) | APP_PROVIDED,
         ),
         tokens=TokenService(db=db, settings=settings, env=env, redactor=redactor, audit=audit),
+        # Shared env entries by default; the GUI swaps in the logged-in user's view.
+        proxy=ProxyService(
+            paths=paths,
+            db=db,
+            db_key=key.raw,
+            redactor=redactor,
+            settings=settings,
+            environment=lambda: env.effective_environment(None),
+            on_event=lambda action, detail: _proxy_event(audit, action, detail),
+        ),
     )
 
 
@@ -97,3 +110,8 @@ def derive_install_key(key: DatabaseKey, purpose: str) -> bytes:
         salt=None,
         info=f"litellm-bridge:{purpose}:v1".encode(),
     ).derive(key.raw)
+
+
+def _proxy_event(audit: AuditLog, action: str, detail: str) -> None:
+    failed = action.endswith(("failed", "start_failed"))
+    audit.record(None, action, "proxy", "failed" if failed else "ok", detail)

@@ -13,6 +13,7 @@ DEFAULTS: dict[str, Any] = {
     "proxy.host": "127.0.0.1",
     "proxy.port": 4000,
     "proxy.autostart": False,
+    "proxy.admin_ui": False,  # LiteLLM's own admin UI; only an admin turns it on
     "ui.theme": "Light",
     "ui.idle_lock_minutes": 15,
 }

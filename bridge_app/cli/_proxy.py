@@ -1,0 +1,198 @@
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import re
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bridge_app.cli._app import CliContext, fail, friendly_errors
+from bridge_app.runtime import InstanceLock
+
+_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_LINE_LEVEL = re.compile(r"^\S+ \S+ (DEBUG|INFO|WARNING|ERROR|CRITICAL)\b")
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+@click.command()
+@click.option("--host", help="Address to listen on (default: setting proxy.host, 127.0.0.1).")
+@click.option("--port", type=click.IntRange(0, 65535), help="Port (default: setting proxy.port).")
+@click.pass_obj
+@friendly_errors
+def serve(obj: CliContext, host: str | None, port: int | None) -> None:
+    """Run the proxy without a window until Ctrl+C."""
+    lock = InstanceLock(obj.paths.lock_file)
+    obj.paths.ensure()
+    lock.acquire()
+    stop = threading.Event()
+    try:
+        proxy = obj.services().proxy
+        supervisor = proxy.supervisor(host=host, port=port)
+        supervisor.warm_up()
+        if not _is_loopback(supervisor.host):
+            click.secho(
+                f"warning: listening on {supervisor.host}: other machines can reach the proxy.",
+                fg="yellow",
+                err=True,
+            )
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        publisher = proxy.publisher()
+        publisher.start()
+        try:
+            click.echo(f"Starting the proxy on {supervisor.url} ...")
+            supervisor.start()
+            click.echo(f"Proxy ready at {supervisor.url}  (config: {proxy.active_config()})")
+            click.echo("API key: run `litellm-bridge proxy-key` to print it.")
+            click.echo("Press Ctrl+C to stop.")
+            while not stop.wait(0.5):
+                pass
+            click.echo("Stopping ...")
+        finally:
+            supervisor.stop()
+            publisher.stop()
+        click.echo("Stopped.")
+    finally:
+        lock.release()
+
+
+def _print_status(status: dict[str, Any]) -> None:
+    state = status["state"]
+    colour = {"running": "green", "degraded": "yellow", "failed": "red"}.get(state)
+    click.echo("Proxy: " + click.style(state, fg=colour, bold=True) + f"  {status['url']}")
+    if status.get("uptime_s") is not None:
+        click.echo(f"  uptime     {status['uptime_s']:.0f} s, restarts {status['restarts']}")
+    if status.get("config_path"):
+        click.echo(f"  config     {status['config_path']}")
+    if status.get("last_error"):
+        click.echo(f"  last error {status['last_error']}")
+    m = status.get("metrics") or {}
+    if m.get("requests") or state in ("running", "degraded"):
+        p50, p95 = m.get("latency_ms_p50"), m.get("latency_ms_p95")
+        click.echo(
+            f"  requests   {m.get('requests', 0)} ({m.get('errors', 0)} errors, "
+            f"{100 * m.get('error_rate', 0):.1f}%), open connections {m.get('open_connections', 0)}"
+        )
+        if p50 is not None:
+            click.echo(f"  latency    p50 {p50:.0f} ms, p95 {p95:.0f} ms")
+        click.echo(f"  tokens     in {m.get('tokens_in', 0)}, out {m.get('tokens_out', 0)}")
+        for model, mm in (m.get("per_model") or {}).items():
+            click.echo(
+                f"    {model}: {mm['requests']} requests, {mm['errors']} errors, "
+                f"tokens {mm['tokens_in']}/{mm['tokens_out']}"
+            )
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+@friendly_errors
+def status(obj: CliContext, as_json: bool) -> None:
+    """Show whether the proxy runs, where, and its live metrics."""
+    from bridge_app.proxy import STATUS_FILE, read_status
+
+    report = read_status(obj.paths.data_dir / STATUS_FILE).to_dict()
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+    else:
+        _print_status(report)
+
+
+def _line_level(line: str) -> int:
+    match = _LINE_LEVEL.match(line)
+    if match is None:
+        return logging.INFO
+    return logging.getLevelNamesMapping().get(match.group(1), logging.INFO)
+
+
+def _follow(path: Path, stop: threading.Event) -> Iterator[str]:
+    """New lines appended to ``path``; survives rotation (the file is replaced)."""
+    handle = None
+    inode = None
+    while not stop.is_set():
+        if handle is None:
+            try:
+                handle = path.open("r", encoding="utf-8", errors="replace")
+                inode = path.stat().st_ino
+                handle.seek(0, 2)
+            except OSError:
+                time.sleep(0.5)
+                continue
+        line = handle.readline()
+        if line:
+            yield line.rstrip("\n")
+            continue
+        try:
+            if path.stat().st_ino != inode:
+                handle.close()
+                handle = path.open("r", encoding="utf-8", errors="replace")
+                inode = path.stat().st_ino
+                continue
+        except OSError:
+            pass
+        time.sleep(0.3)
+    if handle is not None:
+        handle.close()
+
+
+@click.command()
+@click.option("-f", "--follow", is_flag=True, help="Keep printing new lines.")
+@click.option(
+    "--level",
+    type=click.Choice(_LEVELS, case_sensitive=False),
+    default="DEBUG",
+    help="Only lines at this level or above.",
+)
+@click.option("--grep", "pattern", help="Only lines containing this text (case-insensitive).")
+@click.option("-n", "--lines", "count", type=int, default=200, show_default=True)
+@click.pass_obj
+@friendly_errors
+def logs(obj: CliContext, follow: bool, level: str, pattern: str | None, count: int) -> None:
+    """Show the proxy's log lines (from logs/proxy.log; secrets are already masked)."""
+    from bridge_app.proxy import PROXY_LOG_NAME
+
+    path = obj.paths.log_dir / PROXY_LOG_NAME
+    min_level = logging.getLevelNamesMapping()[level.upper()]
+    needle = pattern.lower() if pattern else None
+
+    def wanted(line: str) -> bool:
+        return _line_level(line) >= min_level and (needle is None or needle in line.lower())
+
+    if not path.exists() and not follow:
+        fail(f"No proxy log yet ({path}).", "Start the proxy with `litellm-bridge serve`.")
+    if path.exists():
+        text = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        for line in [ln for ln in text if wanted(ln)][-count:] if count > 0 else []:
+            click.echo(line)
+    if follow:
+        stop = threading.Event()
+        try:
+            for line in _follow(path, stop):
+                if wanted(line):
+                    click.echo(line)
+        except KeyboardInterrupt:
+            stop.set()
+
+
+@click.command("proxy-key")
+@click.pass_obj
+@friendly_errors
+def proxy_key(obj: CliContext) -> None:
+    """Print the proxy's API key (tools send it as their API key)."""
+    click.echo(obj.services().proxy.master_key())
+
+
+COMMANDS = [serve, status, logs, proxy_key]

@@ -1,0 +1,174 @@
+"""What the app plugs into LiteLLM: the key check, per-request body hooks and metrics."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from litellm.integrations.custom_logger import CustomLogger
+from litellm.proxy._types import (
+    LitellmUserRoles,
+    ProxyErrorTypes,
+    ProxyException,
+    UserAPIKeyAuth,
+)
+
+from bridge_app.proxy._keys import KeyRegistry
+from bridge_app.proxy._metrics import ProxyMetrics, RequestSample
+from bridge_app.runtime import BridgeError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    call_type: str  # LiteLLM's name for the operation: "acompletion", "anthropic_messages", ...
+    client: str | None  # who the key belongs to (KeyIdentity.name)
+
+
+#: Called for every request, on the proxy's event loop, before it goes upstream; may
+#: change ``data`` (the request body LiteLLM will send) in place. Must be quick.
+RequestHook = Callable[[dict[str, Any], RequestContext], None]
+SampleSink = Callable[[RequestSample], None]
+
+
+def make_auth(
+    keys: KeyRegistry, metrics: ProxyMetrics
+) -> Callable[[Any, str], Awaitable[UserAPIKeyAuth]]:
+    """LiteLLM's ``custom_auth`` contract. LiteLLM has already taken the key from
+    Authorization: Bearer, x-api-key, x-goog-api-key or ?key= (generateContent)."""
+
+    async def bridge_auth(request: Any, api_key: str) -> UserAPIKeyAuth:
+        identity = keys.identify(api_key)
+        if identity is None:
+            metrics.record_rejected()
+            # A ProxyException, not a plain error: anything else makes LiteLLM look for
+            # prisma and answer 500.
+            raise ProxyException(
+                message=(
+                    "Missing API key."
+                    if not api_key
+                    else "Invalid API key. Use the key shown by `litellm-bridge proxy-key`."
+                ),
+                type=ProxyErrorTypes.auth_error,
+                param="api_key",
+                code=401,
+            )
+        role = LitellmUserRoles.PROXY_ADMIN if identity.admin else LitellmUserRoles.INTERNAL_USER
+        return UserAPIKeyAuth(
+            api_key=api_key,
+            user_id=f"bridge:{identity.name}",
+            key_alias=identity.name,
+            user_role=role,
+        )
+
+    return bridge_auth
+
+
+def _seconds(start: Any, end: Any) -> float:
+    if isinstance(start, datetime) and isinstance(end, datetime):
+        return max(0.0, (end - start).total_seconds())
+    if isinstance(start, int | float) and isinstance(end, int | float):
+        return max(0.0, float(end) - float(start))
+    return 0.0
+
+
+def _requested_model(slo: dict[str, Any], params: dict[str, Any], request: Any) -> str:
+    """The model name the client asked for (the config's model_name), not the upstream's."""
+    for meta_key in ("metadata", "litellm_metadata"):
+        meta = params.get(meta_key) or {}
+        if isinstance(meta, dict) and meta.get("model_group"):
+            return str(meta["model_group"])
+    if slo.get("model_group"):
+        return str(slo["model_group"])
+    body = request.get("body") if isinstance(request, dict) else None
+    if isinstance(body, dict) and body.get("model"):
+        return str(body["model"])
+    url = request.get("url") if isinstance(request, dict) else None
+    if url and "/models/" in url:  # Gemini: /v1beta/models/<model>:generateContent
+        return urlsplit(url).path.split("/models/", 1)[1].split(":", 1)[0]
+    return str(slo.get("model") or "unknown")
+
+
+def _status_of(exc: Any) -> int:
+    code = getattr(exc, "status_code", None) or getattr(exc, "code", None)
+    try:
+        return int(code) if code else 500
+    except (TypeError, ValueError):
+        return 500
+
+
+class BridgeCallbacks(CustomLogger):
+    """One in-process LiteLLM callback object: request hooks, metrics, usage rows."""
+
+    def __init__(self, *, metrics: ProxyMetrics, sink: SampleSink | None = None) -> None:
+        super().__init__()
+        self.metrics = metrics
+        self.sink = sink
+        self.hooks: list[RequestHook] = []
+
+    # -- before the request goes upstream ----------------------------------------------
+
+    async def async_pre_call_hook(
+        self, user_api_key_dict: Any, cache: Any, data: dict[str, Any], call_type: Any
+    ) -> dict[str, Any]:
+        context = RequestContext(
+            call_type=str(getattr(call_type, "value", call_type)),
+            client=getattr(user_api_key_dict, "key_alias", None),
+        )
+        for hook in list(self.hooks):
+            try:
+                hook(data, context)
+            except BridgeError as exc:
+                # Fail closed: a request that cannot carry what a hook adds must not leave.
+                raise ProxyException(
+                    message=exc.message, type="bridge_hook_error", param=None, code=503
+                ) from exc
+        return data
+
+    # -- after it finished ---------------------------------------------------------------
+
+    def _sample(self, kwargs: dict[str, Any], start: Any, end: Any, status: int) -> RequestSample:
+        slo = kwargs.get("standard_logging_object") or {}
+        params = kwargs.get("litellm_params") or {}
+        request = params.get("proxy_server_request") or {}
+        url = request.get("url") if isinstance(request, dict) else None
+        endpoint = urlsplit(url).path if url else str(kwargs.get("call_type") or "")
+        metadata = slo.get("metadata") or {}
+        return RequestSample(
+            ts=time.time(),
+            model=_requested_model(slo, params, request),
+            endpoint=endpoint,
+            status=status,
+            latency_ms=round(_seconds(start, end) * 1000, 3),
+            tokens_in=int(slo.get("prompt_tokens") or 0),
+            tokens_out=int(slo.get("completion_tokens") or 0),
+            client=metadata.get("user_api_key_alias"),
+        )
+
+    def _record(self, sample: RequestSample) -> None:
+        self.metrics.record(sample)
+        if self.sink is not None:
+            self.sink(sample)
+
+    async def async_log_success_event(
+        self, kwargs: dict[str, Any], response_obj: Any, start_time: Any, end_time: Any
+    ) -> None:
+        try:
+            self._record(self._sample(kwargs, start_time, end_time, 200))
+        except Exception:
+            log.exception("could not record a finished request")
+
+    async def async_log_failure_event(
+        self, kwargs: dict[str, Any], response_obj: Any, start_time: Any, end_time: Any
+    ) -> None:
+        try:
+            status = _status_of(kwargs.get("exception"))
+            self._record(self._sample(kwargs, start_time, end_time, status))
+        except Exception:
+            log.exception("could not record a failed request")

@@ -1,0 +1,277 @@
+"""LiteLLM's proxy app under a uvicorn.Server in one named thread (imports LiteLLM).
+
+LiteLLM keeps its proxy state in module globals, so there is one server at a time per
+process. This module knows which globals survive a stop and resets them before a start,
+and wraps the app's lifespan so that startup errors are captured (uvicorn only logs them
+and ends the thread with sys.exit) and an abandoned server cannot tear down its successor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+# Offline and quiet: these are read while LiteLLM imports.
+_IMPORT_ENV = {
+    "LITELLM_LOCAL_MODEL_COST_MAP": "True",  # no cost-map fetch from GitHub at import
+    "LITELLM_LOG": "WARNING",
+    "GRACEFUL_SHUTDOWN_TIMEOUT": "2",  # LiteLLM's own drain wait on stop (default 30 s)
+    "DISABLE_SCHEMA_UPDATE": "true",
+    "NO_DOCS": "True",
+    "NO_REDOC": "True",
+}
+for _name, _value in _IMPORT_ENV.items():
+    os.environ.setdefault(_name, _value)
+os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+
+import litellm  # noqa: E402
+import litellm.proxy.proxy_server as ps  # noqa: E402
+import uvicorn  # noqa: E402
+from litellm.proxy.shutdown.graceful_shutdown_manager import (  # noqa: E402
+    GracefulShutdownManager,
+)
+from litellm.router import Router  # noqa: E402
+from starlette.routing import Mount  # noqa: E402
+
+log = logging.getLogger("bridge_app.proxy.server")
+
+_current = threading.local()  # the ServerThread whose loop is running the lifespan
+_abandoned: list[Any] = []  # lifespans of abandoned servers, kept so nothing finalizes them
+
+
+class _BridgeLifespan:
+    """Wraps LiteLLM's lifespan for one server (class-based: no generator to finalize)."""
+
+    def __init__(self, inner: Callable[[Any], Any], app: Any) -> None:
+        self._cm = inner(app)
+        self._server: ServerThread | None = getattr(_current, "server", None)
+
+    async def __aenter__(self) -> Any:
+        server = self._server
+        try:
+            state = await self._cm.__aenter__()
+        except BaseException as exc:
+            if server is not None:
+                server.startup_error = exc
+            raise
+        if server is not None and server.after_startup is not None:
+            server.after_startup()  # before uvicorn accepts the first connection
+        return state
+
+    async def __aexit__(self, *exc_info: Any) -> bool | None:
+        server = self._server
+        if server is not None and server.abandoned:
+            # LiteLLM's shutdown resets module globals the new server is using. Skip it,
+            # and keep this loop's async generators (LiteLLM's lifespan among them) away
+            # from asyncio's final clean-up, which would run their shutdown code anyway.
+            loop = asyncio.get_running_loop()
+            generators = getattr(loop, "_asyncgens", None)
+            if generators is not None:
+                _abandoned.extend(generators)  # strong references: never finalized
+                generators.clear()
+            _abandoned.append(self._cm)
+            return None
+        return bool(await self._cm.__aexit__(*exc_info))
+
+
+def _install_lifespan_wrapper() -> None:
+    router = ps.app.router
+    if getattr(router, "_bridge_wrapped", False):
+        return
+    inner = router.lifespan_context
+    router.lifespan_context = lambda app: _BridgeLifespan(inner, app)
+    router._bridge_wrapped = True  # type: ignore[attr-defined]
+    # LiteLLM prints a refused master key's explanation from an atexit hook; keep it
+    # for the error message instead (the module looks the name up at call time).
+    ps.announce_on_stderr_at_exit = _record_refusal  # type: ignore[attr-defined,assignment]
+
+
+def _record_refusal(text: str) -> None:
+    server = getattr(_current, "server", None)
+    if server is not None:
+        server.refusal = text
+
+
+_install_lifespan_wrapper()
+
+
+_UI_MOUNTS = frozenset({"ui", "next_static"})
+_stashed_ui_routes: list[Any] = []
+
+
+def set_admin_ui(enabled: bool) -> None:
+    """LiteLLM serves its admin UI's files whatever DISABLE_ADMIN_UI says (that only
+    blocks the login); take the mounts off the app while the UI is off."""
+    routes = ps.app.router.routes
+    if enabled:
+        routes.extend(_stashed_ui_routes)
+        _stashed_ui_routes.clear()
+        return
+    for route in list(routes):
+        if isinstance(route, Mount) and route.name in _UI_MOUNTS:
+            routes.remove(route)
+            _stashed_ui_routes.append(route)
+
+
+def reset_proxy_globals() -> None:
+    """State one stopped server leaves behind that the next start must not inherit."""
+    GracefulShutdownManager.reset()  # else health answers 503 "shutting down" forever
+    ps.llm_router = None  # load_config would extend the previous router
+    ps.llm_model_list = None
+    ps.general_settings.clear()  # load_config updates this dict in place
+    flush = getattr(ps.user_api_key_cache, "flush_cache", None)
+    if callable(flush):
+        flush()
+    # Each Router registers bound callbacks in LiteLLM's global lists and nothing removes
+    # them; without this every restart leaks one old Router per list.
+    for name in (
+        "callbacks",
+        "success_callback",
+        "_async_success_callback",
+        "failure_callback",
+        "_async_failure_callback",
+    ):
+        items = getattr(litellm, name)
+        items[:] = [cb for cb in items if not isinstance(getattr(cb, "__self__", None), Router)]
+
+
+def open_connections(server: uvicorn.Server | None) -> int:
+    if server is None:
+        return 0
+    return len(server.server_state.connections)
+
+
+class ServerThread:
+    """One uvicorn.Server on a socket we bind ourselves, in the thread ``litellm-proxy``.
+
+    Binding first makes "port in use" a synchronous error and lets a stuck server's port
+    be freed by closing the socket.
+    """
+
+    def __init__(
+        self, *, host: str, port: int, after_startup: Callable[[], None] | None = None
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.after_startup = after_startup
+        self.startup_error: BaseException | None = None
+        self.refusal: str | None = None
+        self.crash: BaseException | None = None
+        self.abandoned = False
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.sock = self._bind()
+        config = uvicorn.Config(
+            ps.app,
+            log_config=None,  # never dictConfig() the app's logging
+            access_log=True,
+            lifespan="on",
+            timeout_graceful_shutdown=2,
+            ws="none",
+            server_header=False,
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self._run, name="litellm-proxy", daemon=True)
+
+    def _bind(self) -> socket.socket:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            if os.name != "nt":  # on Windows SO_REUSEADDR would allow a second listener
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self.port))
+        except OSError:
+            sock.close()
+            raise
+        if self.port == 0:
+            self.port = sock.getsockname()[1]
+        return sock
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _run(self) -> None:
+        _current.server = self
+
+        async def main() -> None:
+            self.loop = asyncio.get_running_loop()
+            await self.server.serve(sockets=[self.sock])
+
+        try:
+            asyncio.run(main())
+        except SystemExit as exc:  # uvicorn ends a failed lifespan startup with sys.exit(3)
+            self.crash = self.startup_error or exc
+        except BaseException as exc:
+            self.crash = exc
+            if not self.abandoned:  # an abandoned server's socket was closed under it
+                log.error("the proxy server stopped with an error: %r", exc)
+        finally:
+            _current.server = None
+
+    @property
+    def started(self) -> bool:
+        return bool(self.server.started)
+
+    def alive(self) -> bool:
+        return self.thread.is_alive()
+
+    def ping(self, timeout: float) -> float | None:
+        """Seconds for a round trip through the event loop; None if it did not answer."""
+        loop = self.loop
+        if loop is None or loop.is_closed() or not self.alive():
+            return None
+
+        async def _noop() -> None:
+            return None
+
+        t0 = time.perf_counter()
+        try:
+            future = asyncio.run_coroutine_threadsafe(_noop(), loop)
+        except RuntimeError:
+            return None
+        try:
+            future.result(timeout)
+        except Exception:
+            future.cancel()
+            return None
+        return time.perf_counter() - t0
+
+    def stop(self, *, graceful: float, forced: float) -> bool:
+        """Graceful, then forced, then abandoned. True when the thread really ended."""
+        self.server.should_exit = True
+        self.thread.join(graceful)
+        if self.thread.is_alive():
+            log.warning("the proxy did not stop within %.1f s; forcing it", graceful)
+            self.server.force_exit = True  # skip the waits for open connections
+            self.thread.join(forced)
+        if self.thread.is_alive() and self.loop is not None and not self.loop.is_closed():
+
+            def _cancel_all() -> None:
+                for task in asyncio.all_tasks():
+                    task.cancel()
+
+            with contextlib.suppress(RuntimeError):
+                self.loop.call_soon_threadsafe(_cancel_all)
+            self.thread.join(forced)
+        ended = not self.thread.is_alive()
+        if not ended:
+            self.abandon()
+        with contextlib.suppress(OSError):
+            self.sock.close()
+        return ended
+
+    def abandon(self) -> None:
+        """Give up on a server whose loop does not answer: free its port, keep its hands
+        off the next server, and let it end on its own if it ever wakes up."""
+        log.error("abandoning a proxy server thread that does not respond")
+        self.abandoned = True
+        self.server.should_exit = True
+        self.server.force_exit = True
+        with contextlib.suppress(OSError):
+            self.sock.close()

@@ -1,0 +1,115 @@
+"""ProxyService: the proxy as the composition root hands it to the CLI and the GUI."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from bridge_app.proxy._config import ensure_active_config
+from bridge_app.proxy._environment import EnvironmentProvider
+from bridge_app.proxy._keys import KeyRegistry, MasterKeyStore
+from bridge_app.proxy._logs import LogCapture
+from bridge_app.proxy._state import ProxyStatus
+from bridge_app.proxy._status_file import STATUS_FILE, StatusPublisher, read_status
+from bridge_app.proxy._supervisor import EventHook, ProxySupervisor
+from bridge_app.proxy._usage import UsageWriter
+from bridge_app.proxy._watchdog import WatchdogPolicy
+from bridge_app.runtime import AppPaths, Redactor
+from bridge_app.settings import SettingsService
+from bridge_app.store import Database
+
+
+class ProxyService:
+    """Builds the one supervisor of this process on first use (cheap: LiteLLM is only
+    imported by ``warm_up``/``start``), and reads what another process published."""
+
+    def __init__(
+        self,
+        *,
+        paths: AppPaths,
+        db: Database,
+        db_key: bytes,
+        redactor: Redactor,
+        settings: SettingsService,
+        environment: EnvironmentProvider | None = None,
+        on_event: EventHook | None = None,
+        config: Callable[[], Path] | None = None,
+    ) -> None:
+        self._paths = paths
+        self._db = db
+        self._redactor = redactor
+        self._settings = settings
+        self.environment = environment
+        self.on_event = on_event
+        self._config = config
+        self._master = MasterKeyStore(db=db, db_key=db_key, redactor=redactor)
+        self._lock = threading.Lock()
+        self._supervisor: ProxySupervisor | None = None
+        self.keys = KeyRegistry(redactor=redactor)
+        self.logs = LogCapture(log_dir=paths.log_dir, redactor=redactor)
+        self.usage = UsageWriter(db=db)
+
+    @property
+    def status_file(self) -> Path:
+        return self._paths.data_dir / STATUS_FILE
+
+    @property
+    def log_file(self) -> Path:
+        return self.logs.file
+
+    def master_key(self) -> str:
+        """The proxy key the tools must send; generated on first use."""
+        return self._master.get_or_create()
+
+    def active_config(self) -> Path:
+        return self._config() if self._config is not None else ensure_active_config(self._paths)
+
+    def supervisor(
+        self,
+        *,
+        host: str | None = None,
+        port: int | None = None,
+        policy: WatchdogPolicy | None = None,
+    ) -> ProxySupervisor:
+        with self._lock:
+            if self._supervisor is None:
+                self.logs.attach()
+                self.usage.start()
+                self._supervisor = ProxySupervisor(
+                    config=self.active_config,
+                    master_key=self.master_key(),
+                    redactor=self._redactor,
+                    keys=self.keys,
+                    environment=self.environment,
+                    host=host or str(self._settings.get("proxy.host")),
+                    port=int(port if port is not None else self._settings.get("proxy.port")),
+                    usage_sink=self.usage.submit,
+                    on_event=self.on_event,
+                    policy=policy,
+                    logs=self.logs,
+                    admin_ui=bool(self._settings.get("proxy.admin_ui")),
+                )
+            return self._supervisor
+
+    def publisher(self, *, interval: float = 1.0) -> StatusPublisher:
+        supervisor = self.supervisor()
+        return StatusPublisher(
+            self.status_file, supervisor.status, interval=interval, subscribe=supervisor.subscribe
+        )
+
+    def status(self) -> ProxyStatus:
+        """This process's proxy if it has one, else what a `serve` process published."""
+        if self._supervisor is not None:
+            return self._supervisor.status()
+        return read_status(
+            self.status_file,
+            host=str(self._settings.get("proxy.host")),
+            port=int(self._settings.get("proxy.port")),
+        )
+
+    def close(self) -> None:
+        if self._supervisor is not None:
+            self._supervisor.stop()
+        self.usage.stop()
+        self.logs.detach()

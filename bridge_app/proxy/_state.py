@@ -1,0 +1,172 @@
+"""The proxy's state machine and the status snapshot every front end reads (pure)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+class ProxyState(StrEnum):
+    STOPPED = "stopped"
+    STARTING = "starting"
+    RUNNING = "running"
+    DEGRADED = "degraded"  # serving, but a health probe failed; the watchdog is watching
+    RESTARTING = "restarting"
+    FAILED = "failed"  # start failed, or the watchdog gave up
+
+
+#: Moves the supervisor may make; anything else is a bug and raises.
+_ALLOWED: dict[ProxyState, frozenset[ProxyState]] = {
+    ProxyState.STOPPED: frozenset({ProxyState.STARTING}),
+    ProxyState.STARTING: frozenset({ProxyState.RUNNING, ProxyState.FAILED, ProxyState.STOPPED}),
+    ProxyState.RUNNING: frozenset(
+        {ProxyState.DEGRADED, ProxyState.RESTARTING, ProxyState.STOPPED, ProxyState.FAILED}
+    ),
+    ProxyState.DEGRADED: frozenset(
+        {ProxyState.RUNNING, ProxyState.RESTARTING, ProxyState.STOPPED, ProxyState.FAILED}
+    ),
+    ProxyState.RESTARTING: frozenset(
+        {ProxyState.RUNNING, ProxyState.FAILED, ProxyState.STOPPED, ProxyState.RESTARTING}
+    ),
+    ProxyState.FAILED: frozenset({ProxyState.STARTING, ProxyState.STOPPED}),
+}
+
+
+@dataclass(frozen=True)
+class RestartRecord:
+    at: float  # epoch seconds
+    reason: str
+    outcome: str = "restarting"
+
+
+@dataclass(frozen=True)
+class ProxyStatus:
+    """Everything `status` and the GUI show; never holds a secret."""
+
+    state: ProxyState
+    host: str
+    port: int
+    ready: bool
+    pid: int
+    started_at: float | None
+    uptime_s: float | None
+    restarts: int
+    last_error: str | None
+    config_path: str | None
+    recent_restarts: list[RestartRecord] = field(default_factory=list)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    updated_at: float = field(default_factory=time.time)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["state"] = self.state.value
+        data["url"] = self.url
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ProxyStatus:
+        return cls(
+            state=ProxyState(data.get("state", "stopped")),
+            host=str(data.get("host", "127.0.0.1")),
+            port=int(data.get("port", 0)),
+            ready=bool(data.get("ready", False)),
+            pid=int(data.get("pid", 0)),
+            started_at=data.get("started_at"),
+            uptime_s=data.get("uptime_s"),
+            restarts=int(data.get("restarts", 0)),
+            last_error=data.get("last_error"),
+            config_path=data.get("config_path"),
+            recent_restarts=[RestartRecord(**r) for r in data.get("recent_restarts", [])],
+            metrics=dict(data.get("metrics") or {}),
+            updated_at=float(data.get("updated_at", 0.0)),
+        )
+
+
+StateObserver = Callable[[ProxyState, ProxyState, str | None], None]
+
+
+class StateMachine:
+    """Current state, last error and restart history, with observers.
+
+    Observers run on whichever thread made the change (a supervisor or watchdog thread):
+    the UI marshals to its own thread. A failing observer is logged, never propagated.
+    """
+
+    def __init__(self, *, history: int = 20) -> None:
+        self._lock = threading.RLock()
+        self._state = ProxyState.STOPPED
+        self._last_error: str | None = None
+        self._restarts: deque[RestartRecord] = deque(maxlen=history)
+        self._restart_count = 0
+        self._observers: list[StateObserver] = []
+
+    @property
+    def state(self) -> ProxyState:
+        return self._state
+
+    @property
+    def last_error(self) -> str | None:
+        return self._last_error
+
+    @property
+    def restart_count(self) -> int:
+        return self._restart_count
+
+    def restarts(self) -> list[RestartRecord]:
+        with self._lock:
+            return list(self._restarts)
+
+    def subscribe(self, observer: StateObserver) -> Callable[[], None]:
+        with self._lock:
+            self._observers.append(observer)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if observer in self._observers:
+                    self._observers.remove(observer)
+
+        return unsubscribe
+
+    def move(self, new: ProxyState, *, error: str | None = None) -> None:
+        with self._lock:
+            old = self._state
+            if new != old and new not in _ALLOWED[old]:
+                raise RuntimeError(f"proxy state cannot move from {old} to {new}")
+            self._state = new
+            if error is not None:
+                self._last_error = error
+            observers = list(self._observers)
+        if new != old:
+            log.info("proxy state %s -> %s%s", old, new, f" ({error})" if error else "")
+        for observer in observers:
+            try:
+                observer(old, new, error)
+            except Exception:
+                log.exception("a proxy state observer failed")
+
+    def clear_error(self) -> None:
+        with self._lock:
+            self._last_error = None
+
+    def record_restart(self, reason: str) -> RestartRecord:
+        record = RestartRecord(at=time.time(), reason=reason)
+        with self._lock:
+            self._restarts.append(record)
+            self._restart_count += 1
+        return record
+
+    def restarts_since(self, since: float) -> int:
+        with self._lock:
+            return sum(1 for r in self._restarts if r.at >= since)

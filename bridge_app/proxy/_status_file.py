@@ -1,0 +1,150 @@
+"""The running proxy publishes its status to a JSON file; other processes read it.
+
+Why a file rather than asking the proxy over HTTP: it answers even while the proxy is
+restarting or hung (that is when people run `status`), it needs no key, and it never
+puts load on the event loop being diagnosed. The file holds no secret.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bridge_app.proxy._state import ProxyState, ProxyStatus, StateObserver
+
+log = logging.getLogger(__name__)
+
+STATUS_FILE = "proxy-status.json"
+STALE_AFTER_S = 5.0
+
+
+def write_status(path: Path, status: ProxyStatus) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = json.dumps(status.to_dict(), indent=1).encode("utf-8")
+    fd, tmp = tempfile.mkstemp(prefix=".status-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(payload)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:  # Windows: signal 0 is not supported the same way
+        return True
+    return True
+
+
+def read_status(path: Path, *, host: str = "127.0.0.1", port: int = 0) -> ProxyStatus:
+    """The last published status, or `stopped` when nothing is serving."""
+    stopped = ProxyStatus(
+        state=ProxyState.STOPPED,
+        host=host,
+        port=port,
+        ready=False,
+        pid=0,
+        started_at=None,
+        uptime_s=None,
+        restarts=0,
+        last_error=None,
+        config_path=None,
+    )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        status = ProxyStatus.from_dict(data)
+    except (OSError, ValueError, TypeError, KeyError):
+        return stopped
+    alive = _pid_alive(status.pid)
+    fresh = time.time() - status.updated_at < STALE_AFTER_S
+    if status.state in (ProxyState.STOPPED, ProxyState.FAILED) or (alive and fresh):
+        return status
+    # The process died (or froze) without saying so: report it stopped, keep the history.
+    return ProxyStatus(
+        **{
+            **status.__dict__,
+            "state": ProxyState.STOPPED,
+            "ready": False,
+            "uptime_s": None,
+            "last_error": status.last_error
+            or ("the serving process is gone" if not alive else "the serving process froze"),
+        }
+    )
+
+
+class StatusPublisher:
+    """Writes ``source()`` to the status file every ``interval`` seconds (own thread),
+    and at once on every state change when given the supervisor's ``subscribe``."""
+
+    def __init__(
+        self,
+        path: Path,
+        source: Callable[[], ProxyStatus],
+        *,
+        interval: float = 1.0,
+        subscribe: Callable[[StateObserver], Callable[[], None]] | None = None,
+    ) -> None:
+        self.path = path
+        self._source = source
+        self._interval = interval
+        self._subscribe = subscribe
+        self._unsubscribe: Callable[[], None] | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._write_lock = threading.Lock()
+
+    def start(self) -> None:
+        self._stop.clear()
+        if self._subscribe is not None:
+            self._unsubscribe = self._subscribe(lambda *_: self.publish())
+        self.publish()
+        self._thread = threading.Thread(
+            target=self._run, name="bridge-status-publisher", daemon=True
+        )
+        self._thread.start()
+
+    def publish(self) -> None:
+        try:
+            with self._write_lock:  # the newest snapshot is written last
+                write_status(self.path, self._source())
+        except Exception:
+            log.exception("could not publish the proxy status to %s", self.path)
+
+    def stop(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+            self._thread = None
+        self.publish()  # the final state (stopped) for readers
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.publish()
+
+
+def remove_status(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink()

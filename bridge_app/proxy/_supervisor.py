@@ -1,0 +1,378 @@
+"""ProxySupervisor: start, stop, restart and watch the embedded LiteLLM proxy."""
+
+from __future__ import annotations
+
+import errno
+import importlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from bridge_app.proxy._config import check_environment, load_config
+from bridge_app.proxy._environment import EnvironmentApplier, EnvironmentProvider
+from bridge_app.proxy._keys import MASTER_KEY_ENV, KeyRegistry
+from bridge_app.proxy._logs import LogCapture
+from bridge_app.proxy._metrics import ProxyMetrics, RequestSample
+from bridge_app.proxy._readiness import wait_ready
+from bridge_app.proxy._state import ProxyState, ProxyStatus, StateMachine, StateObserver
+from bridge_app.proxy._watchdog import Probe, Watchdog, WatchdogPolicy
+from bridge_app.runtime import BridgeError, Redactor
+
+if TYPE_CHECKING:
+    from bridge_app.proxy._hooks import BridgeCallbacks, RequestHook
+    from bridge_app.proxy._server import ServerThread
+
+log = logging.getLogger("bridge_app.proxy.supervisor")
+
+EventHook = Callable[[str, str], None]  # (action, detail): the audit log's entry point
+_RUNNING = (ProxyState.RUNNING, ProxyState.DEGRADED)
+
+
+class ProxyStartError(BridgeError):
+    pass
+
+
+class ProxySupervisor:
+    """Owns the one proxy server thread of this process, its watchdog and its state.
+
+    Every method may be called from any thread; observers are called on the thread that
+    changed the state. Nothing here imports LiteLLM until ``warm_up`` or ``start``.
+    """
+
+    def __init__(
+        self,
+        *,
+        config: Path | Callable[[], Path],
+        master_key: str,
+        redactor: Redactor,
+        keys: KeyRegistry | None = None,
+        environment: EnvironmentProvider | None = None,
+        host: str = "127.0.0.1",
+        port: int = 4000,
+        metrics: ProxyMetrics | None = None,
+        usage_sink: Callable[[RequestSample], None] | None = None,
+        on_event: EventHook | None = None,
+        policy: WatchdogPolicy | None = None,
+        ready_timeout_s: float = 30.0,
+        stop_timeout_s: float = 3.0,
+        admin_ui: bool = False,
+        logs: LogCapture | None = None,
+    ) -> None:
+        self._config = config
+        self._redactor = redactor
+        self._master_key = master_key
+        self.keys = keys or KeyRegistry(redactor=redactor)
+        self.keys.set_master_key(master_key)
+        self._environment = environment or dict
+        self._env = EnvironmentApplier(redactor=redactor)
+        self.host = host
+        self.port = port
+        self.metrics = metrics or ProxyMetrics()
+        self._usage_sink = usage_sink
+        self._on_event = on_event
+        self.policy = policy or WatchdogPolicy()
+        self.ready_timeout_s = ready_timeout_s
+        self.stop_timeout_s = stop_timeout_s
+        self.admin_ui = admin_ui
+        self.logs = logs
+        self._sm = StateMachine()
+        self._op_lock = threading.RLock()
+        self._server: ServerThread | None = None
+        self._started_at: float | None = None
+        self._config_path: Path | None = None
+        self._hooks: list[RequestHook] = []
+        self._callbacks: BridgeCallbacks | None = None
+        self._warm: threading.Thread | None = None
+        self._warm_error: BaseException | None = None
+        self._watchdog = Watchdog(self, self.policy)
+        self.timings: dict[str, float] = {}
+
+    # -- public API ----------------------------------------------------------------------
+
+    @property
+    def state(self) -> ProxyState:
+        return self._sm.state
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def subscribe(self, observer: StateObserver) -> Callable[[], None]:
+        """``observer(old, new, error)`` on every state change; returns an unsubscribe."""
+        return self._sm.subscribe(observer)
+
+    def add_request_hook(self, hook: RequestHook) -> None:
+        """Run ``hook(data, context)`` on every request body before it goes upstream."""
+        self._hooks.append(hook)
+
+    def remove_request_hook(self, hook: RequestHook) -> None:
+        if hook in self._hooks:
+            self._hooks.remove(hook)
+
+    def warm_up(self) -> None:
+        """Import LiteLLM in the background (seconds) so that Start is quick later."""
+        with self._op_lock:
+            if self._warm is None:
+                self._warm = threading.Thread(
+                    target=self._import_server, name="bridge-proxy-warmup", daemon=True
+                )
+                self._warm.start()
+
+    def start(self) -> None:
+        """Start and wait until /health/readiness answers; ProxyStartError says why not."""
+        with self._op_lock:
+            if self.state in _RUNNING or self.state == ProxyState.RESTARTING:
+                return
+            self._sm.clear_error()
+            self._sm.move(ProxyState.STARTING)
+            try:
+                self._launch()
+            except BridgeError as exc:
+                self._sm.move(ProxyState.FAILED, error=exc.message)
+                self._event("proxy.start_failed", exc.message)
+                raise
+            self._sm.move(ProxyState.RUNNING)
+            self._event("proxy.started", f"{self.url} config={self._config_path}")
+        self._watchdog.start()
+
+    def stop(self) -> None:
+        """Stop within bounded time; a server that will not stop is abandoned."""
+        self._watchdog.stop()
+        with self._op_lock:
+            self._teardown()
+            if self.state != ProxyState.STOPPED:
+                self._sm.move(ProxyState.STOPPED)
+                self._event("proxy.stopped", self.url)
+
+    def restart(self, reason: str = "requested") -> None:
+        self._event("proxy.restart", reason)
+        self.stop()
+        self.start()
+
+    def status(self) -> ProxyStatus:
+        server = self._server
+        running = self.state in _RUNNING
+        started = self._started_at if running else None
+        connections = 0
+        if server is not None and running:
+            from bridge_app.proxy._server import open_connections
+
+            connections = open_connections(server.server)
+        return ProxyStatus(
+            state=self.state,
+            host=self.host,
+            port=self.port,
+            ready=running,
+            pid=os.getpid(),
+            started_at=started,
+            uptime_s=round(time.time() - started, 1) if started else None,
+            restarts=self._sm.restart_count,
+            last_error=self._sm.last_error,
+            config_path=str(self._config_path) if self._config_path else None,
+            recent_restarts=self._sm.restarts(),
+            metrics=self.metrics.snapshot(open_connections=connections),
+        )
+
+    # -- watchdog side (Watched protocol) --------------------------------------------------
+
+    def probe(self) -> Probe | None:
+        server = self._server
+        if server is None or self.state not in _RUNNING:
+            return None
+        if not server.alive():
+            why = repr(server.crash) if server.crash else "it ended without an error"
+            return Probe(False, fatal=True, reason=f"the proxy thread died ({why})")
+        if server.ping(self.policy.hang_timeout_s) is None:
+            return Probe(
+                False,
+                fatal=True,
+                hung=True,
+                reason="the proxy's event loop did not answer for "
+                f"{self.policy.hang_timeout_s:g} s",
+            )
+        from bridge_app.proxy._readiness import probe_liveliness
+
+        problem = probe_liveliness(self.url, timeout=self.policy.probe_timeout_s)
+        return Probe(problem is None, reason=problem or "")
+
+    def mark_degraded(self, reason: str) -> None:
+        if self.state == ProxyState.RUNNING:
+            self._sm.move(ProxyState.DEGRADED, error=reason)
+
+    def mark_healthy(self) -> None:
+        if self.state == ProxyState.DEGRADED:
+            self._sm.move(ProxyState.RUNNING)
+
+    def recover(self, reason: str, *, hung: bool = False) -> None:
+        """Restart with exponential backoff; give up into `failed` after a burst."""
+        stopping = self._watchdog.stopping
+        while not stopping.is_set():
+            self._sm.record_restart(reason)
+            self._event("proxy.restart", reason)
+            recent = self._sm.restarts_since(time.time() - self.policy.burst_window_s)
+            if recent > self.policy.burst_limit:
+                message = (
+                    f"The proxy crashed {recent} times in {self.policy.burst_window_s:g} s; "
+                    f"the watchdog gave up. Last problem: {reason}"
+                )
+                with self._op_lock:
+                    self._teardown(abandon=hung)
+                    self._sm.move(ProxyState.FAILED, error=message)
+                self._event("proxy.failed", message)
+                self._watchdog.stopping.set()
+                return
+            log.warning("restarting the proxy: %s", reason)
+            self._sm.move(ProxyState.RESTARTING, error=reason)
+            if stopping.wait(self.policy.backoff(recent)):
+                return
+            with self._op_lock:
+                if stopping.is_set():
+                    return
+                self._teardown(abandon=hung)
+                hung = False
+                try:
+                    self._launch()
+                except BridgeError as exc:
+                    reason = f"restart failed: {exc.message}"
+                    continue
+                self._sm.move(ProxyState.RUNNING)
+            log.warning("the proxy is back after: %s", reason)
+            return
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _event(self, action: str, detail: str) -> None:
+        if self._on_event is not None:
+            try:
+                self._on_event(action, self._redactor.redact(detail))
+            except Exception:
+                log.exception("the proxy event hook failed for %s", action)
+
+    def _import_server(self) -> None:
+        t0 = time.perf_counter()
+        try:
+            importlib.import_module("bridge_app.proxy._server")
+            importlib.import_module("bridge_app.proxy._hooks")
+            demo = importlib.import_module("bridge_app.proxy._demo")
+            demo.register_demo_provider()
+            if self.logs is not None:
+                self.logs.sweep()
+        except BaseException as exc:
+            self._warm_error = exc
+            log.exception("importing LiteLLM failed")
+        self.timings["import_s"] = time.perf_counter() - t0
+
+    def _server_module(self) -> ModuleType:
+        self.warm_up()
+        assert self._warm is not None
+        self._warm.join()
+        if self._warm_error is not None:
+            raise ProxyStartError(
+                f"LiteLLM could not be loaded: {self._warm_error!r}.",
+                hint="The installation is incomplete: reinstall LiteLLM Bridge.",
+            )
+        return importlib.import_module("bridge_app.proxy._server")
+
+    def _launch(self) -> None:
+        t0 = time.perf_counter()
+        path = self._config() if callable(self._config) else self._config
+        data = load_config(path)
+        values = dict(self._environment())
+        check_environment(path, data, self._env.preview({**values, MASTER_KEY_ENV: "set"}))
+        server_mod = self._server_module()
+        try:
+            server = server_mod.ServerThread(
+                host=self.host, port=self.port, after_startup=self._after_startup
+            )
+        except OSError as exc:
+            raise self._bind_error(exc) from None
+        # Checks passed: from here on the process environment changes.
+        self._env.apply(values)
+        os.environ[MASTER_KEY_ENV] = self._master_key
+        os.environ["DISABLE_ADMIN_UI"] = "False" if self.admin_ui else "True"
+        os.environ["CONFIG_FILE_PATH"] = str(path)
+        server_mod.reset_proxy_globals()
+        server_mod.set_admin_ui(self.admin_ui)
+        self._config_path = path
+        self._server = server
+        self.port = server.port
+        server.start()
+        try:
+            self._wait_started(server, path)
+            wait_ready(self.url, deadline=t0 + self.ready_timeout_s)
+        except BridgeError:
+            self._teardown()
+            raise
+        self._started_at = time.time()
+        self.timings["start_to_ready_s"] = time.perf_counter() - t0
+
+    def _wait_started(self, server: ServerThread, path: Path) -> None:
+        deadline = time.monotonic() + self.ready_timeout_s
+        while not server.started:
+            if not server.alive():
+                cause = server.startup_error or server.crash
+                detail = f" {server.refusal.strip().splitlines()[0]}" if server.refusal else ""
+                raise ProxyStartError(
+                    f"The proxy could not start with the config {path}: {cause}.{detail}",
+                    hint="Fix the config (see `litellm-bridge logs` for details).",
+                )
+            if time.monotonic() > deadline:
+                raise ProxyStartError(
+                    f"The proxy did not start within {self.ready_timeout_s:g} s.",
+                    hint="See `litellm-bridge logs` for what it was doing.",
+                )
+            time.sleep(0.01)
+
+    def _bind_error(self, exc: OSError) -> ProxyStartError:
+        where = f"{self.host}:{self.port}"
+        if exc.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1)):
+            return ProxyStartError(
+                f"Port {self.port} on {self.host} is already in use by another program.",
+                hint="Stop that program, or choose another port (serve --port, or Settings).",
+            )
+        if exc.errno in (errno.EACCES, getattr(errno, "WSAEACCES", -1)):
+            return ProxyStartError(
+                f"Not allowed to listen on {where}.", hint="Choose a port above 1024."
+            )
+        return ProxyStartError(f"Cannot listen on {where}: {exc.strerror or exc}.")
+
+    def _after_startup(self) -> None:
+        # Runs on the proxy thread after LiteLLM loaded the config and before the first
+        # request is accepted: our key check and callbacks, whatever the YAML says.
+        import litellm
+        import litellm.proxy.proxy_server as ps
+
+        from bridge_app.proxy._hooks import BridgeCallbacks, make_auth
+
+        if self._callbacks is None:
+            self._callbacks = BridgeCallbacks(metrics=self.metrics, sink=self._usage_sink)
+        self._callbacks.hooks = self._hooks  # the same list: hooks added later apply too
+        ps.user_custom_auth = make_auth(self.keys, self.metrics)  # type: ignore[assignment]
+        if self._callbacks not in litellm.callbacks:
+            litellm.callbacks.append(self._callbacks)
+        if self.logs is not None:
+            self.logs.sweep()
+
+    def _teardown(self, *, abandon: bool = False) -> None:
+        server, self._server = self._server, None
+        self._started_at = None
+        if server is None:
+            return
+        t0 = time.perf_counter()
+        if abandon:
+            server.abandon()
+            ended = False
+        else:
+            ended = server.stop(graceful=self.stop_timeout_s, forced=self.stop_timeout_s / 2)
+        self.timings["stop_s"] = time.perf_counter() - t0
+        if not ended:
+            log.error("the previous proxy thread did not end; it was abandoned")
+
+    def debug_server(self) -> Any:
+        """The live ServerThread (tests inject faults through it)."""
+        return self._server

@@ -1,0 +1,72 @@
+"""Per-request usage rows, written to the store in batches off the request path."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from dataclasses import asdict
+
+from bridge_app.proxy._metrics import RequestSample
+from bridge_app.store import Database, tables
+
+log = logging.getLogger(__name__)
+_usage = tables["usage_records"]
+
+
+class UsageWriter:
+    """``submit`` only enqueues (safe on the event loop); one thread flushes every
+    ``interval`` seconds. A full queue drops rows rather than slow a
+    request, and says so in the log."""
+
+    def __init__(self, *, db: Database, interval: float = 1.0, capacity: int = 10_000) -> None:
+        self._db = db
+        self._interval = interval
+        self._queue: queue.Queue[RequestSample] = queue.Queue(maxsize=capacity)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._dropped = 0
+        self.written = 0
+
+    def start(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._stop.clear()
+            self._thread = threading.Thread(
+                target=self._run, name="bridge-usage-writer", daemon=True
+            )
+            self._thread.start()
+
+    def submit(self, sample: RequestSample) -> None:
+        try:
+            self._queue.put_nowait(sample)
+        except queue.Full:
+            self._dropped += 1
+            if self._dropped in (1, 100, 10_000):
+                log.warning("usage queue full: %d usage rows dropped so far", self._dropped)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        self.flush()
+
+    def flush(self) -> int:
+        rows = []
+        while True:
+            try:
+                rows.append(asdict(self._queue.get_nowait()))
+            except queue.Empty:
+                break
+        if rows:
+            try:
+                with self._db.transaction() as conn:
+                    conn.execute(_usage.insert(), rows)
+                self.written += len(rows)
+            except Exception:
+                log.exception("could not write %d usage rows", len(rows))
+        return len(rows)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.flush()

@@ -1,0 +1,108 @@
+"""`serve` in its own process; `status`, `proxy-key` and `logs` from others."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.integration._upstream import free_port
+from tests.integration._wire import answer_text, build
+from tests.integration.conftest import port_open
+
+pytestmark = pytest.mark.integration
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = {**os.environ, "BRIDGE_HOME": str(home), "BRIDGE_KEYRING": "off", "PYTHONPATH": str(REPO)}
+    env.pop("DISPLAY", None)
+    return env
+
+
+def _cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bridge_app", *args],
+        env=_env(home),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=REPO,
+    )
+
+
+def test_serve_status_key_request_logs_and_ctrl_c(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    port = free_port()
+    assert json.loads(_cli(home, "status", "--json").stdout)["state"] == "stopped"
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "bridge_app", "serve", "--port", str(port)],
+        env=_env(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    try:
+        assert serve.stdout is not None
+        lines: list[str] = []
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            line = serve.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if line.startswith("Press Ctrl+C"):
+                break
+        assert any(f"http://127.0.0.1:{port}" in ln for ln in lines), lines
+        assert any("litellm-bridge proxy-key" in ln for ln in lines)
+
+        status = json.loads(_cli(home, "status", "--json").stdout)
+        assert status["state"] == "running"
+        assert status["port"] == port and status["ready"] is True
+
+        second = _cli(home, "serve", "--port", str(free_port()))
+        assert second.returncode == 1
+        assert "already running" in second.stderr
+
+        key_run = _cli(home, "proxy-key")
+        assert key_run.returncode == 0
+        key = key_run.stdout.strip()
+        assert key.startswith("sk-")
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30, trust_env=False) as c:
+            response = c.send(build(c, "chat", key, text="from the cli test"))
+            assert response.status_code == 200
+            assert "from the cli test" in answer_text("chat", response, stream=False)
+            assert c.send(build(c, "chat", "sk-wrong-key-0000000000")).status_code == 401
+
+        time.sleep(1.5)  # one publish interval
+        status = json.loads(_cli(home, "status", "--json").stdout)
+        assert status["metrics"]["per_model"]["demo"]["requests"] >= 1
+        assert key not in json.dumps(status)
+
+        logs = _cli(home, "logs", "--grep", "chat/completions")
+        assert logs.returncode == 0
+        assert "POST /v1/chat/completions" in logs.stdout
+        assert key not in logs.stdout
+
+        serve.send_signal(signal.SIGINT)
+        out, err = serve.communicate(timeout=30)
+        assert serve.returncode == 0, err
+        assert "Stopped." in out
+        assert "Traceback" not in err
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+            serve.wait()
+    assert not port_open(port)
+    assert json.loads(_cli(home, "status", "--json").stdout)["state"] == "stopped"
+    for path in [*home.rglob("*.yaml"), *home.rglob("*.json"), *home.rglob("*.log")]:
+        assert key not in path.read_text(encoding="utf-8", errors="replace"), path

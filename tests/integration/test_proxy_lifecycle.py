@@ -1,0 +1,120 @@
+"""Start, stop, restart and the failures that must stop a start early and clearly."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bridge_app.proxy import ProxyState
+from bridge_app.runtime import BridgeError
+from tests.integration._upstream import free_port
+from tests.integration._wire import answer_text, build
+from tests.integration.conftest import Made, port_open, proxy_threads
+
+pytestmark = pytest.mark.integration
+
+
+def _chat(made: Made) -> httpx.Response:
+    with httpx.Client(base_url=made.supervisor.url, timeout=30, trust_env=False) as client:
+        return client.send(build(client, "chat", made.key))
+
+
+def test_stop_leaves_no_thread_and_no_open_port_and_start_works_again(
+    make_proxy: Callable[..., Made],
+) -> None:
+    made = make_proxy(port=free_port())
+    seen: list[tuple[str, str]] = []
+    made.supervisor.subscribe(lambda old, new, _err: seen.append((old.value, new.value)))
+    made.supervisor.start()
+    port = made.supervisor.port
+    assert made.supervisor.state is ProxyState.RUNNING
+    assert _chat(made).status_code == 200
+    made.supervisor.stop()
+    assert made.supervisor.state is ProxyState.STOPPED
+    assert proxy_threads() == []
+    assert not port_open(port)
+    made.supervisor.start()  # same process, same port: LiteLLM's globals were reset
+    assert made.supervisor.port == port
+    response = _chat(made)
+    assert response.status_code == 200
+    assert "demo model" in answer_text("chat", response, stream=False)
+    made.supervisor.stop()
+    assert seen == [
+        ("stopped", "starting"),
+        ("starting", "running"),
+        ("running", "stopped"),
+        ("stopped", "starting"),
+        ("starting", "running"),
+        ("running", "stopped"),
+    ]
+
+
+def test_port_in_use_fails_fast_and_names_the_port(make_proxy: Callable[..., Made]) -> None:
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        port = blocker.getsockname()[1]
+        made = make_proxy(port=port)
+        env_before = dict(os.environ)
+        with pytest.raises(BridgeError) as info:
+            made.supervisor.start()
+        assert f"Port {port}" in info.value.message
+        assert "already in use" in info.value.message
+        assert made.supervisor.state is ProxyState.FAILED
+        assert made.supervisor.status().last_error == info.value.message
+        assert proxy_threads() == []
+        assert dict(os.environ) == env_before
+
+
+def test_invalid_yaml_says_which_file_and_line(
+    make_proxy: Callable[..., Made], tmp_path: Path
+) -> None:
+    text = "model_list:\n  - model_name: demo\n    litellm_params: {model: bridge-demo/x\n"
+    made = make_proxy(config_text=text, port=free_port())
+    with pytest.raises(BridgeError) as info:
+        made.supervisor.start()
+    assert "config-0.yaml" in info.value.message
+    assert "line 3" in info.value.message or "line 4" in info.value.message
+    assert made.supervisor.state is ProxyState.FAILED
+    assert (tmp_path / "config-0.yaml").read_text() == text  # left untouched
+    assert proxy_threads() == []
+
+
+def test_config_litellm_refuses_fails_with_its_reason(make_proxy: Callable[..., Made]) -> None:
+    text = (
+        "model_list:\n  - model_name: demo\n    litellm_params: {model: bridge-demo/x}\n"
+        "general_settings:\n  master_key: os.environ/LITELLM_MASTER_KEY\n"
+        "  custom_auth: no_such_module.check\n"
+    )
+    made = make_proxy(config_text=text, port=free_port())
+    with pytest.raises(BridgeError) as info:
+        made.supervisor.start()
+    assert "config-0.yaml" in info.value.message
+    assert "no_such_module" in info.value.message
+    assert made.supervisor.state is ProxyState.FAILED
+    assert proxy_threads() == []
+    made.supervisor.stop()
+
+
+def test_missing_environment_variable_is_named_before_starting(
+    make_proxy: Callable[..., Made],
+) -> None:
+    text = (
+        "model_list:\n  - model_name: corp\n    litellm_params:\n"
+        "      model: openai/corp\n      api_key: os.environ/CORP_LLM_KEY_FOR_TEST\n"
+        "general_settings:\n  master_key: os.environ/LITELLM_MASTER_KEY\n"
+    )
+    port = free_port()
+    made = make_proxy(config_text=text, port=port, environment=lambda: {"OTHER_NAME": "x"})
+    env_before = dict(os.environ)
+    with pytest.raises(BridgeError) as info:
+        made.supervisor.start()
+    assert "CORP_LLM_KEY_FOR_TEST" in info.value.message
+    assert made.supervisor.state is ProxyState.FAILED
+    assert dict(os.environ) == env_before  # nothing applied
+    assert not port_open(port)
