@@ -24,6 +24,9 @@ class DiagnosticsScreen(MDScreen):
         super().__init__(**kwargs)
         self._paths = paths
 
+    def on_pre_enter(self, *_args: Any) -> None:
+        self.refresh()
+
     def refresh(self) -> None:
         if self.busy:
             return
