@@ -124,15 +124,9 @@ def gui(obj: CliContext, kiosk: bool) -> None:
 
 
 def _register_commands() -> None:
-<<<<<<< HEAD
-    from bridge_app.cli import _audit, _config, _doctor, _env, _tokens, _users
+    from bridge_app.cli import _audit, _config, _doctor, _env, _proxy, _tokens, _users
 
-    for module in (_doctor, _users, _audit, _env, _config, _tokens):
-=======
-    from bridge_app.cli import _doctor, _proxy
-
-    for module in (_doctor, _proxy):
->>>>>>> proxy
+    for module in (_doctor, _users, _audit, _env, _config, _tokens, _proxy):
         for command in module.COMMANDS:
             cli.add_command(command)
 

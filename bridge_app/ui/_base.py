@@ -22,6 +22,7 @@ from kivymd.uix.snackbar import MDSnackbar, MDSnackbarText
 from kivymd.uix.textfield import MDTextField, MDTextFieldHintText
 from kivymd.uix.widget import MDWidget
 
+from bridge_app.services import Services
 from bridge_app.ui import strings as S
 from bridge_app.ui._async import describe_error, run_async
 from bridge_app.ui._context import UiContext
@@ -105,7 +106,7 @@ class BridgeScreen(MDScreen):
         self.ctx = ctx
 
     @property
-    def services(self) -> Any:
+    def services(self) -> Services:
         return self.ctx.services
 
     def allowed(self) -> bool:

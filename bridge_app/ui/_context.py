@@ -56,9 +56,7 @@ class UiContext:
         env = self.services.env
         self.services.proxy.environment = lambda: env.effective_environment(session)
         self.services.config.set_known_env(
-            lambda: env.defined_names(session)
-            | env.defined_names(None)
-            | _process_names()
+            lambda: env.defined_names(session) | env.defined_names(None) | _process_names()
         )
         for observer in list(self._session_observers):
             observer(session)

@@ -171,7 +171,11 @@ class BridgeApp(MDApp):
                 field.error = True
                 snackbar(describe_error(exc).splitlines()[0])
 
-            run_async("quit-check", verify, lambda _r: (dialog.dismiss(), self.stop()), failed)
+            def quit_now(_result: None) -> None:
+                dialog.dismiss()
+                self.stop()
+
+            run_async("quit-check", verify, quit_now, failed)
 
         form_dialog(S.QUIT_TITLE, [user, field], check, ok_text=S.QUIT, supporting=S.QUIT_TEXT)
         return True

@@ -1,3 +1,4 @@
+# ruff: noqa: S105  (labels that mention passwords and tokens, not secrets)
 """Every user-visible word of the window, in one place so it can be translated."""
 
 from __future__ import annotations
@@ -91,8 +92,7 @@ NAME = "Name"
 VALUE = "Value"
 SHARED = "Shared with every user (admin)"
 EXPORT_WARNING = (
-    "The export file will contain the values in plain text. Keep it safe and delete it "
-    "when done."
+    "The export file will contain the values in plain text. Keep it safe and delete it when done."
 )
 COPIED = "Copied. The clipboard is cleared in 30 s."
 CONFIRM_PASSWORD = "Enter your password to reveal the value for 10 s."

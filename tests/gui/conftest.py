@@ -71,7 +71,7 @@ class Driver:
         from kivy.core.window import Window
 
         Window.size = size
-        self.pump(8)
+        self.pump(20)
 
     @property
     def main(self) -> Any:

@@ -80,8 +80,17 @@ def test_a_bad_config_shows_its_line_numbered_error(gui: Driver) -> None:
 def test_every_screen_at_small_and_large_sizes(gui: Driver) -> None:
     for size, dims in SIZES.items():
         gui.at_size(dims)
-        for name in ("dashboard", "config", "environment", "tokens", "logs", "users", "audit",
-                     "settings", "diagnostics"):
+        for name in (
+            "dashboard",
+            "config",
+            "environment",
+            "tokens",
+            "logs",
+            "users",
+            "audit",
+            "settings",
+            "diagnostics",
+        ):
             assert gui.main.show(name)
             gui.idle()
             path = gui.shot(f"{name}-{size}")

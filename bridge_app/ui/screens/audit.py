@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any
 
 from kivy.properties import StringProperty
+from kivy.utils import escape_markup
 from kivymd.uix.list import MDListItem, MDListItemHeadlineText, MDListItemSupportingText
 
 from bridge_app.audit import AuditEvent, ExportResult, VerifyResult
@@ -35,10 +36,12 @@ class AuditScreen(BridgeScreen):
             box.add_widget(
                 MDListItem(
                     MDListItemHeadlineText(
-                        text=f"#{event.seq} {event.action} · {event.outcome} · {event.target}"
+                        text=escape_markup(
+                            f"#{event.seq} {event.action} · {event.outcome} · {event.target}"
+                        )
                     ),
                     MDListItemSupportingText(
-                        text=f"{event.ts[:19]} by {event.actor}  {event.detail}"
+                        text=escape_markup(f"{event.ts[:19]} by {event.actor}  {event.detail}")
                     ),
                 )
             )

@@ -4,6 +4,7 @@ from typing import Any
 
 from kivy.metrics import dp
 from kivy.properties import StringProperty
+from kivy.utils import escape_markup
 from kivymd.uix.label import MDLabel
 from kivymd.uix.list import MDListItem, MDListItemHeadlineText, MDListItemSupportingText
 from kivymd.uix.scrollview import MDScrollView
@@ -45,17 +46,21 @@ class ConfigScreen(BridgeScreen):
 
     def validate(self) -> None:
         text = self.ids.editor.text
-        self.work("config-validate", lambda: self.services.config.validate(text), self.show_problems)
+        self.work(
+            "config-validate", lambda: self.services.config.validate(text), self.show_problems
+        )
 
     def show_problems(self, result: ValidationResult) -> None:
         box = self.ids.problems
         box.clear_widgets()
         if not result.problems:
-            box.add_widget(MDListItem(MDListItemHeadlineText(text=S.VALID)))
+            box.add_widget(MDListItem(MDListItemHeadlineText(text=escape_markup(S.VALID))))
         for problem in result.problems:
             parts: list[Any] = [
-                MDListItemHeadlineText(text=problem_text(problem)),
-                MDListItemSupportingText(text=f"{problem.severity}: {problem.hint or ''}"),
+                MDListItemHeadlineText(text=escape_markup(problem_text(problem))),
+                MDListItemSupportingText(
+                    text=escape_markup(f"{problem.severity}: {problem.hint or ''}")
+                ),
             ]
             item = MDListItem(*parts)
             item.problem_line = problem.line
@@ -117,14 +122,15 @@ class ConfigScreen(BridgeScreen):
         dialog: Any = None
         for template in templates:
             item = MDListItem(
-                MDListItemHeadlineText(text=template.title),
-                MDListItemSupportingText(text=template.description),
+                MDListItemHeadlineText(text=escape_markup(template.title)),
+                MDListItemSupportingText(text=escape_markup(template.description)),
             )
-            item.bind(on_release=lambda _i, t=template: (self._use_template(t), dialog.dismiss()))
+            item.bind(on_release=lambda _i, t=template: self._use_template(t, dialog))
             items.append(item)
         dialog = form_dialog(S.TEMPLATES, [_scroll(items)], lambda d: d.dismiss())
 
-    def _use_template(self, template: Template) -> None:
+    def _use_template(self, template: Template, dialog: Any) -> None:
+        dialog.dismiss()
         self.ids.editor.text = template.read_text()
         self.summary = f"From template {template.name}: validate and apply to use it."
 
@@ -138,20 +144,22 @@ class ConfigScreen(BridgeScreen):
             previous = versions[i + 1] if i + 1 < len(versions) else None
             state = "applied" if version.applied else "rolled back"
             item = MDListItem(
-                MDListItemHeadlineText(text=f"Version {version.id} · {state}"),
+                MDListItemHeadlineText(text=escape_markup(f"Version {version.id} · {state}")),
                 MDListItemSupportingText(
-                    text=f"{version.created_at[:19]} by {version.author} {version.comment}"
+                    text=escape_markup(
+                        f"{version.created_at[:19]} by {version.author} {version.comment}"
+                    )
                 ),
             )
-            item.bind(
-                on_release=lambda _i, v=version, p=previous: (dialog.dismiss(), self._diff(v, p))
-            )
+            item.bind(on_release=lambda _i, v=version, p=previous: self._diff(v, p, dialog))
             items.append(item)
         if not items:
             items.append(MDLabel(text="No versions yet.", adaptive_height=True))
         dialog = form_dialog(S.HISTORY, [_scroll(items)], lambda d: d.dismiss())
 
-    def _diff(self, version: ConfigVersion, previous: ConfigVersion | None) -> None:
+    def _diff(self, version: ConfigVersion, previous: ConfigVersion | None, picker: Any) -> None:
+        picker.dismiss()
+
         def job() -> str:
             if previous is None:
                 return version.content

@@ -6,6 +6,7 @@ from typing import Any
 
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, ListProperty, StringProperty
+from kivy.utils import escape_markup
 from kivymd.uix.list import MDListItem, MDListItemHeadlineText, MDListItemSupportingText
 
 from bridge_app.proxy import ProxyState, ProxyStatus
@@ -62,7 +63,7 @@ class DashboardScreen(BridgeScreen):
         self._last_requests: int | None = None
         self._token: TokenStatus | None = None
         self._token_age = 0
-        self._errors_shown: tuple[str, ...] = ()
+        self._errors_shown: tuple[str, ...] | None = None
         # Observers run on supervisor threads: marshal to the Kivy thread.
         ctx.supervisor.subscribe(lambda *_a: on_ui(self.update))
         Clock.schedule_interval(self._tick, 1.0)
@@ -121,10 +122,7 @@ class DashboardScreen(BridgeScreen):
         self.connection_history = list(self._connections)
 
     def _show_errors(self, status: ProxyStatus) -> None:
-        lines = [
-            line.text
-            for line in self.services.proxy.logs.lines(min_level=logging.ERROR)[-4:]
-        ]
+        lines = [line.text for line in self.services.proxy.logs.lines(min_level=logging.ERROR)[-4:]]
         if status.last_error:
             lines.append(status.last_error)
         errors = tuple(dict.fromkeys(reversed(lines)))[:5]
@@ -134,12 +132,12 @@ class DashboardScreen(BridgeScreen):
         box = self.ids.errors
         box.clear_widgets()
         if not errors:
-            box.add_widget(MDListItem(MDListItemHeadlineText(text=S.NO_ERRORS)))
+            box.add_widget(MDListItem(MDListItemHeadlineText(text=escape_markup(S.NO_ERRORS))))
         for text in errors:
             box.add_widget(
                 MDListItem(
-                    MDListItemHeadlineText(text=text.splitlines()[0][-160:]),
-                    MDListItemSupportingText(text=error_hint(text)),
+                    MDListItemHeadlineText(text=escape_markup(text.splitlines()[0][-160:])),
+                    MDListItemSupportingText(text=escape_markup(error_hint(text))),
                 )
             )
 

@@ -5,6 +5,7 @@ from typing import Any
 
 from kivy.clock import mainthread
 from kivy.properties import BooleanProperty, StringProperty
+from kivy.utils import escape_markup
 from kivymd.uix.list import MDListItem, MDListItemHeadlineText, MDListItemSupportingText
 from kivymd.uix.screen import MDScreen
 
@@ -67,6 +68,6 @@ class DiagnosticsScreen(MDScreen):
 
 def _item(headline: str, supporting: str) -> MDListItem:
     return MDListItem(
-        MDListItemHeadlineText(text=headline),
-        MDListItemSupportingText(text=supporting),
+        MDListItemHeadlineText(text=escape_markup(headline)),
+        MDListItemSupportingText(text=escape_markup(supporting)),
     )

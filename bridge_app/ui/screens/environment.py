@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from kivy.clock import Clock
 from kivy.core.clipboard import Clipboard
 from kivy.properties import StringProperty
+from kivy.utils import escape_markup
 from kivymd.uix.list import (
     MDListItem,
     MDListItemHeadlineText,
@@ -51,9 +52,9 @@ class EnvironmentScreen(BridgeScreen):
             value = self._revealed.get(key, entry.masked)
             state = "enabled" if entry.enabled else "disabled"
             item = MDListItem(
-                MDListItemHeadlineText(text=entry.name),
-                MDListItemSupportingText(text=value),
-                MDListItemTertiaryText(text=f"{entry.scope} · {state} {entry.note}"),
+                MDListItemHeadlineText(text=escape_markup(entry.name)),
+                MDListItemSupportingText(text=escape_markup(value)),
+                MDListItemTertiaryText(text=escape_markup(f"{entry.scope} · {state} {entry.note}")),
             )
             item.bind(on_release=lambda _i, e=entry: self.actions(e))
             box.add_widget(item)
@@ -150,7 +151,7 @@ class EnvironmentScreen(BridgeScreen):
             fields += [shared, text_label(S.SHARED)]
 
         def ok(dialog: Any) -> None:
-            scope = "shared" if shared.active else "personal"
+            scope: Literal["personal", "shared"] = "shared" if shared.active else "personal"
             n, v = name.text.strip(), value.text
             dialog.dismiss()
             self.work(

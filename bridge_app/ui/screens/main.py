@@ -60,9 +60,7 @@ class MainScreen(MDScreen):
 
     def session_changed(self) -> None:
         session = self.ctx.session
-        self.who = (
-            f"{session.display_name or session.username} ({session.role})" if session else ""
-        )
+        self.who = f"{session.display_name or session.username} ({session.role})" if session else ""
         nav = self.ids.nav
         nav.clear_widgets()
         self._buttons.clear()

@@ -52,6 +52,9 @@ class SettingsScreen(BridgeScreen):
             if self.ctx.preferences_changed is not None:
                 self.ctx.preferences_changed()
             restart = port != self.ctx.supervisor.port
-            snackbar(S.SETTINGS_SAVED + (" The new port applies after a restart of the app." if restart else ""))
+            snackbar(
+                S.SETTINGS_SAVED
+                + (" The new port applies after a restart of the app." if restart else "")
+            )
 
         self.work("settings-save", job, done)

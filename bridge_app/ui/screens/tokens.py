@@ -4,6 +4,7 @@ from typing import Any
 
 from kivy.clock import Clock
 from kivy.properties import StringProperty
+from kivy.utils import escape_markup
 from kivymd.uix.list import MDListItem, MDListItemHeadlineText, MDListItemSupportingText
 
 from bridge_app.tokens import Project, TokenStatus
@@ -48,15 +49,19 @@ class TokensScreen(BridgeScreen):
         box.clear_widgets()
         for project, active in projects:
             item = MDListItem(
-                MDListItemHeadlineText(text=("✓ " if active else "") + project.name),
-                MDListItemSupportingText(text=project.project_id),
+                MDListItemHeadlineText(text=escape_markup(("✓ " if active else "") + project.name)),
+                MDListItemSupportingText(text=escape_markup(project.project_id)),
             )
             item.bind(on_release=lambda _i, p=project: self.use_project(p))
             box.add_widget(item)
 
     def _count_down(self, _dt: float) -> None:
         status = self._status
-        if status is None or status.seconds_left is None or status.state not in ("valid", "expiring"):
+        if (
+            status is None
+            or status.seconds_left is None
+            or status.state not in ("valid", "expiring")
+        ):
             return
         left = max(0, int(status.seconds_left - (Clock.get_boottime() - self._loaded_at)))
         minutes, seconds = divmod(left, 60)

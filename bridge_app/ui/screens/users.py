@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from kivy.metrics import dp
+from kivy.utils import escape_markup
 from kivymd.uix.list import (
     MDListItem,
     MDListItemHeadlineText,
@@ -34,9 +35,13 @@ class UsersScreen(BridgeScreen):
             if user.must_change_password:
                 flags.append("must change password")
             item = MDListItem(
-                MDListItemHeadlineText(text=f"{user.display_name} ({user.username})"),
+                MDListItemHeadlineText(
+                    text=escape_markup(f"{user.display_name} ({user.username})")
+                ),
                 MDListItemSupportingText(
-                    text=" · ".join(flags) + f" · last login {user.last_login_at or 'never'}"
+                    text=escape_markup(
+                        " · ".join(flags) + f" · last login {user.last_login_at or 'never'}"
+                    )
                 ),
             )
             item.bind(on_release=lambda _i, u=user: self.actions(u))
@@ -59,16 +64,30 @@ class UsersScreen(BridgeScreen):
             return lambda: (dialog.dismiss(), handler())
 
         toggle = (
-            (S.DISABLE, lambda: self._run("disable", lambda: auth.disable_user(session, name), f"{name} disabled."))
+            (
+                S.DISABLE,
+                lambda: self._run(
+                    "disable", lambda: auth.disable_user(session, name), f"{name} disabled."
+                ),
+            )
             if user.enabled
-            else (S.ENABLE, lambda: self._run("enable", lambda: auth.enable_user(session, name), f"{name} enabled."))
+            else (
+                S.ENABLE,
+                lambda: self._run(
+                    "enable", lambda: auth.enable_user(session, name), f"{name} enabled."
+                ),
+            )
         )
         role = "user" if user.role == "admin" else "admin"
         buttons = [
             button(toggle[0], act(toggle[1])),
             button(
                 S.MAKE_USER if role == "user" else S.MAKE_ADMIN,
-                act(lambda: self._run("role", lambda: auth.set_role(session, name, role), f"{name} is now {role}.")),
+                act(
+                    lambda: self._run(
+                        "role", lambda: auth.set_role(session, name, role), f"{name} is now {role}."
+                    )
+                ),
             ),
             button(S.RESET, act(lambda: self.reset(user))),
             button(
@@ -77,7 +96,9 @@ class UsersScreen(BridgeScreen):
                     lambda: confirm(
                         S.DELETE,
                         f"Delete {name} and their personal secrets?",
-                        lambda: self._run("delete", lambda: auth.delete_user(session, name), f"{name} deleted."),
+                        lambda: self._run(
+                            "delete", lambda: auth.delete_user(session, name), f"{name} deleted."
+                        ),
                         yes=S.DELETE,
                     )
                 ),

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.utils import escape_markup
 from kivymd.uix.list import MDListItem, MDListItemHeadlineText, MDListItemSupportingText
 
 from bridge_app.auth import Session
@@ -87,8 +88,8 @@ class WizardScreen(BridgeScreen):
         box.clear_widgets()
         for template in templates:
             item = MDListItem(
-                MDListItemHeadlineText(text=template.title),
-                MDListItemSupportingText(text=template.description),
+                MDListItemHeadlineText(text=escape_markup(template.title)),
+                MDListItemSupportingText(text=escape_markup(template.description)),
             )
             item.bind(on_release=lambda _i, t=template: self.choose_template(t.name))
             box.add_widget(item)
@@ -98,7 +99,9 @@ class WizardScreen(BridgeScreen):
 
     def choose_template(self, name: str) -> None:
         self.template_name = name
-        for item, template in zip(reversed(self.ids.templates.children), self._templates):
+        for item, template in zip(
+            reversed(self.ids.templates.children), self._templates, strict=False
+        ):
             item.md_bg_color = (
                 self.theme_cls.secondaryContainerColor
                 if template.name == name
