@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 from bridge_app.audit._chain import AuditEvent
-from bridge_app.runtime import BridgeError
+from bridge_app.runtime import BridgeError, atomic_write
 
 ExportFormat = Literal["csv", "json"]
 FORMATS: tuple[ExportFormat, ...] = ("csv", "json")
@@ -57,20 +54,9 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise AuditExportError(
             f"Cannot write the audit export to {target}: the folder {folder} does not exist."
         )
-    tmp_name: str | None = None
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp_name, target)
-        tmp_name = None
-    except OSError as exc:
+        atomic_write(target, data, mode=0o600)
+    except BridgeError as exc:
         raise AuditExportError(
-            f"Cannot write the audit export to {target}: {exc.strerror or exc}."
+            f"Cannot write the audit export to {target}: {exc.message}", hint=exc.hint
         ) from exc
-    finally:
-        if tmp_name is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp_name)

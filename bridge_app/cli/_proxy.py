@@ -41,7 +41,6 @@ def serve(obj: CliContext, host: str | None, port: int | None) -> None:
     try:
         proxy = obj.services().proxy
         supervisor = proxy.supervisor(host=host, port=port)
-        supervisor.warm_up()
         if not _is_loopback(supervisor.host):
             click.secho(
                 f"warning: listening on {supervisor.host}: other machines can reach the proxy.",
@@ -50,8 +49,6 @@ def serve(obj: CliContext, host: str | None, port: int | None) -> None:
             )
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
-        publisher = proxy.publisher()
-        publisher.start()
         try:
             click.echo(f"Starting the proxy on {supervisor.url} ...")
             supervisor.start()
@@ -62,8 +59,7 @@ def serve(obj: CliContext, host: str | None, port: int | None) -> None:
                 pass
             click.echo("Stopping ...")
         finally:
-            supervisor.stop()
-            publisher.stop()
+            proxy.close()
         click.echo("Stopped.")
     finally:
         lock.release()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Literal
 from dotenv.parser import parse_stream
 
 from bridge_app.envvars._names import EnvError, check_name, check_value
+from bridge_app.runtime import BridgeError, atomic_write
 
 MAX_FILE_BYTES = 1024 * 1024
 
@@ -146,19 +146,7 @@ def render_env(entries: Iterable[tuple[str, str | None]], *, header: str) -> str
 
 def write_private_file(path: Path, text: str) -> None:
     """Atomic, owner-only write: a failed export leaves no partial file behind."""
-    path = path.expanduser()
-    if path.is_dir():
-        raise EnvError(f"{path} is a folder; choose a file name.")
-    if not path.parent.is_dir():
-        raise EnvError(f"The folder {path.parent} does not exist.")
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise EnvError(f"Cannot write {path}: {exc.strerror or exc}.") from exc
+        atomic_write(path, text.encode("utf-8"), mode=0o600)
+    except BridgeError as exc:
+        raise EnvError(exc.message, hint=exc.hint) from exc

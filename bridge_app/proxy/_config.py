@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from bridge_app.runtime import AppPaths, BridgeError, resource_path
+from bridge_app.runtime import AppPaths, BridgeError, atomic_write, resource_path
 
 DEMO_CONFIG = "demo.yaml"
 ACTIVE_CONFIG = "config.yaml"
@@ -31,18 +28,8 @@ def ensure_active_config(paths: AppPaths) -> Path:
     target = active_config_path(paths)
     if target.exists():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     source = resource_path("configs", DEMO_CONFIG)
-    fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".yaml", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as out, source.open("rb") as src:
-            shutil.copyfileobj(src, out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(target, source.read_bytes(), mode=0o600, make_parents=True)
     return target
 
 

@@ -28,11 +28,14 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class RequestContext:
     call_type: str  # LiteLLM's name for the operation: "acompletion", "anthropic_messages", ...
-    client: str | None  # who the key belongs to (KeyIdentity.name)
+    client: str | None  # who the key belongs to (KeyIdentity.name); None on some inner layers
 
 
-#: Called for every request, on the proxy's event loop, before it goes upstream; may
-#: change ``data`` (the request body LiteLLM will send) in place. Must be quick.
+#: Called on the proxy's event loop right before each call to an upstream deployment, on
+#: every path (chat, messages, responses, Gemini generateContent); may change ``data``
+#: (LiteLLM's call arguments: ``extra_body``, ``extra_headers``, ``metadata``...) in place.
+#: Must be quick and idempotent: a request passes through it once per LiteLLM layer
+#: (e.g. ``anthropic_messages`` and then its inner ``acompletion``).
 RequestHook = Callable[[dict[str, Any], RequestContext], None]
 SampleSink = Callable[[RequestSample], None]
 
@@ -70,6 +73,16 @@ def make_auth(
     return bridge_auth
 
 
+def _refusal(exc: BridgeError) -> ProxyException:
+    # A hook error may say which HTTP status fits (401 for a missing internal token).
+    return ProxyException(
+        message=exc.message,
+        type="bridge_hook_error",
+        param=None,
+        code=int(getattr(exc, "http_status", 503)),
+    )
+
+
 def _seconds(start: Any, end: Any) -> float:
     if isinstance(start, datetime) and isinstance(end, datetime):
         return max(0.0, (end - start).total_seconds())
@@ -95,6 +108,15 @@ def _requested_model(slo: dict[str, Any], params: dict[str, Any], request: Any) 
     return str(slo.get("model") or "unknown")
 
 
+def _is_inner_generate_content_call(kwargs: dict[str, Any]) -> bool:
+    # Gemini's generateContent runs an inner acompletion; a failure is reported for both.
+    if str(kwargs.get("call_type") or "") not in ("acompletion", "completion"):
+        return False
+    request = (kwargs.get("litellm_params") or {}).get("proxy_server_request") or {}
+    url = str(request.get("url") or "") if isinstance(request, dict) else ""
+    return "generateContent" in url or "GenerateContent" in url
+
+
 def _status_of(exc: Any) -> int:
     code = getattr(exc, "status_code", None) or getattr(exc, "code", None)
     try:
@@ -111,24 +133,43 @@ class BridgeCallbacks(CustomLogger):
         self.metrics = metrics
         self.sink = sink
         self.hooks: list[RequestHook] = []
+        self.admission_hooks: list[RequestHook] = []
 
     # -- before the request goes upstream ----------------------------------------------
 
-    async def async_pre_call_hook(
-        self, user_api_key_dict: Any, cache: Any, data: dict[str, Any], call_type: Any
+    async def async_pre_call_deployment_hook(
+        self, kwargs: dict[str, Any], call_type: Any
     ) -> dict[str, Any]:
+        # The deployment hook, not async_pre_call_hook: on the Gemini path only this one's
+        # changes reach the upstream (the generateContent adapter drops the rest).
+        data = kwargs
+        metadata = data.get("litellm_metadata") or data.get("metadata") or {}
         context = RequestContext(
             call_type=str(getattr(call_type, "value", call_type)),
-            client=getattr(user_api_key_dict, "key_alias", None),
+            client=metadata.get("user_api_key_alias") if isinstance(metadata, dict) else None,
         )
         for hook in list(self.hooks):
             try:
                 hook(data, context)
             except BridgeError as exc:
                 # Fail closed: a request that cannot carry what a hook adds must not leave.
-                raise ProxyException(
-                    message=exc.message, type="bridge_hook_error", param=None, code=503
-                ) from exc
+                raise _refusal(exc) from exc
+        return data
+
+    async def async_pre_call_hook(
+        self, user_api_key_dict: Any, cache: Any, data: dict[str, Any], call_type: Any
+    ) -> dict[str, Any]:
+        # Admission hooks look at the request as the client sent it, before any routing,
+        # so a refusal (say, no internal token) is a clean error and nothing leaves.
+        context = RequestContext(
+            call_type=str(getattr(call_type, "value", call_type)),
+            client=getattr(user_api_key_dict, "key_alias", None),
+        )
+        for hook in list(self.admission_hooks):
+            try:
+                hook(data, context)
+            except BridgeError as exc:
+                raise _refusal(exc) from exc
         return data
 
     # -- after it finished ---------------------------------------------------------------
@@ -167,6 +208,8 @@ class BridgeCallbacks(CustomLogger):
     async def async_log_failure_event(
         self, kwargs: dict[str, Any], response_obj: Any, start_time: Any, end_time: Any
     ) -> None:
+        if _is_inner_generate_content_call(kwargs):
+            return  # the outer agenerate_content failure counts this request
         try:
             status = _status_of(kwargs.get("exception"))
             self._record(self._sample(kwargs, start_time, end_time, status))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import re
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -45,6 +46,18 @@ class _QuietHealthChecks(logging.Filter):
         if record.name != "uvicorn.access" or not isinstance(record.args, tuple):
             return True
         return not any(isinstance(a, str) and a.startswith("/health/") for a in record.args)
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class _PlainText(logging.Filter):
+    """LiteLLM colours some messages with ANSI codes; files and the UI want plain text."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and "\x1b[" in record.msg:
+            record.msg = _ANSI.sub("", record.msg)
+        return True
 
 
 class _CaptureHandler(logging.Handler):
@@ -100,6 +113,7 @@ class LogCapture:
             handler.setFormatter(formatter)
             handler.addFilter(_QuietHealthChecks())  # before redaction renders the args
             handler.addFilter(redacting)  # nothing below sees raw text
+            handler.addFilter(_PlainText())
             self._handlers.append(handler)
         self._names = tuple(logger_names)
         for name in self._names:

@@ -13,8 +13,11 @@ def wait_ready(url: str, *, deadline: float) -> None:
     """Poll /health/readiness until it answers 200, or raise at ``deadline``
     (a time.perf_counter() value)."""
     last = "no answer yet"
-    # trust_env=False: a corporate HTTP_PROXY must never see loopback traffic.
-    with httpx.Client(timeout=2.0, trust_env=False) as client:
+    # trust_env=False: a corporate HTTP_PROXY must never see loopback traffic. The first
+    # readiness answer can take seconds on a loaded machine (LiteLLM imports lazily); a
+    # short per-call timeout would cancel it and start over forever, so each call may use
+    # the time left until the deadline.
+    with httpx.Client(timeout=10.0, trust_env=False) as client:
         while True:
             try:
                 response = client.get(f"{url}/health/readiness")

@@ -26,6 +26,7 @@ _IMPORT_ENV = {
     "DISABLE_SCHEMA_UPDATE": "true",
     "NO_DOCS": "True",
     "NO_REDOC": "True",
+    "LITELLM_DISABLE_BUG_REPORT_LINK": "true",  # no GitHub-issue URLs in error lines
 }
 for _name, _value in _IMPORT_ENV.items():
     os.environ.setdefault(_name, _value)
@@ -68,15 +69,7 @@ class _BridgeLifespan:
     async def __aexit__(self, *exc_info: Any) -> bool | None:
         server = self._server
         if server is not None and server.abandoned:
-            # LiteLLM's shutdown resets module globals the new server is using. Skip it,
-            # and keep this loop's async generators (LiteLLM's lifespan among them) away
-            # from asyncio's final clean-up, which would run their shutdown code anyway.
-            loop = asyncio.get_running_loop()
-            generators = getattr(loop, "_asyncgens", None)
-            if generators is not None:
-                _abandoned.extend(generators)  # strong references: never finalized
-                generators.clear()
-            _abandoned.append(self._cm)
+            _abandoned.append(self._cm)  # LiteLLM's shutdown would hit the next server
             return None
         return bool(await self._cm.__aexit__(*exc_info))
 
@@ -120,8 +113,26 @@ def set_admin_ui(enabled: bool) -> None:
             _stashed_ui_routes.append(route)
 
 
+_MISSING = object()
+_litellm_defaults: dict[str, Any] = {}  # litellm.<name> before any config's litellm_settings
+
+
+def remember_litellm_settings(names: Any) -> None:
+    """Note the import-time value of every ``litellm_settings`` key a config will set:
+    LiteLLM setattr()s them on the module and never undoes it."""
+    for name in names or ():
+        if isinstance(name, str) and name not in _litellm_defaults:
+            _litellm_defaults[name] = getattr(litellm, name, _MISSING)
+
+
 def reset_proxy_globals() -> None:
     """State one stopped server leaves behind that the next start must not inherit."""
+    for name, value in _litellm_defaults.items():
+        if value is _MISSING:
+            if hasattr(litellm, name):
+                delattr(litellm, name)
+        else:
+            setattr(litellm, name, value)
     GracefulShutdownManager.reset()  # else health answers 503 "shutting down" forever
     ps.llm_router = None  # load_config would extend the previous router
     ps.llm_model_list = None
@@ -203,8 +214,11 @@ class ServerThread:
             self.loop = asyncio.get_running_loop()
             await self.server.serve(sockets=[self.sock])
 
+        # The loop uvicorn itself would pick (uvloop where installed, like the `litellm`
+        # CLI): on the plain asyncio loop each request took ~40 ms longer here.
+        runner = asyncio.Runner(loop_factory=self.server.config.get_loop_factory())
         try:
-            asyncio.run(main())
+            runner.run(main())
         except SystemExit as exc:  # uvicorn ends a failed lifespan startup with sys.exit(3)
             self.crash = self.startup_error or exc
         except BaseException as exc:
@@ -213,6 +227,12 @@ class ServerThread:
                 log.error("the proxy server stopped with an error: %r", exc)
         finally:
             _current.server = None
+            if self.abandoned:
+                # Closing the runner would cancel LiteLLM's lifespan and run its shutdown,
+                # which resets module globals the next server is using: leave it be.
+                _abandoned.append(runner)
+            else:
+                runner.close()
 
     @property
     def started(self) -> bool:
@@ -273,5 +293,55 @@ class ServerThread:
         self.abandoned = True
         self.server.should_exit = True
         self.server.force_exit = True
-        with contextlib.suppress(OSError):
-            self.sock.close()
+        self._release_port()
+
+    def _release_port(self) -> None:
+        # uvloop serves on our socket's file descriptor itself and holds a reference, so
+        # close() would not free the port. Put a fresh unbound socket on that descriptor
+        # number instead: the listening socket is closed at once, and when the stuck loop
+        # wakes up and closes "its" descriptor it closes the stand-in, never a descriptor
+        # the next server was given.
+        fd = self.sock.fileno()
+        if os.name == "nt" or fd < 0:  # no uvloop there; asyncio's own close() frees it
+            with contextlib.suppress(OSError):
+                self.sock.close()
+            return
+        stand_in = socket.socket(self.sock.family, socket.SOCK_STREAM)
+        try:
+            os.dup2(stand_in.fileno(), fd)
+        except OSError:
+            log.exception("could not free the port of an abandoned proxy server")
+        finally:
+            stand_in.close()
+
+
+def rehearse(config: str, master_key_env: str, master_key: str, timeout: float = 30.0) -> None:
+    """One start and stop on a throwaway loopback port with the given config.
+
+    LiteLLM imports and builds much of itself lazily during the first proxy start (about
+    a second); doing that during warm-up makes the user's Start quick. Failures do not
+    matter here: the real start reports them.
+    """
+    from bridge_app.proxy._readiness import wait_ready
+
+    previous = {name: os.environ.get(name) for name in (master_key_env, "CONFIG_FILE_PATH")}
+    os.environ[master_key_env] = master_key
+    os.environ["CONFIG_FILE_PATH"] = config
+    reset_proxy_globals()
+    server = ServerThread(host="127.0.0.1", port=0)
+    try:
+        server.start()
+        deadline = time.perf_counter() + timeout
+        while not server.started and server.alive() and time.perf_counter() < deadline:
+            time.sleep(0.01)
+        if server.started:
+            wait_ready(f"http://127.0.0.1:{server.port}", deadline=deadline)
+    except Exception as exc:
+        log.debug("warm-up rehearsal failed: %r", exc)
+    finally:
+        server.stop(graceful=2.0, forced=1.0)
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

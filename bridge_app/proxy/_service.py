@@ -46,9 +46,18 @@ class ProxyService:
         self._master = MasterKeyStore(db=db, db_key=db_key, redactor=redactor)
         self._lock = threading.Lock()
         self._supervisor: ProxySupervisor | None = None
+        self._publisher: StatusPublisher | None = None
         self.keys = KeyRegistry(redactor=redactor)
         self.logs = LogCapture(log_dir=paths.log_dir, redactor=redactor)
         self.usage = UsageWriter(db=db)
+        self._on_supervisor: list[Callable[[ProxySupervisor], None]] = []
+
+    def on_supervisor(self, callback: Callable[[ProxySupervisor], None]) -> None:
+        """Call ``callback(supervisor)`` once the supervisor exists (hooks are attached
+        there: token injection, start hooks)."""
+        self._on_supervisor.append(callback)
+        if self._supervisor is not None:
+            callback(self._supervisor)
 
     @property
     def status_file(self) -> Path:
@@ -90,13 +99,20 @@ class ProxyService:
                     logs=self.logs,
                     admin_ui=bool(self._settings.get("proxy.admin_ui")),
                 )
+                for callback in self._on_supervisor:
+                    callback(self._supervisor)
+                # Other processes (`litellm-bridge status`) read what this one publishes.
+                self._publisher = StatusPublisher(
+                    self.status_file,
+                    self._supervisor.status,
+                    subscribe=self._supervisor.subscribe,
+                )
+                self._publisher.start()
             return self._supervisor
 
-    def publisher(self, *, interval: float = 1.0) -> StatusPublisher:
-        supervisor = self.supervisor()
-        return StatusPublisher(
-            self.status_file, supervisor.status, interval=interval, subscribe=supervisor.subscribe
-        )
+    def has_supervisor(self) -> bool:
+        """Whether this process runs (or ran) the proxy, as opposed to reading a `serve`'s."""
+        return self._supervisor is not None
 
     def status(self) -> ProxyStatus:
         """This process's proxy if it has one, else what a `serve` process published."""
@@ -109,7 +125,11 @@ class ProxyService:
         )
 
     def close(self) -> None:
+        """Stop the proxy (if any), publish `stopped`, flush usage rows. Idempotent."""
         if self._supervisor is not None:
             self._supervisor.stop()
+        if self._publisher is not None:
+            self._publisher.stop()
+            self._publisher = None
         self.usage.stop()
         self.logs.detach()

@@ -45,13 +45,13 @@ def _pid_alive(pid: int) -> bool:
         return False
     if pid == os.getpid():
         return True
+    if os.name == "nt":  # os.kill(pid, 0) would send Ctrl+C there; freshness must do
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
-        return True
-    except OSError:  # Windows: signal 0 is not supported the same way
+    except OSError:  # e.g. PermissionError: it exists, owned by someone else
         return True
     return True
 

@@ -21,7 +21,7 @@ from bridge_app.proxy._metrics import ProxyMetrics, RequestSample
 from bridge_app.proxy._readiness import wait_ready
 from bridge_app.proxy._state import ProxyState, ProxyStatus, StateMachine, StateObserver
 from bridge_app.proxy._watchdog import Probe, Watchdog, WatchdogPolicy
-from bridge_app.runtime import BridgeError, Redactor
+from bridge_app.runtime import BridgeError, Redactor, resource_path
 
 if TYPE_CHECKING:
     from bridge_app.proxy._hooks import BridgeCallbacks, RequestHook
@@ -62,6 +62,7 @@ class ProxySupervisor:
         stop_timeout_s: float = 3.0,
         admin_ui: bool = False,
         logs: LogCapture | None = None,
+        rehearse: bool = True,
     ) -> None:
         self._config = config
         self._redactor = redactor
@@ -80,12 +81,16 @@ class ProxySupervisor:
         self.stop_timeout_s = stop_timeout_s
         self.admin_ui = admin_ui
         self.logs = logs
+        self._rehearse = rehearse  # warm-up also runs one throwaway start (see _server)
         self._sm = StateMachine()
         self._op_lock = threading.RLock()
         self._server: ServerThread | None = None
         self._started_at: float | None = None
         self._config_path: Path | None = None
         self._hooks: list[RequestHook] = []
+        self._admission_hooks: list[RequestHook] = []
+        self._start_hooks: list[Callable[[], None]] = []
+        self._degraded: dict[str, str] = {}
         self._callbacks: BridgeCallbacks | None = None
         self._warm: threading.Thread | None = None
         self._warm_error: BaseException | None = None
@@ -114,6 +119,15 @@ class ProxySupervisor:
         if hook in self._hooks:
             self._hooks.remove(hook)
 
+    def add_admission_hook(self, hook: RequestHook) -> None:
+        """Run ``hook(body, context)`` on each request as the client sent it, before any
+        routing; a BridgeError refuses the request (with its ``http_status``, default 503)."""
+        self._admission_hooks.append(hook)
+
+    def on_start(self, callback: Callable[[], None]) -> None:
+        """Run ``callback()`` before every (re)start, e.g. to re-read the active config."""
+        self._start_hooks.append(callback)
+
     def warm_up(self) -> None:
         """Import LiteLLM in the background (seconds) so that Start is quick later."""
         with self._op_lock:
@@ -132,12 +146,15 @@ class ProxySupervisor:
             self._sm.move(ProxyState.STARTING)
             try:
                 self._launch()
-            except BridgeError as exc:
-                self._sm.move(ProxyState.FAILED, error=exc.message)
-                self._event("proxy.start_failed", exc.message)
+            except Exception as exc:
+                message = exc.message if isinstance(exc, BridgeError) else f"bug: {exc!r}"
+                self._sm.move(ProxyState.FAILED, error=message)
+                self._event("proxy.start_failed", message)
                 raise
             self._sm.move(ProxyState.RUNNING)
             self._event("proxy.started", f"{self.url} config={self._config_path}")
+            if self._degraded:  # e.g. still no internal token after a restart
+                self._sm.move(ProxyState.DEGRADED, error=next(iter(self._degraded.values())))
         self._watchdog.start()
 
     def stop(self) -> None:
@@ -200,13 +217,20 @@ class ProxySupervisor:
         problem = probe_liveliness(self.url, timeout=self.policy.probe_timeout_s)
         return Probe(problem is None, reason=problem or "")
 
-    def mark_degraded(self, reason: str) -> None:
+    def mark_degraded(self, reason: str, *, source: str = "watchdog") -> None:
+        """Serving, but not fully: e.g. failed probes, or internal models lacking a token.
+        Each source clears its own reason; the proxy is healthy when none is left."""
+        self._degraded[source] = reason
         if self.state == ProxyState.RUNNING:
             self._sm.move(ProxyState.DEGRADED, error=reason)
 
-    def mark_healthy(self) -> None:
+    def mark_healthy(self, *, source: str = "watchdog") -> None:
+        self._degraded.pop(source, None)
         if self.state == ProxyState.DEGRADED:
-            self._sm.move(ProxyState.RUNNING)
+            if self._degraded:
+                self._sm.move(ProxyState.DEGRADED, error=next(iter(self._degraded.values())))
+            else:
+                self._sm.move(ProxyState.RUNNING)
 
     def recover(self, reason: str, *, hung: bool = False) -> None:
         """Restart with exponential backoff; give up into `failed` after a burst."""
@@ -237,8 +261,9 @@ class ProxySupervisor:
                 hung = False
                 try:
                     self._launch()
-                except BridgeError as exc:
-                    reason = f"restart failed: {exc.message}"
+                except Exception as exc:
+                    detail = exc.message if isinstance(exc, BridgeError) else repr(exc)
+                    reason = f"restart failed: {detail}"
                     continue
                 self._sm.move(ProxyState.RUNNING)
             log.warning("the proxy is back after: %s", reason)
@@ -262,12 +287,18 @@ class ProxySupervisor:
             demo.register_demo_provider()
             if self.logs is not None:
                 self.logs.sweep()
+            if self._rehearse:
+                server = importlib.import_module("bridge_app.proxy._server")
+                demo_config = str(resource_path("configs", "demo.yaml"))
+                server.rehearse(demo_config, MASTER_KEY_ENV, self._master_key)
         except BaseException as exc:
             self._warm_error = exc
             log.exception("importing LiteLLM failed")
         self.timings["import_s"] = time.perf_counter() - t0
 
     def _server_module(self) -> ModuleType:
+        if self._warm is None:
+            self._rehearse = False  # Start is already waiting: a rehearsal only adds to it
         self.warm_up()
         assert self._warm is not None
         self._warm.join()
@@ -285,6 +316,8 @@ class ProxySupervisor:
         t0 = time.perf_counter()
         path = self._config() if callable(self._config) else self._config
         data = load_config(path)
+        for callback in list(self._start_hooks):
+            callback()
         values = dict(self._environment())
         check_environment(path, data, self._env.preview({**values, MASTER_KEY_ENV: "set"}))
         try:
@@ -298,6 +331,7 @@ class ProxySupervisor:
         os.environ[MASTER_KEY_ENV] = self._master_key
         os.environ["DISABLE_ADMIN_UI"] = "False" if self.admin_ui else "True"
         os.environ["CONFIG_FILE_PATH"] = str(path)
+        server_mod.remember_litellm_settings(data.get("litellm_settings"))
         server_mod.reset_proxy_globals()
         server_mod.set_admin_ui(self.admin_ui)
         self._config_path = path
@@ -310,6 +344,9 @@ class ProxySupervisor:
         except BridgeError:
             self._teardown()
             raise
+        finally:
+            # LiteLLM has read it; tools the app launches must not inherit it.
+            os.environ.pop(MASTER_KEY_ENV, None)
         self._started_at = time.time()
         self.timings["start_to_ready_s"] = time.perf_counter() - t0
 
@@ -354,6 +391,7 @@ class ProxySupervisor:
         if self._callbacks is None:
             self._callbacks = BridgeCallbacks(metrics=self.metrics, sink=self._usage_sink)
         self._callbacks.hooks = self._hooks  # the same list: hooks added later apply too
+        self._callbacks.admission_hooks = self._admission_hooks
         ps.user_custom_auth = make_auth(self.keys, self.metrics)  # type: ignore[assignment]
         if self._callbacks not in litellm.callbacks:
             litellm.callbacks.append(self._callbacks)

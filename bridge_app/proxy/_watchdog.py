@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class WatchdogPolicy:
     interval_s: float = 2.0  # between probes
-    hang_timeout_s: float = 5.0  # an event loop silent this long is hung
+    hang_timeout_s: float = 10.0  # an event loop silent this long is hung
     probe_timeout_s: float = 5.0  # HTTP liveliness probe
     max_probe_failures: int = 3  # consecutive failed probes before a restart
     backoff_base_s: float = 0.5  # first restart delay; doubles per recent restart

@@ -2,6 +2,7 @@
 locks, logging and secret redaction."""
 
 from bridge_app.runtime._errors import BridgeError
+from bridge_app.runtime._files import atomic_write
 from bridge_app.runtime._lock import InstanceLock, InstanceLockedError
 from bridge_app.runtime._logging import configure_logging
 from bridge_app.runtime._paths import HOME_ENV, AppPaths
@@ -17,6 +18,7 @@ __all__ = [
     "InstanceLockedError",
     "RedactingFilter",
     "Redactor",
+    "atomic_write",
     "configure_logging",
     "mask_secret",
     "resource_path",

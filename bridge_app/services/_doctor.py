@@ -79,6 +79,20 @@ def run_doctor(paths: AppPaths) -> DoctorReport:
         except BridgeError as exc:
             checks.append(Check(f"{kind} folder", "fail", exc.message, exc.hint))
 
+    from bridge_app.integrity import check_integrity
+
+    integrity = check_integrity()
+    checks.append(
+        Check(
+            "bundle integrity",
+            "fail" if integrity.state == "failed" else "ok",
+            integrity.message,
+            "Run `litellm-bridge verify` for the list of files; reinstall from the release."
+            if integrity.state == "failed"
+            else None,
+        )
+    )
+
     try:
         paths.ensure()
         checks.append(Check("directories", "ok", "all writable"))

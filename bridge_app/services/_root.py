@@ -10,11 +10,13 @@ from bridge_app.audit import AuditLog
 from bridge_app.auth import AuthService
 from bridge_app.config import ConfigService
 from bridge_app.envvars import APP_PROVIDED, EnvService
+from bridge_app.integrity import IntegrityService
 from bridge_app.proxy import ProxyService
 from bridge_app.runtime import AppPaths, Redactor
+from bridge_app.services._wiring import ProxyRestarter, attach_token_flow, proxy_audit_hook
 from bridge_app.settings import SettingsService
 from bridge_app.store import Database, DatabaseKey, KeyManager
-from bridge_app.tokens import TokenService
+from bridge_app.tokens import TokenKeeper, TokenService
 
 
 def key_manager(paths: AppPaths) -> KeyManager:
@@ -46,12 +48,15 @@ class Services:
     env: EnvService
     config: ConfigService
     tokens: TokenService
+    token_keeper: TokenKeeper
+    integrity: IntegrityService
     proxy: ProxyService
     _closed: bool = field(default=False, repr=False)
 
     def close(self) -> None:
         if not self._closed:
             self._closed = True
+            self.token_keeper.stop()
             self.proxy.close()  # before the database: it flushes usage rows
             self.db.close()
 
@@ -70,6 +75,28 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
         audit=audit,
         reauthenticate=auth.confirm_password,  # type: ignore[arg-type]
     )
+    config = ConfigService(
+        paths=paths,
+        db=db,
+        # What the in-process proxy will see: the app's own variables, the process
+        # environment, and shared entries (the UI and CLI add the logged-in user's personal
+        # ones with config.set_known_env()).
+        known_env=lambda: env.defined_names(None) | set(os.environ) | APP_PROVIDED,
+    )
+    proxy = ProxyService(
+        paths=paths,
+        db=db,
+        db_key=key.raw,
+        redactor=redactor,
+        settings=settings,
+        # Until someone logs in (headless serve) the proxy sees the shared entries;
+        # a logged-in front end swaps in effective_environment(session).
+        environment=lambda: env.effective_environment(None),
+        on_event=proxy_audit_hook(audit),
+    )
+    config.set_restarter(ProxyRestarter(proxy))
+    tokens = TokenService(db=db, settings=settings, env=env, redactor=redactor, audit=audit)
+    token_keeper = attach_token_flow(proxy, tokens)
     return Services(
         paths=paths,
         redactor=redactor,
@@ -79,25 +106,11 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
         audit=audit,
         auth=auth,
         env=env,
-        # What the in-process proxy will see: the app's own variables, the process
-        # environment, and shared entries (the UI and CLI add the logged-in user's personal
-        # ones with config.set_known_env()).
-        config=ConfigService(
-            paths=paths,
-            db=db,
-            known_env=lambda: env.defined_names(None) | set(os.environ) | APP_PROVIDED,
-        ),
-        tokens=TokenService(db=db, settings=settings, env=env, redactor=redactor, audit=audit),
-        # Shared env entries by default; the GUI swaps in the logged-in user's view.
-        proxy=ProxyService(
-            paths=paths,
-            db=db,
-            db_key=key.raw,
-            redactor=redactor,
-            settings=settings,
-            environment=lambda: env.effective_environment(None),
-            on_event=lambda action, detail: _proxy_event(audit, action, detail),
-        ),
+        config=config,
+        tokens=tokens,
+        token_keeper=token_keeper,
+        integrity=IntegrityService(settings=settings),
+        proxy=proxy,
     )
 
 
@@ -110,8 +123,3 @@ def derive_install_key(key: DatabaseKey, purpose: str) -> bytes:
         salt=None,
         info=f"litellm-bridge:{purpose}:v1".encode(),
     ).derive(key.raw)
-
-
-def _proxy_event(audit: AuditLog, action: str, detail: str) -> None:
-    failed = action.endswith(("failed", "start_failed"))
-    audit.record(None, action, "proxy", "failed" if failed else "ok", detail)

@@ -16,6 +16,7 @@ DEFAULTS: dict[str, Any] = {
     "proxy.admin_ui": False,  # LiteLLM's own admin UI; only an admin turns it on
     "ui.theme": "Light",
     "ui.idle_lock_minutes": 15,
+    "integrity.required": False,  # managed: serve refuses an unverified bundle when True
 }
 
 _settings = tables["settings"]

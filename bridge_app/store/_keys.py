@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from bridge_app.runtime import BridgeError
+from bridge_app.runtime import BridgeError, atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -95,19 +95,7 @@ class KeyManager:
         return raw
 
     def _write_key_file(self, raw: bytes) -> None:
-        self._key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = self._key_file.with_name(self._key_file.name + ".tmp")
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="ascii") as fh:
-                fh.write(raw.hex())
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self._key_file)
-        except OSError as exc:
-            raise BridgeError(
-                f"Cannot write the database key file {self._key_file}: {exc.strerror or exc}."
-            ) from exc
+        atomic_write(self._key_file, raw.hex().encode("ascii"), mode=0o600, make_parents=True)
 
     def _keyring_enabled(self) -> bool:
         return os.environ.get(KEYRING_ENV, "").strip().lower() not in {"off", "0", "no", "false"}

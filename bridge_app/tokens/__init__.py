@@ -10,6 +10,8 @@ from bridge_app.tokens._inject import (
     placeholders_in,
     render,
 )
+from bridge_app.tokens._injector import TokenInjector, injection_templates
+from bridge_app.tokens._keeper import TokenKeeper
 from bridge_app.tokens._projects import ProjectError, ProjectStore
 from bridge_app.tokens._service import TokenService, TokenState, TokenStatus
 
@@ -22,10 +24,13 @@ __all__ = [
     "ProjectError",
     "ProjectStore",
     "TokenGrant",
+    "TokenInjector",
+    "TokenKeeper",
     "TokenService",
     "TokenState",
     "TokenStatus",
     "TokenUnavailable",
+    "injection_templates",
     "merge_body",
     "placeholders_in",
     "render",

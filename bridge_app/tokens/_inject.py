@@ -17,6 +17,8 @@ _PLACEHOLDER = re.compile(r"\{(token|project\.[A-Za-z0-9_.-]+)\}")
 class TokenUnavailable(BridgeError):
     """The request needs the internal token and there is none that is valid."""
 
+    http_status = 401  # what the proxy answers the tool: the user must log in again
+
 
 @dataclass(frozen=True)
 class Project:

@@ -2,42 +2,20 @@
 
 from __future__ import annotations
 
-import time
+import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bridge_app.auth import PermissionDeniedError, Session
-from bridge_app.proxy import ProxyState, ProxySupervisor
+from bridge_app.proxy import ProxySupervisor
 from bridge_app.runtime import AppPaths, BridgeError, Redactor
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from bridge_app.services import Services
-
-
-class SupervisorRestarter:
-    """The config service's view of the proxy (ProxyRestarter protocol)."""
-
-    def __init__(self, supervisor: ProxySupervisor) -> None:
-        self._supervisor = supervisor
-
-    def is_running(self) -> bool:
-        return self._supervisor.state in (ProxyState.RUNNING, ProxyState.DEGRADED)
-
-    def restart_with_config(self, config_path: Path, *, drain_timeout: float) -> None:
-        # The supervisor re-reads the active config path on every start.
-        deadline = time.monotonic() + drain_timeout
-        while self._supervisor.status().metrics.get("open_connections", 0) and (
-            time.monotonic() < deadline
-        ):
-            time.sleep(0.1)
-        try:
-            self._supervisor.restart("config applied")
-        except BridgeError:
-            raise
-        except Exception as exc:  # pragma: no cover - defensive
-            raise BridgeError(f"The proxy did not restart: {exc.__class__.__name__}") from exc
 
 
 @dataclass
@@ -58,6 +36,20 @@ class UiContext:
         self.services.config.set_known_env(
             lambda: env.defined_names(session) | env.defined_names(None) | _process_names()
         )
+        tokens, keeper = self.services.tokens, self.services.token_keeper
+        keeper.set_session(session)
+
+        def publish_token() -> None:
+            # The proxy injects this person's token from now on (or nobody's).
+            try:
+                if session is None:
+                    tokens.deactivate()
+                else:
+                    tokens.activate(session)
+            except Exception:
+                log.exception("could not load the token of the new session")
+
+        threading.Thread(target=publish_token, name="ui-token-activate", daemon=True).start()
         for observer in list(self._session_observers):
             observer(session)
 
@@ -91,7 +83,6 @@ def compose(paths: AppPaths, redactor: Redactor, *, kiosk: bool) -> UiContext:
 
     services = build_services(paths, redactor=redactor)
     supervisor = services.proxy.supervisor()
-    services.config.set_restarter(SupervisorRestarter(supervisor))
     supervisor.warm_up()
     return UiContext(
         paths=paths, redactor=redactor, services=services, supervisor=supervisor, kiosk=kiosk

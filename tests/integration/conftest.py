@@ -66,7 +66,7 @@ def make_proxy(tmp_path: Path) -> Iterator[Callable[..., Made]]:
             config=config or DEMO,
             master_key=key,
             redactor=redactor,
-            policy=policy or WatchdogPolicy(interval_s=0.3, hang_timeout_s=1.0),
+            policy=policy or WatchdogPolicy(interval_s=0.5),
             logs=logs,
             **kwargs,
         )

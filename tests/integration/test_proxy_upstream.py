@@ -13,7 +13,7 @@ import pytest
 from bridge_app.proxy import PROXY_LOG_NAME
 from bridge_app.runtime import Redactor
 from tests.integration._upstream import FakeUpstream
-from tests.integration._wire import build
+from tests.integration._wire import KINDS, answer_text, build
 from tests.integration.conftest import Made, wait_for
 
 pytestmark = pytest.mark.integration
@@ -34,12 +34,15 @@ def _config(upstream: FakeUpstream) -> str:
         "      model: openai/corp-model\n"
         f"      api_base: {upstream.base_url}\n"
         "      api_key: os.environ/CORP_UPSTREAM_KEY\n"
+        "      use_chat_completions_api: true\n"  # messages/responses -> upstream chat
+        "router_settings:\n"
+        "  disable_cooldowns: true\n"
         "general_settings:\n"
         "  master_key: os.environ/LITELLM_MASTER_KEY\n"
     )
 
 
-def test_a_request_hook_field_reaches_the_upstream(
+def test_a_request_hook_field_reaches_the_upstream_on_every_path(
     make_proxy: Callable[..., Made], upstream: FakeUpstream
 ) -> None:
     made = make_proxy(
@@ -56,14 +59,20 @@ def test_a_request_hook_field_reaches_the_upstream(
     made.supervisor.add_request_hook(inject)
     made.supervisor.start()
     with httpx.Client(base_url=made.supervisor.url, timeout=30, trust_env=False) as client:
-        for stream in (False, True):
-            response = client.send(build(client, "chat", made.key, model="corp", stream=stream))
-            assert response.status_code == 200, response.text
+        for kind in KINDS:
+            for stream in (False, True):
+                request = build(client, kind, made.key, model="corp", stream=stream)
+                response = client.send(request)
+                assert response.status_code == 200, (kind, stream, response.text)
+                if (kind, stream) != ("anthropic", False):
+                    # LiteLLM 1.106 returns empty content for a non-streamed /v1/messages
+                    # bridged to chat (use_chat_completions_api); Claude Code streams.
+                    assert "upstream says hi" in answer_text(kind, response, stream=stream)
     bodies = [r["json"] for r in upstream.requests if r["path"].endswith("/chat/completions")]
-    assert len(bodies) == 2
+    assert len(bodies) == 8
     assert all(body["bridge_project"] == "proj-42" for body in bodies)
     assert upstream.requests[0]["headers"]["authorization"] == "Bearer corp-key-1234"
-    assert seen[0].client == "admin"
+    assert "admin" in {c.client for c in seen}  # inner LiteLLM layers may not carry it
 
     made.supervisor.remove_request_hook(inject)
     with httpx.Client(base_url=made.supervisor.url, timeout=30, trust_env=False) as client:

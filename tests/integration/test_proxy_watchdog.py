@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 FAST = WatchdogPolicy(
     interval_s=0.2,
-    hang_timeout_s=1.0,
+    hang_timeout_s=2.0,
     probe_timeout_s=2.0,
     backoff_base_s=0.1,
     backoff_cap_s=0.5,
@@ -107,3 +107,21 @@ def test_a_crash_loop_ends_in_failed_with_the_reason(make_proxy: Callable[..., M
     assert events[-1][0] == "proxy.failed"
     time.sleep(1)  # and it stays down: no more attempts
     assert made.supervisor.status().restarts == FAST.burst_limit + 1
+
+
+def test_repeated_failed_health_probes_degrade_then_restart(
+    make_proxy: Callable[..., Made],
+) -> None:
+    from litellm.proxy.shutdown.graceful_shutdown_manager import GracefulShutdownManager
+
+    made = make_proxy(policy=FAST)
+    states: list[ProxyState] = []
+    made.supervisor.subscribe(lambda _old, new, _err: states.append(new))
+    made.supervisor.start()
+    # What a stale LiteLLM flag does in real life: /health/liveliness answers 503.
+    GracefulShutdownManager._is_shutting_down = True
+    assert wait_for(lambda: made.supervisor.status().restarts == 1, 10)
+    assert wait_for(lambda: made.supervisor.state is ProxyState.RUNNING, 10)
+    assert _serves(made)
+    assert ProxyState.DEGRADED in states
+    assert "health probes failed" in made.supervisor.status().recent_restarts[0].reason

@@ -34,7 +34,7 @@ ADMIN = FakeSession(3, "root", role="admin")
 @pytest.fixture
 def iam() -> Iterator[FakeIam]:
     with FakeIam({EMPLOYEE: PASSWORD}) as server:
-        yield server  # type: ignore[misc]
+        yield server
 
 
 def _settings(iam: FakeIam, **overrides: object) -> IamSettings:

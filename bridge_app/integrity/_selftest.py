@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bridge_app.runtime import AppPaths, BridgeError, resource_path
+
+COST_MAP_ENV = "LITELLM_LOCAL_MODEL_COST_MAP"
+
+
+@dataclass(frozen=True)
+class SelfTestResult:
+    name: str
+    ok: bool
+    detail: str
+
+
+def _offline_cost_map() -> str:
+    # Must hold before litellm is imported, or its import fetches the map from the internet.
+    if "litellm" in sys.modules:
+        raise RuntimeError("litellm was imported before the check could look")
+    if os.environ.get(COST_MAP_ENV) != "True":
+        raise RuntimeError(f"{COST_MAP_ENV} is {os.environ.get(COST_MAP_ENV)!r}, not 'True'")
+    return f"{COST_MAP_ENV}=True before litellm loads"
+
+
+def _resources() -> str:
+    found = []
+    for kind, probe in (("kv", "diagnostics.kv"), ("assets", "icon.png"), ("configs", "")):
+        path = resource_path(kind, probe) if probe else resource_path(kind)
+        if not path.exists():
+            raise RuntimeError(f"{path} is missing")
+        found.append(str(resource_path(kind)))
+    return ", ".join(found)
+
+
+def _proxy_server() -> str:
+    started = time.perf_counter()
+    proxy = importlib.import_module("litellm.proxy.proxy_server")
+    if not hasattr(proxy, "app"):
+        raise RuntimeError("litellm.proxy.proxy_server has no ASGI app")
+    return f"litellm.proxy.proxy_server imported in {time.perf_counter() - started:.1f} s"
+
+
+def _model_map_and_tokenizer() -> str:
+    litellm = importlib.import_module("litellm")
+    if "gpt-4o" not in litellm.model_cost:
+        raise RuntimeError("the bundled model cost map has no gpt-4o entry")
+    tokens = litellm.token_counter(
+        model="gpt-4o", messages=[{"role": "user", "content": "Hello from the bundle"}]
+    )
+    if not tokens:
+        raise RuntimeError("the tokenizer counted no tokens")
+    return f"{len(litellm.model_cost)} models in the local cost map; tokenizer counted {tokens}"
+
+
+def _gui_stack() -> str:
+    wanted = ("kivy", "kivymd", "materialshapes")
+    missing = [name for name in wanted if importlib.util.find_spec(name) is None]
+    if missing:
+        raise RuntimeError("missing: " + ", ".join(missing))
+    return "kivy, kivymd and materialshapes are present"
+
+
+def _gui_window() -> str:
+    # Loading the window provider opens a real window: only where a display exists. Kivy's
+    # own files go with the app's cache, as when the GUI runs, never to ~/.kivy.
+    kivy_home = AppPaths.from_environment().cache_dir / "kivy"
+    kivy_home.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("KIVY_HOME", str(kivy_home))
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    importlib.import_module("bridge_app.ui._main")
+    return "the GUI modules import and a window provider loads"
+
+
+def run_self_test(*, gui: bool = False) -> list[SelfTestResult]:
+    """Check that a bundle holds every part the app needs, without touching the network.
+
+    Order matters: the cost-map check must run before anything imports litellm.
+    """
+    checks: list[tuple[str, Callable[[], str]]] = [
+        ("offline cost map", _offline_cost_map),
+        ("shipped folders", _resources),
+        ("LiteLLM proxy", _proxy_server),
+        ("model map and tokenizer", _model_map_and_tokenizer),
+        ("GUI stack", _gui_stack),
+    ]
+    if gui:
+        checks.append(("GUI window", _gui_window))
+    results = []
+    for name, check in checks:
+        try:
+            results.append(SelfTestResult(name, True, check()))
+        except BridgeError as exc:
+            results.append(SelfTestResult(name, False, exc.message))
+        except Exception as exc:  # a self-test reports every failure, it does not stop
+            results.append(SelfTestResult(name, False, f"{type(exc).__name__}: {exc}"))
+    return results

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from bridge_app.envvars import SessionLike
+from bridge_app.tokens._injector import TokenInjector
+from bridge_app.tokens._service import TokenService
+
+log = logging.getLogger(__name__)
+
+ProblemSink = Callable[[str | None], None]
+
+
+class TokenKeeper:
+    """A background thread for a running proxy: refreshes the token before it expires (only
+    with a remembered password, never after a rejection) and reports whether internal
+    models can be served, so the proxy shows `degraded` with the reason."""
+
+    def __init__(
+        self,
+        *,
+        tokens: TokenService,
+        injector: TokenInjector,
+        on_problem: ProblemSink,
+        interval_s: float = 5.0,
+    ) -> None:
+        self._tokens = tokens
+        self._injector = injector
+        self._on_problem = on_problem
+        self._interval = interval_s
+        self._session: SessionLike | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last: str | None = ""  # "" = not reported yet
+
+    def set_session(self, session: SessionLike | None) -> None:
+        self._session = session
+        self.check_now()
+
+    def start(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._stop.clear()
+            self._thread = threading.Thread(
+                target=self._run, name="bridge-token-keeper", daemon=True
+            )
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def check_now(self) -> None:
+        session = self._session
+        if session is not None:
+            try:
+                self._tokens.refresh_if_due(session)
+            except Exception:  # never let the keeper die: the next round tries again
+                log.exception("token refresh check failed")
+        self.report()
+
+    def report(self) -> None:
+        """Tell the proxy whether internal models can be served (only when that changed)."""
+        problem = self._injector.problem()
+        if problem != self._last:
+            self._last = problem
+            self._on_problem(problem)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.check_now()
+            self._stop.wait(self._interval)
