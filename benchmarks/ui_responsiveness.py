@@ -32,7 +32,7 @@ sys.path.insert(0, str(REPO))
 os.environ["BRIDGE_KEYRING"] = "off"
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 
-ADMIN, PASSWORD = "bench", "Bench-Window-Frames-42"
+ADMIN, PASSWORD = "frames", "Kivy-Window-Pacing-42"
 CLIENTS = 32
 
 
