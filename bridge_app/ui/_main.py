@@ -38,6 +38,7 @@ class BridgeApp(MDApp):
         self.redactor = redactor
         self.kiosk = kiosk
         self.ctx: UiContext | None = None
+        self._geometry_restored = False
         self.title = f"{bridge_app.APP_NAME} {bridge_app.__version__}"
         icon = resource_path("assets", "icon.png")
         if icon.exists():
@@ -108,7 +109,8 @@ class BridgeApp(MDApp):
             Config.set("kivy", "keyboard_mode", mode)
             Window.configure_keyboards()
         geometry = settings.get("ui.window")
-        if not self.kiosk and isinstance(geometry, list) and len(geometry) == 4:
+        first, self._geometry_restored = not self._geometry_restored, True
+        if first and not self.kiosk and isinstance(geometry, list) and len(geometry) == 4:
             width, height, left, top = (int(v) for v in geometry)
             if width >= 640 and height >= 400:
                 Window.size = (width, height)

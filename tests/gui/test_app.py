@@ -133,3 +133,37 @@ def _texts(widget) -> list[str]:  # type: ignore[no-untyped-def]
         if isinstance(text, str) and text:
             out.append(text)
     return out
+
+
+def test_idle_lock_asks_the_password_while_the_proxy_keeps_running(gui: Driver) -> None:
+    ctx = gui.app.ctx
+    ctx.session.lock()  # what the idle timer does after ui.idle_lock_minutes
+    gui.wait(lambda: gui.app.root.current == "lock", what="the lock screen")
+    assert ctx.supervisor.state.value == "running"
+    lock = gui.app.root.get_screen("lock")
+    lock.ids.password.text = "not-my-password"
+    gui.press(lock.ids.unlock_button)
+    gui.wait(lambda: lock.error, what="the unlock error")
+    assert gui.app.root.current == "lock"
+    gui.shot("lock")
+    lock.ids.password.text = USER_NEW_PW
+    gui.press(lock.ids.unlock_button)
+    gui.wait(lambda: gui.app.root.current == "main", what="the unlocked window")
+
+
+def test_kiosk_mode_does_not_close_without_an_admin_password(gui: Driver) -> None:
+    from kivy.core.window import Window
+    from kivymd.uix.dialog import MDDialog
+
+    gui.app.kiosk = True
+    try:
+        assert Window.dispatch("on_request_close") is True  # the window stays open
+        gui.pump(10)
+        dialogs = [w for w in Window.children if isinstance(w, MDDialog)]
+        assert dialogs, "the quit dialog asking for an admin password is shown"
+        gui.shot("kiosk-quit")
+        for dialog in dialogs:
+            dialog.dismiss()
+        gui.pump(10)
+    finally:
+        gui.app.kiosk = False
