@@ -67,6 +67,13 @@ class Driver:
         self.app.root.export_to_png(str(path))
         return path
 
+    def window_shot(self, name: str) -> None:
+        """The whole window, dialogs included (they live outside the root widget)."""
+        from kivy.core.window import Window
+
+        self.pump(6)
+        Window.screenshot(name=str(self.artifacts / f"{name}.png"))
+
     def at_size(self, size: tuple[int, int]) -> None:
         from kivy.core.window import Window
 

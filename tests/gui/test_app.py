@@ -75,6 +75,24 @@ def test_a_bad_config_shows_its_line_numbered_error(gui: Driver) -> None:
     gui.idle()
     shown = " ".join(_texts(config.ids.problems))
     assert "Line 3" in shown or "Line 4" in shown, shown
+    # Tapping the problem puts the cursor on its line.
+    item = next(w for w in config.ids.problems.children if getattr(w, "problem_line", 0))
+    gui.press(item)
+    assert config.ids.editor.cursor_row == item.problem_line - 1
+
+
+def test_environment_lists_entries_with_masked_values(gui: Driver) -> None:
+    ctx = gui.app.ctx
+    secret = "sk-internal-5f2b9c7e1d"
+    ctx.services.env.set(ctx.session, "INTERNAL_LLM_API_KEY", secret, scope="shared")
+    ctx.services.env.set(ctx.session, "HTTPS_PROXY", "http://proxy.corp.example:8080")
+    assert gui.main.show("environment")
+    screen = gui.page("environment")
+    gui.wait(lambda: "INTERNAL_LLM_API_KEY" in _texts(screen.ids.entries), what="the entry")
+    gui.idle()
+    shown = " ".join(_texts(screen.ids.entries))
+    assert "HTTPS_PROXY" in shown
+    assert secret not in shown
 
 
 def test_every_screen_at_small_and_large_sizes(gui: Driver) -> None:
@@ -161,9 +179,21 @@ def test_kiosk_mode_does_not_close_without_an_admin_password(gui: Driver) -> Non
         gui.pump(10)
         dialogs = [w for w in Window.children if isinstance(w, MDDialog)]
         assert dialogs, "the quit dialog asking for an admin password is shown"
-        gui.shot("kiosk-quit")
+        gui.window_shot("kiosk-quit")
         for dialog in dialogs:
             dialog.dismiss()
         gui.pump(10)
     finally:
         gui.app.kiosk = False
+
+
+def test_the_dashboard_button_stops_and_starts_the_proxy(gui: Driver) -> None:
+    assert gui.main.show("dashboard")
+    dashboard = gui.page("dashboard")
+    gui.press(dashboard.ids.toggle)
+    gui.wait(lambda: dashboard.state == "stopped" and not dashboard.busy, what="stopped")
+    gui.press(dashboard.ids.toggle)
+    gui.wait(
+        lambda: dashboard.state == "running" and not dashboard.busy, timeout=120, what="running"
+    )
+    assert httpx.get(f"{dashboard.address}/health/liveliness", timeout=10).status_code == 200
