@@ -77,9 +77,8 @@ class ConfigScreen(BridgeScreen):
         if line <= 0:
             return
         editor.focus = True
+        # Setting the cursor also scrolls the editor so that the line is visible.
         editor.cursor = (max(0, column - 1), line - 1)
-        # Scroll so the line is visible.
-        editor.scroll_y = max(0, (line - 3) * editor.line_height)
 
     # -- apply --------------------------------------------------------------------------
 
