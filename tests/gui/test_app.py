@@ -197,3 +197,19 @@ def test_the_dashboard_button_stops_and_starts_the_proxy(gui: Driver) -> None:
         lambda: dashboard.state == "running" and not dashboard.busy, timeout=120, what="running"
     )
     assert httpx.get(f"{dashboard.address}/health/liveliness", timeout=10).status_code == 200
+
+
+def test_settings_switch_to_the_dark_theme_and_remember_it(gui: Driver) -> None:
+    assert gui.main.show("settings")
+    settings = gui.page("settings")
+    gui.idle()
+    settings.ids.dark.active = True
+    settings.ids.idle.text = "30"
+    gui.press(settings.ids.save_button)
+    gui.idle()
+    assert gui.app.theme_cls.theme_style == "Dark"
+    assert gui.app.ctx.services.settings.get("ui.theme") == "Dark"
+    assert gui.app.ctx.session.idle_lock_minutes == 30
+    gui.at_size((800, 480))
+    assert gui.main.show("dashboard")
+    gui.shot("dashboard-dark-800x480")
