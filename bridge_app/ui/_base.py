@@ -17,7 +17,9 @@ from kivymd.uix.dialog import (
     MDDialogHeadlineText,
     MDDialogSupportingText,
 )
+from kivymd.uix.label import MDLabel
 from kivymd.uix.screen import MDScreen
+from kivymd.uix.selectioncontrol import MDCheckbox
 from kivymd.uix.snackbar import MDSnackbar, MDSnackbarText
 from kivymd.uix.textfield import MDTextField, MDTextFieldHintText
 from kivymd.uix.widget import MDWidget
@@ -55,6 +57,16 @@ def text_field(hint: str, *, text: str = "", password: bool = False) -> MDTextFi
     field.size_hint_y = None
     field.height = dp(56)
     return field
+
+
+def check_row(label: str) -> tuple[MDBoxLayout, MDCheckbox]:
+    """A 48 dp checkbox with its label beside it (the label is part of the touch row)."""
+    box = MDCheckbox(size_hint=(None, None), size=(dp(48), dp(48)))
+    row = MDBoxLayout(box, size_hint_y=None, height=dp(48), spacing=dp(8))
+    text = MDLabel(text=label, valign="center")
+    text.bind(size=lambda widget, size: setattr(widget, "text_size", size))
+    row.add_widget(text)
+    return row, box
 
 
 def form_dialog(

@@ -116,8 +116,29 @@ def test_every_screen_at_small_and_large_sizes(gui: Driver) -> None:
 
 
 def test_login_wrong_then_right_and_a_user_cannot_reach_admin_screens(gui: Driver) -> None:
-    ctx = gui.app.ctx
-    ctx.services.auth.create_user(ctx.session, USER, USER_PW, role="user")
+    from kivy.core.window import Window
+    from kivymd.uix.button import MDButton, MDButtonText
+    from kivymd.uix.dialog import MDDialog
+    from kivymd.uix.textfield import MDTextField
+
+    # The admin creates the account through the Users screen's dialog.
+    assert gui.main.show("users")
+    users = gui.page("users")
+    gui.idle()
+    gui.press(users.ids.create_button)
+    gui.pump(10)
+    dialog = next(w for w in Window.children if isinstance(w, MDDialog))
+    username, _display, password = [w for w in dialog.walk() if isinstance(w, MDTextField)]
+    username.text, password.text = USER, USER_PW
+    gui.window_shot("users-create")
+    create = next(
+        w
+        for w in dialog.walk()
+        if isinstance(w, MDButton)
+        and any(isinstance(c, MDButtonText) and c.text == "Create user" for c in w.children)
+    )
+    gui.press(create)
+    gui.wait(lambda: USER in " ".join(_texts(users.ids.users)), what="the new account")
     gui.main.logout()
     login = gui.app.root.get_screen("login")
     gui.wait(lambda: gui.app.root.current == "login", what="the login screen")

@@ -13,12 +13,11 @@ from kivymd.uix.list import (
     MDListItemSupportingText,
     MDListItemTertiaryText,
 )
-from kivymd.uix.selectioncontrol import MDCheckbox
 
 from bridge_app.envvars import EnvEntry, ImportPreview, ImportResult
 from bridge_app.ui import strings as S
 from bridge_app.ui._async import on_ui
-from bridge_app.ui._base import BridgeScreen, button, form_dialog, snackbar, text_field
+from bridge_app.ui._base import BridgeScreen, button, check_row, form_dialog, snackbar, text_field
 
 REVEAL_SECONDS = 10
 CLIPBOARD_SECONDS = 30
@@ -144,11 +143,11 @@ class EnvironmentScreen(BridgeScreen):
         session = self.ctx.require_session()
         name = text_field(S.NAME, text=entry.name if entry else "")
         value = text_field(S.VALUE, password=True)
-        shared = MDCheckbox(size_hint=(None, None), size=("48dp", "48dp"))
+        shared_row, shared = check_row(S.SHARED)
         shared.active = entry is not None and entry.scope == "shared"
         fields: list[Any] = [name, value]
         if session.is_admin:
-            fields += [shared, text_label(S.SHARED)]
+            fields.append(shared_row)
 
         def ok(dialog: Any) -> None:
             scope: Literal["personal", "shared"] = "shared" if shared.active else "personal"
@@ -213,12 +212,6 @@ class EnvironmentScreen(BridgeScreen):
             )
 
         form_dialog(S.EXPORT, [path], ok, ok_text=S.EXPORT, supporting=S.EXPORT_WARNING)
-
-
-def text_label(text: str) -> Any:
-    from kivymd.uix.label import MDLabel
-
-    return MDLabel(text=text, adaptive_height=True)
 
 
 def _clear_clipboard(value: str) -> None:

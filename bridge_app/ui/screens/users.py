@@ -2,19 +2,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from kivy.metrics import dp
 from kivy.utils import escape_markup
 from kivymd.uix.list import (
     MDListItem,
     MDListItemHeadlineText,
     MDListItemSupportingText,
 )
-from kivymd.uix.selectioncontrol import MDCheckbox
 
 from bridge_app.auth import ResetResult, UserInfo
 from bridge_app.ui import strings as S
-from bridge_app.ui._base import BridgeScreen, button, confirm, form_dialog, snackbar, text_field
-from bridge_app.ui.screens.environment import text_label
+from bridge_app.ui._base import (
+    BridgeScreen,
+    button,
+    check_row,
+    confirm,
+    form_dialog,
+    snackbar,
+    text_field,
+)
 
 
 class UsersScreen(BridgeScreen):
@@ -131,7 +136,7 @@ class UsersScreen(BridgeScreen):
         username = text_field(S.USERNAME)
         display = text_field(S.DISPLAY_NAME)
         password = text_field("Initial password", password=True)
-        admin = MDCheckbox(size_hint=(None, None), size=(dp(48), dp(48)))
+        admin_row, admin = check_row("Admin")
 
         def ok(dialog: Any) -> None:
             dialog.dismiss()
@@ -145,7 +150,7 @@ class UsersScreen(BridgeScreen):
 
         form_dialog(
             S.CREATE_USER,
-            [username, display, password, admin, text_label("Admin")],
+            [username, display, password, admin_row],
             ok,
             ok_text=S.CREATE_USER,
         )
