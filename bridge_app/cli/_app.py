@@ -134,10 +134,22 @@ def _register_commands() -> None:
         _integrity,
         _proxy,
         _tokens,
+        _tools,
         _users,
     )
 
-    for module in (_doctor, _proxy, _users, _audit, _env, _config, _tokens, _integrity, _dev):
+    for module in (
+        _doctor,
+        _proxy,
+        _users,
+        _audit,
+        _env,
+        _config,
+        _tokens,
+        _tools,
+        _integrity,
+        _dev,
+    ):
         for command in module.COMMANDS:
             cli.add_command(command)
 

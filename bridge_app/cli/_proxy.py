@@ -30,16 +30,44 @@ def _is_loopback(host: str) -> bool:
 @click.command()
 @click.option("--host", help="Address to listen on (default: setting proxy.host, 127.0.0.1).")
 @click.option("--port", type=click.IntRange(0, 65535), help="Port (default: setting proxy.port).")
+@click.option(
+    "--as",
+    "as_user",
+    metavar="USER",
+    help="Serve for this account: its personal environment entries, internal token and "
+    "project (asks for the password). Without it, only shared entries apply.",
+)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.pass_obj
 @friendly_errors
-def serve(obj: CliContext, host: str | None, port: int | None) -> None:
+def serve(
+    obj: CliContext,
+    host: str | None,
+    port: int | None,
+    as_user: str | None,
+    password_stdin: bool,
+) -> None:
     """Run the proxy without a window until Ctrl+C."""
+    from bridge_app.cli._session import PasswordInput
+
     lock = InstanceLock(obj.paths.lock_file)
     obj.paths.ensure()
     lock.acquire()
     stop = threading.Event()
+    session = None
     try:
-        proxy = obj.services().proxy
+        services = obj.services()
+        integrity = services.integrity.ensure_proxy_may_start()
+        if integrity.warning:
+            click.secho(f"warning: {integrity.warning}", fg="yellow", err=True)
+        if as_user:
+            services.auth.require_admin_exists()
+            password = PasswordInput(password_stdin).current(f"Password for {as_user}")
+            session = services.auth.login(as_user, password)
+            services.use_session(session)
+            status = services.tokens.status(session)
+            click.echo(f"Serving for {session.username}: internal token {status.describe()}")
+        proxy = services.proxy
         supervisor = proxy.supervisor(host=host, port=port)
         if not _is_loopback(supervisor.host):
             click.secho(
@@ -55,13 +83,19 @@ def serve(obj: CliContext, host: str | None, port: int | None) -> None:
             click.echo(f"Proxy ready at {supervisor.url}  (config: {proxy.active_config()})")
             click.echo("API key: run `litellm-bridge proxy-key` to print it.")
             click.echo("Press Ctrl+C to stop.")
+            tools = obj.services().tools
+            ticks = 0
             while not stop.wait(0.5):
-                pass
+                ticks += 1
+                if ticks % 4 == 0:  # tool keys created or revoked by another process
+                    tools.sync_keys()
             click.echo("Stopping ...")
         finally:
             proxy.close()
         click.echo("Stopped.")
     finally:
+        if session is not None:
+            obj.services().auth.logout(session)
         lock.release()
 
 

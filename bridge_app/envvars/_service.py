@@ -378,10 +378,12 @@ class EnvService:
             return False
         conn.execute(
             insert(_env).values(
-                owner_id=None if scope == "shared" else session.user_id,
-                name=name,
-                enabled=int(True if enabled is None else enabled),
-                **values,
+                {
+                    "owner_id": None if scope == "shared" else session.user_id,
+                    "name": name,
+                    "enabled": 1,
+                    **values,
+                }
             )
         )
         return True

@@ -10,8 +10,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from bridge_app.integrity._files import atomic_write
-from bridge_app.runtime import BridgeError
+from bridge_app.runtime import BridgeError, atomic_write
 
 KEY_ENV = "BRIDGE_SIGNING_KEY"  # the private key PEM itself (CI secrets)
 KEY_FILE_ENV = "BRIDGE_SIGNING_KEY_FILE"  # or a path to it
@@ -36,7 +35,7 @@ def write_private_key(key: Ed25519PrivateKey, path: Path) -> None:
             f"{path} already exists; not replacing a signing key.",
             hint="Choose another file name, or delete the old key if you really mean to.",
         )
-    atomic_write(path, private_key_pem(key), mode=0o600)
+    atomic_write(path, private_key_pem(key), mode=0o600, make_parents=True)
 
 
 def load_private_key_pem(pem: bytes, *, origin: str) -> Ed25519PrivateKey:

@@ -13,9 +13,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from bridge_app.integrity._files import atomic_write
 from bridge_app.integrity._keys import key_id
-from bridge_app.runtime import BridgeError
+from bridge_app.runtime import BridgeError, atomic_write
 
 MANIFEST_NAME = "MANIFEST.json"
 SIGNATURE_NAME = "MANIFEST.json.sig"
@@ -130,6 +129,6 @@ def sign_folder(root: Path, key: Ed25519PrivateKey, *, version: str) -> Manifest
     """Hash every file under ``root`` and write MANIFEST.json + MANIFEST.json.sig into it."""
     manifest = build_manifest(root, version=version)
     data = manifest.to_bytes()
-    atomic_write(root / MANIFEST_NAME, data)
-    atomic_write(root / SIGNATURE_NAME, signature_document(data, key))
+    atomic_write(root / MANIFEST_NAME, data, mode=0o644)
+    atomic_write(root / SIGNATURE_NAME, signature_document(data, key), mode=0o644)
     return manifest

@@ -329,6 +329,7 @@ def rehearse(config: str, master_key_env: str, master_key: str, timeout: float =
     os.environ["CONFIG_FILE_PATH"] = config
     reset_proxy_globals()
     server = ServerThread(host="127.0.0.1", port=0)
+    log.info("warm-up: one throwaway start on 127.0.0.1:%d so that Start is quick", server.port)
     try:
         server.start()
         deadline = time.perf_counter() + timeout

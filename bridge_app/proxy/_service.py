@@ -90,7 +90,9 @@ class ProxyService:
                     master_key=self.master_key(),
                     redactor=self._redactor,
                     keys=self.keys,
-                    environment=self.environment,
+                    # Late-bound: a login after the supervisor exists changes what the
+                    # next start sees.
+                    environment=self._current_environment,
                     host=host or str(self._settings.get("proxy.host")),
                     port=int(port if port is not None else self._settings.get("proxy.port")),
                     usage_sink=self.usage.submit,
@@ -109,6 +111,9 @@ class ProxyService:
                 )
                 self._publisher.start()
             return self._supervisor
+
+    def _current_environment(self) -> dict[str, str]:
+        return dict(self.environment()) if self.environment is not None else {}
 
     def has_supervisor(self) -> bool:
         """Whether this process runs (or ran) the proxy, as opposed to reading a `serve`'s."""

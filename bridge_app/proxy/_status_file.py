@@ -11,13 +11,13 @@ import contextlib
 import json
 import logging
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from bridge_app.proxy._state import ProxyState, ProxyStatus, StateObserver
+from bridge_app.runtime import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -26,18 +26,8 @@ STALE_AFTER_S = 5.0
 
 
 def write_status(path: Path, status: ProxyStatus) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = json.dumps(status.to_dict(), indent=1).encode("utf-8")
-    fd, tmp = tempfile.mkstemp(prefix=".status-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(payload)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, payload, mode=0o600, make_parents=True)
 
 
 def _pid_alive(pid: int) -> bool:

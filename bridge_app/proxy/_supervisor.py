@@ -393,6 +393,13 @@ class ProxySupervisor:
         self._callbacks.hooks = self._hooks  # the same list: hooks added later apply too
         self._callbacks.admission_hooks = self._admission_hooks
         ps.user_custom_auth = make_auth(self.keys, self.metrics)  # type: ignore[assignment]
+        # A previous supervisor of this process (stopped) left its callbacks in LiteLLM's
+        # global lists; LiteLLM would keep feeding them (and their closed stores) instead.
+        for name in ("callbacks", "_async_success_callback", "_async_failure_callback"):
+            items = getattr(litellm, name)
+            items[:] = [
+                cb for cb in items if not isinstance(cb, BridgeCallbacks) or cb is self._callbacks
+            ]
         if self._callbacks not in litellm.callbacks:
             litellm.callbacks.append(self._callbacks)
         if self.logs is not None:

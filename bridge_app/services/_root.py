@@ -7,7 +7,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from bridge_app.audit import AuditLog
-from bridge_app.auth import AuthService
+from bridge_app.auth import AuthService, Session
+from bridge_app.clients import ToolsService
 from bridge_app.config import ConfigService
 from bridge_app.envvars import APP_PROVIDED, EnvService
 from bridge_app.integrity import IntegrityService
@@ -51,7 +52,29 @@ class Services:
     token_keeper: TokenKeeper
     integrity: IntegrityService
     proxy: ProxyService
+    tools: ToolsService
     _closed: bool = field(default=False, repr=False)
+
+    def use_session(self, session: Session | None) -> None:
+        """Who the running app works for: the proxy's next start sees this person's
+        environment entries (shared ones without a session), requests carry their internal
+        token and project, the token keeper refreshes it, and config validation knows their
+        variables. Blocking (decrypts, reads the store): call it off a UI thread."""
+        env = self.env
+        self.proxy.environment = lambda: env.effective_environment(session)
+        self.config.set_known_env(
+            lambda: (
+                env.defined_names(session)
+                | env.defined_names(None)
+                | set(os.environ)
+                | APP_PROVIDED
+            )
+        )
+        if session is None:
+            self.tokens.deactivate()
+        else:
+            self.tokens.activate(session)
+        self.token_keeper.set_session(session)
 
     def close(self) -> None:
         if not self._closed:
@@ -97,6 +120,15 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
     config.set_restarter(ProxyRestarter(proxy))
     tokens = TokenService(db=db, settings=settings, env=env, redactor=redactor, audit=audit)
     token_keeper = attach_token_flow(proxy, tokens)
+    tools = ToolsService(
+        db=db,
+        seal_key=derive_install_key(key, "tool-config"),
+        settings=settings,
+        proxy=proxy,
+        redactor=redactor,
+        audit=audit,
+    )
+    tools.load_keys()  # per-tool keys are valid from the proxy's first request
     return Services(
         paths=paths,
         redactor=redactor,
@@ -111,6 +143,7 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
         token_keeper=token_keeper,
         integrity=IntegrityService(settings=settings),
         proxy=proxy,
+        tools=tools,
     )
 
 

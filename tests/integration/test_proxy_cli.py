@@ -106,3 +106,96 @@ def test_serve_status_key_request_logs_and_ctrl_c(tmp_path: Path) -> None:
     assert json.loads(_cli(home, "status", "--json").stdout)["state"] == "stopped"
     for path in [*home.rglob("*.yaml"), *home.rglob("*.json"), *home.rglob("*.log")]:
         assert key not in path.read_text(encoding="utf-8", errors="replace"), path
+
+
+def test_serve_as_a_user_logs_in_first_and_refuses_a_wrong_password(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    password = "Admin-Password-42!"
+    made = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bridge_app",
+            "user",
+            "create",
+            "root",
+            "--admin",
+            "--password-stdin",
+        ],
+        input=f"{password}\n",
+        env=_env(home),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=REPO,
+    )
+    assert made.returncode == 0, made.stderr
+
+    wrong = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bridge_app",
+            "serve",
+            "--port",
+            str(free_port()),
+            "--as",
+            "root",
+            "--password-stdin",
+        ],
+        input="not-the-password\n",
+        env=_env(home),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=REPO,
+    )
+    assert wrong.returncode == 1
+    assert "Wrong username or password" in wrong.stderr
+    assert "Traceback" not in wrong.stderr
+
+    port = free_port()
+    serve = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bridge_app",
+            "serve",
+            "--port",
+            str(port),
+            "--as",
+            "root",
+            "--password-stdin",
+        ],
+        env=_env(home),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    try:
+        assert serve.stdin is not None and serve.stdout is not None
+        serve.stdin.write(f"{password}\n")
+        serve.stdin.close()
+        lines: list[str] = []
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            line = serve.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if line.startswith("Press Ctrl+C"):
+                break
+        assert any("Serving for root: internal token No internal token" in ln for ln in lines), (
+            lines
+        )
+        assert json.loads(_cli(home, "status", "--json").stdout)["state"] == "running"
+    finally:
+        serve.send_signal(signal.SIGINT)
+        assert serve.wait(timeout=60) == 0
+    assert not port_open(port)

@@ -3,38 +3,18 @@ from __future__ import annotations
 import logging
 import stat
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from dotenv import dotenv_values
 
-from bridge_app.crypto import new_data_key, open_sealed, seal
+from bridge_app.crypto import new_data_key
 from bridge_app.envvars import EnvError, EnvPermissionError, EnvService
 from bridge_app.runtime import AppPaths, BridgeError, Redactor, configure_logging
 from bridge_app.services import open_store
 from bridge_app.store import Database
-
-
-@dataclass
-class FakeSession:
-    """Stands in for bridge_app.auth.Session: same shape, a random personal data key."""
-
-    user_id: int
-    username: str
-    role: str = "user"
-    data_key: bytes = field(default_factory=new_data_key, repr=False)
-    password: str = "correct horse battery"
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
-    def seal(self, plaintext: bytes, context: str) -> bytes:
-        return seal(self.data_key, plaintext, context=context)
-
-    def open(self, sealed: bytes, context: str) -> bytes:
-        return open_sealed(self.data_key, sealed, context=context)
+from tests.unit._sessions import FakeSession
 
 
 def _reauth(session: FakeSession, password: str) -> None:
@@ -336,3 +316,9 @@ def test_export_to_an_unwritable_place_leaves_nothing_behind(
     with pytest.raises(EnvError):
         env.export(ALICE, blocker / "x.env", values=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["blocker", "bridge-home"]
+
+
+def test_a_new_entry_can_be_stored_disabled(env: EnvService) -> None:
+    env.set(ALICE, "LATER", "value", enabled=False)
+    assert [(e.name, e.enabled) for e in env.entries(ALICE)] == [("LATER", False)]
+    assert "LATER" not in env.effective_environment(ALICE)

@@ -1,0 +1,64 @@
+"""Codex CLI (npm @openai/codex, checked with 0.169.0).
+
+``~/.codex/config.toml`` (``%USERPROFILE%\\.codex\\config.toml``; CODEX_HOME moves it)
+selects a provider with top-level ``model_provider`` and ``model``; the provider table
+``[model_providers.<id>]`` has ``base_url`` (the proxy's /v1), ``wire_api`` (only
+"responses": 0.169 refuses "chat") and the key: ``env_key`` names an environment variable,
+``experimental_bearer_token`` holds it in the file. Measured with 0.169.0: when ``env_key``
+is set it wins, and a missing variable is an error even with a token in the file. So Apply
+writes only the token (the tool works without touching the shell profile) and "Show
+settings" offers the env-var form (``env_key`` + the variable).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bridge_app.clients._model import ConfigFile, Platform, Target, ToolSpec
+
+PROVIDER = "litellm-bridge"
+KEY_ENV = "LITELLM_BRIDGE_API_KEY"
+
+
+def _env(target: Target) -> dict[str, str]:
+    return {KEY_ENV: target.key}
+
+
+def _config(home: Path, platform: Platform) -> Path:
+    return home / ".codex" / "config.toml"
+
+
+def _values(target: Target) -> dict[tuple[str, ...], Any]:
+    table = ("model_providers", PROVIDER)
+    return {
+        ("model",): target.model,
+        ("model_provider",): PROVIDER,
+        (*table, "name"): "LiteLLM Bridge",
+        (*table, "base_url"): target.proxy_url + "/v1",
+        (*table, "wire_api"): "responses",
+        (*table, "experimental_bearer_token"): target.key,
+    }
+
+
+def _snippet(target: Target) -> dict[tuple[str, ...], Any]:
+    values = _values(target)
+    del values[("model_providers", PROVIDER, "experimental_bearer_token")]
+    values[("model_providers", PROVIDER, "env_key")] = KEY_ENV
+    return values
+
+
+SPEC = ToolSpec(
+    id="codex-cli",
+    name="Codex CLI",
+    binaries=("codex",),
+    install_hint="npm install -g @openai/codex",
+    wire="responses",
+    env=_env,
+    files=(ConfigFile("config", "toml", _config, _values, snippet=_snippet),),
+    url_at=("config", ("model_providers", PROVIDER, "base_url")),
+    key_at=("config", ("model_providers", PROVIDER, "experimental_bearer_token")),
+    model_at=("config", ("model",)),
+    notes="Apply puts the key in config.toml; the snippet below reads it from "
+    f"{KEY_ENV} instead (set it in your shell profile).",
+)

@@ -1,0 +1,317 @@
+"""ToolsService: the Tools screen and `litellm-bridge tools ...` use only this."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from bridge_app.clients._changes import plan_apply, plan_revert, run_apply, run_revert
+from bridge_app.clients._detect import find_tool
+from bridge_app.clients._files import read_bytes
+from bridge_app.clients._formats import MERGERS, READERS, lookup
+from bridge_app.clients._model import (
+    ChangeResult,
+    Platform,
+    Target,
+    ToolCard,
+    ToolSettings,
+    ToolSpec,
+    VerifyResult,
+)
+from bridge_app.clients._registry import TOOLS, tool_spec
+from bridge_app.clients._snippets import shell_text
+from bridge_app.clients._store import ToolStore
+from bridge_app.clients._verify import verify
+from bridge_app.proxy import KeyIdentity, ProxyService, load_config, new_proxy_key
+from bridge_app.runtime import BridgeError, Redactor
+from bridge_app.settings import SettingsService
+from bridge_app.store import Database
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "demo"
+_WILDCARD_HOSTS = {"0.0.0.0", "::", ""}  # noqa: S104 - recognising, not binding
+
+
+class ToolsService:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        seal_key: bytes,
+        settings: SettingsService,
+        proxy: ProxyService,
+        redactor: Redactor,
+        audit: Any = None,
+        home: Path | None = None,
+        platform: Platform | None = None,
+        search_path: str | None = None,
+        version_timeout: float = 10.0,
+    ) -> None:
+        self._store = ToolStore(db=db, seal_key=seal_key)
+        self._settings = settings
+        self._proxy = proxy
+        self._redactor = redactor
+        self._audit = audit
+        self._home = home
+        self.platform: Platform = platform or ("windows" if sys.platform == "win32" else "linux")
+        self.search_path = search_path  # None: the process PATH
+        self._version_timeout = version_timeout
+        self._loaded: dict[str, str] = {}  # tool -> key given to the proxy's registry
+
+    # -- what there is ---------------------------------------------------------------------
+
+    @property
+    def home(self) -> Path:
+        return self._home if self._home is not None else Path.home()
+
+    @staticmethod
+    def tools() -> tuple[ToolSpec, ...]:
+        return TOOLS
+
+    def models(self) -> list[str]:
+        """The model names the proxy's active config offers (``demo`` on a fresh install)."""
+        try:
+            config = load_config(self._proxy.active_config())
+        except BridgeError:
+            return [DEFAULT_MODEL]
+        names = [
+            str(entry["model_name"])
+            for entry in config.get("model_list") or []
+            if isinstance(entry, dict) and entry.get("model_name")
+        ]
+        return list(dict.fromkeys(names)) or [DEFAULT_MODEL]
+
+    def proxy_url(self) -> str:
+        status = self._proxy.status()
+        host = "127.0.0.1" if status.host in _WILDCARD_HOSTS else status.host
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"
+        return f"http://{host}:{status.port}"
+
+    def model_for(self, tool_id: str) -> str:
+        chosen = self._settings.get(f"tools.{tool_spec(tool_id).id}.model")
+        models = self.models()
+        if isinstance(chosen, str) and chosen in models:
+            return chosen
+        return DEFAULT_MODEL if DEFAULT_MODEL in models else models[0]
+
+    def _key_for(self, tool_id: str) -> str:
+        return self._store.tool_key(tool_id) or self._proxy.master_key()
+
+    def _target(self, spec: ToolSpec, model: str | None) -> Target:
+        if model is not None and model not in self.models():
+            raise BridgeError(
+                f"The proxy has no model {model!r}.",
+                hint="Models in the active config: " + ", ".join(self.models()),
+            )
+        return Target(self.proxy_url(), self._key_for(spec.id), model or self.model_for(spec.id))
+
+    # -- cards -----------------------------------------------------------------------------
+
+    def _read_applied(self, spec: ToolSpec, at: tuple[str, tuple[str, ...]] | None) -> Any:
+        if at is None:
+            return None
+        config = spec.file(at[0])
+        path = config.path(self.home, self.platform)
+        try:
+            if path.is_symlink() and not path.exists():
+                return None
+            data = read_bytes(path)
+            if data is None:
+                return None
+            return lookup(READERS[config.format](data.decode("utf-8-sig")), at[1])
+        except Exception:  # an unreadable file is reported by apply, not by the card
+            return None
+
+    def card(self, tool_id: str) -> ToolCard:
+        spec = tool_spec(tool_id)
+        found = find_tool(
+            spec.binaries, search_path=self.search_path, timeout=self._version_timeout
+        )
+        url = self._read_applied(spec, spec.url_at)
+        model = self._read_applied(spec, spec.model_at)
+        proxy = self.proxy_url()
+        pointed = isinstance(url, str) and url.rstrip("/").removesuffix("/v1") == proxy
+        return ToolCard(
+            id=spec.id,
+            name=spec.name,
+            installed=found.binary is not None,
+            binary=found.binary,
+            version=found.version,
+            install_hint=spec.install_hint,
+            can_apply=spec.can_apply,
+            applied=any(self._store.backup(spec.id, f.id) for f in spec.files),
+            pointed_at_proxy=pointed,
+            configured_url=url if isinstance(url, str) else None,
+            model=str(model).removeprefix("openai/").removeprefix("litellm-bridge/")
+            if model
+            else self.model_for(spec.id),
+            has_own_key=self._store.tool_key(spec.id) is not None,
+            config_files=tuple(str(f.path(self.home, self.platform)) for f in spec.files),
+            notes=spec.notes,
+        )
+
+    def cards(self) -> list[ToolCard]:
+        """Every tool; the ``--version`` probes run in parallel (each has a timeout)."""
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            return list(pool.map(self.card, [t.id for t in TOOLS]))
+
+    # -- show / apply / revert ---------------------------------------------------------------
+
+    def show(self, tool_id: str, *, model: str | None = None) -> ToolSettings:
+        spec = tool_spec(tool_id)
+        target = self._target(spec, model)
+        env = spec.env(target)
+        files: dict[str, str] = {}
+        for config in spec.files:
+            path = config.path(self.home, self.platform)
+            values = (config.snippet or config.values)(target)
+            files[str(path)] = MERGERS[config.format](path, None, values)
+        return ToolSettings(
+            tool=spec.id,
+            proxy_url=target.proxy_url,
+            model=target.model,
+            models=tuple(self.models()),
+            env=env,
+            shells=shell_text(env),
+            files=files,
+            uses_own_key=self._store.tool_key(spec.id) is not None,
+        )
+
+    def set_model(self, tool_id: str, model: str) -> None:
+        spec = tool_spec(tool_id)
+        self._target(spec, model)  # validates
+        self._settings.set(f"tools.{spec.id}.model", model)
+
+    def _require_files(self, spec: ToolSpec) -> None:
+        if not spec.can_apply:
+            raise BridgeError(
+                f"{spec.name} has no config file to write.",
+                hint="Use 'Show settings' and put the variables in your environment.",
+            )
+
+    def preview(self, tool_id: str, *, model: str | None = None) -> ChangeResult:
+        """What apply would change (diffs, conflicts) without writing anything."""
+        spec = tool_spec(tool_id)
+        self._require_files(spec)
+        steps = plan_apply(
+            spec,
+            self._target(spec, model),
+            home=self.home,
+            platform=self.platform,
+            store=self._store,
+        )
+        return self._masked(ChangeResult(spec.id, False, tuple(s.change for s in steps)))
+
+    def apply(
+        self, tool_id: str, *, model: str | None = None, force: bool = False, actor: Any = None
+    ) -> ChangeResult:
+        """Merge the app's settings into the tool's config. With conflicts (the user changed
+        the file since the app wrote it) nothing is written unless ``force``."""
+        spec = tool_spec(tool_id)
+        self._require_files(spec)
+        target = self._target(spec, model)
+        steps = plan_apply(spec, target, home=self.home, platform=self.platform, store=self._store)
+        result = self._masked(run_apply(spec, steps, store=self._store, force=force))
+        if result.done:
+            if model is not None:
+                self._settings.set(f"tools.{spec.id}.model", model)
+            self._record(actor, "tools.apply", spec.id, f"model {target.model}, force={force}")
+        return result
+
+    def revert(self, tool_id: str, *, force: bool = False, actor: Any = None) -> ChangeResult:
+        """Put back what was there before the first apply (a file that did not exist is
+        removed). A file changed since is a conflict; ``force`` keeps the user's version in
+        a ``.before-revert-<time>`` file next to it."""
+        spec = tool_spec(tool_id)
+        self._require_files(spec)
+        steps = plan_revert(spec, home=self.home, platform=self.platform, store=self._store)
+        result = self._masked(run_revert(spec, steps, store=self._store, force=force))
+        if result.done:
+            self._record(actor, "tools.revert", spec.id, f"force={force}")
+        return result
+
+    # -- verify ------------------------------------------------------------------------------
+
+    def verify(self, tool_id: str, *, timeout: float = 30.0) -> VerifyResult:
+        """One request in the tool's wire format, with the key and model the tool's config
+        holds (after apply) or would get."""
+        spec = tool_spec(tool_id)
+        target = self._target(spec, None)
+        key = self._read_applied(spec, spec.key_at)
+        model = self._read_applied(spec, spec.model_at)
+        if isinstance(key, str) and key:
+            self._redactor.register(key)
+            target = Target(target.proxy_url, key, target.model)
+        if isinstance(model, str) and model:
+            model = model.removeprefix("openai/").removeprefix("litellm-bridge/")
+            target = Target(target.proxy_url, target.key, model)
+        return verify(spec.id, spec.wire, target, redactor=self._redactor, timeout=timeout)
+
+    # -- per-tool keys ----------------------------------------------------------------------
+
+    def create_key(self, tool_id: str, *, actor: Any = None) -> str:
+        """A new proxy key for this tool only (replacing its previous one). Returned once;
+        re-apply the tool to write it into its config."""
+        spec = tool_spec(tool_id)
+        old = self._store.tool_key(spec.id)
+        key = new_proxy_key()
+        self._redactor.register(key)
+        self._store.save_tool_key(spec.id, key)
+        if old is not None:
+            self._proxy.keys.revoke(old)
+        self._proxy.keys.add(key, KeyIdentity(spec.id))
+        self._loaded[spec.id] = key
+        self._record(actor, "tools.key_create", spec.id, "replaced" if old else "new")
+        return key
+
+    def has_own_key(self, tool_id: str) -> bool:
+        return self._store.tool_key(tool_spec(tool_id).id) is not None
+
+    def revoke_key(self, tool_id: str, *, actor: Any = None) -> bool:
+        spec = tool_spec(tool_id)
+        old = self._store.tool_key(spec.id)
+        if old is None:
+            return False
+        self._store.drop_tool_key(spec.id)
+        self._proxy.keys.revoke(old)
+        self._loaded.pop(spec.id, None)
+        self._record(actor, "tools.key_revoke", spec.id)
+        return True
+
+    def load_keys(self) -> int:
+        """Give the proxy every stored tool key (at start; new ones are added live)."""
+        return len(self.sync_keys())
+
+    def sync_keys(self) -> dict[str, str]:
+        """Make the proxy's registry match the stored tool keys: a long-running ``serve``
+        calls this now and then, so keys created or revoked by another process (the CLI
+        while the proxy runs) take effect without a restart."""
+        try:
+            keys = self._store.tool_keys()
+        except Exception:  # a busy or locked database must not stop the proxy
+            log.warning("could not read the tool keys; keeping the current ones")
+            return dict(self._loaded)
+        for tool, key in self._loaded.items():
+            if keys.get(tool) != key:
+                self._proxy.keys.revoke(key)
+        for tool, key in keys.items():
+            if self._loaded.get(tool) != key:
+                self._proxy.keys.add(key, KeyIdentity(tool))
+        self._loaded = dict(keys)
+        return keys
+
+    def _masked(self, result: ChangeResult) -> ChangeResult:
+        """Diffs are shown on screen: proxy keys in them are masked."""
+        self._proxy.master_key()  # registers it with the redactor
+        changes = tuple(replace(c, diff=self._redactor.redact(c.diff)) for c in result.changes)
+        return replace(result, changes=changes)
+
+    def _record(self, actor: Any, action: str, target: str, detail: str = "") -> None:
+        if self._audit is not None:
+            self._audit.record(actor, action, target, "ok", detail)

@@ -1,0 +1,192 @@
+"""Apply → the real Claude Code / Gemini CLI / Codex CLI (from npm, pinned in package.json)
+answer through the app's proxy with only what Apply wrote; Revert → the files are exactly
+what they were.
+
+The tools run with a temporary HOME, a minimal environment, telemetry and updates off, and
+HTTP(S)_PROXY pointing at a closed loopback port, so anything but the proxy fails fast.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bridge_app.clients import ToolsService
+from bridge_app.runtime import AppPaths, Redactor
+from bridge_app.services import Services, build_services
+from bridge_app.services._root import derive_install_key
+from bridge_app.store import tables
+from tests.integration.conftest import wait_for
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+BIN = Path(__file__).parent / "node_modules" / ".bin"
+DEMO_REPLY = "Hello from the LiteLLM Bridge demo model"
+RUN_TIMEOUT = 180
+
+# The user's own settings before Apply: other keys the merge must keep, and the switches
+# that keep each tool from calling anything but the proxy.
+ORIGINALS = {
+    "claude-code": {
+        ".claude/settings.json": (
+            "{\n"
+            '  "includeCoAuthoredBy": false,\n'
+            '  "env": {\n'
+            '    "DISABLE_TELEMETRY": "1",\n'
+            '    "DISABLE_ERROR_REPORTING": "1"\n'
+            "  },\n"
+            '  "permissions": {"allow": ["Bash(ls:*)"]}\n'
+            "}\n"
+        ),
+    },
+    "gemini-cli": {
+        ".gemini/settings.json": (
+            "{\n"
+            '    "privacy": {"usageStatisticsEnabled": false},\n'
+            '    "general": {"enableAutoUpdate": false, "enableAutoUpdateNotification": false},\n'
+            '    "ui": {"hideTips": true}\n'
+            "}\n"
+        ),
+        ".gemini/.env": "# my own variables\nSOME_OTHER_VAR=kept\n",
+    },
+    "codex-cli": {
+        ".codex/config.toml": (
+            "# my codex settings\n"
+            'approval_policy = "never"  # I run it in CI\n'
+            "check_for_update_on_startup = false\n"
+            "\n"
+            "[analytics]\n"
+            "enabled = false\n"
+            "\n"
+            "[feedback]\n"
+            "enabled = false\n"
+        ),
+    },
+}
+
+COMMANDS = {
+    "claude-code": ["claude", "-p", "say hi"],
+    "gemini-cli": ["gemini", "-p", "say hi"],
+    "codex-cli": [
+        "codex",
+        "exec",
+        "--skip-git-repo-check",
+        "--sandbox",
+        "read-only",
+        "--color",
+        "never",
+        "say hi",
+    ],
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
+    if not BIN.is_dir():
+        pytest.fail("the CLI tools are not installed: run `bash scripts/setup.sh --e2e`")
+    home = tmp_path_factory.mktemp("bridge-home")
+    built = build_services(
+        AppPaths.from_environment({"BRIDGE_HOME": str(home)}), redactor=Redactor()
+    )
+    built.proxy.supervisor(port=free_port()).start()
+    yield built
+    built.close()
+
+
+def tool_env(home: Path) -> dict[str, str]:
+    node = shutil.which("node")
+    assert node, "node is needed to run the CLI tools"
+    dead = f"http://127.0.0.1:{free_port()}"  # nothing listens: any other call fails fast
+    return {
+        "HOME": str(home),
+        "USERPROFILE": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "XDG_DATA_HOME": str(home / ".local/share"),
+        "XDG_STATE_HOME": str(home / ".local/state"),
+        "PATH": os.pathsep.join([str(BIN), str(Path(node).parent), "/usr/bin", "/bin"]),
+        "LANG": "C.UTF-8",
+        "TERM": "dumb",
+        "NO_COLOR": "1",
+        "CI": "1",
+        "HTTP_PROXY": dead,
+        "HTTPS_PROXY": dead,
+        "NO_PROXY": "127.0.0.1,localhost,::1",
+        "DISABLE_AUTOUPDATER": "1",
+        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+        "GEMINI_CLI_NO_RELAUNCH": "true",
+        "GEMINI_TELEMETRY_ENABLED": "false",
+        "GEMINI_CLI_TRUST_WORKSPACE": "true",
+    }
+
+
+@pytest.mark.parametrize("tool", list(COMMANDS))
+def test_real_cli_answers_through_the_proxy_after_apply_and_revert_restores(
+    services: Services, tmp_path: Path, tool: str
+) -> None:
+    command = COMMANDS[tool]
+    if not (BIN / command[0]).exists():
+        pytest.fail(f"{command[0]} is not installed in tests/e2e/node_modules")
+    home = tmp_path / "home"
+    work = tmp_path / "work"
+    work.mkdir()
+    for rel, text in ORIGINALS[tool].items():
+        (home / rel).parent.mkdir(parents=True, exist_ok=True)
+        (home / rel).write_text(text)
+    tools = ToolsService(
+        db=services.db,
+        seal_key=derive_install_key(services.db_key, "tool-config"),
+        settings=services.settings,
+        proxy=services.proxy,
+        redactor=services.redactor,
+        home=home,
+        search_path=str(BIN),
+    )
+    card = tools.card(tool)
+    assert card.installed and card.version and not card.pointed_at_proxy
+
+    tools.create_key(tool)  # its own key: usage rows name the tool
+    assert tools.apply(tool).done
+    assert tools.card(tool).pointed_at_proxy
+
+    done = subprocess.run(
+        [str(BIN / command[0]), *command[1:]],
+        env=tool_env(home),
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    output = services.redactor.redact(done.stdout + done.stderr)
+    assert done.returncode == 0, output[-3000:]
+    assert DEMO_REPLY in done.stdout, output[-3000:]
+
+    def clients() -> set[str | None]:
+        services.proxy.usage.flush()
+        with services.db.reading() as conn:
+            return set(conn.execute(select(tables["usage_records"].c.client)).scalars())
+
+    assert tool in wait_for(lambda: tool in clients() and clients(), timeout=10)
+
+    result = tools.revert(tool)  # no conflict: running the tool did not touch our files
+    assert result.done, [c.diff for c in result.conflicts]
+    for rel, text in ORIGINALS[tool].items():
+        assert (home / rel).read_bytes() == text.encode(), rel
+    for path in tools.card(tool).config_files:
+        rel = str(Path(path).relative_to(home))
+        assert Path(path).exists() == (rel in ORIGINALS[tool])
