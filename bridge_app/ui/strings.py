@@ -16,6 +16,7 @@ NAV_ITEMS: tuple[tuple[str, str, str, bool], ...] = (
     ("config", "file-cog", "Config", False),
     ("environment", "variable", "Environment", False),
     ("tokens", "key-chain", "Token & projects", False),
+    ("tools", "console", "Tools", False),
     ("logs", "text-box-search", "Logs", False),
     ("users", "account-group", "Users", True),
     ("audit", "shield-check", "Audit", True),

@@ -103,6 +103,7 @@ def test_every_screen_at_small_and_large_sizes(gui: Driver) -> None:
             "config",
             "environment",
             "tokens",
+            "tools",
             "logs",
             "users",
             "audit",

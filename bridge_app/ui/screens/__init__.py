@@ -11,6 +11,7 @@ SCREEN_KV = (
     "config",
     "environment",
     "tokens",
+    "tools",
     "logs",
     "users",
     "audit",

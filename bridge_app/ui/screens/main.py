@@ -20,6 +20,7 @@ from bridge_app.ui.screens.environment import EnvironmentScreen
 from bridge_app.ui.screens.logs import LogsScreen
 from bridge_app.ui.screens.settings import SettingsScreen
 from bridge_app.ui.screens.tokens import TokensScreen
+from bridge_app.ui.screens.tools import ToolsScreen
 from bridge_app.ui.screens.users import UsersScreen
 
 _SCREENS: dict[str, type[BridgeScreen]] = {
@@ -27,6 +28,7 @@ _SCREENS: dict[str, type[BridgeScreen]] = {
     "config": ConfigScreen,
     "environment": EnvironmentScreen,
     "tokens": TokensScreen,
+    "tools": ToolsScreen,
     "logs": LogsScreen,
     "users": UsersScreen,
     "audit": AuditScreen,
