@@ -82,8 +82,9 @@ def has_display() -> bool:
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(bridge_app.__version__, prog_name="litellm-bridge")
 @click.option("-v", "--verbose", is_flag=True, help="Also print informational log lines.")
+@click.option("--kiosk", is_flag=True, help="With no command: open the window in kiosk mode.")
 @click.pass_context
-def cli(ctx: click.Context, verbose: bool) -> None:
+def cli(ctx: click.Context, verbose: bool, kiosk: bool) -> None:
     """LiteLLM Bridge: route your AI tools through an embedded LiteLLM proxy.
 
     With no command, opens the app window.
@@ -104,7 +105,7 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     ctx.obj = CliContext(paths, redactor, log_file)
     ctx.call_on_close(ctx.obj.close)
     if ctx.invoked_subcommand is None:
-        ctx.invoke(gui)
+        ctx.invoke(gui, kiosk=kiosk)
 
 
 @cli.command()

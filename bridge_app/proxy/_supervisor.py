@@ -310,6 +310,9 @@ class ProxySupervisor:
         return importlib.import_module("bridge_app.proxy._server")
 
     def _launch(self) -> None:
+        # The import (or waiting for warm_up's) can take longer than the whole readiness
+        # budget on a busy machine: the budget starts once LiteLLM is loaded.
+        server_mod = self._server_module()
         t0 = time.perf_counter()
         path = self._config() if callable(self._config) else self._config
         data = load_config(path)
@@ -317,7 +320,6 @@ class ProxySupervisor:
             callback()
         values = dict(self._environment())
         check_environment(path, data, self._env.preview({**values, MASTER_KEY_ENV: "set"}))
-        server_mod = self._server_module()
         try:
             server = server_mod.ServerThread(
                 host=self.host, port=self.port, after_startup=self._after_startup

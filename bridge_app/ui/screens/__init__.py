@@ -1,1 +1,20 @@
 """One module per screen; its layout lives in kv/<same name>.kv."""
+
+#: Every KV file the app loads (one per screen module).
+SCREEN_KV = (
+    "loading",
+    "login",
+    "lock",
+    "wizard",
+    "main",
+    "dashboard",
+    "config",
+    "environment",
+    "tokens",
+    "tools",
+    "logs",
+    "users",
+    "audit",
+    "settings",
+    "diagnostics",
+)

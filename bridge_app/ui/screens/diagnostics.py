@@ -5,6 +5,7 @@ from typing import Any
 
 from kivy.clock import mainthread
 from kivy.properties import BooleanProperty, StringProperty
+from kivy.utils import escape_markup
 from kivymd.uix.list import MDListItem, MDListItemHeadlineText, MDListItemSupportingText
 from kivymd.uix.screen import MDScreen
 
@@ -23,6 +24,9 @@ class DiagnosticsScreen(MDScreen):
     def __init__(self, *, paths: AppPaths, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._paths = paths
+
+    def on_pre_enter(self, *_args: Any) -> None:
+        self.refresh()
 
     def refresh(self) -> None:
         if self.busy:
@@ -64,6 +68,6 @@ class DiagnosticsScreen(MDScreen):
 
 def _item(headline: str, supporting: str) -> MDListItem:
     return MDListItem(
-        MDListItemHeadlineText(text=headline),
-        MDListItemSupportingText(text=supporting),
+        MDListItemHeadlineText(text=escape_markup(headline)),
+        MDListItemSupportingText(text=escape_markup(supporting)),
     )

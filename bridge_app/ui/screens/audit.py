@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from kivy.properties import StringProperty
+from kivy.utils import escape_markup
+from kivymd.uix.list import MDListItem, MDListItemHeadlineText, MDListItemSupportingText
+
+from bridge_app.audit import AuditEvent, ExportResult, VerifyResult
+from bridge_app.ui import strings as S
+from bridge_app.ui._base import BridgeScreen, form_dialog, snackbar, text_field
+
+
+class AuditScreen(BridgeScreen):
+    """Admin only: the hash-chained audit log with filters, export and verify."""
+
+    admin_only = True
+    summary = StringProperty("")
+
+    def refresh(self) -> None:
+        session = self.ctx.require_admin("the audit log")
+        user = self.ids.user_filter.text.strip() or None
+        action = self.ids.action_filter.text.strip() or None
+        self.work(
+            "audit-list",
+            lambda: self.services.audit.list_events(session, user=user, action=action, limit=200),
+            self._show,
+        )
+
+    def _show(self, events: list[AuditEvent]) -> None:
+        self.summary = f"{len(events)} newest events"
+        box = self.ids.events
+        box.clear_widgets()
+        for event in reversed(events):
+            box.add_widget(
+                MDListItem(
+                    MDListItemHeadlineText(
+                        text=escape_markup(
+                            f"#{event.seq} {event.action} · {event.outcome} · {event.target}"
+                        )
+                    ),
+                    MDListItemSupportingText(
+                        text=escape_markup(f"{event.ts[:19]} by {event.actor}  {event.detail}")
+                    ),
+                )
+            )
+
+    def verify(self) -> None:
+        session = self.ctx.require_admin("verifying the audit log")
+
+        def done(result: VerifyResult) -> None:
+            self.summary = (
+                f"Chain intact: {result.checked} events checked."
+                if result.ok
+                else f"Chain broken at event #{result.first_bad_seq}: {result.problem}"
+            )
+            snackbar(self.summary)
+
+        self.work("audit-verify", lambda: self.services.audit.verify(session), done)
+
+    def export(self) -> None:
+        session = self.ctx.require_admin("exporting the audit log")
+        path = text_field("Export to (.csv or .json)", text=str(Path.home() / "audit.csv"))
+
+        def ok(dialog: Any) -> None:
+            dialog.dismiss()
+            target = Path(path.text.strip()).expanduser()
+            fmt = "json" if target.suffix.lower() == ".json" else "csv"
+
+            def done(_result: ExportResult) -> None:
+                snackbar(f"Exported to {target}.")
+
+            self.work(
+                "audit-export", lambda: self.services.audit.export(session, target, fmt), done
+            )
+
+        form_dialog(S.EXPORT, [path], ok, ok_text=S.EXPORT)

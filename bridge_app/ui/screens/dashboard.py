@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+import logging
+from collections import deque
+from typing import Any
+
+from kivy.clock import Clock
+from kivy.properties import BooleanProperty, ListProperty, StringProperty
+from kivy.utils import escape_markup
+from kivymd.uix.list import MDListItem, MDListItemHeadlineText, MDListItemSupportingText
+
+from bridge_app.proxy import ProxyState, ProxyStatus
+from bridge_app.tokens import TokenStatus
+from bridge_app.ui import strings as S
+from bridge_app.ui._async import on_ui, run_async
+from bridge_app.ui._base import BridgeScreen
+from bridge_app.ui._context import UiContext
+from bridge_app.ui.widgets import SparkChart  # noqa: F401  (used in the KV)
+
+_HISTORY = 180  # samples, one per second: the last three minutes
+
+
+def error_hint(text: str) -> str:
+    """A plain next step for the errors users meet most."""
+    lowered = text.lower()
+    if "401" in lowered or "unauthorized" in lowered or "authentication" in lowered:
+        return S.ERROR_HINT_401
+    if "connection refused" in lowered or "connecterror" in lowered or "unreachable" in lowered:
+        return S.ERROR_HINT_REFUSED
+    if "address already in use" in lowered or ("port" in lowered and "in use" in lowered):
+        return S.ERROR_HINT_PORT
+    return S.ERROR_HINT_OTHER
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m {secs:02d}s" if hours else f"{minutes}m {secs:02d}s"
+
+
+class DashboardScreen(BridgeScreen):
+    state = StringProperty("stopped")
+    running = BooleanProperty(False)
+    address = StringProperty("")
+    uptime = StringProperty("–")
+    restarts = StringProperty("0")
+    token_text = StringProperty("")
+    requests = StringProperty("0")
+    error_rate = StringProperty("0 %")
+    latency = StringProperty("– / –")
+    connections = StringProperty("0")
+    rate_history = ListProperty([])
+    latency_history = ListProperty([])
+    connection_history = ListProperty([])
+
+    def __init__(self, *, ctx: UiContext, **kwargs: Any) -> None:
+        super().__init__(ctx=ctx, **kwargs)
+        self._rates: deque[float] = deque(maxlen=_HISTORY)
+        self._latencies: deque[float] = deque(maxlen=_HISTORY)
+        self._connections: deque[float] = deque(maxlen=_HISTORY)
+        self._last_requests: int | None = None
+        self._token: TokenStatus | None = None
+        self._token_age = 0
+        self._errors_shown: tuple[str, ...] | None = None
+        # Observers run on supervisor threads: marshal to the Kivy thread.
+        ctx.supervisor.subscribe(lambda *_a: on_ui(self.update))
+        Clock.schedule_interval(self._tick, 1.0)
+
+    def refresh(self) -> None:
+        self.update()
+        self._load_token()
+
+    # -- start / stop -----------------------------------------------------------------
+
+    def toggle(self) -> None:
+        if self.busy:
+            return
+        supervisor = self.ctx.supervisor
+        job = supervisor.stop if self.running else supervisor.start
+        self.work("proxy-toggle", job, lambda _r: self.update())
+
+    # -- periodic ---------------------------------------------------------------------
+
+    def _tick(self, _dt: float) -> None:
+        self.update(sample=True)
+        self._token_age += 1
+        if self._token_age >= 15 and self.manager and self.manager.current == self.name:
+            self._load_token()
+        elif self._token is not None:
+            self._show_token()
+
+    def update(self, *, sample: bool = False) -> None:
+        status = self.ctx.supervisor.status()
+        self.state = status.state.value
+        self.running = status.state in (ProxyState.RUNNING, ProxyState.DEGRADED)
+        self.address = status.url
+        self.uptime = _duration(status.uptime_s)
+        self.restarts = str(status.restarts)
+        metrics = status.metrics
+        total = int(metrics.get("requests", 0))
+        self.requests = str(total)
+        self.error_rate = f"{100 * float(metrics.get('error_rate', 0.0)):.1f} %"
+        p50, p95 = metrics.get("latency_ms_p50"), metrics.get("latency_ms_p95")
+        self.latency = (
+            f"{p50:.0f} / {p95:.0f} ms" if p50 is not None and p95 is not None else "– / –"
+        )
+        self.connections = str(metrics.get("open_connections", 0))
+        if sample:
+            self._sample(status, total)
+        self._show_errors(status)
+
+    def _sample(self, status: ProxyStatus, total: int) -> None:
+        previous = self._last_requests if self._last_requests is not None else total
+        self._last_requests = total
+        self._rates.append(max(0, total - previous))
+        self._latencies.append(float(status.metrics.get("latency_ms_p95") or 0.0))
+        self._connections.append(float(status.metrics.get("open_connections", 0)))
+        self.rate_history = list(self._rates)
+        self.latency_history = list(self._latencies)
+        self.connection_history = list(self._connections)
+
+    def _show_errors(self, status: ProxyStatus) -> None:
+        lines = [line.text for line in self.services.proxy.logs.lines(min_level=logging.ERROR)[-4:]]
+        if status.last_error:
+            lines.append(status.last_error)
+        errors = tuple(dict.fromkeys(reversed(lines)))[:5]
+        if errors == self._errors_shown:
+            return
+        self._errors_shown = errors
+        box = self.ids.errors
+        box.clear_widgets()
+        if not errors:
+            box.add_widget(MDListItem(MDListItemHeadlineText(text=escape_markup(S.NO_ERRORS))))
+        for text in errors:
+            box.add_widget(
+                MDListItem(
+                    MDListItemHeadlineText(text=escape_markup(text.splitlines()[0][-160:])),
+                    MDListItemSupportingText(text=escape_markup(error_hint(text))),
+                )
+            )
+
+    # -- token --------------------------------------------------------------------------
+
+    def _load_token(self) -> None:
+        session = self.ctx.session
+        if session is None:
+            return
+        self._token_age = 0
+
+        def shown(status: TokenStatus) -> None:
+            self._token = status
+            self._show_token()
+
+        run_async("token-status", lambda: self.services.tokens.status(session), shown)
+
+    def _show_token(self) -> None:
+        status = self._token
+        if status is None:
+            return
+        if status.seconds_left is not None and self._token_age:
+            left = max(0, status.seconds_left - self._token_age)
+            minutes, seconds = divmod(left, 60)
+            hours, minutes = divmod(minutes, 60)
+            text = f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {seconds:02d}s"
+            self.token_text = f"Token valid for {text}" if left else "The token has expired."
+        else:
+            self.token_text = status.describe()
+        if status.project is not None:
+            self.token_text += f" · project {status.project.name}"

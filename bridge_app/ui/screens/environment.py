@@ -1,0 +1,220 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from kivy.clock import Clock
+from kivy.core.clipboard import Clipboard
+from kivy.properties import StringProperty
+from kivy.utils import escape_markup
+from kivymd.uix.list import (
+    MDListItem,
+    MDListItemHeadlineText,
+    MDListItemSupportingText,
+    MDListItemTertiaryText,
+)
+
+from bridge_app.envvars import EnvEntry, ImportPreview, ImportResult
+from bridge_app.ui import strings as S
+from bridge_app.ui._async import on_ui
+from bridge_app.ui._base import BridgeScreen, button, check_row, form_dialog, snackbar, text_field
+
+REVEAL_SECONDS = 10
+CLIPBOARD_SECONDS = 30
+
+
+class EnvironmentScreen(BridgeScreen):
+    """Encrypted environment entries: masked list, add/edit/delete, enable, reveal after the
+    password (10 s), copy (clipboard cleared after 30 s), .env import and export."""
+
+    summary = StringProperty("")
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._revealed: dict[str, str] = {}
+        self.services.env.subscribe(lambda: on_ui(self._changed_elsewhere))
+
+    def _changed_elsewhere(self) -> None:
+        if self.manager is not None and self.manager.current == self.name and self.allowed():
+            self.refresh()
+
+    def refresh(self) -> None:
+        session = self.ctx.require_session()
+        self.work("env-list", lambda: self.services.env.entries(session), self._show)
+
+    def _show(self, entries: list[EnvEntry]) -> None:
+        box = self.ids.entries
+        box.clear_widgets()
+        self.summary = f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}"
+        for entry in entries:
+            key = f"{entry.scope}:{entry.name}"
+            value = self._revealed.get(key, entry.masked)
+            state = "enabled" if entry.enabled else "disabled"
+            item = MDListItem(
+                MDListItemHeadlineText(text=escape_markup(entry.name)),
+                MDListItemSupportingText(text=escape_markup(value)),
+                MDListItemTertiaryText(text=escape_markup(f"{entry.scope} · {state} {entry.note}")),
+            )
+            item.bind(on_release=lambda _i, e=entry: self.actions(e))
+            box.add_widget(item)
+
+    # -- one entry ------------------------------------------------------------------------
+
+    def actions(self, entry: EnvEntry) -> None:
+        dialog: Any = None
+
+        def act(handler: Any) -> Any:
+            return lambda: (dialog.dismiss(), handler(entry))
+
+        buttons = [
+            button(S.EDIT, act(self.edit)),
+            button(S.REVEAL, act(self.reveal)),
+            button(S.COPY, act(self.copy)),
+            button(S.DISABLE if entry.enabled else S.ENABLE, act(self.toggle)),
+            button(S.DELETE, act(self.delete)),
+        ]
+        dialog = form_dialog(
+            entry.name,
+            buttons,
+            lambda d: d.dismiss(),
+            supporting=f"{entry.scope} entry, {entry.masked}",
+        )
+
+    def toggle(self, entry: EnvEntry) -> None:
+        session = self.ctx.require_session()
+        env = self.services.env
+        self.work(
+            "env-toggle",
+            lambda: env.set_enabled(session, entry.name, not entry.enabled, scope=entry.scope),
+            lambda _r: self.refresh(),
+        )
+
+    def delete(self, entry: EnvEntry) -> None:
+        session = self.ctx.require_session()
+        env = self.services.env
+        self.work(
+            "env-delete",
+            lambda: env.unset(session, entry.name, scope=entry.scope),
+            lambda _r: self.refresh(),
+        )
+
+    def _with_password(self, title: str, then: Any) -> None:
+        field = text_field(S.PASSWORD, password=True)
+
+        def ok(dialog: Any) -> None:
+            dialog.dismiss()
+            then(field.text)
+
+        form_dialog(title, [field], ok, supporting=S.CONFIRM_PASSWORD)
+
+    def _value(self, entry: EnvEntry, password: str) -> str:
+        session = self.ctx.require_session()
+        return str(
+            self.services.env.reveal(session, entry.name, scope=entry.scope, password=password)
+        )
+
+    def reveal(self, entry: EnvEntry) -> None:
+        key = f"{entry.scope}:{entry.name}"
+
+        def shown(value: str) -> None:
+            self._revealed[key] = value
+            self.refresh()
+            Clock.schedule_once(lambda _dt: self._hide(key), REVEAL_SECONDS)
+
+        self._with_password(
+            S.REVEAL, lambda pw: self.work("env-reveal", lambda: self._value(entry, pw), shown)
+        )
+
+    def _hide(self, key: str) -> None:
+        if self._revealed.pop(key, None) is not None and self.allowed():
+            self.refresh()
+
+    def copy(self, entry: EnvEntry) -> None:
+        def copied(value: str) -> None:
+            Clipboard.copy(value)
+            snackbar(S.COPIED)
+            Clock.schedule_once(lambda _dt: _clear_clipboard(value), CLIPBOARD_SECONDS)
+
+        self._with_password(
+            S.COPY, lambda pw: self.work("env-copy", lambda: self._value(entry, pw), copied)
+        )
+
+    def edit(self, entry: EnvEntry | None = None) -> None:
+        session = self.ctx.require_session()
+        name = text_field(S.NAME, text=entry.name if entry else "")
+        value = text_field(S.VALUE, password=True)
+        shared_row, shared = check_row(S.SHARED)
+        shared.active = entry is not None and entry.scope == "shared"
+        fields: list[Any] = [name, value]
+        if session.is_admin:
+            fields.append(shared_row)
+
+        def ok(dialog: Any) -> None:
+            scope: Literal["personal", "shared"] = "shared" if shared.active else "personal"
+            n, v = name.text.strip(), value.text
+            dialog.dismiss()
+            self.work(
+                "env-set",
+                lambda: self.services.env.set(session, n, v, scope=scope),
+                lambda _r: self.refresh(),
+            )
+
+        form_dialog(S.EDIT if entry else S.ADD, fields, ok, ok_text=S.SAVE)
+
+    # -- files ----------------------------------------------------------------------------
+
+    def import_file(self) -> None:
+        session = self.ctx.require_session()
+        path = text_field("Path of the .env file", text=str(Path.home() / ".env"))
+
+        def previewed(preview: ImportPreview) -> None:
+            counts = ", ".join(
+                f"{preview.count(s)} {s}" for s in ("new", "changed", "unchanged", "invalid")
+            )
+            names = ", ".join(f"{ln.name} ({ln.status})" for ln in preview.lines if ln.name)
+
+            def apply(dialog: Any) -> None:
+                dialog.dismiss()
+                self.work(
+                    "env-import",
+                    lambda: self.services.env.apply_import(session, preview),
+                    self._imported,
+                )
+
+            form_dialog(S.IMPORT, [], apply, ok_text=S.IMPORT, supporting=f"{counts}\n{names}")
+
+        def ok(dialog: Any) -> None:
+            dialog.dismiss()
+            file = Path(path.text.strip()).expanduser()
+            self.work(
+                "env-preview",
+                lambda: self.services.env.preview_import_file(session, file),
+                previewed,
+            )
+
+        form_dialog(S.IMPORT, [path], ok, ok_text="Preview")
+
+    def _imported(self, result: ImportResult) -> None:
+        snackbar(f"Imported: {result.added} new, {result.changed} changed.")
+        self.refresh()
+
+    def export_file(self) -> None:
+        session = self.ctx.require_session()
+        path = text_field("Export to", text=str(Path.home() / "bridge-export.env"))
+
+        def ok(dialog: Any) -> None:
+            dialog.dismiss()
+            file = Path(path.text.strip()).expanduser()
+            self.work(
+                "env-export",
+                lambda: self.services.env.export(session, file, values=True),
+                lambda n: snackbar(f"Exported {n} names to {file}."),
+            )
+
+        form_dialog(S.EXPORT, [path], ok, ok_text=S.EXPORT, supporting=S.EXPORT_WARNING)
+
+
+def _clear_clipboard(value: str) -> None:
+    # Only clear what we put there: the user may have copied something else since.
+    if Clipboard.paste() == value:
+        Clipboard.copy("")

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from kivy.core.window import Window
+from kivy.metrics import dp
+from kivy.properties import BooleanProperty, StringProperty
+from kivymd.uix.button import MDButton, MDButtonIcon, MDButtonText
+from kivymd.uix.screen import MDScreen
+
+from bridge_app.ui import strings as S
+from bridge_app.ui._base import BridgeScreen, snackbar
+from bridge_app.ui._context import UiContext
+from bridge_app.ui.screens.audit import AuditScreen
+from bridge_app.ui.screens.config import ConfigScreen
+from bridge_app.ui.screens.dashboard import DashboardScreen
+from bridge_app.ui.screens.diagnostics import DiagnosticsScreen
+from bridge_app.ui.screens.environment import EnvironmentScreen
+from bridge_app.ui.screens.logs import LogsScreen
+from bridge_app.ui.screens.settings import SettingsScreen
+from bridge_app.ui.screens.tokens import TokensScreen
+from bridge_app.ui.screens.tools import ToolsScreen
+from bridge_app.ui.screens.users import UsersScreen
+
+_SCREENS: dict[str, type[BridgeScreen]] = {
+    "dashboard": DashboardScreen,
+    "config": ConfigScreen,
+    "environment": EnvironmentScreen,
+    "tokens": TokensScreen,
+    "tools": ToolsScreen,
+    "logs": LogsScreen,
+    "users": UsersScreen,
+    "audit": AuditScreen,
+    "settings": SettingsScreen,
+}
+
+
+class MainScreen(MDScreen):
+    """Navigation (a labelled rail on wide windows, icons only when narrow) and the
+    screens of a logged-in person."""
+
+    compact = BooleanProperty(False)
+    who = StringProperty("")
+
+    def __init__(self, *, ctx: UiContext, on_logout: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.ctx = ctx
+        self._on_logout = on_logout
+        self._buttons: dict[str, MDButton] = {}
+        pages = self.ids.pages
+        for name, cls in _SCREENS.items():
+            pages.add_widget(cls(name=name, ctx=ctx))
+        pages.add_widget(DiagnosticsScreen(name="diagnostics", paths=ctx.paths))
+        Window.bind(size=self._resize)
+        self._resize(Window, Window.size)
+
+    def _resize(self, _window: Any, size: tuple[int, int]) -> None:
+        self.compact = size[0] < dp(1000)
+        for name, btn in self._buttons.items():
+            self._dress(btn, name)
+
+    def session_changed(self) -> None:
+        session = self.ctx.session
+        self.who = f"{session.display_name or session.username} ({session.role})" if session else ""
+        nav = self.ids.nav
+        nav.clear_widgets()
+        self._buttons.clear()
+        for name, icon, label, admin in S.NAV_ITEMS:
+            if admin and not (session and session.is_admin):
+                continue  # not shown; show() refuses it as well
+            btn = MDButton(
+                MDButtonIcon(icon=icon), MDButtonText(text=label), style="text", height=dp(48)
+            )
+            btn.bind(on_release=lambda _b, n=name: self.show(n))
+            self._buttons[name] = btn
+            self._dress(btn, name)
+            nav.add_widget(btn)
+        if session is not None and session.must_change_password:
+            return
+        self.show("dashboard")
+
+    def _dress(self, btn: MDButton, name: str) -> None:
+        text = next(c for c in btn.children if isinstance(c, MDButtonText))
+        text.opacity = 0 if self.compact else 1
+        text.text = "" if self.compact else dict((n, lbl) for n, _i, lbl, _a in S.NAV_ITEMS)[name]
+        btn.style = "tonal" if self.ids.pages.current == name else "text"
+
+    def show(self, name: str) -> bool:
+        """Go to a screen; a screen the session may not use is refused here too."""
+        pages = self.ids.pages
+        screen = pages.get_screen(name)
+        if isinstance(screen, BridgeScreen) and not screen.allowed():
+            snackbar(S.ADMIN_ONLY)
+            return False
+        pages.current = name
+        for key, btn in self._buttons.items():
+            btn.style = "tonal" if key == name else "text"
+        return True
+
+    def lock_now(self) -> None:
+        if self.ctx.session is not None:
+            self.ctx.session.lock()
+
+    def logout(self) -> None:
+        self._on_logout()

@@ -1,0 +1,189 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.utils import escape_markup
+from kivymd.uix.list import MDListItem, MDListItemHeadlineText, MDListItemSupportingText
+
+from bridge_app.auth import Session
+from bridge_app.config import Template
+from bridge_app.envvars import APP_PROVIDED
+from bridge_app.ui import strings as S
+from bridge_app.ui._base import BridgeScreen, text_field
+from bridge_app.ui._context import UiContext
+
+STEPS = ("admin", "template", "environment", "token", "start", "tools")
+
+
+def tool_snippet(url: str, key: str) -> str:
+    """What a CLI tool needs, as one line per tool family (POSIX shell)."""
+    return (
+        f"export OPENAI_BASE_URL={url}/v1 OPENAI_API_KEY={key}\n"
+        f"export ANTHROPIC_BASE_URL={url} ANTHROPIC_AUTH_TOKEN={key}\n"
+        f"export GOOGLE_GEMINI_BASE_URL={url} GEMINI_API_KEY={key}"
+    )
+
+
+class WizardScreen(BridgeScreen):
+    """First run, when no admin exists: admin → template → environment values → optional
+    internal token → Start → how to point a CLI tool at the proxy."""
+
+    step = NumericProperty(0)
+    step_title = StringProperty(S.WIZARD_STEPS[0])
+    template_name = StringProperty("")
+    iam_ready = BooleanProperty(False)
+    started = BooleanProperty(False)
+    proxy_url = StringProperty("")
+    snippet = StringProperty("")
+
+    def __init__(
+        self, *, ctx: UiContext, on_finished: Callable[[Session], None], **kwargs: Any
+    ) -> None:
+        super().__init__(ctx=ctx, **kwargs)
+        self._on_finished = on_finished
+        self._templates: list[Template] = []
+        self._env_fields: dict[str, Any] = {}
+
+    def allowed(self) -> bool:
+        return True
+
+    def on_pre_enter(self, *args: Any) -> None:
+        self.work("templates", self.services.config.list_templates, self._show_templates)
+
+    def _go(self, step: int) -> None:
+        self.step = step
+        self.step_title = f"{step + 1}/{len(STEPS)} · {S.WIZARD_STEPS[step]}"
+        self.ids.steps.current = STEPS[step]
+        self.error = ""
+
+    # -- 1 admin ------------------------------------------------------------------------
+
+    def create_admin(self) -> None:
+        username, password = self.ids.admin_user.text.strip(), self.ids.admin_password.text
+        display = self.ids.admin_display.text.strip() or None
+        if password != self.ids.admin_repeat.text:
+            self.error = S.PASSWORDS_DIFFER
+            return
+        auth = self.services.auth
+
+        def job() -> Session:
+            auth.create_first_admin(username, password, display_name=display)
+            return auth.login(username, password)
+
+        def done(session: Session) -> None:
+            for name in ("admin_password", "admin_repeat"):
+                self.ids[name].text = ""
+            self.ctx.set_session(session)
+            self._go(1)
+
+        self.work("first-admin", job, done)
+
+    # -- 2 template ---------------------------------------------------------------------
+
+    def _show_templates(self, templates: list[Template]) -> None:
+        self._templates = templates
+        box = self.ids.templates
+        box.clear_widgets()
+        for template in templates:
+            item = MDListItem(
+                MDListItemHeadlineText(text=escape_markup(template.title)),
+                MDListItemSupportingText(text=escape_markup(template.description)),
+            )
+            item.bind(on_release=lambda _i, t=template: self.choose_template(t.name))
+            box.add_widget(item)
+        if templates and not self.template_name:
+            names = [t.name for t in templates]
+            self.choose_template("demo" if "demo" in names else names[0])
+
+    def choose_template(self, name: str) -> None:
+        self.template_name = name
+        for item, template in zip(
+            reversed(self.ids.templates.children), self._templates, strict=False
+        ):
+            item.md_bg_color = (
+                self.theme_cls.secondaryContainerColor
+                if template.name == name
+                else self.theme_cls.transparentColor
+            )
+
+    def template_chosen(self) -> None:
+        template = next(t for t in self._templates if t.name == self.template_name)
+        box = self.ids.env_fields
+        box.clear_widgets()
+        self._env_fields = {}
+        for name in template.env_names:
+            if name in APP_PROVIDED:
+                continue
+            field = text_field(name, password="KEY" in name or "SECRET" in name)
+            self._env_fields[name] = field
+            box.add_widget(field)
+        self.ids.env_text.text = S.WIZARD_ENV_TEXT if self._env_fields else S.WIZARD_ENV_NONE
+        self._go(2)
+
+    # -- 3 environment + apply ----------------------------------------------------------
+
+    def save_environment(self) -> None:
+        session = self.ctx.require_session()
+        values = {n: f.text for n, f in self._env_fields.items() if f.text.strip()}
+        services = self.services
+        name = self.template_name
+
+        def job() -> bool:
+            for key, value in values.items():
+                services.env.set(session, key, value, scope="shared")
+            text = services.config.new_from_template(name)
+            services.config.apply(text, author=session.username, comment=f"template {name}")
+            return services.tokens.iam_settings() is not None
+
+        def done(iam_ready: bool) -> None:
+            self.iam_ready = iam_ready
+            self._go(3)
+
+        self.work("wizard-apply", job, done)
+
+    # -- 4 token (optional) -------------------------------------------------------------
+
+    def get_token(self) -> None:
+        if not self.iam_ready:
+            self.skip_token()
+            return
+        session = self.ctx.require_session()
+        employee, password = self.ids.employee.text.strip(), self.ids.employee_password.text
+        remember = self.ids.remember.active
+
+        def done(_status: object) -> None:
+            self.ids.employee_password.text = ""
+            self._go(4)
+
+        self.work(
+            "iam-login",
+            lambda: self.services.tokens.login(session, employee, password, remember=remember),
+            done,
+        )
+
+    def skip_token(self) -> None:
+        self._go(4)
+
+    # -- 5 start ------------------------------------------------------------------------
+
+    def start_proxy(self) -> None:
+        supervisor = self.ctx.supervisor
+
+        def job() -> tuple[str, str]:
+            supervisor.start()
+            return supervisor.url, self.services.proxy.master_key()
+
+        def done(result: tuple[str, str]) -> None:
+            self.started = True
+            self.proxy_url, key = result
+            self.snippet = tool_snippet(self.proxy_url, key)
+            self._go(5)
+
+        self.work("wizard-start", job, done)
+
+    # -- 6 tools ------------------------------------------------------------------------
+
+    def finish(self) -> None:
+        self._on_finished(self.ctx.require_session())

@@ -1,0 +1,137 @@
+# ruff: noqa: S105  (labels that mention passwords and tokens, not secrets)
+"""Every user-visible word of the window, in one place so it can be translated."""
+
+from __future__ import annotations
+
+APP_TITLE = "LiteLLM Bridge"
+
+# shell
+LOADING = "Opening the encrypted store…"
+LOADING_WARM = "Preparing the proxy in the background…"
+LOAD_FAILED = "The app could not open its data"
+
+# navigation: (screen name, icon, label, admin only)
+NAV_ITEMS: tuple[tuple[str, str, str, bool], ...] = (
+    ("dashboard", "view-dashboard", "Dashboard", False),
+    ("config", "file-cog", "Config", False),
+    ("environment", "variable", "Environment", False),
+    ("tokens", "key-chain", "Token & projects", False),
+    ("tools", "console", "Tools", False),
+    ("logs", "text-box-search", "Logs", False),
+    ("users", "account-group", "Users", True),
+    ("audit", "shield-check", "Audit", True),
+    ("settings", "cog", "Settings", False),
+    ("diagnostics", "stethoscope", "Diagnostics", False),
+)
+LOGOUT = "Log out"
+LOCK = "Lock"
+
+# login / lock
+LOGIN_TITLE = "Log in"
+USERNAME = "Username"
+PASSWORD = "Password"
+NEW_PASSWORD = "New password"
+REPEAT_PASSWORD = "Repeat the new password"
+LOGIN = "Log in"
+MUST_CHANGE = "Your password must be changed before you continue."
+CHANGE_PASSWORD = "Change password"
+PASSWORDS_DIFFER = "The two new passwords differ."
+LOCKED_TITLE = "Locked"
+LOCKED_TEXT = "The session locked after being idle. The proxy keeps running."
+UNLOCK = "Unlock"
+LOCKED_FOR = "Locked for {seconds} s more"
+
+# wizard
+WIZARD_TITLE = "Welcome to LiteLLM Bridge"
+WIZARD_STEPS = ("Admin account", "Template", "Environment", "Internal token", "Start", "Tools")
+NEXT = "Next"
+BACK = "Back"
+SKIP = "Skip"
+FINISH = "Open the dashboard"
+DISPLAY_NAME = "Display name (optional)"
+WIZARD_ADMIN_TEXT = "Create the first admin account. It manages users and the config."
+WIZARD_TEMPLATE_TEXT = "Choose the LiteLLM config to start from (you can edit it later)."
+WIZARD_ENV_TEXT = "The template needs these values. They are stored encrypted."
+WIZARD_ENV_NONE = "This template needs no environment values."
+WIZARD_TOKEN_TEXT = "Log in to the internal IAM to get a token (optional: you can skip)."
+WIZARD_START_TEXT = "Start the proxy. The first start takes a few seconds."
+WIZARD_TOOLS_TEXT = "Point your CLI tools at the proxy:"
+EMPLOYEE_ID = "Employee ID"
+REMEMBER = "Remember the password (refresh automatically)"
+
+# dashboard
+START = "Start"
+STOP = "Stop"
+STARTING = "Starting…"
+STOPPING = "Stopping…"
+NO_ERRORS = "No errors."
+ERROR_HINT_401 = "The upstream refused the token: it has probably expired. Log in again."
+ERROR_HINT_REFUSED = (
+    "The internal endpoint is unreachable: check the network, the endpoint address "
+    "and the proxy settings (HTTPS_PROXY)."
+)
+ERROR_HINT_PORT = "Another program uses this port: choose another one under Settings."
+ERROR_HINT_OTHER = "See the Logs screen for details."
+
+# config
+VALIDATE = "Validate"
+APPLY = "Apply"
+TEMPLATES = "Templates"
+HISTORY = "History"
+VALID = "No problems found."
+APPLYING = "Applying…"
+
+# environment
+ADD = "Add"
+EDIT = "Edit"
+DELETE = "Delete"
+REVEAL = "Reveal"
+COPY = "Copy"
+IMPORT = "Import .env"
+EXPORT = "Export"
+NAME = "Name"
+VALUE = "Value"
+SHARED = "Shared with every user (admin)"
+EXPORT_WARNING = (
+    "The export file will contain the values in plain text. Keep it safe and delete it when done."
+)
+COPIED = "Copied. The clipboard is cleared in 30 s."
+CONFIRM_PASSWORD = "Enter your password to reveal the value for 10 s."
+
+# tokens
+GET_TOKEN = "Get token"
+PROJECTS = "Projects"
+PROJECT_ID = "Project ID"
+PROJECT_NAME = "Project name"
+USE = "Use"
+
+# logs
+PAUSE = "Pause"
+RESUME = "Resume"
+SEARCH = "Search"
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+# users / audit
+CREATE_USER = "Create user"
+ROLE = "Role"
+DISABLE = "Disable"
+ENABLE = "Enable"
+RESET = "Reset password"
+MAKE_ADMIN = "Make admin"
+MAKE_USER = "Make user"
+VERIFY = "Verify chain"
+ADMIN_ONLY = "This screen is for admins."
+
+# settings
+SETTINGS_SAVED = "Settings saved."
+PORT = "Proxy port"
+AUTOSTART = "Start the proxy when the app opens"
+IDLE_LOCK = "Lock after idle minutes (0 = never)"
+DARK_THEME = "Dark theme"
+ONSCREEN_KEYBOARD = "On-screen keyboard (kiosk)"
+SAVE = "Save"
+CANCEL = "Cancel"
+OK = "OK"
+QUIT_TITLE = "Quit LiteLLM Bridge?"
+QUIT_TEXT = "Kiosk mode: an admin password is needed to quit."
+QUIT = "Quit"

@@ -1,0 +1,135 @@
+"""One real BridgeApp per test module (Kivy runs one App per process), driven in embedded
+mode: the tests dispatch real widget events and pump the Kivy clock themselves."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bridge_app.runtime import AppPaths, Redactor
+
+pytestmark = pytest.mark.gui
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Driver:
+    """Pumps the real Kivy event loop until something a user would see has happened."""
+
+    def __init__(self, app: Any, artifacts: Path) -> None:
+        self.app = app
+        self.artifacts = artifacts
+
+    def pump(self, frames: int = 3) -> None:
+        from kivy.base import EventLoop
+
+        for _ in range(frames):
+            EventLoop.idle()
+
+    def wait(self, condition: Callable[[], Any], timeout: float = 60, what: str = "") -> Any:
+        from kivy.base import EventLoop
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            EventLoop.idle()
+            result = condition()
+            if result:
+                return result
+            time.sleep(0.01)
+        self.shot(f"timeout-{what or 'condition'}")
+        raise AssertionError(f"timed out after {timeout} s waiting for {what or condition}")
+
+    def idle(self) -> None:
+        """Until no background operation of the UI is running."""
+        from bridge_app.ui._async import busy_count
+
+        self.wait(lambda: busy_count() == 0, what="background work")
+        self.pump(5)
+
+    def press(self, widget: Any) -> None:
+        assert not widget.disabled, f"{widget} is disabled"
+        widget.dispatch("on_release")
+        self.pump(2)
+
+    def shot(self, name: str) -> Path:
+        self.pump(4)
+        path = self.artifacts / f"{name}.png"
+        self.app.root.export_to_png(str(path))
+        return path
+
+    def window_shot(self, name: str) -> None:
+        """The whole window, dialogs included (they live outside the root widget)."""
+        from kivy.core.window import Window
+
+        self.pump(6)
+        Window.screenshot(name=str(self.artifacts / f"{name}.png"))
+
+    def at_size(self, size: tuple[int, int]) -> None:
+        from kivy.core.window import Window
+
+        Window.size = size
+        self.pump(20)
+
+    @property
+    def main(self) -> Any:
+        return self.app.root.get_screen("main")
+
+    def page(self, name: str) -> Any:
+        return self.main.ids.pages.get_screen(name)
+
+
+@pytest.fixture(scope="module")
+def gui_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppPaths]:
+    home = tmp_path_factory.mktemp("gui") / "bridge-home"
+    old = os.environ.get("BRIDGE_HOME")
+    os.environ["BRIDGE_HOME"] = str(home)
+    paths = AppPaths.from_environment()
+    paths.ensure()
+    # The real proxy listens on a free loopback port of this test run.
+    from bridge_app.services import build_services
+
+    services = build_services(paths)
+    services.settings.set("proxy.port", free_port())
+    services.close()
+    yield paths
+    if old is None:
+        os.environ.pop("BRIDGE_HOME", None)
+    else:
+        os.environ["BRIDGE_HOME"] = old
+
+
+@pytest.fixture(scope="module")
+def gui(gui_home: AppPaths) -> Iterator[Driver]:
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        pytest.skip("needs a display: run under xvfb-run (see the README)")
+    from bridge_app.ui._app import _prepare_kivy
+
+    _prepare_kivy(gui_home)
+    os.environ.setdefault("KIVY_NO_FILELOG", "1")
+    from kivy.base import runTouchApp, stopTouchApp
+
+    from bridge_app.ui._main import BridgeApp
+
+    artifacts = Path(
+        os.environ.get("BRIDGE_TEST_ARTIFACTS", Path(__file__).parents[2] / "test-artifacts")
+    )
+    artifacts.mkdir(parents=True, exist_ok=True)
+    app = BridgeApp(paths=gui_home, redactor=Redactor(), kiosk=False)
+    app._run_prepare()
+    runTouchApp(embedded=True)
+    driver = Driver(app, artifacts)
+    try:
+        yield driver
+    finally:
+        app.stop()
+        stopTouchApp()
