@@ -5,7 +5,6 @@ must carry them."""
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ from bridge_app.runtime import AppPaths, Redactor, resource_path
 from bridge_app.services import Services, build_services
 from bridge_app.services._root import derive_install_key
 from bridge_app.tokens import IamSettings, Project
-from tests.e2e.test_tools_real_cli import BIN, COMMANDS, ORIGINALS, RUN_TIMEOUT, free_port, tool_env
+from tests.e2e.test_tools_real_cli import BIN, COMMANDS, ORIGINALS, free_port, run_tool
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -70,7 +69,6 @@ def internal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Internal]:
 def test_real_cli_requests_reach_the_internal_endpoint_with_token_and_project(
     internal: Internal, tmp_path: Path, tool: str
 ) -> None:
-    command = COMMANDS[tool]
     home, work = tmp_path / "home", tmp_path / "work"
     work.mkdir()
     for rel, text in ORIGINALS[tool].items():
@@ -93,18 +91,8 @@ def test_real_cli_requests_reach_the_internal_endpoint_with_token_and_project(
     svc.tokens.login(internal.session, "E42", "employee-pw-42")
     token = svc.tokens.current().token
     first = len(internal.upstream.seen)
-    done = subprocess.run(
-        [str(BIN / command[0]), *command[1:]],
-        env=tool_env(home),
-        cwd=work,
-        capture_output=True,
-        text=True,
-        timeout=RUN_TIMEOUT,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    done = run_tool(tool, home, work, svc.redactor)
     output = svc.redactor.redact(done.stdout + done.stderr)
-    assert done.returncode == 0, output[-3000:]
     assert REPLY in done.stdout, output[-3000:]
 
     seen = internal.upstream.seen[first:]

@@ -133,6 +133,26 @@ def tool_env(home: Path) -> dict[str, str]:
     }
 
 
+def run_tool(
+    tool: str, home: Path, work: Path, redactor: Redactor
+) -> subprocess.CompletedProcess[str]:
+    """One non-interactive run of the real CLI; fails the test (output redacted) unless it
+    exits 0."""
+    command = COMMANDS[tool]
+    done = subprocess.run(
+        [str(BIN / command[0]), *command[1:]],
+        env=tool_env(home),
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    assert done.returncode == 0, redactor.redact(done.stdout + done.stderr)[-3000:]
+    return done
+
+
 @pytest.mark.parametrize("tool", list(COMMANDS))
 def test_real_cli_answers_through_the_proxy_after_apply_and_revert_restores(
     services: Services, tmp_path: Path, tool: str
@@ -162,19 +182,8 @@ def test_real_cli_answers_through_the_proxy_after_apply_and_revert_restores(
     assert tools.apply(tool).done
     assert tools.card(tool).pointed_at_proxy
 
-    done = subprocess.run(
-        [str(BIN / command[0]), *command[1:]],
-        env=tool_env(home),
-        cwd=work,
-        capture_output=True,
-        text=True,
-        timeout=RUN_TIMEOUT,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
-    output = services.redactor.redact(done.stdout + done.stderr)
-    assert done.returncode == 0, output[-3000:]
-    assert DEMO_REPLY in done.stdout, output[-3000:]
+    done = run_tool(tool, home, work, services.redactor)
+    assert DEMO_REPLY in done.stdout, services.redactor.redact(done.stdout)[-3000:]
 
     def clients() -> set[str | None]:
         services.proxy.usage.flush()

@@ -39,6 +39,21 @@ def _cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _until_ready(serve: subprocess.Popen[str]) -> list[str]:
+    """What `serve` printed up to its "Press Ctrl+C" line (or its end, or 90 s)."""
+    assert serve.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        line = serve.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if line.startswith("Press Ctrl+C"):
+            break
+    return lines
+
+
 def test_serve_status_key_request_logs_and_ctrl_c(tmp_path: Path) -> None:
     home = tmp_path / "home"
     port = free_port()
@@ -53,15 +68,7 @@ def test_serve_status_key_request_logs_and_ctrl_c(tmp_path: Path) -> None:
     )
     try:
         assert serve.stdout is not None
-        lines: list[str] = []
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            line = serve.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-            if line.startswith("Press Ctrl+C"):
-                break
+        lines = _until_ready(serve)
         assert any(f"http://127.0.0.1:{port}" in ln for ln in lines), lines
         assert any("litellm-bridge proxy-key" in ln for ln in lines)
 
@@ -182,15 +189,7 @@ def test_serve_as_a_user_logs_in_first_and_refuses_a_wrong_password(
         assert serve.stdin is not None and serve.stdout is not None
         serve.stdin.write(f"{password}\n")
         serve.stdin.close()
-        lines: list[str] = []
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            line = serve.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-            if line.startswith("Press Ctrl+C"):
-                break
+        lines = _until_ready(serve)
         assert any("Serving for root: internal token No internal token" in ln for ln in lines), (
             lines
         )
