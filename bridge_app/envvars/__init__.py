@@ -1,16 +1,15 @@
 """Encrypted environment entries: masked, importable from .env, applied to the proxy."""
 
 from bridge_app.envvars._dotenv import ImportPreview, PreviewLine
-from bridge_app.envvars._names import APP_PROVIDED, NETWORK_NAMES, RESERVED, EnvError
-from bridge_app.envvars._service import (
+from bridge_app.envvars._model import (
     EnvCheck,
     EnvEntry,
     EnvPermissionError,
-    EnvService,
     ImportResult,
     SessionLike,
-    config_references,
 )
+from bridge_app.envvars._names import APP_PROVIDED, NETWORK_NAMES, RESERVED, EnvError
+from bridge_app.envvars._service import EnvService, config_references
 
 __all__ = [
     "APP_PROVIDED",

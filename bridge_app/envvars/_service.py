@@ -3,10 +3,8 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal, Protocol
 
 from sqlalchemy import ColumnElement, Connection, and_, delete, insert, or_, select, update
 
@@ -18,66 +16,22 @@ from bridge_app.envvars._dotenv import (
     render_env,
     write_private_file,
 )
+from bridge_app.envvars._model import (
+    AuditRecorder,
+    EnvCheck,
+    EnvEntry,
+    EnvPermissionError,
+    ImportResult,
+    Scope,
+    SessionLike,
+    _Row,
+)
 from bridge_app.envvars._names import NETWORK_NAMES, EnvError, check_name, check_value
 from bridge_app.runtime import BridgeError, Redactor, mask_secret
 from bridge_app.store import Database, tables
 
-Scope = Literal["personal", "shared"]
 _env = tables["env_entries"]
 _ENV_REF = re.compile(r"os\.environ/([A-Za-z_][A-Za-z0-9_]*)")
-
-
-class SessionLike(Protocol):
-    """What the env service needs of a logged-in session (bridge_app.auth.Session)."""
-
-    @property
-    def user_id(self) -> int: ...
-    @property
-    def username(self) -> str: ...
-    @property
-    def is_admin(self) -> bool: ...
-    def seal(self, plaintext: bytes, context: str) -> bytes: ...
-    def open(self, sealed: bytes, context: str) -> bytes: ...
-
-
-class AuditRecorder(Protocol):
-    def record(self, actor: str, action: str, target: str, outcome: str, detail: str) -> object: ...
-
-
-class EnvPermissionError(BridgeError):
-    pass
-
-
-@dataclass(frozen=True)
-class EnvEntry:
-    name: str
-    scope: Scope
-    masked: str
-    enabled: bool
-    updated_at: str
-    updated_by: str | None
-    wins: bool  # this entry is the one the proxy sees for its name
-    note: str = ""  # e.g. "overridden by your personal entry"
-
-
-@dataclass(frozen=True)
-class EnvCheck:
-    referenced: tuple[str, ...]
-    missing: tuple[str, ...]  # referenced, no entry at all
-    disabled: tuple[str, ...]  # referenced, entries exist but none enabled
-    unused: tuple[str, ...]  # defined, referenced by no config
-
-    @property
-    def ok(self) -> bool:
-        return not self.missing and not self.disabled
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    added: int
-    changed: int
-    unchanged: int
-    invalid: int
 
 
 def config_references(config_text: str) -> set[str]:
@@ -407,17 +361,6 @@ class EnvService:
     ) -> None:
         if self._audit is not None:
             self._audit.record(session.username, action, target, outcome, detail)
-
-
-@dataclass(frozen=True)
-class _Row:
-    id: int
-    owner_id: int | None
-    name: str
-    value: bytes
-    enabled: int
-    updated_at: str
-    updated_by: str | None
 
 
 def _now() -> str:
