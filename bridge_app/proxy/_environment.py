@@ -20,6 +20,7 @@ class EnvironmentApplier:
     def __init__(self, *, redactor: Redactor) -> None:
         self._redactor = redactor
         self._applied: dict[str, str] = {}
+        self._originals: dict[str, str | None] = {}  # what the process had before us
         self._lock = threading.Lock()
 
     def preview(self, values: Mapping[str, str]) -> dict[str, str]:
@@ -37,11 +38,27 @@ class EnvironmentApplier:
         with self._lock:
             for name in list(self._applied):
                 if name not in values:
-                    os.environ.pop(name, None)
-                    del self._applied[name]
+                    self._restore(name)
             for name, value in values.items():
+                if name not in self._applied:
+                    self._originals[name] = os.environ.get(name)
                 os.environ[name] = value
                 self._applied[name] = value
+
+    def clear(self) -> None:
+        """Take back everything applied (the proxy stopped): secrets do not linger in the
+        process environment, where programs the app starts would inherit them."""
+        with self._lock:
+            for name in list(self._applied):
+                self._restore(name)
+
+    def _restore(self, name: str) -> None:
+        original = self._originals.pop(name, None)
+        if original is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = original
+        del self._applied[name]
 
     def applied_names(self) -> list[str]:
         with self._lock:

@@ -148,6 +148,7 @@ class ProxySupervisor:
                 self._launch()
             except Exception as exc:
                 message = exc.message if isinstance(exc, BridgeError) else f"bug: {exc!r}"
+                self._env.clear()
                 self._sm.move(ProxyState.FAILED, error=message)
                 self._event("proxy.start_failed", message)
                 raise
@@ -162,6 +163,7 @@ class ProxySupervisor:
         self._watchdog.stop()
         with self._op_lock:
             self._teardown()
+            self._env.clear()
             if self.state != ProxyState.STOPPED:
                 self._sm.move(ProxyState.STOPPED)
                 self._event("proxy.stopped", self.url)

@@ -157,6 +157,20 @@ def test_environment_applier_removes_only_what_it_set(monkeypatch: pytest.Monkey
     assert "BRIDGE_T_B" not in os.environ
 
 
+def test_environment_applier_clear_restores_what_the_process_had(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp:8080")  # the machine's own value
+    monkeypatch.delenv("BRIDGE_T_C", raising=False)
+    applier = EnvironmentApplier(redactor=Redactor())
+    applier.apply({"HTTPS_PROXY": "http://127.0.0.1:3128", "BRIDGE_T_C": "secret-c"})
+    assert os.environ["HTTPS_PROXY"] == "http://127.0.0.1:3128"
+    applier.clear()  # the proxy stopped
+    assert os.environ["HTTPS_PROXY"] == "http://proxy.corp:8080"
+    assert "BRIDGE_T_C" not in os.environ
+    assert applier.applied_names() == []
+
+
 def _status(state: ProxyState, pid: int, updated: float) -> ProxyStatus:
     return ProxyStatus(
         state=state, host="127.0.0.1", port=4000, ready=True, pid=pid, started_at=1.0,
