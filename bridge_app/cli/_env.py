@@ -216,7 +216,7 @@ def check(
 ) -> None:
     """Which os.environ/NAME references of the config are missing or disabled, and which
     entries no config uses. Exits 1 when the proxy would miss something."""
-    path = config_file or obj.paths.proxy_config_dir / "config.yaml"
+    path = config_file or obj.paths.active_config_file
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

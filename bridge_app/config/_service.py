@@ -24,7 +24,7 @@ from bridge_app.config._yaml import MAX_BYTES
 from bridge_app.runtime import AppPaths, BridgeError
 from bridge_app.store import Database
 
-ACTIVE_CONFIG_NAME = "config.yaml"
+ACTIVE_CONFIG_NAME = "config.yaml"  # history name; the file is AppPaths.active_config_file
 SecretSink = Callable[[str, str], None]  # (env name, secret value)
 
 
@@ -43,7 +43,7 @@ class ConfigService:
         self._restarter = restarter
         self.history = ConfigHistory(db=db)
         self.templates = templates or TemplateLibrary(user_dir=paths.config_dir / "templates")
-        self._applier = SafeApplier(paths.proxy_config_dir / ACTIVE_CONFIG_NAME)
+        self._applier = SafeApplier(paths.active_config_file)
 
     # -- wiring (the proxy and env services are built after this one) -------------------
 

@@ -12,6 +12,7 @@ from bridge_app.proxy._config import (
     referenced_env_names,
 )
 from bridge_app.proxy._environment import EnvironmentApplier, EnvironmentProvider
+from bridge_app.proxy._errors import ProxyStartError
 from bridge_app.proxy._keys import (
     MASTER_KEY_ENV,
     MASTER_KEY_KIND,
@@ -25,7 +26,7 @@ from bridge_app.proxy._metrics import ProxyMetrics, RequestSample
 from bridge_app.proxy._service import ProxyService
 from bridge_app.proxy._state import ProxyState, ProxyStatus, RestartRecord, StateObserver
 from bridge_app.proxy._status_file import STATUS_FILE, StatusPublisher, read_status, write_status
-from bridge_app.proxy._supervisor import EventHook, ProxyStartError, ProxySupervisor
+from bridge_app.proxy._supervisor import EventHook, ProxySupervisor
 from bridge_app.proxy._usage import UsageWriter
 from bridge_app.proxy._watchdog import WatchdogPolicy
 

@@ -11,7 +11,7 @@ import yaml
 from bridge_app.runtime import AppPaths, BridgeError, atomic_write, resource_path
 
 DEMO_CONFIG = "demo.yaml"
-ACTIVE_CONFIG = "config.yaml"
+ACTIVE_CONFIG = "config.yaml"  # the name of AppPaths.active_config_file
 _ENV_REF = re.compile(r"^os\.environ/([A-Za-z_][A-Za-z0-9_]*)$")
 
 
@@ -20,7 +20,7 @@ class ConfigError(BridgeError):
 
 
 def active_config_path(paths: AppPaths) -> Path:
-    return paths.proxy_config_dir / ACTIVE_CONFIG
+    return paths.active_config_file
 
 
 def ensure_active_config(paths: AppPaths) -> Path:

@@ -111,6 +111,7 @@ class StateMachine:
         self._restarts: deque[RestartRecord] = deque(maxlen=history)
         self._restart_count = 0
         self._observers: list[StateObserver] = []
+        self._degraded: dict[str, str] = {}  # source -> reason, e.g. "watchdog", "token"
 
     @property
     def state(self) -> ProxyState:
@@ -155,6 +156,29 @@ class StateMachine:
                 observer(old, new, error)
             except Exception:
                 log.exception("a proxy state observer failed")
+
+    def degrade(self, source: str, reason: str) -> None:
+        """Serving, but not fully (failed probes, internal models without a token...). Each
+        source clears only its own reason; a later move to RUNNING keeps any left."""
+        with self._lock:
+            self._degraded[source] = reason
+        if self._state == ProxyState.RUNNING:
+            self.move(ProxyState.DEGRADED, error=reason)
+
+    def heal(self, source: str) -> None:
+        with self._lock:
+            self._degraded.pop(source, None)
+            remaining = next(iter(self._degraded.values()), None)
+        if self._state == ProxyState.DEGRADED:
+            self.move(ProxyState.DEGRADED if remaining else ProxyState.RUNNING, error=remaining)
+
+    def running(self) -> None:
+        """Started (or restarted): RUNNING, or DEGRADED while some source still says so."""
+        with self._lock:
+            remaining = next(iter(self._degraded.values()), None)
+        self.move(ProxyState.RUNNING)
+        if remaining:
+            self.move(ProxyState.DEGRADED, error=remaining)
 
     def clear_error(self) -> None:
         with self._lock:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import importlib
 import logging
 import os
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from bridge_app.proxy._config import check_environment, load_config
 from bridge_app.proxy._environment import EnvironmentApplier, EnvironmentProvider
+from bridge_app.proxy._errors import ProxyStartError, bind_error
 from bridge_app.proxy._keys import MASTER_KEY_ENV, KeyRegistry
 from bridge_app.proxy._logs import LogCapture
 from bridge_app.proxy._metrics import ProxyMetrics, RequestSample
@@ -31,10 +31,6 @@ log = logging.getLogger("bridge_app.proxy.supervisor")
 
 EventHook = Callable[[str, str], None]  # (action, detail): the audit log's entry point
 _RUNNING = (ProxyState.RUNNING, ProxyState.DEGRADED)
-
-
-class ProxyStartError(BridgeError):
-    pass
 
 
 class ProxySupervisor:
@@ -90,7 +86,6 @@ class ProxySupervisor:
         self._hooks: list[RequestHook] = []
         self._admission_hooks: list[RequestHook] = []
         self._start_hooks: list[Callable[[], None]] = []
-        self._degraded: dict[str, str] = {}
         self._callbacks: BridgeCallbacks | None = None
         self._warm: threading.Thread | None = None
         self._warm_error: BaseException | None = None
@@ -152,10 +147,8 @@ class ProxySupervisor:
                 self._sm.move(ProxyState.FAILED, error=message)
                 self._event("proxy.start_failed", message)
                 raise
-            self._sm.move(ProxyState.RUNNING)
+            self._sm.running()  # degraded again if e.g. there is still no internal token
             self._event("proxy.started", f"{self.url} config={self._config_path}")
-            if self._degraded:  # e.g. still no internal token after a restart
-                self._sm.move(ProxyState.DEGRADED, error=next(iter(self._degraded.values())))
         self._watchdog.start()
 
     def stop(self) -> None:
@@ -220,19 +213,10 @@ class ProxySupervisor:
         return Probe(problem is None, reason=problem or "")
 
     def mark_degraded(self, reason: str, *, source: str = "watchdog") -> None:
-        """Serving, but not fully: e.g. failed probes, or internal models lacking a token.
-        Each source clears its own reason; the proxy is healthy when none is left."""
-        self._degraded[source] = reason
-        if self.state == ProxyState.RUNNING:
-            self._sm.move(ProxyState.DEGRADED, error=reason)
+        self._sm.degrade(source, reason)
 
     def mark_healthy(self, *, source: str = "watchdog") -> None:
-        self._degraded.pop(source, None)
-        if self.state == ProxyState.DEGRADED:
-            if self._degraded:
-                self._sm.move(ProxyState.DEGRADED, error=next(iter(self._degraded.values())))
-            else:
-                self._sm.move(ProxyState.RUNNING)
+        self._sm.heal(source)
 
     def recover(self, reason: str, *, hung: bool = False) -> None:
         """Restart with exponential backoff; give up into `failed` after a burst."""
@@ -327,7 +311,7 @@ class ProxySupervisor:
                 host=self.host, port=self.port, after_startup=self._after_startup
             )
         except OSError as exc:
-            raise self._bind_error(exc) from None
+            raise bind_error(exc, self.host, self.port) from None
         # Checks passed: from here on the process environment changes.
         self._env.apply(values)
         os.environ[MASTER_KEY_ENV] = self._master_key
@@ -368,19 +352,6 @@ class ProxySupervisor:
                     hint="See `litellm-bridge logs` for what it was doing.",
                 )
             time.sleep(0.01)
-
-    def _bind_error(self, exc: OSError) -> ProxyStartError:
-        where = f"{self.host}:{self.port}"
-        if exc.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1)):
-            return ProxyStartError(
-                f"Port {self.port} on {self.host} is already in use by another program.",
-                hint="Stop that program, or choose another port (serve --port, or Settings).",
-            )
-        if exc.errno in (errno.EACCES, getattr(errno, "WSAEACCES", -1)):
-            return ProxyStartError(
-                f"Not allowed to listen on {where}.", hint="Choose a port above 1024."
-            )
-        return ProxyStartError(f"Cannot listen on {where}: {exc.strerror or exc}.")
 
     def _after_startup(self) -> None:
         # Runs on the proxy thread after LiteLLM loaded the config and before the first

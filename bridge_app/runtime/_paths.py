@@ -63,6 +63,11 @@ class AppPaths:
     def proxy_config_dir(self) -> Path:
         return self.config_dir / "litellm"
 
+    @property
+    def active_config_file(self) -> Path:
+        """The LiteLLM config the proxy starts with (config management writes it)."""
+        return self.proxy_config_dir / "config.yaml"
+
     def all_dirs(self) -> dict[str, Path]:
         return {
             "config": self.config_dir,

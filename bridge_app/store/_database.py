@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import URL, Connection, Engine, create_engine, event, text
+from sqlalchemy import URL, Connection, Engine, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import QueuePool
 
@@ -238,12 +238,3 @@ def _first(cursor: Any) -> Any:
     if row is None:
         raise StoreError("SQLite returned no row for a PRAGMA.")
     return row[0]
-
-
-def ping(db: Database) -> bool:
-    try:
-        with db.reading() as conn:
-            conn.execute(text("SELECT 1"))
-        return True
-    except SQLAlchemyError:
-        return False

@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from bridge_app.ui.strings import NAV_ITEMS
 from tests.gui.conftest import Driver
 
 pytestmark = pytest.mark.gui
@@ -98,18 +99,7 @@ def test_environment_lists_entries_with_masked_values(gui: Driver) -> None:
 def test_every_screen_at_small_and_large_sizes(gui: Driver) -> None:
     for size, dims in SIZES.items():
         gui.at_size(dims)
-        for name in (
-            "dashboard",
-            "config",
-            "environment",
-            "tokens",
-            "tools",
-            "logs",
-            "users",
-            "audit",
-            "settings",
-            "diagnostics",
-        ):
+        for name in [item[0] for item in NAV_ITEMS]:
             assert gui.main.show(name)
             gui.idle()
             path = gui.shot(f"{name}-{size}")
