@@ -2,6 +2,7 @@
 locks, logging and secret redaction."""
 
 from bridge_app.runtime._errors import BridgeError
+from bridge_app.runtime._faults import fault_point
 from bridge_app.runtime._files import atomic_write
 from bridge_app.runtime._lock import InstanceLock, InstanceLockedError
 from bridge_app.runtime._logging import configure_logging
@@ -20,6 +21,7 @@ __all__ = [
     "Redactor",
     "atomic_write",
     "configure_logging",
+    "fault_point",
     "mask_secret",
     "resource_path",
 ]

@@ -1,5 +1,6 @@
 """The encrypted SQLite (SQLCipher) database and its key."""
 
+from bridge_app.store._changes import ChangeFeed
 from bridge_app.store._database import Database, StoreError
 from bridge_app.store._keys import DatabaseKey, KeyManager
 from bridge_app.store._migrations import MIGRATIONS, SCHEMA_VERSION, Migration
@@ -8,6 +9,7 @@ from bridge_app.store._schema import metadata, tables
 __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
+    "ChangeFeed",
     "Database",
     "DatabaseKey",
     "KeyManager",

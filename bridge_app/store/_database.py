@@ -2,22 +2,50 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Iterator, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import URL, Connection, Engine, create_engine, event
+from sqlalchemy import URL, Connection, Engine, create_engine, event, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import QueuePool
 
-from bridge_app.runtime import BridgeError
+from bridge_app.runtime import BridgeError, fault_point
 from bridge_app.store._keys import DatabaseKey
 from bridge_app.store._migrations import MIGRATIONS, Migration
+from bridge_app.store._schema import tables
 
 log = logging.getLogger(__name__)
 
 _PLAIN_SQLITE_HEADER = b"SQLite format 3\x00"
+_changes = tables["changes"]
+
+
+@dataclass
+class _Unit:
+    """The transaction a thread holds, with what must happen when it commits."""
+
+    conn: Connection
+    writable: bool
+    topics: set[str] = field(default_factory=set)
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+
+def _bump_topics(conn: Connection, topics: set[str]) -> None:
+    now = time.time()
+    for topic in sorted(topics):
+        stmt = sqlite_insert(_changes).values(topic=topic, seq=1, changed_at=now)
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[_changes.c.topic],
+                set_={"seq": _changes.c.seq + 1, "changed_at": now},
+            )
+        )
 
 
 class StoreError(BridgeError):
@@ -45,6 +73,8 @@ class Database:
         self._migrations = tuple(migrations)
         self._engine: Engine | None = None
         self.upgraded_from: int | None = None
+        self._local = threading.local()
+        self._change_listeners: list[Callable[[frozenset[str]], None]] = []
 
     @property
     def latest_version(self) -> int:
@@ -83,16 +113,88 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """A write transaction (BEGIN IMMEDIATE: writers queue instead of deadlocking)."""
+        """A write transaction (BEGIN IMMEDIATE: writers queue instead of deadlocking).
+
+        Transactions join: a ``transaction()`` (or ``reading()``) opened on a thread that
+        already holds one runs inside it, and only the outermost one commits. That is how
+        the application core makes a change and its audit event one unit: it opens the
+        transaction, calls the domain services (which open their own), records the event,
+        and everything commits together or not at all.
+        """
+        outer: _Unit | None = getattr(self._local, "unit", None)
+        if outer is not None:
+            if not outer.writable:
+                raise StoreError("A write was attempted inside a read-only transaction.")
+            yield outer.conn
+            return
         with self.engine.connect() as conn:
             conn = conn.execution_options(bridge_immediate=True)
-            with conn.begin():
-                yield conn
+            unit = _Unit(conn, writable=True)
+            self._local.unit = unit
+            try:
+                with conn.begin():
+                    yield conn
+                    if unit.topics:
+                        _bump_topics(conn, unit.topics)
+                    fault_point("db.before_commit")
+            finally:
+                self._local.unit = None
+        fault_point("db.after_commit")
+        for callback in unit.after_commit:
+            try:
+                callback()
+            except Exception:
+                log.exception("an after-commit action failed")
+        if unit.topics:
+            for listener in list(self._change_listeners):
+                listener(frozenset(unit.topics))
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
+        outer: _Unit | None = getattr(self._local, "unit", None)
+        if outer is not None:
+            yield outer.conn  # sees the enclosing transaction's own writes
+            return
         with self.engine.connect() as conn, conn.begin():
-            yield conn
+            self._local.unit = _Unit(conn, writable=False)
+            try:
+                yield conn
+            finally:
+                self._local.unit = None
+
+    def in_transaction(self) -> bool:
+        unit: _Unit | None = getattr(self._local, "unit", None)
+        return unit is not None and unit.writable
+
+    def changed(self, *topics: str) -> None:
+        """Say that data under ``topics`` changed. Inside a transaction the change counter
+        moves in that same transaction (other processes see it exactly when the change
+        commits); outside one, in a transaction of its own."""
+        unit: _Unit | None = getattr(self._local, "unit", None)
+        if unit is not None and unit.writable:
+            unit.topics.update(topics)
+            return
+        with self.transaction():
+            self.changed(*topics)
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once the enclosing transaction has committed (at once when there
+        is none). A transaction that rolls back drops it."""
+        unit: _Unit | None = getattr(self._local, "unit", None)
+        if unit is not None and unit.writable:
+            unit.after_commit.append(callback)
+        else:
+            callback()
+
+    def on_commit_changes(self, listener: Callable[[frozenset[str]], None]) -> None:
+        """``listener(topics)`` after each commit of this process that changed ``topics``
+        (the change feed uses it to react at once instead of at its next poll)."""
+        self._change_listeners.append(listener)
+
+    def change_counters(self) -> dict[str, int]:
+        with self.reading() as conn:
+            rows = conn.execute(select(_changes.c.topic, _changes.c.seq)).all()
+        return {str(row.topic): int(row.seq) for row in rows}
 
     def schema_version(self) -> int:
         with self.reading() as conn:

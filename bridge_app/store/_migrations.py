@@ -108,12 +108,26 @@ _V1 = _run(
         applied INTEGER NOT NULL DEFAULT 0)""",
 )
 
+_V2 = _run(
+    """CREATE TABLE changes (
+        topic TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        changed_at REAL NOT NULL)""",
+    """CREATE TABLE login_attempts (
+        name TEXT PRIMARY KEY,
+        failures INTEGER NOT NULL DEFAULT 0,
+        locked_until REAL,
+        updated_at REAL NOT NULL)""",
+    # config_versions.applied: 1 active, 0 never applied; 2 rolled back (see config history)
+)
+
 MIGRATIONS: Sequence[Migration] = (
     Migration(
         1,
         "initial schema: settings, users, env, secrets, projects, audit, usage, config history",
         _V1,
     ),
+    Migration(2, "change counters for live instances; login throttling by name", _V2),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

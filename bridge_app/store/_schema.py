@@ -120,4 +120,25 @@ config_versions = Table(
     Column("applied", Integer, nullable=False),
 )
 
+# One row per topic ("token", "config", ...): its counter moves in the same transaction as
+# the change, and every running instance watches the counters (bridge_app.store.ChangeFeed).
+changes = Table(
+    "changes",
+    metadata,
+    Column("topic", Text, primary_key=True),
+    Column("seq", Integer, nullable=False),
+    Column("changed_at", Float, nullable=False),
+)
+
+# Failed logins per *name*, whether or not an account has it, so that throttling and
+# locking cannot tell which accounts exist; shared by every process on the data folder.
+login_attempts = Table(
+    "login_attempts",
+    metadata,
+    Column("name", Text, primary_key=True),  # normalised username
+    Column("failures", Integer, nullable=False),
+    Column("locked_until", Float),
+    Column("updated_at", Float, nullable=False),
+)
+
 tables = metadata.tables
