@@ -105,6 +105,7 @@ class UserAdminMixin:
         password = normalize_password(password)
         self._policy.check(password, username=normalized, display_name=display)
         with self._db.transaction() as conn:
+            self._db.changed("users")
             info = self._insert_user(conn, normalized, display, password, role, True)
         self._audit.record(session, "user.create", normalized, "ok", f"role {role}")
         return info
@@ -112,6 +113,7 @@ class UserAdminMixin:
     @admin_only
     def disable_user(self, session: Session, username: str) -> UserInfo:
         with self._db.transaction() as conn:
+            self._db.changed("users")
             row = _target(conn, username)
             if row.role == "admin" and row.enabled:
                 _keep_an_admin(conn, row, "disable this account")
@@ -127,6 +129,7 @@ class UserAdminMixin:
     @admin_only
     def enable_user(self, session: Session, username: str) -> UserInfo:
         with self._db.transaction() as conn:
+            self._db.changed("users")
             row = _target(conn, username)
             conn.execute(
                 update(users)
@@ -142,6 +145,7 @@ class UserAdminMixin:
         """Deletes the account with its secrets, env entries and projects; audit events
         that name it stay."""
         with self._db.transaction() as conn:
+            self._db.changed("users")
             row = _target(conn, username)
             if row.role == "admin" and row.enabled:
                 _keep_an_admin(conn, row, "delete this account")
@@ -152,6 +156,7 @@ class UserAdminMixin:
     def set_role(self, session: Session, username: str, role: str) -> UserInfo:
         _check_role(role)
         with self._db.transaction() as conn:
+            self._db.changed("users")
             row = _target(conn, username)
             if row.role == "admin" and role != "admin" and row.enabled:
                 _keep_an_admin(conn, row, "remove the admin role from this account")
@@ -183,6 +188,7 @@ class UserAdminMixin:
         self._policy.check(new_password, username=row.username, display_name=row.display_name)
         secrets, env = tables["secrets"], tables["env_entries"]
         with self._db.transaction() as conn:
+            self._db.changed("users")
             removed_secrets = conn.execute(delete(secrets).where(secrets.c.owner_id == row.id))
             removed_env = conn.execute(delete(env).where(env.c.owner_id == row.id))
             conn.execute(

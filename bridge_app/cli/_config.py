@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 
 import click
 
 from bridge_app.cli._app import CliContext, fail, friendly_errors
+from bridge_app.cli._session import PasswordInput, logged_in, session_options
 from bridge_app.config import (
     ConfigApplyError,
     ConfigInvalidError,
@@ -13,13 +13,6 @@ from bridge_app.config import (
     ValidationResult,
 )
 from bridge_app.runtime import BridgeError
-
-
-def _default_author() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no user name in this environment (some containers, services)
-        return "unknown"
 
 
 def _service(obj: CliContext) -> ConfigService:
@@ -52,14 +45,6 @@ def _invalid(exc: ConfigInvalidError, source: str) -> None:
     fail(exc.message.split(" First:")[0], "Nothing was changed; fix the errors listed above.")
 
 
-author_option = click.option(
-    "--author",
-    default=_default_author,
-    show_default="your OS user name",
-    help="Who the history records as having made this change.",
-)
-
-
 @click.group("config")
 def config_group() -> None:
     """LiteLLM proxy config: validate, apply, history, templates."""
@@ -87,26 +72,23 @@ def validate_cmd(obj: CliContext, path: Path | None) -> None:
 @config_group.command("apply")
 @click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--comment", default="", help="Why this change (kept in the history).")
-@click.option(
-    "--drain-timeout",
-    default=30.0,
-    show_default=True,
-    help="Seconds running requests may take to finish.",
-)
-@author_option
+@session_options
 @click.pass_obj
 @friendly_errors
-def apply_cmd(obj: CliContext, path: Path, comment: str, drain_timeout: float, author: str) -> None:
-    """Validate PATH and make it the active config (a running proxy restarts with it)."""
-    try:
-        result = _service(obj).import_file(
-            path, author=author, comment=comment, drain_timeout=drain_timeout
-        )
-    except ConfigInvalidError as exc:
-        _invalid(exc, str(path))
-        return
-    except ConfigApplyError as exc:
-        fail(exc.message, exc.hint)
+def apply_cmd(
+    obj: CliContext, path: Path, comment: str, as_user: str | None, password_stdin: bool
+) -> None:
+    """Validate PATH and make it the active config (admins). A running proxy restarts
+    with it, in this process or in the one that runs it, and goes back to the previous
+    config when it does not become ready."""
+    with logged_in(obj, as_user, PasswordInput(password_stdin)) as session:
+        try:
+            result = obj.services().core.import_config(session, path, comment=comment)
+        except ConfigInvalidError as exc:
+            _invalid(exc, str(path))
+            return
+        except ConfigApplyError as exc:
+            fail(exc.message, exc.hint)
     for warning in result.validation.warnings:
         click.echo(f"{path}: {warning}")
     click.echo(result.message)
@@ -155,19 +137,19 @@ def diff_cmd(obj: CliContext, old: int, new: int) -> None:
 
 @config_group.command("restore")
 @click.argument("version", type=int)
-@click.option("--drain-timeout", default=30.0, show_default=True)
-@author_option
+@session_options
 @click.pass_obj
 @friendly_errors
-def restore_cmd(obj: CliContext, version: int, drain_timeout: float, author: str) -> None:
-    """Apply an earlier VERSION again (recorded as a new version)."""
-    try:
-        result = _service(obj).restore(version, author=author, drain_timeout=drain_timeout)
-    except ConfigInvalidError as exc:
-        _invalid(exc, f"version {version}")
-        return
-    except ConfigApplyError as exc:
-        fail(exc.message, exc.hint)
+def restore_cmd(obj: CliContext, version: int, as_user: str | None, password_stdin: bool) -> None:
+    """Apply an earlier VERSION again (admins; recorded as a new version)."""
+    with logged_in(obj, as_user, PasswordInput(password_stdin)) as session:
+        try:
+            result = obj.services().core.restore_config(session, version)
+        except ConfigInvalidError as exc:
+            _invalid(exc, f"version {version}")
+            return
+        except ConfigApplyError as exc:
+            fail(exc.message, exc.hint)
     click.echo(result.message)
 
 
@@ -229,13 +211,16 @@ def export_cmd(obj: CliContext, output: Path, version: int | None) -> None:
 @config_group.command("import")
 @click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--comment", default="")
-@author_option
+@session_options
 @click.pass_obj
 @friendly_errors
-def import_cmd(obj: CliContext, path: Path, comment: str, author: str) -> None:
+def import_cmd(
+    obj: CliContext, path: Path, comment: str, as_user: str | None, password_stdin: bool
+) -> None:
     """Validate a config file and apply it (same as `config apply`)."""
-    obj_ctx = click.get_current_context()
-    obj_ctx.invoke(apply_cmd, path=path, comment=comment, drain_timeout=30.0, author=author)
+    click.get_current_context().invoke(
+        apply_cmd, path=path, comment=comment, as_user=as_user, password_stdin=password_stdin
+    )
 
 
 COMMANDS = [config_group]

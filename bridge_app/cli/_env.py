@@ -86,15 +86,15 @@ def set_(
             value = value[:-1] if value.endswith("\r") else value
         else:
             value = str(click.prompt(f"Value for {name}", hide_input=True, err=True))
-        created = _env(obj).set(
+        created = obj.services().core.set_env(
             session,
             name,
             value,
-            scope=_scope(shared),  # type: ignore[arg-type]
+            scope=_scope(shared),
             enabled=False if disabled else None,
         )
     click.echo(f"{'Added' if created else 'Changed'} {_scope(shared)} entry {name}.")
-    click.echo("A running proxy picks this up at its next restart.")
+    click.echo("A running proxy restarts with it within seconds.")
 
 
 def _simple(verb: str, help_text: str) -> click.Command:
@@ -109,11 +109,10 @@ def _simple(verb: str, help_text: str) -> click.Command:
     ) -> None:
         scope = _scope(shared)
         with logged_in(obj, as_user, PasswordInput(password_stdin)) as session:
-            service = _env(obj)
             if verb == "unset":
-                service.unset(session, name, scope=scope)  # type: ignore[arg-type]
+                obj.services().core.unset_env(session, name, scope=scope)
             else:
-                service.set_enabled(session, name, verb == "enable", scope=scope)  # type: ignore[arg-type]
+                obj.services().core.set_env_enabled(session, name, verb == "enable", scope=scope)
         click.echo(
             f"{verb.capitalize()}d {scope} entry {name}."
             if verb != "unset"
@@ -168,7 +167,7 @@ def import_(
         ):
             click.echo("Nothing applied.")
             return
-        result = service.apply_import(session, preview, scope=scope)  # type: ignore[arg-type]
+        result = obj.services().core.import_env(session, preview, scope=scope)
     click.echo(f"Imported: {result.added} added, {result.changed} changed.")
 
 

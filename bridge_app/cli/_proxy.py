@@ -57,45 +57,44 @@ def serve(
     session = None
     try:
         services = obj.services()
-        integrity = services.integrity.ensure_proxy_may_start()
-        if integrity.warning:
-            click.secho(f"warning: {integrity.warning}", fg="yellow", err=True)
+        core = services.core
         if as_user:
             services.auth.require_admin_exists()
             password = PasswordInput(password_stdin).current(f"Password for {as_user}")
-            session = services.auth.login(as_user, password)
-            services.use_session(session)
+            session = core.login(as_user, password)
+            core.use_session(session)
             status = services.tokens.status(session)
             click.echo(f"Serving for {session.username}: internal token {status.describe()}")
         proxy = services.proxy
-        supervisor = proxy.supervisor(host=host, port=port)
-        if not _is_loopback(supervisor.host):
-            click.secho(
-                f"warning: listening on {supervisor.host}: other machines can reach the proxy.",
-                fg="yellow",
-                err=True,
-            )
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
+        # Changes made by other processes (token, project, env, config, tool keys, users)
+        # reach this proxy while it runs.
+        services.live.start()
         try:
+            supervisor = proxy.supervisor(host=host, port=port)
             click.echo(f"Starting the proxy on {supervisor.url} ...")
-            supervisor.start()
+            core.start_proxy(host=host, port=port)
+            if not _is_loopback(supervisor.host):
+                click.secho(
+                    f"warning: listening on {supervisor.host}: every machine that can reach "
+                    "this one can use the proxy.",
+                    fg="yellow",
+                    err=True,
+                )
             click.echo(f"Proxy ready at {supervisor.url}  (config: {proxy.active_config()})")
             click.echo("API key: run `litellm-bridge proxy-key` to print it.")
             click.echo("Press Ctrl+C to stop.")
-            tools = obj.services().tools
-            ticks = 0
             while not stop.wait(0.5):
-                ticks += 1
-                if ticks % 4 == 0:  # tool keys created or revoked by another process
-                    tools.sync_keys()
+                pass
             click.echo("Stopping ...")
         finally:
+            services.live.stop()
             proxy.close()
         click.echo("Stopped.")
     finally:
         if session is not None:
-            obj.services().auth.logout(session)
+            obj.services().core.logout(session)
         lock.release()
 
 

@@ -86,8 +86,9 @@ def logged_in(obj: CliContext, as_user: str | None, passwords: PasswordInput) ->
     auth = obj.services().auth
     auth.require_admin_exists()
     username = resolve_username(as_user, passwords)
-    session = auth.login(username, passwords.current(f"Password for {username}"))
+    core = obj.services().core
+    session = core.login(username, passwords.current(f"Password for {username}"))
     try:
         yield session
     finally:
-        auth.logout(session)
+        core.logout(session)

@@ -60,7 +60,9 @@ def login(
     passwords = PasswordInput(password_stdin)
     with logged_in(obj, as_user, passwords) as session:
         employee_password = passwords.current("Employee password")
-        status = _tokens(obj).login(session, employee_id, employee_password, remember=remember)
+        status = obj.services().core.token_login(
+            session, employee_id, employee_password, remember=remember
+        )
     _print_status(status)
 
 
@@ -89,7 +91,7 @@ def status(obj: CliContext, as_json: bool, as_user: str | None, password_stdin: 
 def forget_password(obj: CliContext, as_user: str | None, password_stdin: bool) -> None:
     """Delete the remembered employee password (automatic refresh stops)."""
     with logged_in(obj, as_user, PasswordInput(password_stdin)) as session:
-        _tokens(obj).forget_password(session)
+        obj.services().core.forget_token_password(session)
     click.echo("The employee password is no longer stored.")
 
 
@@ -191,7 +193,7 @@ def project_use(
 ) -> None:
     """Make a project the active one (the next request carries it)."""
     with logged_in(obj, as_user, PasswordInput(password_stdin)) as session:
-        chosen = _tokens(obj).set_active_project(session, project_id)
+        chosen = obj.services().core.use_project(session, project_id)
     click.echo(f"Active project: {chosen.project_id} ({chosen.name}).")
 
 

@@ -73,7 +73,7 @@ def create(
         fail("Give the new account's username as an argument.")
     with logged_in(obj, as_user, passwords) as session:
         password = passwords.new(f"Initial password for {username}")
-        info = auth.create_user(
+        info = obj.services().core.create_user(
             session,
             username,
             password,
@@ -117,7 +117,8 @@ def _simple(name: str, verb: str, help_text: str) -> click.Command:
     @friendly_errors
     def command(obj: CliContext, username: str, as_user: str | None, password_stdin: bool) -> None:
         with logged_in(obj, as_user, PasswordInput(password_stdin)) as session:
-            getattr(obj.services().auth, f"{verb}_user")(session, username)
+            core = obj.services().core
+            (core.disable_user if verb == "disable" else core.enable_user)(session, username)
         click.echo(f"{verb.capitalize()}d {username}.")
 
     return command
@@ -142,7 +143,7 @@ def delete(
             fail("Add --yes to delete an account from a script.")
         click.confirm(f"Delete {username} and their stored secrets?", abort=True, err=True)
     with logged_in(obj, as_user, PasswordInput(password_stdin)) as session:
-        obj.services().auth.delete_user(session, username)
+        obj.services().core.delete_user(session, username)
     click.echo(f"Deleted {username}.")
 
 
@@ -161,7 +162,7 @@ def reset_password(
     passwords = PasswordInput(password_stdin)
     with logged_in(obj, as_user, passwords) as session:
         new = passwords.new(f"Temporary password for {username}")
-        result = obj.services().auth.reset_password(session, username, new)
+        result = obj.services().core.reset_password(session, username, new)
     click.echo(result.notice)
 
 
@@ -176,7 +177,7 @@ def set_role(
 ) -> None:
     """Give an account the admin or the user role."""
     with logged_in(obj, as_user, PasswordInput(password_stdin)) as session:
-        info = obj.services().auth.set_role(session, username, role)
+        info = obj.services().core.set_role(session, username, role)
     click.echo(f"{info.username} now has the role {info.role}.")
 
 
@@ -191,11 +192,12 @@ def passwd(obj: CliContext, as_user: str | None, password_stdin: bool) -> None:
     passwords = PasswordInput(password_stdin)
     username = resolve_username(as_user, passwords)
     current = passwords.current(f"Current password for {username}")
-    session = auth.login(username, current)
+    core = obj.services().core
+    session = core.login(username, current)
     try:
-        auth.change_password(session, current, passwords.new("New password"))
+        core.change_password(session, current, passwords.new("New password"))
     finally:
-        auth.logout(session)
+        core.logout(session)
     click.echo(f"Password changed for {session.username}.")
 
 

@@ -52,6 +52,7 @@ class ToolStore:
         now = datetime.now(UTC).isoformat()
         sealed = seal(self._key, value, context=self._context(kind, label))
         with self._db.transaction() as conn:
+            self._db.changed("tools")
             exists = conn.execute(select(_secrets.c.id).where(self._where(kind, label))).first()
             if exists is None:
                 conn.execute(
@@ -85,6 +86,7 @@ class ToolStore:
 
     def _delete(self, kind: str, label: str) -> bool:
         with self._db.transaction() as conn:
+            self._db.changed("tools")
             return bool(conn.execute(_secrets.delete().where(self._where(kind, label))).rowcount)
 
     # -- backups ---------------------------------------------------------------------------

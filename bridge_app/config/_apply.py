@@ -4,7 +4,6 @@ file back (byte for byte) and restart again if the proxy does not become ready."
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -63,11 +62,11 @@ class ApplyResult:
 
 
 class SafeApplier:
-    """Serialises applies and owns the rollback; history is recorded by the caller."""
+    """Reads the active file, restarts the proxy with it and owns the rollback; the caller
+    (ConfigService) records history and serialises applies."""
 
     def __init__(self, active_path: Path) -> None:
         self.active_path = active_path
-        self._lock = threading.Lock()
 
     def read_active_bytes(self) -> bytes | None:
         try:
@@ -79,37 +78,19 @@ class SafeApplier:
                 f"Cannot read the active config {self.active_path}: {exc.strerror or exc}."
             ) from exc
 
-    def apply(
-        self,
-        content: bytes,
-        restarter: ProxyRestarter | None,
-        *,
-        drain_timeout: float = DEFAULT_DRAIN_TIMEOUT,
-    ) -> bool:
-        """Make ``content`` the active config; True if a running proxy was restarted.
+    def restart(self, restarter: ProxyRestarter, *, drain_timeout: float) -> None:
+        restarter.restart_with_config(self.active_path, drain_timeout=drain_timeout)
 
-        Raises ConfigApplyError after restoring the previous file when the restart fails.
-        """
-        with self._lock:
-            previous = self.read_active_bytes()
-            atomic_write_bytes(self.active_path, content)
-            if restarter is None or not restarter.is_running():
-                return False
-            try:
-                restarter.restart_with_config(self.active_path, drain_timeout=drain_timeout)
-            except Exception as exc:
-                reason = _reason(exc)
-                log.warning("proxy did not start with the new config: %s", reason)
-                raise self._roll_back(previous, restarter, reason, drain_timeout) from exc
-            return True
-
-    def _roll_back(
+    def roll_back(
         self,
         previous: bytes | None,
         restarter: ProxyRestarter,
-        reason: str,
+        exc: BaseException,
         drain_timeout: float,
     ) -> ConfigApplyError:
+        """Put ``previous`` back and start the proxy with it; the error says how it went."""
+        reason = _reason(exc)
+        log.warning("proxy did not start with the new config: %s", reason)
         told = f"The proxy did not become ready with the new config: {reason}"
         if previous is None:
             self.active_path.unlink(missing_ok=True)
@@ -122,8 +103,8 @@ class SafeApplier:
         atomic_write_bytes(self.active_path, previous)
         try:
             restarter.restart_with_config(self.active_path, drain_timeout=drain_timeout)
-        except Exception as exc:
-            again = _reason(exc)
+        except Exception as again_exc:
+            again = _reason(again_exc)
             log.error("proxy did not start with the restored config either: %s", again)
             return ConfigApplyError(
                 f"{told}. The previous config was restored, but the proxy did not start with "

@@ -47,6 +47,23 @@ class ConfigHistory:
             key = result.inserted_primary_key
             return int(key[0]) if key else 0
 
+    def mark_rolled_back(self, version_id: int, reason: str) -> None:
+        """The proxy refused this version: it stays in history (to fix and apply again),
+        no longer counted as applied, with the reason in its comment."""
+        with self._db.transaction() as conn:
+            row = conn.execute(
+                select(_versions.c.comment).where(_versions.c.id == version_id)
+            ).first()
+            if row is None:
+                return
+            note = f"rolled back: {reason}"
+            comment = f"{row.comment} ({note})" if row.comment else note
+            conn.execute(
+                _versions.update()
+                .where(_versions.c.id == version_id)
+                .values(applied=0, comment=comment)
+            )
+
     def list(self, limit: int | None = None) -> list[ConfigVersion]:
         """Newest first."""
         query = select(_versions).order_by(_versions.c.id.desc())

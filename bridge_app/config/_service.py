@@ -3,13 +3,15 @@ active config, safe apply, history, restore, export and import."""
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, Protocol
 
 from bridge_app.config._apply import (
     DEFAULT_DRAIN_TIMEOUT,
     ApplyResult,
-    ConfigApplyError,
     ConfigInvalidError,
     ProxyRestarter,
     SafeApplier,
@@ -21,11 +23,49 @@ from bridge_app.config._problems import ValidationResult
 from bridge_app.config._templates import Template, TemplateLibrary
 from bridge_app.config._validate import KnownEnv, validate_bytes, validate_text
 from bridge_app.config._yaml import MAX_BYTES
-from bridge_app.runtime import AppPaths, BridgeError
+from bridge_app.runtime import AppPaths, BridgeError, fault_point
 from bridge_app.store import Database
 
 ACTIVE_CONFIG_NAME = "config.yaml"  # history name; the file is AppPaths.active_config_file
+RUNNING_VERSION_SETTING = "config.running_version"
 SecretSink = Callable[[str, str], None]  # (env name, secret value)
+
+
+class AuditRecorder(Protocol):
+    def record(self, actor: str, action: str, target: str, outcome: str, detail: str) -> object: ...
+
+
+class SettingsStore(Protocol):
+    def get(self, key: str, default: Any = None) -> Any: ...
+
+    def set(self, key: str, value: Any) -> None: ...
+
+
+def summarize_change(before: str | None, after: str) -> str:
+    """One line for the audit log: which models came and went, how many lines changed."""
+    import difflib
+
+    import yaml
+
+    def models(text: str | None) -> set[str]:
+        try:
+            data = yaml.safe_load(text or "") or {}
+        except yaml.YAMLError:
+            return set()
+        items = data.get("model_list") if isinstance(data, dict) else None
+        return {str(m.get("model_name")) for m in items or [] if isinstance(m, dict)}
+
+    if before is None:
+        return f"first config: models {', '.join(sorted(models(after))) or 'none'}"
+    diff = difflib.unified_diff(before.splitlines(), after.splitlines(), n=0, lineterm="")
+    changed = sum(1 for line in diff if line[:1] in "+-" and line[:3] not in ("+++", "---"))
+    old, new = models(before), models(after)
+    parts = [f"{changed} line(s) changed"]
+    if new - old:
+        parts.append("added models " + ", ".join(sorted(new - old)))
+    if old - new:
+        parts.append("removed models " + ", ".join(sorted(old - new)))
+    return "; ".join(parts)
 
 
 class ConfigService:
@@ -37,8 +77,14 @@ class ConfigService:
         known_env: KnownEnv | None = None,
         restarter: ProxyRestarter | None = None,
         templates: TemplateLibrary | None = None,
+        audit: AuditRecorder | None = None,
+        settings: SettingsStore | None = None,
     ) -> None:
         self._paths = paths
+        self._db = db
+        self._audit = audit
+        self._settings = settings
+        self._apply_lock = threading.RLock()
         self._known_env = known_env
         self._restarter = restarter
         self.history = ConfigHistory(db=db)
@@ -46,6 +92,13 @@ class ConfigService:
         self._applier = SafeApplier(paths.active_config_file)
 
     # -- wiring (the proxy and env services are built after this one) -------------------
+
+    def _settings_get(self, key: str) -> Any:
+        return self._settings.get(key) if self._settings is not None else None
+
+    def _settings_set(self, key: str, value: Any) -> None:
+        if self._settings is not None:
+            self._settings.set(key, value)
 
     def set_restarter(self, restarter: ProxyRestarter | None) -> None:
         self._restarter = restarter
@@ -100,6 +153,11 @@ class ConfigService:
             return validate_bytes(content, known_env=self._known_env)
         return validate_text(content, known_env=self._known_env)
 
+    active_name = ACTIVE_CONFIG_NAME
+
+    def read_file(self, path: Path) -> bytes:
+        return read_limited(path, MAX_BYTES)
+
     def validate_file(self, path: Path) -> ValidationResult:
         return self.validate(read_limited(path, MAX_BYTES))
 
@@ -113,41 +171,119 @@ class ConfigService:
         comment: str = "",
         name: str = ACTIVE_CONFIG_NAME,
         drain_timeout: float = DEFAULT_DRAIN_TIMEOUT,
+        action: str = "config.apply",
     ) -> ApplyResult:
-        """Validate, write the active config, restart a running proxy with it, and record
-        the version. Invalid: ConfigInvalidError, nothing touched. Proxy refuses it:
-        ConfigApplyError after the previous config was restored (the attempt is kept in
-        the history with applied=False)."""
+        """Validate, then in ONE transaction record the version, its audit event and the
+        active file (so a crash leaves both or neither: see reconcile()); then restart a
+        proxy running in this process with it. The proxy refuses it: ConfigApplyError after
+        the previous config was restored, the version marked rolled back with the reason
+        (audited). Invalid: ConfigInvalidError, nothing touched. Who may apply is decided
+        by the application core, not here."""
         result = self.validate(content)
         if not result.ok:
             raise ConfigInvalidError(result)
         text = content.decode("utf-8-sig") if isinstance(content, bytes) else content
-        try:
-            restarted = self._applier.apply(
-                text.encode("utf-8"), self._restarter, drain_timeout=drain_timeout
+        data = text.encode("utf-8")
+        with self._apply_lock:
+            previous = self._applier.read_active_bytes()
+            summary = summarize_change(
+                previous.decode("utf-8", "replace") if previous is not None else None, text
             )
-        except ConfigApplyError as exc:
-            # Kept so the attempt can be found, fixed and applied again.
-            note = f"rolled back: {exc.reason}"
-            self.history.record(
-                name=name,
+            with self._db.transaction():
+                version = self.history.record(
+                    name=name, content=text, author=author, comment=comment, applied=True
+                )
+                self._audit_event(author, action, f"version {version}", "ok", summary)
+                self._db.changed("config")
+                atomic_write_bytes(self.active_path, data)
+                fault_point("config.file_written")
+            restarter = self._restarter
+            if restarter is None or not restarter.is_running():
+                return ApplyResult(version, False, result, self._saved_message(version))
+            try:
+                self._applier.restart(restarter, drain_timeout=drain_timeout)
+            except Exception as exc:
+                error = self._applier.roll_back(previous, restarter, exc, drain_timeout)
+                self.mark_rolled_back(version, error.reason)
+                raise error from exc
+            self.note_running(version)
+        message = f"Applied as version {version}; the proxy restarted with it."
+        return ApplyResult(version, True, result, message)
+
+    def follow(self, restarter: ProxyRestarter, running: bytes | None) -> str | None:
+        """Another process applied a config while this one runs the proxy: restart with
+        the active file, or roll back to ``running`` (what this proxy ran) when it fails.
+        Returns None when there was nothing to do, else a one-line outcome."""
+        with self._apply_lock:
+            current = self._applier.read_active_bytes()
+            if current is None or current == running or not restarter.is_running():
+                return None
+            latest = self.history.latest_applied()
+            try:
+                self._applier.restart(restarter, drain_timeout=DEFAULT_DRAIN_TIMEOUT)
+            except Exception as exc:
+                error = self._applier.roll_back(running, restarter, exc, DEFAULT_DRAIN_TIMEOUT)
+                if latest is not None:
+                    self.mark_rolled_back(latest.id, error.reason)
+                return error.message
+            if latest is not None:
+                self.note_running(latest.id)
+            return f"restarted with config version {latest.id if latest else '?'}"
+
+    def mark_rolled_back(self, version: int, reason: str) -> None:
+        with self._db.transaction():
+            self.history.mark_rolled_back(version, reason)
+            self._audit_event("system", "config.rollback", f"version {version}", "failed", reason)
+            self._db.changed("config")
+
+    def note_running(self, version: int) -> None:
+        """Which version the proxy of this process now runs (apply waits on this)."""
+        with self._db.transaction():
+            self._settings_set(RUNNING_VERSION_SETTING, {"version": version, "pid": os.getpid()})
+
+    def running_version(self) -> int | None:
+        value = self._settings_get(RUNNING_VERSION_SETTING)
+        if isinstance(value, dict) and isinstance(value.get("version"), int):
+            return int(value["version"])
+        return None
+
+    def reconcile(self) -> int | None:
+        """History always shows the active version: an active file that is not the latest
+        applied version (an apply interrupted between writing the file and committing, or
+        a hand edit) is recorded as a version of its own. Returns that version, if any."""
+        current = self._applier.read_active_bytes()
+        if current is None:
+            return None
+        text = current.decode("utf-8", "replace")
+        latest = self.history.latest_applied()
+        if latest is not None and latest.content == text:
+            return None
+        if latest is None and self.history.count() == 0:
+            return None  # a fresh install's shipped demo config: nothing to explain yet
+        with self._db.transaction():
+            version = self.history.record(
+                name=ACTIVE_CONFIG_NAME,
                 content=text,
-                author=author,
-                comment=f"{comment} ({note})" if comment else note,
-                applied=False,
+                author="system",
+                comment="found in the active file (changed outside the app, or an apply "
+                "was interrupted)",
+                applied=True,
             )
-            raise
-        version = self.history.record(
-            name=name, content=text, author=author, comment=comment, applied=True
+            self._audit_event(
+                "system", "config.recovered", f"version {version}", "ok", "active file recorded"
+            )
+            self._db.changed("config")
+        return version
+
+    def _saved_message(self, version: int) -> str:
+        return (
+            f"Saved as version {version}; the proxy is not running here, so the change "
+            "takes effect the next time it starts."
         )
-        if restarted:
-            message = f"Applied as version {version}; the proxy restarted with it."
-        else:
-            message = (
-                f"Saved as version {version}; the proxy is not running here, so the change "
-                "takes effect the next time it starts."
-            )
-        return ApplyResult(version, restarted, result, message)
+
+    def _audit_event(self, actor: str, action: str, target: str, outcome: str, detail: str) -> None:
+        if self._audit is not None:
+            self._audit.record(actor, action, target, outcome, detail)
 
     def apply_document(
         self, document: ConfigDocument, *, author: str, comment: str = ""
@@ -164,6 +300,7 @@ class ConfigService:
             comment=f"restored version {version_id}",
             name=version.name,
             drain_timeout=drain_timeout,
+            action="config.restore",
         )
 
     # -- history -----------------------------------------------------------------------
@@ -207,4 +344,5 @@ class ConfigService:
             comment=comment or f"imported from {source.name}",
             name=source.name,
             drain_timeout=drain_timeout,
+            action="config.import",
         )

@@ -6,6 +6,7 @@ from bridge_app.envvars._model import (
     EnvEntry,
     EnvPermissionError,
     ImportResult,
+    Scope,
     SessionLike,
 )
 from bridge_app.envvars._names import APP_PROVIDED, NETWORK_NAMES, RESERVED, EnvError
@@ -23,6 +24,7 @@ __all__ = [
     "ImportPreview",
     "ImportResult",
     "PreviewLine",
+    "Scope",
     "SessionLike",
     "config_references",
 ]

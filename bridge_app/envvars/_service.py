@@ -177,6 +177,7 @@ class EnvService:
         value = check_value(name, value)
         self._require_scope(session, scope)
         with self._db.transaction() as conn:
+            self._db.changed("env")
             created = self._upsert(conn, session, name, value, scope, enabled)
         self._redactor.register(value)
         detail = f"scope={scope} {'new' if created else 'changed'}"
@@ -187,6 +188,7 @@ class EnvService:
     def unset(self, session: SessionLike, name: str, *, scope: Scope = "personal") -> None:
         self._require_scope(session, scope)
         with self._db.transaction() as conn:
+            self._db.changed("env")
             result = conn.execute(delete(_env).where(self._match(session, name, scope)))
         if result.rowcount == 0:
             raise EnvError(f"There is no {scope} entry named {name}.")
@@ -198,6 +200,7 @@ class EnvService:
     ) -> None:
         self._require_scope(session, scope)
         with self._db.transaction() as conn:
+            self._db.changed("env")
             result = conn.execute(
                 update(_env)
                 .where(self._match(session, name, scope))
@@ -236,6 +239,7 @@ class EnvService:
         self._require_scope(session, scope)
         lines = preview.applicable
         with self._db.transaction() as conn:
+            self._db.changed("env")
             for line in lines:
                 assert line.name is not None and line.value is not None
                 self._upsert(conn, session, line.name, line.value, scope, None)

@@ -26,7 +26,7 @@ from bridge_app.integrity._manifest import (
     hash_tree,
     sign_folder,
 )
-from bridge_app.integrity._selftest import SelfTestResult, run_self_test
+from bridge_app.integrity._selftest import SelfTestResult, prepare_gui_environment, run_self_test
 from bridge_app.integrity._service import (
     NOT_PACKAGED,
     REQUIRED_SETTING,
@@ -58,6 +58,7 @@ __all__ = [
     "key_id",
     "load_private_key",
     "parse_public_key",
+    "prepare_gui_environment",
     "private_key_from_environment",
     "public_key_text",
     "render_pubkey_module",

@@ -1,6 +1,21 @@
 """The composition root: every service is built here, once, and handed to the CLI and UI."""
 
+from bridge_app.services._core import AppCore
 from bridge_app.services._doctor import Check, DoctorReport, run_doctor
 from bridge_app.services._root import Services, build_services, open_store
+from bridge_app.services._settings_rules import SettingError, setting_keys
+from bridge_app.services._usecases import USE_CASES, UseCase
 
-__all__ = ["Check", "DoctorReport", "Services", "build_services", "open_store", "run_doctor"]
+__all__ = [
+    "USE_CASES",
+    "AppCore",
+    "Check",
+    "DoctorReport",
+    "Services",
+    "SettingError",
+    "UseCase",
+    "build_services",
+    "open_store",
+    "run_doctor",
+    "setting_keys",
+]

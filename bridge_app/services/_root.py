@@ -14,6 +14,8 @@ from bridge_app.envvars import APP_PROVIDED, EnvService
 from bridge_app.integrity import IntegrityService
 from bridge_app.proxy import ProxyService
 from bridge_app.runtime import AppPaths, Redactor
+from bridge_app.services._core import AppCore
+from bridge_app.services._live import LiveSync
 from bridge_app.services._wiring import ProxyRestarter, attach_token_flow, proxy_audit_hook
 from bridge_app.settings import SettingsService
 from bridge_app.store import Database, DatabaseKey, KeyManager
@@ -55,30 +57,23 @@ class Services:
     tools: ToolsService
     _closed: bool = field(default=False, repr=False)
 
-    def use_session(self, session: Session | None) -> None:
-        """Who the running app works for: the proxy's next start sees this person's
-        environment entries (shared ones without a session), requests carry their internal
-        token and project, the token keeper refreshes it, and config validation knows their
-        variables. Blocking (decrypts, reads the store): call it off a UI thread."""
-        env = self.env
-        self.proxy.environment = lambda: env.effective_environment(session)
-        self.config.set_known_env(
-            lambda: (
-                env.defined_names(session)
-                | env.defined_names(None)
-                | set(os.environ)
-                | APP_PROVIDED
-            )
-        )
-        if session is None:
-            self.tokens.deactivate()
-        else:
-            self.tokens.activate(session)
-        self.token_keeper.set_session(session)
+    core: AppCore = field(init=False, repr=False)
+    live: LiveSync = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.core = AppCore(self)
+        self.live = LiveSync(self)
+
+    def known_env_names(self, session: Session | None) -> set[str]:
+        """The variables config validation may reference: this person's entries, shared
+        ones, the process environment and what the app itself provides."""
+        names = self.env.defined_names(None) | set(os.environ) | APP_PROVIDED
+        return names | self.env.defined_names(session) if session is not None else names
 
     def close(self) -> None:
         if not self._closed:
             self._closed = True
+            self.live.stop()
             self.token_keeper.stop()
             self.proxy.close()  # before the database: it flushes usage rows
             self.db.close()
@@ -101,6 +96,8 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
     config = ConfigService(
         paths=paths,
         db=db,
+        audit=audit,
+        settings=settings,
         # What the in-process proxy will see: the app's own variables, the process
         # environment, and shared entries (the UI and CLI add the logged-in user's personal
         # ones with config.set_known_env()).

@@ -57,6 +57,7 @@ class ProjectStore:
         now = datetime.now(UTC).isoformat(timespec="seconds")
         match = and_(_projects.c.owner_id == session.user_id, _projects.c.project_id == project_id)
         with self._db.transaction() as conn:
+            self._db.changed("project")
             result = conn.execute(
                 update(_projects)
                 .where(match)
@@ -81,6 +82,7 @@ class ProjectStore:
 
     def delete(self, session: SessionLike, project_id: str) -> None:
         with self._db.transaction() as conn:
+            self._db.changed("project")
             result = conn.execute(
                 delete(_projects).where(
                     and_(
@@ -94,6 +96,7 @@ class ProjectStore:
 
     def activate(self, session: SessionLike, project_id: str) -> Project:
         with self._db.transaction() as conn:
+            self._db.changed("project")
             exists = conn.execute(
                 select(_projects.c.id).where(
                     and_(

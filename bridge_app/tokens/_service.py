@@ -277,6 +277,7 @@ class TokenService:
             )
         kinds = [TOKEN_KIND] + ([] if password is None else [PASSWORD_KIND])
         with self._db.transaction() as conn:
+            self._db.changed("token")
             conn.execute(
                 delete(_secrets).where(
                     and_(_secrets.c.owner_id == session.user_id, _secrets.c.kind.in_(kinds))
@@ -315,6 +316,7 @@ class TokenService:
 
     def _delete(self, session: SessionLike, kind: str) -> None:
         with self._db.transaction() as conn:
+            self._db.changed("token")
             conn.execute(
                 delete(_secrets).where(
                     and_(_secrets.c.owner_id == session.user_id, _secrets.c.kind == kind)

@@ -15,7 +15,7 @@ from bridge_app.runtime import AppPaths, BridgeError, Redactor
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
-    from bridge_app.services import Services
+    from bridge_app.services import AppCore, Services
 
 
 @dataclass
@@ -29,27 +29,23 @@ class UiContext:
     preferences_changed: Callable[[], None] | None = None
     _session_observers: list[Callable[[Session | None], None]] = field(default_factory=list)
 
+    @property
+    def core(self) -> AppCore:
+        return self.services.core
+
     def set_session(self, session: Session | None) -> None:
+        """The window now works for ``session``: the core switches the running instance
+        (off the UI thread: it decrypts), screens hear it at once."""
         self.session = session
-        env = self.services.env
-        self.services.proxy.environment = lambda: env.effective_environment(session)
-        self.services.config.set_known_env(
-            lambda: env.defined_names(session) | env.defined_names(None) | _process_names()
-        )
-        tokens, keeper = self.services.tokens, self.services.token_keeper
-        keeper.set_session(session)
+        core = self.services.core
 
-        def publish_token() -> None:
-            # The proxy injects this person's token from now on (or nobody's).
+        def switch() -> None:
             try:
-                if session is None:
-                    tokens.deactivate()
-                else:
-                    tokens.activate(session)
+                core.use_session(session)
             except Exception:
-                log.exception("could not load the token of the new session")
+                log.exception("could not switch the running app to the new session")
 
-        threading.Thread(target=publish_token, name="ui-token-activate", daemon=True).start()
+        threading.Thread(target=switch, name="ui-use-session", daemon=True).start()
         for observer in list(self._session_observers):
             observer(session)
 
@@ -68,20 +64,13 @@ class UiContext:
         return session
 
 
-def _process_names() -> set[str]:
-    import os
-
-    from bridge_app.envvars import APP_PROVIDED
-
-    return set(os.environ) | set(APP_PROVIDED)
-
-
 def compose(paths: AppPaths, redactor: Redactor, *, kiosk: bool) -> UiContext:
     """Runs off the UI thread: opens the database (seconds with argon2/keyring) and starts
     importing LiteLLM in the background."""
     from bridge_app.services import build_services
 
     services = build_services(paths, redactor=redactor)
+    services.live.start()  # changes made by other processes reach this window
     supervisor = services.proxy.supervisor()
     supervisor.warm_up()
     return UiContext(

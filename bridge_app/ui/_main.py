@@ -88,7 +88,7 @@ class BridgeApp(MDApp):
         manager.add_widget(MainScreen(name="main", ctx=ctx, on_logout=self.logout))
         manager.get_screen("loading").message = S.LOADING_WARM
         if self.kiosk or settings.get("proxy.autostart"):
-            run_async("autostart", ctx.supervisor.start, None, self._autostart_failed)
+            run_async("autostart", ctx.core.start_proxy, None, self._autostart_failed)
         self._lock_check = Clock.schedule_interval(self._check_idle, 1.0)
         run_async("has-admin", ctx.services.auth.has_admin, self._first_screen)
 
@@ -133,7 +133,7 @@ class BridgeApp(MDApp):
         session = self.ctx.session
         self.ctx.set_session(None)
         if session is not None:
-            run_async("logout", lambda: self.ctx.services.auth.logout(session))  # type: ignore[union-attr]
+            run_async("logout", lambda: self.ctx.core.logout(session))  # type: ignore[union-attr]
         self.root.current = "login"
 
     def _on_activity(self, *_args: Any) -> None:
@@ -160,14 +160,7 @@ class BridgeApp(MDApp):
             assert ctx is not None
 
             def verify() -> None:
-                session = ctx.services.auth.login(user.text, field.text)
-                try:
-                    if not session.is_admin:
-                        from bridge_app.auth import PermissionDeniedError
-
-                        raise PermissionDeniedError("quitting kiosk mode")
-                finally:
-                    ctx.services.auth.logout(session)
+                ctx.core.quit_kiosk(user.text, field.text)
 
             def failed(exc: BaseException) -> None:
                 field.error = True

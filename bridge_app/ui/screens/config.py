@@ -98,7 +98,7 @@ class ConfigScreen(BridgeScreen):
 
         def job() -> ApplyResult:
             try:
-                return self.services.config.apply(text, author=session.username)
+                return self.ctx.core.apply_config(session, text)
             except ConfigApplyError as exc:
                 restored = "the previous config runs again" if exc.restored else "not restored"
                 raise type(exc)(

@@ -77,8 +77,8 @@ class DashboardScreen(BridgeScreen):
     def toggle(self) -> None:
         if self.busy:
             return
-        supervisor = self.ctx.supervisor
-        job = supervisor.stop if self.running else supervisor.start
+        core = self.ctx.core
+        job = core.stop_proxy if self.running else core.start_proxy
         self.work("proxy-toggle", job, lambda _r: self.update())
 
     # -- periodic ---------------------------------------------------------------------

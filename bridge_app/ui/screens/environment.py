@@ -82,19 +82,19 @@ class EnvironmentScreen(BridgeScreen):
 
     def toggle(self, entry: EnvEntry) -> None:
         session = self.ctx.require_session()
-        env = self.services.env
+        core = self.ctx.core
         self.work(
             "env-toggle",
-            lambda: env.set_enabled(session, entry.name, not entry.enabled, scope=entry.scope),
+            lambda: core.set_env_enabled(session, entry.name, not entry.enabled, scope=entry.scope),
             lambda _r: self.refresh(),
         )
 
     def delete(self, entry: EnvEntry) -> None:
         session = self.ctx.require_session()
-        env = self.services.env
+        core = self.ctx.core
         self.work(
             "env-delete",
-            lambda: env.unset(session, entry.name, scope=entry.scope),
+            lambda: core.unset_env(session, entry.name, scope=entry.scope),
             lambda _r: self.refresh(),
         )
 
@@ -155,7 +155,7 @@ class EnvironmentScreen(BridgeScreen):
             dialog.dismiss()
             self.work(
                 "env-set",
-                lambda: self.services.env.set(session, n, v, scope=scope),
+                lambda: self.ctx.core.set_env(session, n, v, scope=scope),
                 lambda _r: self.refresh(),
             )
 
@@ -177,7 +177,7 @@ class EnvironmentScreen(BridgeScreen):
                 dialog.dismiss()
                 self.work(
                     "env-import",
-                    lambda: self.services.env.apply_import(session, preview),
+                    lambda: self.ctx.core.import_env(session, preview),
                     self._imported,
                 )
 

@@ -42,9 +42,7 @@ class LoginScreen(MDScreen):
             return
         self.busy = True
         self.error = ""
-        run_async(
-            "login", lambda: self.ctx.services.auth.login(username, password), self._ok, self._bad
-        )
+        run_async("login", lambda: self.ctx.core.login(username, password), self._ok, self._bad)
 
     def _ok(self, session: Session) -> None:
         self.busy = False
@@ -84,7 +82,7 @@ class LoginScreen(MDScreen):
         self.busy = True
 
         def work() -> Session:
-            self.ctx.services.auth.change_password(session, current, new)
+            self.ctx.core.change_password(session, current, new)
             session.must_change_password = False
             return session
 

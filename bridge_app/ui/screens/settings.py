@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge_app.runtime import BridgeError
 from bridge_app.ui import strings as S
 from bridge_app.ui._base import BridgeScreen, snackbar
 
@@ -23,32 +22,22 @@ class SettingsScreen(BridgeScreen):
 
     def save(self) -> None:
         ids = self.ids
-        try:
-            port = int(ids.port.text)
-            idle = float(ids.idle.text)
-        except ValueError:
-            self.error = "Port and idle minutes must be numbers."
-            snackbar(self.error)
-            return
+        # The core validates every value and decides who may change what.
         values = {
-            "proxy.port": port,
+            "proxy.port": ids.port.text,
             "proxy.autostart": bool(ids.autostart.active),
-            "ui.idle_lock_minutes": idle,
+            "ui.idle_lock_minutes": ids.idle.text,
             "ui.theme": "Dark" if ids.dark.active else "Light",
             "ui.onscreen_keyboard": bool(ids.keyboard.active),
         }
-        settings = self.services.settings
+        core, session = self.ctx.core, self.ctx.require_session()
 
-        def job() -> None:
-            if not 1024 <= port <= 65535:
-                raise BridgeError("The port must be between 1024 and 65535.")
-            for key, value in values.items():
-                settings.set(key, value)
+        def job() -> dict[str, Any]:
+            return core.change_settings(session, values)
 
-        def done(_r: None) -> None:
-            session = self.ctx.session
-            if session is not None:
-                session.idle_lock_minutes = idle
+        def done(stored: dict[str, Any]) -> None:
+            port = int(stored["proxy.port"])
+            session.idle_lock_minutes = float(stored["ui.idle_lock_minutes"])
             if self.ctx.preferences_changed is not None:
                 self.ctx.preferences_changed()
             restart = port != self.ctx.supervisor.port

@@ -81,7 +81,7 @@ class TokensScreen(BridgeScreen):
 
         self.work(
             "iam-login",
-            lambda: self.services.tokens.login(session, employee, password, remember=remember),
+            lambda: self.ctx.core.token_login(session, employee, password, remember=remember),
             done,
         )
 
@@ -89,7 +89,7 @@ class TokensScreen(BridgeScreen):
         session = self.ctx.require_session()
         self.work(
             "project-use",
-            lambda: self.services.tokens.set_active_project(session, project.project_id),
+            lambda: self.ctx.core.use_project(session, project.project_id),
             lambda _p: self.refresh(),
         )
 

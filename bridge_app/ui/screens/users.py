@@ -61,7 +61,7 @@ class UsersScreen(BridgeScreen):
 
     def actions(self, user: UserInfo) -> None:
         session = self.ctx.require_admin("user administration")
-        auth = self.services.auth
+        core = self.ctx.core
         dialog: Any = None
         name = user.username
 
@@ -72,14 +72,14 @@ class UsersScreen(BridgeScreen):
             (
                 S.DISABLE,
                 lambda: self._run(
-                    "disable", lambda: auth.disable_user(session, name), f"{name} disabled."
+                    "disable", lambda: core.disable_user(session, name), f"{name} disabled."
                 ),
             )
             if user.enabled
             else (
                 S.ENABLE,
                 lambda: self._run(
-                    "enable", lambda: auth.enable_user(session, name), f"{name} enabled."
+                    "enable", lambda: core.enable_user(session, name), f"{name} enabled."
                 ),
             )
         )
@@ -90,7 +90,7 @@ class UsersScreen(BridgeScreen):
                 S.MAKE_USER if role == "user" else S.MAKE_ADMIN,
                 act(
                     lambda: self._run(
-                        "role", lambda: auth.set_role(session, name, role), f"{name} is now {role}."
+                        "role", lambda: core.set_role(session, name, role), f"{name} is now {role}."
                     )
                 ),
             ),
@@ -102,7 +102,7 @@ class UsersScreen(BridgeScreen):
                         S.DELETE,
                         f"Delete {name} and their personal secrets?",
                         lambda: self._run(
-                            "delete", lambda: auth.delete_user(session, name), f"{name} deleted."
+                            "delete", lambda: core.delete_user(session, name), f"{name} deleted."
                         ),
                         yes=S.DELETE,
                     )
@@ -125,7 +125,7 @@ class UsersScreen(BridgeScreen):
 
             self.work(
                 "reset",
-                lambda: self.services.auth.reset_password(session, user.username, password),
+                lambda: self.ctx.core.reset_password(session, user.username, password),
                 done,
             )
 
@@ -144,7 +144,7 @@ class UsersScreen(BridgeScreen):
             role = "admin" if admin.active else "user"
             self._run(
                 "create-user",
-                lambda: self.services.auth.create_user(session, u, p, role=role, display_name=d),
+                lambda: self.ctx.core.create_user(session, u, p, role=role, display_name=d),
                 f"{u} created: they change the password at first login.",
             )
 

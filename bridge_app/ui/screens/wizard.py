@@ -132,9 +132,9 @@ class WizardScreen(BridgeScreen):
 
         def job() -> bool:
             for key, value in values.items():
-                services.env.set(session, key, value, scope="shared")
+                self.ctx.core.set_env(session, key, value, scope="shared")
             text = services.config.new_from_template(name)
-            services.config.apply(text, author=session.username, comment=f"template {name}")
+            self.ctx.core.apply_config(session, text, comment=f"template {name}")
             return services.tokens.iam_settings() is not None
 
         def done(iam_ready: bool) -> None:
@@ -159,7 +159,7 @@ class WizardScreen(BridgeScreen):
 
         self.work(
             "iam-login",
-            lambda: self.services.tokens.login(session, employee, password, remember=remember),
+            lambda: self.ctx.core.token_login(session, employee, password, remember=remember),
             done,
         )
 
@@ -172,7 +172,7 @@ class WizardScreen(BridgeScreen):
         supervisor = self.ctx.supervisor
 
         def job() -> tuple[str, str]:
-            supervisor.start()
+            self.ctx.core.start_proxy()
             return supervisor.url, self.services.proxy.master_key()
 
         def done(result: tuple[str, str]) -> None:

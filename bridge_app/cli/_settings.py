@@ -1,0 +1,52 @@
+"""`litellm-bridge settings ...`: the app's settings, changed through the application core
+(validated, machine settings for admins only, audited), as in the Settings screen."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from bridge_app.cli._app import CliContext, friendly_errors
+from bridge_app.cli._session import PasswordInput, logged_in, session_options
+
+
+@click.group("settings")
+def settings_group() -> None:
+    """Show and change settings (port, autostart, idle lock, ...)."""
+
+
+@settings_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+@friendly_errors
+def list_cmd(obj: CliContext, as_json: bool) -> None:
+    """Every setting with its current value."""
+    from bridge_app.services import setting_keys
+
+    values = obj.services().settings.all()
+    shown = {key: values.get(key) for key in setting_keys()}
+    if as_json:
+        click.echo(json.dumps(shown, indent=2))
+        return
+    for key, value in shown.items():
+        click.echo(f"{key:<26} {json.dumps(value)}")
+
+
+@settings_group.command("set")
+@click.argument("key")
+@click.argument("value")
+@session_options
+@click.pass_obj
+@friendly_errors
+def set_cmd(
+    obj: CliContext, key: str, value: str, as_user: str | None, password_stdin: bool
+) -> None:
+    """Change KEY to VALUE (machine settings need an admin). A running proxy or window
+    picks the change up within seconds; a new port or address applies at its next start."""
+    with logged_in(obj, as_user, PasswordInput(password_stdin)) as session:
+        stored = obj.services().core.change_settings(session, {key: value})
+    click.echo(f"{key} = {json.dumps(stored[key])}")
+
+
+COMMANDS = [settings_group]

@@ -1,0 +1,330 @@
+"""The application core: every use-case of the app, decided in one place.
+
+Each public method marked ``@use_case`` is what a front end calls for one thing a person
+does: the CLI collects the arguments, the GUI collects the taps, both call the same
+method and show its answer or its BridgeError. The method checks the role (and the
+integrity gate where the proxy starts), performs the change through the domain services,
+and records the audit event in the same database transaction, which also moves the
+change-feed counters other running instances watch (see docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bridge_app.auth import PermissionDeniedError, Session
+from bridge_app.config import ApplyResult, ConfigApplyError
+from bridge_app.envvars import ImportPreview, ImportResult, Scope
+from bridge_app.proxy import ProxyState, ProxySupervisor
+from bridge_app.runtime import BridgeError
+from bridge_app.services._settings_rules import check_setting
+from bridge_app.services._usecases import UseCase, use_case
+
+if TYPE_CHECKING:
+    from bridge_app.services._root import Services
+
+log = logging.getLogger(__name__)
+
+APPLY_WAIT_S = 90.0  # how long an apply waits for a proxy running in another process
+
+
+class AppCore:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.db = services.db
+        self.session: Session | None = None  # who this running instance works for
+        self._session_observers: list[Callable[[Session | None], None]] = []
+
+    # -- the checks every use-case shares ----------------------------------------------
+
+    def authorize(self, session: Session | None, spec: UseCase) -> None:
+        if session is None:
+            raise BridgeError("Log in first.", hint="Use --as USER, or log in in the window.")
+        guard = self.services.auth.guard
+        if spec.role == "admin":
+            guard.require_admin(session, operation=spec.name.replace("_", " "))
+        else:
+            guard.require(session)
+
+    # -- sessions ----------------------------------------------------------------------
+
+    @use_case(role="anyone", transactional=False)
+    def login(self, username: str, password: str) -> Session:
+        return self.services.auth.login(username, password)
+
+    @use_case(role="anyone", transactional=False)
+    def logout(self, session: Session) -> None:
+        if self.session is session:
+            self.use_session(None)
+        self.services.auth.logout(session)
+
+    @use_case(role="anyone", transactional=False)
+    def use_session(self, session: Session | None) -> None:
+        """Who this running instance works for, the one path for the window and
+        `serve --as`: the proxy's next start sees this person's environment entries
+        (shared ones without a session), requests carry their internal token and project,
+        the token keeper refreshes it, and config validation knows their variables.
+        Blocking (decrypts, reads the store): call it off a UI thread."""
+        services = self.services
+        env = services.env
+        self.session = session
+        services.proxy.environment = lambda: env.effective_environment(session)
+        services.config.set_known_env(lambda: services.known_env_names(session))
+        if session is None:
+            services.tokens.deactivate()
+        else:
+            services.tokens.activate(session)
+        services.token_keeper.set_session(session)
+        for observer in list(self._session_observers):
+            try:
+                observer(session)
+            except Exception:
+                log.exception("a session observer failed")
+
+    def on_session(self, observer: Callable[[Session | None], None]) -> None:
+        self._session_observers.append(observer)
+
+    @use_case(role="anyone", transactional=False)
+    def quit_kiosk(self, username: str, password: str) -> None:
+        """Kiosk mode ends only for an admin's password; the attempt is audited."""
+        auth = self.services.auth
+        session = auth.login(username, password)
+        try:
+            if not session.is_admin:
+                self.services.audit.record(session, "kiosk.quit", "kiosk", "denied", "not an admin")
+                raise PermissionDeniedError("quitting kiosk mode")
+            self.services.audit.record(session, "kiosk.quit", "kiosk", "ok", "")
+        finally:
+            auth.logout(session)
+
+    # -- the proxy ---------------------------------------------------------------------
+
+    @use_case(role="anyone", transactional=False)
+    def start_proxy(self, *, host: str | None = None, port: int | None = None) -> ProxySupervisor:
+        """Start (or return) this process's proxy: the integrity gate and the bind address
+        are checked here for every front end (window, kiosk autostart, `serve`)."""
+        services = self.services
+        status = services.integrity.ensure_proxy_may_start()
+        if status.warning:
+            log.warning("%s", status.warning)
+        supervisor = services.proxy.supervisor(host=host, port=port)
+        check_bind_address(supervisor.host, allowed=bool(services.settings.get(NON_LOOPBACK)))
+        if supervisor.state not in (ProxyState.RUNNING, ProxyState.DEGRADED):
+            supervisor.start()
+        return supervisor
+
+    @use_case(role="anyone", transactional=False)
+    def stop_proxy(self) -> None:
+        if self.services.proxy.has_supervisor():
+            self.services.proxy.supervisor().stop()
+
+    # -- config ------------------------------------------------------------------------
+
+    @use_case(role="admin", transactional=False)
+    def apply_config(
+        self, session: Session, content: str | bytes, *, comment: str = "", name: str | None = None
+    ) -> ApplyResult:
+        config = self.services.config
+        return self._after_apply(
+            config.apply(
+                content, author=session.username, comment=comment, name=name or config.active_name
+            )
+        )
+
+    @use_case(role="admin", transactional=False)
+    def restore_config(self, session: Session, version: int) -> ApplyResult:
+        return self._after_apply(self.services.config.restore(version, author=session.username))
+
+    def import_config(self, session: Session, path: Path, *, comment: str = "") -> ApplyResult:
+        """A config file from disk: read (size-limited) here, then apply_config."""
+        content = self.services.config.read_file(path)
+        return self.apply_config(
+            session, content, comment=comment or f"imported from {path.name}", name=path.name
+        )
+
+    def _after_apply(self, result: ApplyResult) -> ApplyResult:
+        """The proxy runs in another process (`serve`, the window): it restarts with the
+        new version there (see LiveSync); wait for its answer so the person who applied
+        learns whether it took or was rolled back, and why."""
+        if result.restarted:
+            return result
+        status = self.services.proxy.status()
+        if status.state not in (ProxyState.RUNNING, ProxyState.DEGRADED):
+            return result
+        config = self.services.config
+        deadline = time.monotonic() + APPLY_WAIT_S
+        while time.monotonic() < deadline:
+            version = config.history.get(result.version_id)
+            if not version.applied:
+                raise ConfigApplyError(
+                    "The proxy running in another process did not become ready with the "
+                    f"new config and went back to the previous one: {version.comment}",
+                    reason=version.comment,
+                    restored=True,
+                    hint="Fix the config and apply it again; nothing else changed.",
+                )
+            if config.running_version() == result.version_id:
+                return ApplyResult(
+                    result.version_id,
+                    True,
+                    result.validation,
+                    f"Applied as version {result.version_id}; the proxy running in another "
+                    "process restarted with it.",
+                )
+            time.sleep(0.2)
+        return ApplyResult(
+            result.version_id,
+            False,
+            result.validation,
+            f"Saved as version {result.version_id}; the proxy running in another process has "
+            f"not confirmed the restart within {APPLY_WAIT_S:.0f} s (see its logs).",
+        )
+
+    # -- settings ----------------------------------------------------------------------
+
+    @use_case(role="user", transactional=False)
+    def change_settings(self, session: Session, changes: dict[str, Any]) -> dict[str, Any]:
+        """Validate every value, refuse machine settings to non-admins, store and audit
+        them as one change. Returns the values as stored."""
+        settings = self.services.settings
+        cleaned: dict[str, Any] = {}
+        for key, value in changes.items():
+            rule = check_setting(key, value)
+            cleaned[key] = rule.value
+            if rule.machine and settings.get(key) != rule.value and not session.is_admin:
+                # Checked before the transaction opens: the refusal's audit event stays.
+                self.services.auth.guard.require_admin(session, operation=f"changing {key}")
+        with self.db.transaction():
+            for key, value in cleaned.items():
+                before = settings.get(key)
+                if before == value:
+                    continue
+                settings.set(key, value)
+                self.services.audit.record(
+                    session, "settings.change", key, "ok", f"{_short(before)} -> {_short(value)}"
+                )
+            self.db.changed("settings")
+        return cleaned
+
+    # -- environment entries -----------------------------------------------------------
+
+    @use_case(role="user", topics=("env",))
+    def set_env(
+        self,
+        session: Session,
+        name: str,
+        value: str,
+        *,
+        scope: Scope = "personal",
+        enabled: bool | None = None,
+    ) -> bool:
+        return self.services.env.set(session, name, value, scope=scope, enabled=enabled)
+
+    @use_case(role="user", topics=("env",))
+    def unset_env(self, session: Session, name: str, *, scope: Scope = "personal") -> None:
+        self.services.env.unset(session, name, scope=scope)
+
+    @use_case(role="user", topics=("env",))
+    def set_env_enabled(
+        self, session: Session, name: str, enabled: bool, *, scope: Scope = "personal"
+    ) -> None:
+        self.services.env.set_enabled(session, name, enabled, scope=scope)
+
+    @use_case(role="user", topics=("env",))
+    def import_env(
+        self, session: Session, preview: ImportPreview, *, scope: Scope = "personal"
+    ) -> ImportResult:
+        return self.services.env.apply_import(session, preview, scope=scope)
+
+    # -- users -------------------------------------------------------------------------
+
+    @use_case(role="admin", topics=("users",))
+    def create_user(
+        self,
+        session: Session,
+        username: str,
+        password: str,
+        *,
+        role: str = "user",
+        display_name: str | None = None,
+    ) -> Any:
+        return self.services.auth.create_user(
+            session, username, password, role=role, display_name=display_name
+        )
+
+    @use_case(role="admin", topics=("users",))
+    def disable_user(self, session: Session, username: str) -> Any:
+        return self.services.auth.disable_user(session, username)
+
+    @use_case(role="admin", topics=("users",))
+    def enable_user(self, session: Session, username: str) -> Any:
+        return self.services.auth.enable_user(session, username)
+
+    @use_case(role="admin", topics=("users",))
+    def delete_user(self, session: Session, username: str) -> None:
+        self.services.auth.delete_user(session, username)
+
+    @use_case(role="admin", topics=("users",))
+    def set_role(self, session: Session, username: str, role: str) -> Any:
+        return self.services.auth.set_role(session, username, role)
+
+    @use_case(role="admin", topics=("users",))
+    def reset_password(self, session: Session, username: str, new_password: str) -> Any:
+        return self.services.auth.reset_password(session, username, new_password)
+
+    @use_case(role="anyone", topics=("users",))
+    def change_password(self, session: Session, current: str, new: str) -> None:
+        # The auth service checks the session itself: a forced change must pass.
+        self.services.auth.change_password(session, current, new)
+
+    # -- internal token and projects -------------------------------------------------------
+
+    @use_case(role="user", transactional=False)
+    def token_login(
+        self, session: Session, employee_id: str, password: str, *, remember: bool = False
+    ) -> Any:
+        # No transaction around it: the IAM call must not hold the database's write lock.
+        # The token service stores the token and its audit event in one transaction.
+        status = self.services.tokens.login(session, employee_id, password, remember=remember)
+        self.db.changed("token")
+        return status
+
+    @use_case(role="user", topics=("project",))
+    def use_project(self, session: Session, project_id: str) -> Any:
+        return self.services.tokens.set_active_project(session, project_id)
+
+    @use_case(role="user", topics=("token",))
+    def forget_token_password(self, session: Session) -> None:
+        self.services.tokens.forget_password(session)
+
+
+NON_LOOPBACK = "proxy.allow_non_loopback"
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def check_bind_address(host: str, *, allowed: bool) -> None:
+    """Loopback by default; another address needs the admin-only setting."""
+    if is_loopback(host) or allowed:
+        return
+    raise BridgeError(
+        f"The proxy was not started on {host}: listening beyond this machine (loopback) is "
+        "switched off.",
+        hint=f"An admin can allow it with `litellm-bridge settings set {NON_LOOPBACK} true "
+        "--as ADMIN`; then every machine that can reach this one can use the proxy.",
+    )
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
