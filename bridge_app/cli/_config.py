@@ -83,7 +83,13 @@ def apply_cmd(
     config when it does not become ready."""
     with logged_in(obj, as_user, PasswordInput(password_stdin)) as session:
         try:
-            result = obj.services().core.import_config(session, path, comment=comment)
+            services = obj.services()
+            result = services.core.apply_config(
+                session,
+                services.config.read_file(path),
+                comment=comment or f"imported from {path.name}",
+                name=path.name,
+            )
         except ConfigInvalidError as exc:
             _invalid(exc, str(path))
             return

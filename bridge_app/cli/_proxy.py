@@ -90,6 +90,7 @@ def serve(
             click.echo("Stopping ...")
         finally:
             services.live.stop()
+            core.stop_proxy()
             proxy.close()
         click.echo("Stopped.")
     finally:

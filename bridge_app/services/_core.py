@@ -14,7 +14,6 @@ import ipaddress
 import logging
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bridge_app.auth import PermissionDeniedError, Session
@@ -139,13 +138,6 @@ class AppCore:
     @use_case(role="admin", transactional=False)
     def restore_config(self, session: Session, version: int) -> ApplyResult:
         return self._after_apply(self.services.config.restore(version, author=session.username))
-
-    def import_config(self, session: Session, path: Path, *, comment: str = "") -> ApplyResult:
-        """A config file from disk: read (size-limited) here, then apply_config."""
-        content = self.services.config.read_file(path)
-        return self.apply_config(
-            session, content, comment=comment or f"imported from {path.name}", name=path.name
-        )
 
     def _after_apply(self, result: ApplyResult) -> ApplyResult:
         """The proxy runs in another process (`serve`, the window): it restarts with the

@@ -170,10 +170,20 @@ class ConfigScreen(BridgeScreen):
 
             def restore(dialog: Any) -> None:
                 dialog.dismiss()
-                self.ids.editor.text = version.content
-                self.summary = f"Version {version.id} loaded: apply it to restore it."
+                session = self.ctx.require_session()
 
-            form_dialog(f"Version {version.id}", [_scroll([label])], restore, ok_text="Load")
+                def restored(result: ApplyResult) -> None:
+                    self.ids.editor.text = version.content
+                    self.summary = result.message
+
+                self.summary = S.APPLYING
+                self.work(
+                    "config-restore",
+                    lambda: self.ctx.core.restore_config(session, version.id),
+                    restored,
+                )
+
+            form_dialog(f"Version {version.id}", [_scroll([label])], restore, ok_text="Restore")
 
         self.work("diff", job, show)
 
