@@ -57,8 +57,10 @@ def summarize_change(before: str | None, after: str) -> str:
 
     if before is None:
         return f"first config: models {', '.join(sorted(models(after))) or 'none'}"
-    diff = difflib.unified_diff(before.splitlines(), after.splitlines(), n=0, lineterm="")
-    changed = sum(1 for line in diff if line[:1] in "+-" and line[:3] not in ("+++", "---"))
+    matcher = difflib.SequenceMatcher(a=before.splitlines(), b=after.splitlines())
+    changed = sum(
+        max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"
+    )
     old, new = models(before), models(after)
     parts = [f"{changed} line(s) changed"]
     if new - old:
