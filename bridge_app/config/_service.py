@@ -261,19 +261,17 @@ class ConfigService:
         if latest is not None and latest.content == text:
             return None
         if latest is None and self.history.count() == 0:
-            return None  # a fresh install's shipped demo config: nothing to explain yet
+            action, comment = "config.adopted", "the active config when history began"
+        else:
+            action = "config.recovered"
+            comment = (
+                "found in the active file (changed outside the app, or an apply was interrupted)"
+            )
         with self._db.transaction():
             version = self.history.record(
-                name=ACTIVE_CONFIG_NAME,
-                content=text,
-                author="system",
-                comment="found in the active file (changed outside the app, or an apply "
-                "was interrupted)",
-                applied=True,
+                name=ACTIVE_CONFIG_NAME, content=text, author="system", comment=comment
             )
-            self._audit_event(
-                "system", "config.recovered", f"version {version}", "ok", "active file recorded"
-            )
+            self._audit_event("system", action, f"version {version}", "ok", comment)
             self._db.changed("config")
         return version
 

@@ -54,10 +54,6 @@ class LiveSync:
         if self._started:
             return
         self._started = True
-        try:
-            self._services.config.reconcile()
-        except Exception:
-            log.exception("could not check the active config against its history")
         feed = self.feed
         feed.subscribe("token", self._token_changed)
         feed.subscribe("project", self._token_changed)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 
@@ -13,13 +14,15 @@ from bridge_app.config import ConfigService
 from bridge_app.envvars import APP_PROVIDED, EnvService
 from bridge_app.integrity import IntegrityService
 from bridge_app.proxy import ProxyService
-from bridge_app.runtime import AppPaths, Redactor
+from bridge_app.runtime import AppPaths, BridgeError, Redactor
 from bridge_app.services._core import AppCore
 from bridge_app.services._live import LiveSync
 from bridge_app.services._wiring import ProxyRestarter, attach_token_flow, proxy_audit_hook
 from bridge_app.settings import SettingsService
 from bridge_app.store import Database, DatabaseKey, KeyManager
 from bridge_app.tokens import TokenKeeper, TokenService
+
+log = logging.getLogger(__name__)
 
 
 def key_manager(paths: AppPaths) -> KeyManager:
@@ -126,6 +129,10 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
         audit=audit,
     )
     tools.load_keys()  # per-tool keys are valid from the proxy's first request
+    try:
+        config.reconcile()  # history always shows the active version, even after a crash
+    except BridgeError as exc:
+        log.warning("could not check the active config against its history: %s", exc.message)
     return Services(
         paths=paths,
         redactor=redactor,
