@@ -1,6 +1,6 @@
 """Append-only, hash-chained audit events; verify; export CSV/JSON."""
 
-from bridge_app.audit._actions import OUTCOMES, Action
+from bridge_app.audit._actions import OUTCOMES
 from bridge_app.audit._chain import GENESIS, AuditEvent, VerifyResult, check_chain, event_hash
 from bridge_app.audit._export import FORMATS, AuditExportError, ExportFormat
 from bridge_app.audit._log import HEAD_SETTING, AuditError, AuditLog, ExportResult
@@ -10,7 +10,6 @@ __all__ = [
     "GENESIS",
     "HEAD_SETTING",
     "OUTCOMES",
-    "Action",
     "AuditError",
     "AuditEvent",
     "AuditExportError",

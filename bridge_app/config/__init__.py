@@ -2,7 +2,6 @@
 version history and safe apply (with automatic rollback)."""
 
 from bridge_app.config._apply import (
-    DEFAULT_DRAIN_TIMEOUT,
     ApplyResult,
     ConfigApplyError,
     ConfigInvalidError,
@@ -26,7 +25,6 @@ from bridge_app.config._yaml import MAX_BYTES, MAX_DEPTH, MAX_EXPANDED_NODES
 
 __all__ = [
     "ACTIVE_CONFIG_NAME",
-    "DEFAULT_DRAIN_TIMEOUT",
     "ENV_PREFIX",
     "MAX_BYTES",
     "MAX_DEPTH",

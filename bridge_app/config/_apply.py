@@ -14,8 +14,6 @@ from bridge_app.runtime import BridgeError
 
 log = logging.getLogger(__name__)
 
-DEFAULT_DRAIN_TIMEOUT = 30.0
-
 
 @runtime_checkable
 class ProxyRestarter(Protocol):
@@ -23,8 +21,8 @@ class ProxyRestarter(Protocol):
 
     def is_running(self) -> bool: ...
 
-    def restart_with_config(self, config_path: Path, *, drain_timeout: float) -> None:
-        """Let running requests finish (at most ``drain_timeout`` seconds), stop, start
+    def restart_with_config(self, config_path: Path) -> None:
+        """Stop (requests in flight get the server's bounded graceful shutdown), start
         again reading ``config_path``; return once ready. Raises BridgeError with the
         reason if the proxy does not become ready."""
         ...
@@ -78,15 +76,14 @@ class SafeApplier:
                 f"Cannot read the active config {self.active_path}: {exc.strerror or exc}."
             ) from exc
 
-    def restart(self, restarter: ProxyRestarter, *, drain_timeout: float) -> None:
-        restarter.restart_with_config(self.active_path, drain_timeout=drain_timeout)
+    def restart(self, restarter: ProxyRestarter) -> None:
+        restarter.restart_with_config(self.active_path)
 
     def roll_back(
         self,
         previous: bytes | None,
         restarter: ProxyRestarter,
         exc: BaseException,
-        drain_timeout: float,
     ) -> ConfigApplyError:
         """Put ``previous`` back and start the proxy with it; the error says how it went."""
         reason = _reason(exc)
@@ -102,7 +99,7 @@ class SafeApplier:
             )
         atomic_write_bytes(self.active_path, previous)
         try:
-            restarter.restart_with_config(self.active_path, drain_timeout=drain_timeout)
+            restarter.restart_with_config(self.active_path)
         except Exception as again_exc:
             again = _reason(again_exc)
             log.error("proxy did not start with the restored config either: %s", again)

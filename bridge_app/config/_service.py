@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bridge_app.config._apply import (
-    DEFAULT_DRAIN_TIMEOUT,
     ApplyResult,
     ConfigInvalidError,
     ProxyRestarter,
@@ -23,10 +22,10 @@ from bridge_app.config._problems import ValidationResult
 from bridge_app.config._templates import Template, TemplateLibrary
 from bridge_app.config._validate import KnownEnv, validate_bytes, validate_text
 from bridge_app.config._yaml import MAX_BYTES
-from bridge_app.runtime import AppPaths, BridgeError, fault_point
+from bridge_app.runtime import ACTIVE_CONFIG_FILENAME, AppPaths, BridgeError, fault_point
 from bridge_app.store import Database
 
-ACTIVE_CONFIG_NAME = "config.yaml"  # history name; the file is AppPaths.active_config_file
+ACTIVE_CONFIG_NAME = ACTIVE_CONFIG_FILENAME  # the name history gives the active config
 RUNNING_VERSION_SETTING = "config.running_version"
 SecretSink = Callable[[str, str], None]  # (env name, secret value)
 
@@ -172,7 +171,6 @@ class ConfigService:
         author: str,
         comment: str = "",
         name: str = ACTIVE_CONFIG_NAME,
-        drain_timeout: float = DEFAULT_DRAIN_TIMEOUT,
         action: str = "config.apply",
     ) -> ApplyResult:
         """Validate, then in ONE transaction record the version, its audit event and the
@@ -203,9 +201,9 @@ class ConfigService:
             if restarter is None or not restarter.is_running():
                 return ApplyResult(version, False, result, self._saved_message(version))
             try:
-                self._applier.restart(restarter, drain_timeout=drain_timeout)
+                self._applier.restart(restarter)
             except Exception as exc:
-                error = self._applier.roll_back(previous, restarter, exc, drain_timeout)
+                error = self._applier.roll_back(previous, restarter, exc)
                 self.mark_rolled_back(version, error.reason)
                 raise error from exc
             self.note_running(version)
@@ -222,9 +220,9 @@ class ConfigService:
                 return None
             latest = self.history.latest_applied()
             try:
-                self._applier.restart(restarter, drain_timeout=DEFAULT_DRAIN_TIMEOUT)
+                self._applier.restart(restarter)
             except Exception as exc:
-                error = self._applier.roll_back(running, restarter, exc, DEFAULT_DRAIN_TIMEOUT)
+                error = self._applier.roll_back(running, restarter, exc)
                 if latest is not None:
                     self.mark_rolled_back(latest.id, error.reason)
                 return error.message
@@ -290,16 +288,13 @@ class ConfigService:
     ) -> ApplyResult:
         return self.apply(document.to_text(), author=author, comment=comment)
 
-    def restore(
-        self, version_id: int, *, author: str, drain_timeout: float = DEFAULT_DRAIN_TIMEOUT
-    ) -> ApplyResult:
+    def restore(self, version_id: int, *, author: str) -> ApplyResult:
         version = self.history.get(version_id)
         return self.apply(
             version.content,
             author=author,
             comment=f"restored version {version_id}",
             name=version.name,
-            drain_timeout=drain_timeout,
             action="config.restore",
         )
 
@@ -331,7 +326,6 @@ class ConfigService:
         *,
         author: str,
         comment: str = "",
-        drain_timeout: float = DEFAULT_DRAIN_TIMEOUT,
     ) -> ApplyResult:
         """Validate a file and apply it; an invalid file changes nothing."""
         raw = read_limited(source, MAX_BYTES)
@@ -343,6 +337,5 @@ class ConfigService:
             author=author,
             comment=comment or f"imported from {source.name}",
             name=source.name,
-            drain_timeout=drain_timeout,
             action="config.import",
         )

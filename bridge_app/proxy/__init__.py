@@ -3,7 +3,6 @@ request hooks. Importing this package does not import LiteLLM (that takes second
 ``ProxySupervisor.warm_up`` / ``start`` do."""
 
 from bridge_app.proxy._config import (
-    ACTIVE_CONFIG,
     DEMO_CONFIG,
     ConfigError,
     active_config_path,
@@ -31,7 +30,6 @@ from bridge_app.proxy._usage import UsageWriter
 from bridge_app.proxy._watchdog import WatchdogPolicy
 
 __all__ = [
-    "ACTIVE_CONFIG",
     "DEMO_CONFIG",
     "MASTER_KEY_ENV",
     "MASTER_KEY_KIND",

@@ -11,7 +11,6 @@ import yaml
 from bridge_app.runtime import AppPaths, BridgeError, atomic_write, resource_path
 
 DEMO_CONFIG = "demo.yaml"
-ACTIVE_CONFIG = "config.yaml"  # the name of AppPaths.active_config_file
 _ENV_REF = re.compile(r"^os\.environ/([A-Za-z_][A-Za-z0-9_]*)$")
 
 

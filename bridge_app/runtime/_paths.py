@@ -10,6 +10,7 @@ from bridge_app.runtime._errors import BridgeError
 
 APP_DIR_NAME = "litellm-bridge"
 HOME_ENV = "BRIDGE_HOME"
+ACTIVE_CONFIG_FILENAME = "config.yaml"  # the active LiteLLM config, named here only
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ class AppPaths:
     @property
     def active_config_file(self) -> Path:
         """The LiteLLM config the proxy starts with (config management writes it)."""
-        return self.proxy_config_dir / "config.yaml"
+        return self.proxy_config_dir / ACTIVE_CONFIG_FILENAME
 
     def all_dirs(self) -> dict[str, Path]:
         return {

@@ -33,11 +33,11 @@ class ProxyRestarter:
             ProxyState.DEGRADED,
         )
 
-    def restart_with_config(self, config_path: Path, *, drain_timeout: float) -> None:
+    def restart_with_config(self, config_path: Path) -> None:
         # The supervisor re-reads the active config path at every start, and config apply
         # has already written the new file there.
         # A failed start raises ProxyStartError (a BridgeError) with the reason; requests in
-        # flight get the server's bounded graceful shutdown (a few seconds), not drain_timeout.
+        # flight get the server's bounded graceful shutdown (a few seconds).
         self._proxy.supervisor().restart(reason=f"config applied ({config_path.name})")
 
 

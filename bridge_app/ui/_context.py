@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bridge_app.auth import PermissionDeniedError, Session
+from bridge_app.auth import Session
 from bridge_app.proxy import ProxySupervisor
 from bridge_app.runtime import AppPaths, BridgeError, Redactor
 
@@ -56,12 +56,6 @@ class UiContext:
         if self.session is None:
             raise BridgeError("Log in first.")
         return self.session
-
-    def require_admin(self, what: str) -> Session:
-        session = self.require_session()
-        if not session.is_admin:
-            raise PermissionDeniedError(what)
-        return session
 
 
 def compose(paths: AppPaths, redactor: Redactor, *, kiosk: bool) -> UiContext:

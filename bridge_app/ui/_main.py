@@ -78,6 +78,8 @@ class BridgeApp(MDApp):
     def _composed(self, ctx: UiContext) -> None:
         self.ctx = ctx
         ctx.preferences_changed = self.apply_preferences
+        # Settings changed by another process (the CLI, another window) apply here too.
+        ctx.services.live.on("settings", lambda: Clock.schedule_once(self._settings_changed))
         settings = ctx.services.settings
         self.kiosk = ctx.kiosk = self.kiosk or bool(settings.get("ui.kiosk", False))
         self.apply_preferences()
@@ -97,6 +99,13 @@ class BridgeApp(MDApp):
 
     def _first_screen(self, has_admin: bool) -> None:
         self.root.current = "login" if has_admin else "wizard"
+
+    def _settings_changed(self, _dt: float) -> None:
+        self.apply_preferences()
+        session = self.ctx.session if self.ctx else None
+        if session is not None and self.ctx is not None:
+            minutes = self.ctx.services.settings.get("ui.idle_lock_minutes")
+            session.idle_lock_minutes = float(minutes)
 
     def apply_preferences(self) -> None:
         """Theme, window geometry and keyboard from settings (also after Settings saves)."""

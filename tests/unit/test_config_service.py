@@ -43,15 +43,15 @@ class FakeRestarter:
     def __init__(self, *, running: bool = True, fail_marker: str = "does-not-start") -> None:
         self.running = running
         self.fail_marker = fail_marker
-        self.calls: list[tuple[bytes, float]] = []
+        self.calls: list[bytes] = []
         self.fail_everything = False
 
     def is_running(self) -> bool:
         return self.running
 
-    def restart_with_config(self, config_path: Path, *, drain_timeout: float) -> None:
+    def restart_with_config(self, config_path: Path) -> None:
         content = config_path.read_bytes()
-        self.calls.append((content, drain_timeout))
+        self.calls.append(content)
         if self.fail_everything or self.fail_marker.encode() in content:
             self.running = False
             raise BridgeError("the proxy exited during startup: model group failed to load")
@@ -85,12 +85,12 @@ def test_fake_satisfies_the_protocol(fake: FakeRestarter) -> None:
 def test_apply_writes_the_active_file_restarts_and_records_history(
     config: ConfigService, fake: FakeRestarter, app_paths: AppPaths
 ) -> None:
-    result = config.apply(V1, author="alice", comment="first", drain_timeout=5.0)
+    result = config.apply(V1, author="alice", comment="first")
     assert result.restarted and "restarted" in result.message
     active = app_paths.proxy_config_dir / "config.yaml"
     assert config.active_path == active
     assert active.read_text(encoding="utf-8") == V1
-    assert fake.calls == [(V1.encode(), 5.0)]
+    assert fake.calls == [V1.encode()]
     (version,) = config.list_versions()
     assert (version.id, version.author, version.comment, version.applied) == (
         result.version_id,
@@ -117,7 +117,7 @@ def test_a_config_the_proxy_cannot_start_with_is_rolled_back(
     assert "previous config was restored" in error.message
     assert config.active_path.read_bytes() == before  # byte for byte
     # restarted with the new file, then again with the previous one
-    assert [c[0] for c in fake.calls] == [V1.encode(), BROKEN_AT_START.encode(), before]
+    assert fake.calls == [V1.encode(), BROKEN_AT_START.encode(), before]
     assert fake.running
     latest, first = config.list_versions()
     assert (latest.applied, latest.author) == (False, "bob")
@@ -193,7 +193,7 @@ def test_history_diff_and_restore(config: ConfigService, fake: FakeRestarter) ->
     newest = config.list_versions()[0]
     assert newest.id == restored.version_id
     assert (newest.author, newest.comment) == ("carol", f"restored version {one}")
-    assert fake.calls[-1][0] == V1.encode()
+    assert fake.calls[-1] == V1.encode()
     with pytest.raises(BridgeError, match="no config version 99"):
         config.restore(99, author="carol")
 

@@ -19,7 +19,7 @@ class AuditScreen(BridgeScreen):
     summary = StringProperty("")
 
     def refresh(self) -> None:
-        session = self.ctx.require_admin("the audit log")
+        session = self.ctx.require_session()
         user = self.ids.user_filter.text.strip() or None
         action = self.ids.action_filter.text.strip() or None
         self.work(
@@ -47,7 +47,7 @@ class AuditScreen(BridgeScreen):
             )
 
     def verify(self) -> None:
-        session = self.ctx.require_admin("verifying the audit log")
+        session = self.ctx.require_session()
 
         def done(result: VerifyResult) -> None:
             self.summary = (
@@ -60,7 +60,7 @@ class AuditScreen(BridgeScreen):
         self.work("audit-verify", lambda: self.services.audit.verify(session), done)
 
     def export(self) -> None:
-        session = self.ctx.require_admin("exporting the audit log")
+        session = self.ctx.require_session()
         path = text_field("Export to (.csv or .json)", text=str(Path.home() / "audit.csv"))
 
         def ok(dialog: Any) -> None:

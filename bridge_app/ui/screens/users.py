@@ -29,7 +29,7 @@ class UsersScreen(BridgeScreen):
     admin_only = True
 
     def refresh(self) -> None:
-        session = self.ctx.require_admin("the user list")
+        session = self.ctx.require_session()
         self.work("users", lambda: self.services.auth.list_users(session), self._show)
 
     def _show(self, users: list[UserInfo]) -> None:
@@ -60,7 +60,7 @@ class UsersScreen(BridgeScreen):
         self.work(name, job, done)
 
     def actions(self, user: UserInfo) -> None:
-        session = self.ctx.require_admin("user administration")
+        session = self.ctx.require_session()
         core = self.ctx.core
         dialog: Any = None
         name = user.username
@@ -112,7 +112,7 @@ class UsersScreen(BridgeScreen):
         dialog = form_dialog(name, buttons, lambda d: d.dismiss(), supporting=f"Role {user.role}")
 
     def reset(self, user: UserInfo) -> None:
-        session = self.ctx.require_admin("resetting a password")
+        session = self.ctx.require_session()
         field = text_field("Temporary password", password=True)
 
         def ok(dialog: Any) -> None:
@@ -132,7 +132,7 @@ class UsersScreen(BridgeScreen):
         form_dialog(S.RESET, [field], ok, supporting="They must change it at the next login.")
 
     def create(self) -> None:
-        session = self.ctx.require_admin("creating users")
+        session = self.ctx.require_session()
         username = text_field(S.USERNAME)
         display = text_field(S.DISPLAY_NAME)
         password = text_field("Initial password", password=True)
