@@ -239,3 +239,31 @@ def test_a_disabled_person_stops_being_served_there(world: World) -> None:
     except AssertionError:
         raise AssertionError(f"still served: {last[-1:]}") from None
     assert "internal token" in last[-1] or "logged in" in last[-1], last[-1]
+
+
+def test_environment_entries_changed_here_restart_the_proxy_there(world: World) -> None:
+    core, admin = world.services.core, world.admin
+    second = FakeInternalUpstream(token_valid=lambda _t: True, reply="from the second").start()
+    try:
+        core.set_env(admin, "INTERNAL_LLM_API_BASE", f"{second.url}/v1", scope="shared")
+
+        def answered_by_second() -> bool:
+            try:
+                reply = httpx.post(
+                    f"{world.url}/v1/chat/completions",
+                    headers={"Authorization": f"Bearer {world.services.proxy.master_key()}"},
+                    json=CHAT,
+                    timeout=30,
+                    trust_env=False,
+                )
+            except httpx.HTTPError:
+                return False  # the proxy is between its stop and its start
+            return reply.status_code == 200 and "from the second" in reply.text
+
+        took = _within(60, answered_by_second)
+        print(f"the proxy there restarted with the new entries after {took:.2f} s")
+        assert second.seen[-1].body.get("internal_token") == world.iam.latest()
+    finally:
+        second.stop()
+    events = world.services.audit.list_events(admin, action="proxy")
+    assert any("environment entries changed" in e.detail for e in events), events[-3:]
