@@ -12,6 +12,8 @@ ruff check .
 ruff format --check .
 echo "==> mypy --strict bridge_app"
 mypy
+echo "==> import-linter (layering contracts in pyproject.toml)"
+lint-imports
 echo "==> pytest (all markers)"
 export BRIDGE_TEST_ARTIFACTS=${BRIDGE_TEST_ARTIFACTS:-$(pwd)/test-artifacts}
 if [ -n "${DISPLAY:-}" ]; then

@@ -6,13 +6,13 @@ import click
 
 from bridge_app.cli._app import CliContext, fail, friendly_errors
 from bridge_app.cli._session import PasswordInput, logged_in, session_options
-from bridge_app.config import (
+from bridge_app.runtime import BridgeError, atomic_write
+from bridge_app.services import (
     ConfigApplyError,
     ConfigInvalidError,
     ConfigService,
     ValidationResult,
 )
-from bridge_app.runtime import BridgeError
 
 
 def _service(obj: CliContext) -> ConfigService:
@@ -195,9 +195,7 @@ def new_cmd(obj: CliContext, template: str, output: Path | None, force: bool) ->
         raise BridgeError(
             f"{output} already exists.", hint="Choose another --output or add --force."
         )
-    from bridge_app.config._files import atomic_write_bytes
-
-    atomic_write_bytes(output, text.encode("utf-8"), mode=0o644)
+    atomic_write(output, text.encode("utf-8"), mode=0o644, make_parents=True)
     click.echo(f"Wrote {output} from the {template!r} template.")
 
 

@@ -8,7 +8,7 @@ import time
 import click
 
 from bridge_app.cli._app import CliContext, friendly_errors
-from bridge_app.devtools import FakeIam, FakeInternalUpstream
+from bridge_app.services import FakeIam, FakeInternalUpstream
 
 
 @click.group(hidden=True)

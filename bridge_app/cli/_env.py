@@ -10,7 +10,7 @@ import click
 
 from bridge_app.cli._app import CliContext, fail, friendly_errors
 from bridge_app.cli._session import PasswordInput, logged_in, session_options
-from bridge_app.envvars import EnvService, ImportPreview
+from bridge_app.services import EnvService, ImportPreview
 
 _shared = click.option(
     "--shared", is_flag=True, help="The shared entry (admins only) instead of your personal one."

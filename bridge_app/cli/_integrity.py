@@ -5,8 +5,7 @@ import json
 import click
 
 from bridge_app.cli._app import CliContext, friendly_errors
-from bridge_app.integrity import prepare_gui_environment, run_self_test
-from bridge_app.integrity._service import check_integrity
+from bridge_app.services import check_integrity, prepare_gui_environment, run_self_test
 
 
 @click.command()

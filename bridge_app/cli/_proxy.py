@@ -132,7 +132,7 @@ def _print_status(status: dict[str, Any]) -> None:
 @friendly_errors
 def status(obj: CliContext, as_json: bool) -> None:
     """Show whether the proxy runs, where, and its live metrics."""
-    from bridge_app.proxy import STATUS_FILE, read_status
+    from bridge_app.services import STATUS_FILE, read_status
 
     report = read_status(obj.paths.data_dir / STATUS_FILE).to_dict()
     if as_json:
@@ -192,7 +192,7 @@ def _follow(path: Path, stop: threading.Event) -> Iterator[str]:
 @friendly_errors
 def logs(obj: CliContext, follow: bool, level: str, pattern: str | None, count: int) -> None:
     """Show the proxy's log lines (from logs/proxy.log; secrets are already masked)."""
-    from bridge_app.proxy import PROXY_LOG_NAME
+    from bridge_app.services import PROXY_LOG_NAME
 
     path = obj.paths.log_dir / PROXY_LOG_NAME
     min_level = logging.getLevelNamesMapping()[level.upper()]

@@ -10,9 +10,9 @@ from typing import Any, TypeVar
 
 import click
 
-from bridge_app.auth import Session
 from bridge_app.cli._app import CliContext
 from bridge_app.runtime import BridgeError
+from bridge_app.services import Session
 
 USER_ENV = "BRIDGE_USER"
 F = TypeVar("F", bound=Callable[..., Any])

@@ -10,7 +10,7 @@ import click
 
 from bridge_app.cli._app import CliContext, fail, friendly_errors
 from bridge_app.cli._session import PasswordInput, logged_in, session_options
-from bridge_app.tokens import IamSettings, Project, TokenService, TokenStatus
+from bridge_app.services import IamSettings, Project, TokenService, TokenStatus
 
 
 def _tokens(obj: CliContext) -> TokenService:

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from bridge_app.cli._app import CliContext, fail, friendly_errors
-from bridge_app.clients import SHELLS, TOOLS, ChangeResult, ToolsService
+from bridge_app.services import SHELLS, TOOLS, ChangeResult, ToolsService
 
 _TOOL = click.Choice([t.id for t in TOOLS])
 

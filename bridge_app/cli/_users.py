@@ -6,9 +6,9 @@ import time
 
 import click
 
-from bridge_app.auth import NoAdminError
 from bridge_app.cli._app import CliContext, fail, friendly_errors
 from bridge_app.cli._session import PasswordInput, logged_in, resolve_username, session_options
+from bridge_app.services import NoAdminError
 
 
 @click.command()

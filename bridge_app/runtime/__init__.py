@@ -8,12 +8,13 @@ from bridge_app.runtime._lock import InstanceLock, InstanceLockedError
 from bridge_app.runtime._logging import configure_logging
 from bridge_app.runtime._paths import ACTIVE_CONFIG_FILENAME, HOME_ENV, AppPaths
 from bridge_app.runtime._redact import MASK, RedactingFilter, Redactor, mask_secret
-from bridge_app.runtime._resources import resource_path
+from bridge_app.runtime._resources import RESOURCE_KINDS, resource_path
 
 __all__ = [
     "ACTIVE_CONFIG_FILENAME",
     "HOME_ENV",
     "MASK",
+    "RESOURCE_KINDS",
     "AppPaths",
     "BridgeError",
     "InstanceLock",

@@ -1,9 +1,11 @@
 """The composition root: every service is built here, once, and handed to the CLI and UI."""
 
+from bridge_app.services import _surface
 from bridge_app.services._core import AppCore
 from bridge_app.services._doctor import Check, DoctorReport, run_doctor
 from bridge_app.services._root import Services, build_services, open_store
 from bridge_app.services._settings_rules import SettingError, setting_keys
+from bridge_app.services._surface import *  # noqa: F403 - the front ends' view of the domain
 from bridge_app.services._usecases import USE_CASES, UseCase
 
 __all__ = [
@@ -19,3 +21,4 @@ __all__ = [
     "run_doctor",
     "setting_keys",
 ]
+__all__ += _surface.__all__

@@ -8,8 +8,7 @@ from importlib import metadata
 from typing import Any, Literal
 
 import bridge_app
-from bridge_app.runtime import AppPaths, BridgeError, InstanceLock, resource_path
-from bridge_app.runtime._resources import RESOURCE_KINDS
+from bridge_app.runtime import RESOURCE_KINDS, AppPaths, BridgeError, InstanceLock, resource_path
 
 Status = Literal["ok", "warn", "fail"]
 

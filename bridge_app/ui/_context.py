@@ -8,9 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bridge_app.auth import Session
-from bridge_app.proxy import ProxySupervisor
 from bridge_app.runtime import AppPaths, BridgeError, Redactor
+from bridge_app.services import ProxySupervisor, Session
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from kivymd.app import MDApp
 from kivymd.uix.screenmanager import MDScreenManager
 
 import bridge_app
-from bridge_app.auth import Session
 from bridge_app.runtime import AppPaths, Redactor, resource_path
+from bridge_app.services import Session
 from bridge_app.ui import strings as S
 from bridge_app.ui._app import kv_file
 from bridge_app.ui._async import describe_error, run_async

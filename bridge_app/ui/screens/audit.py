@@ -7,7 +7,7 @@ from kivy.properties import StringProperty
 from kivy.utils import escape_markup
 from kivymd.uix.list import MDListItem, MDListItemHeadlineText, MDListItemSupportingText
 
-from bridge_app.audit import AuditEvent, ExportResult, VerifyResult
+from bridge_app.services import AuditEvent, ExportResult, VerifyResult
 from bridge_app.ui import strings as S
 from bridge_app.ui._base import BridgeScreen, form_dialog, snackbar, text_field
 

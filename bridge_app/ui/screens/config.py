@@ -9,7 +9,7 @@ from kivymd.uix.label import MDLabel
 from kivymd.uix.list import MDListItem, MDListItemHeadlineText, MDListItemSupportingText
 from kivymd.uix.scrollview import MDScrollView
 
-from bridge_app.config import (
+from bridge_app.services import (
     ApplyResult,
     ConfigApplyError,
     ConfigVersion,

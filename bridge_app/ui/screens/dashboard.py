@@ -9,8 +9,7 @@ from kivy.properties import BooleanProperty, ListProperty, StringProperty
 from kivy.utils import escape_markup
 from kivymd.uix.list import MDListItem, MDListItemHeadlineText, MDListItemSupportingText
 
-from bridge_app.proxy import ProxyState, ProxyStatus
-from bridge_app.tokens import TokenStatus
+from bridge_app.services import ProxyState, ProxyStatus, TokenStatus
 from bridge_app.ui import strings as S
 from bridge_app.ui._async import on_ui, run_async
 from bridge_app.ui._base import BridgeScreen

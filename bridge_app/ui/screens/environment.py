@@ -14,7 +14,7 @@ from kivymd.uix.list import (
     MDListItemTertiaryText,
 )
 
-from bridge_app.envvars import EnvEntry, ImportPreview, ImportResult
+from bridge_app.services import EnvEntry, ImportPreview, ImportResult
 from bridge_app.ui import strings as S
 from bridge_app.ui._async import on_ui
 from bridge_app.ui._base import BridgeScreen, button, check_row, form_dialog, snackbar, text_field

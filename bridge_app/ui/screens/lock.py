@@ -6,7 +6,7 @@ from typing import Any
 from kivy.properties import BooleanProperty, StringProperty
 from kivymd.uix.screen import MDScreen
 
-from bridge_app.auth import Session
+from bridge_app.services import Session
 from bridge_app.ui._async import describe_error, run_async
 from bridge_app.ui._context import UiContext
 

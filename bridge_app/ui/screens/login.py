@@ -7,7 +7,7 @@ from kivy.clock import Clock
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivymd.uix.screen import MDScreen
 
-from bridge_app.auth import AccountLockedError, Session
+from bridge_app.services import AccountLockedError, Session
 from bridge_app.ui import strings as S
 from bridge_app.ui._async import describe_error, run_async
 from bridge_app.ui._context import UiContext

@@ -8,7 +8,7 @@ from kivy.clock import Clock
 from kivy.core.clipboard import Clipboard
 from kivy.properties import BooleanProperty, StringProperty
 
-from bridge_app.proxy import LogLine
+from bridge_app.services import LogLine
 from bridge_app.ui._base import BridgeScreen, snackbar
 
 _SHOWN = 500  # lines on screen; the capture keeps more

@@ -11,7 +11,7 @@ from kivymd.uix.list import (
     MDListItemTertiaryText,
 )
 
-from bridge_app.clients import ChangeResult, ToolCard, ToolSettings
+from bridge_app.services import ChangeResult, ToolCard, ToolSettings
 from bridge_app.ui._base import BridgeScreen, button, confirm, form_dialog, snackbar
 from bridge_app.ui.screens.config import _scroll
 

@@ -9,7 +9,7 @@ from kivymd.uix.list import (
     MDListItemSupportingText,
 )
 
-from bridge_app.auth import ResetResult, UserInfo
+from bridge_app.services import ResetResult, UserInfo
 from bridge_app.ui import strings as S
 from bridge_app.ui._base import (
     BridgeScreen,

@@ -7,9 +7,7 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.utils import escape_markup
 from kivymd.uix.list import MDListItem, MDListItemHeadlineText, MDListItemSupportingText
 
-from bridge_app.auth import Session
-from bridge_app.config import Template
-from bridge_app.envvars import APP_PROVIDED
+from bridge_app.services import APP_PROVIDED, Session, Template
 from bridge_app.ui import strings as S
 from bridge_app.ui._base import BridgeScreen, text_field
 from bridge_app.ui._context import UiContext
