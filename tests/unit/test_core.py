@@ -98,3 +98,33 @@ def test_a_change_moves_its_topic_in_the_same_commit(services) -> None:  # type:
     assert after.get("env", 0) == before.get("env", 0) + 1
     events = services.audit.list_events(admin, action="env")
     assert events and events[-1].target.endswith("TEAM_URL")
+
+
+ADMIN_CALLS = {
+    "apply_config": lambda core, s: core.apply_config(s, "model_list: []\n"),
+    "restore_config": lambda core, s: core.restore_config(s, 1),
+    "create_user": lambda core, s: core.create_user(s, "eve", "Staple-Horse-42!"),
+    "disable_user": lambda core, s: core.disable_user(s, "root"),
+    "enable_user": lambda core, s: core.enable_user(s, "root"),
+    "delete_user": lambda core, s: core.delete_user(s, "root"),
+    "set_role": lambda core, s: core.set_role(s, "dana", "admin"),
+    "reset_password": lambda core, s: core.reset_password(s, "root", "Staple-Horse-43!"),
+}
+
+
+def test_every_admin_use_case_refuses_a_user_with_the_same_words(services) -> None:  # type: ignore[no-untyped-def]
+    assert set(ADMIN_CALLS) == {n for n, spec in USE_CASES.items() if spec.role == "admin"}
+    core = services.core
+    admin = core.login("root", "admin-horse-battery")
+    core.create_user(admin, "dana", "user-staple-correct-1")
+    dana = core.login("dana", "user-staple-correct-1")
+    core.change_password(dana, "user-staple-correct-1", "user-staple-correct-2")
+    counters = services.db.change_counters()
+    for name, call in ADMIN_CALLS.items():
+        words = name.replace("_", " ")
+        with pytest.raises(PermissionDeniedError) as refused:
+            call(core, dana)
+        assert refused.value.message == f"Permission denied: {words} needs an admin account."
+    assert services.db.change_counters() == counters  # nothing changed anywhere
+    denied = services.audit.list_events(admin, action="access.denied")
+    assert [e.target for e in denied] == [n.replace("_", " ") for n in ADMIN_CALLS]
