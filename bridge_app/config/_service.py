@@ -14,6 +14,7 @@ from bridge_app.config._apply import (
     ProxyRestarter,
     SafeApplier,
 )
+from bridge_app.config._code import is_module_name
 from bridge_app.config._document import ConfigDocument
 from bridge_app.config._files import atomic_write_bytes, read_limited
 from bridge_app.config._history import ConfigHistory, ConfigVersion
@@ -22,10 +23,12 @@ from bridge_app.config._templates import Template, TemplateLibrary
 from bridge_app.config._validate import KnownEnv, validate_bytes, validate_text
 from bridge_app.config._yaml import MAX_BYTES
 from bridge_app.runtime import AppPaths, BridgeError
+from bridge_app.settings import SettingsService
 from bridge_app.store import Database
 
 ACTIVE_CONFIG_NAME = "config.yaml"  # history name; the file is AppPaths.active_config_file
 SecretSink = Callable[[str, str], None]  # (env name, secret value)
+ALLOWED_MODULES_SETTING = "config.allowed_modules"
 
 
 class ConfigService:
@@ -37,8 +40,10 @@ class ConfigService:
         known_env: KnownEnv | None = None,
         restarter: ProxyRestarter | None = None,
         templates: TemplateLibrary | None = None,
+        settings: SettingsService | None = None,
     ) -> None:
         self._paths = paths
+        self._settings = settings or SettingsService(db=db)
         self._known_env = known_env
         self._restarter = restarter
         self.history = ConfigHistory(db=db)
@@ -95,10 +100,22 @@ class ConfigService:
 
     # -- validation --------------------------------------------------------------------
 
+    def allowed_modules(self) -> tuple[str, ...]:
+        """Python modules an admin allowed configs to name (callbacks, custom handlers,
+        auth and guardrail modules): the setting ``config.allowed_modules``, a list of
+        dotted names; allowing ``pkg.mod`` allows ``pkg.mod.anything``. Entries that are
+        not dotted names are ignored (they could never match a module LiteLLM imports)."""
+        value = self._settings.get(ALLOWED_MODULES_SETTING, [])
+        if not isinstance(value, list):
+            return ()
+        names = (item.strip() for item in value if isinstance(item, str))
+        return tuple(dict.fromkeys(n for n in names if is_module_name(n)))
+
     def validate(self, content: str | bytes) -> ValidationResult:
+        allowed = self.allowed_modules()
         if isinstance(content, bytes):
-            return validate_bytes(content, known_env=self._known_env)
-        return validate_text(content, known_env=self._known_env)
+            return validate_bytes(content, known_env=self._known_env, allowed_modules=allowed)
+        return validate_text(content, known_env=self._known_env, allowed_modules=allowed)
 
     def validate_file(self, path: Path) -> ValidationResult:
         return self.validate(read_limited(path, MAX_BYTES))

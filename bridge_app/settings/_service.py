@@ -17,6 +17,8 @@ DEFAULTS: dict[str, Any] = {
     "ui.theme": "Light",
     "ui.idle_lock_minutes": 15,
     "integrity.required": False,  # managed: serve refuses an unverified bundle when True
+    "proxy.allow_non_loopback": False,  # serve may bind beyond loopback (set by an admin)
+    "config.allowed_modules": [],  # Python modules configs may name (callbacks, hooks)
 }
 
 _settings = tables["settings"]
