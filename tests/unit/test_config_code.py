@@ -183,3 +183,19 @@ def test_the_service_honours_the_admin_setting(services: Services) -> None:
 
     services.settings.set("config.allowed_modules", [])
     assert not config.validate(text).ok
+
+
+def test_the_built_in_names_match_the_installed_litellm() -> None:
+    """The allow-list is copied from LiteLLM's source (importing LiteLLM to validate would
+    take seconds); a LiteLLM upgrade that adds or drops integrations must update it."""
+    import os
+
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import litellm
+    from litellm.types.guardrails import SupportedGuardrailIntegrations
+
+    from bridge_app.config._code import BUILTIN_CALLBACKS, BUILTIN_GUARDRAILS
+
+    assert set(litellm._known_custom_logger_compatible_callbacks) <= BUILTIN_CALLBACKS
+    shipped = {g.value for g in SupportedGuardrailIntegrations}
+    assert shipped - {"custom_code"} == BUILTIN_GUARDRAILS
