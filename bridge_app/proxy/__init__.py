@@ -13,6 +13,7 @@ from bridge_app.proxy._config import (
 )
 from bridge_app.proxy._environment import EnvironmentApplier, EnvironmentProvider
 from bridge_app.proxy._errors import ProxyStartError
+from bridge_app.proxy._gate import presented_key, route_access
 from bridge_app.proxy._keys import (
     MASTER_KEY_ENV,
     MASTER_KEY_KIND,
@@ -62,7 +63,9 @@ __all__ = [
     "ensure_active_config",
     "load_config",
     "new_proxy_key",
+    "presented_key",
     "read_status",
     "referenced_env_names",
+    "route_access",
     "write_status",
 ]

@@ -308,7 +308,12 @@ class ProxySupervisor:
         check_environment(path, data, self._env.preview({**values, MASTER_KEY_ENV: "set"}))
         try:
             server = server_mod.ServerThread(
-                host=self.host, port=self.port, after_startup=self._after_startup
+                host=self.host,
+                port=self.port,
+                after_startup=self._after_startup,
+                keys=self.keys,
+                metrics=self.metrics,
+                admin_ui=self.admin_ui,
             )
         except OSError as exc:
             raise bind_error(exc, self.host, self.port) from None
