@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bridge_app.proxy._config import ensure_active_config
 from bridge_app.proxy._environment import EnvironmentProvider
+from bridge_app.proxy._exposure import ALLOW_SETTING, check_bind_host
 from bridge_app.proxy._keys import KeyRegistry, MasterKeyStore
 from bridge_app.proxy._logs import LogCapture
 from bridge_app.proxy._state import ProxyStatus
@@ -100,6 +101,7 @@ class ProxyService:
                     policy=policy,
                     logs=self.logs,
                     admin_ui=bool(self._settings.get("proxy.admin_ui")),
+                    bind_check=self.check_host,
                 )
                 for callback in self._on_supervisor:
                     callback(self._supervisor)
@@ -111,6 +113,11 @@ class ProxyService:
                 )
                 self._publisher.start()
             return self._supervisor
+
+    def check_host(self, host: str) -> None:
+        """Refuse a non-loopback address unless an admin allowed it (read at every start,
+        so turning the setting off takes effect at the next start or restart)."""
+        check_bind_host(host, allowed=self._settings.get(ALLOW_SETTING) is True)
 
     def _current_environment(self) -> dict[str, str]:
         return dict(self.environment()) if self.environment is not None else {}

@@ -59,6 +59,7 @@ class ProxySupervisor:
         admin_ui: bool = False,
         logs: LogCapture | None = None,
         rehearse: bool = True,
+        bind_check: Callable[[str], None] | None = None,
     ) -> None:
         self._config = config
         self._redactor = redactor
@@ -78,6 +79,8 @@ class ProxySupervisor:
         self.admin_ui = admin_ui
         self.logs = logs
         self._rehearse = rehearse  # warm-up also runs one throwaway start (see _server)
+        # Asked at every (re)start: may the proxy listen on self.host? (see _exposure)
+        self._bind_check = bind_check
         self._sm = StateMachine()
         self._op_lock = threading.RLock()
         self._server: ServerThread | None = None
@@ -296,6 +299,8 @@ class ProxySupervisor:
         return importlib.import_module("bridge_app.proxy._server")
 
     def _launch(self) -> None:
+        if self._bind_check is not None:
+            self._bind_check(self.host)
         # The import (or waiting for warm_up's) can take longer than the whole readiness
         # budget on a busy machine: the budget starts once LiteLLM is loaded.
         server_mod = self._server_module()
