@@ -31,6 +31,17 @@ SecretSink = Callable[[str, str], None]  # (env name, secret value)
 ALLOWED_MODULES_SETTING = "config.allowed_modules"
 
 
+def read_allowed_modules(settings: SettingsService) -> tuple[str, ...]:
+    """The setting ``config.allowed_modules``: a list of dotted names; allowing ``pkg.mod``
+    allows ``pkg.mod.anything``. Entries that are not dotted names are ignored (they could
+    never match a module LiteLLM imports)."""
+    value = settings.get(ALLOWED_MODULES_SETTING, [])
+    if not isinstance(value, list):
+        return ()
+    names = (item.strip() for item in value if isinstance(item, str))
+    return tuple(dict.fromkeys(n for n in names if is_module_name(n)))
+
+
 class ConfigService:
     def __init__(
         self,
@@ -102,14 +113,8 @@ class ConfigService:
 
     def allowed_modules(self) -> tuple[str, ...]:
         """Python modules an admin allowed configs to name (callbacks, custom handlers,
-        auth and guardrail modules): the setting ``config.allowed_modules``, a list of
-        dotted names; allowing ``pkg.mod`` allows ``pkg.mod.anything``. Entries that are
-        not dotted names are ignored (they could never match a module LiteLLM imports)."""
-        value = self._settings.get(ALLOWED_MODULES_SETTING, [])
-        if not isinstance(value, list):
-            return ()
-        names = (item.strip() for item in value if isinstance(item, str))
-        return tuple(dict.fromkeys(n for n in names if is_module_name(n)))
+        auth and guardrail modules): the setting ``config.allowed_modules``."""
+        return read_allowed_modules(self._settings)
 
     def validate(self, content: str | bytes) -> ValidationResult:
         allowed = self.allowed_modules()

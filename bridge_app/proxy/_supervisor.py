@@ -60,6 +60,7 @@ class ProxySupervisor:
         logs: LogCapture | None = None,
         rehearse: bool = True,
         bind_check: Callable[[str], None] | None = None,
+        code_check: Callable[[Path, dict[str, Any], dict[str, str]], None] | None = None,
     ) -> None:
         self._config = config
         self._redactor = redactor
@@ -81,6 +82,9 @@ class ProxySupervisor:
         self._rehearse = rehearse  # warm-up also runs one throwaway start (see _server)
         # Asked at every (re)start: may the proxy listen on self.host? (see _exposure)
         self._bind_check = bind_check
+        # Asked at every (re)start with the config and the environment LiteLLM will see:
+        # does either make it import code nobody allowed? (see ProxyService.check_code)
+        self._code_check = code_check
         self._sm = StateMachine()
         self._op_lock = threading.RLock()
         self._server: ServerThread | None = None
@@ -310,7 +314,10 @@ class ProxySupervisor:
         for callback in list(self._start_hooks):
             callback()
         values = dict(self._environment())
-        check_environment(path, data, self._env.preview({**values, MASTER_KEY_ENV: "set"}))
+        preview = self._env.preview({**values, MASTER_KEY_ENV: "set"})
+        check_environment(path, data, preview)
+        if self._code_check is not None:
+            self._code_check(path, data, preview)
         try:
             server = server_mod.ServerThread(
                 host=self.host,

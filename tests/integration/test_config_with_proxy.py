@@ -17,7 +17,7 @@ from bridge_app.auth import Session
 from bridge_app.config import ConfigApplyError, ConfigInvalidError
 from bridge_app.devtools import FakeInternalUpstream
 from bridge_app.proxy import ProxyState
-from bridge_app.runtime import AppPaths
+from bridge_app.runtime import AppPaths, BridgeError
 from bridge_app.services import Services, build_services
 from bridge_app.tokens import Project
 
@@ -213,3 +213,27 @@ def test_code_running_configs_are_refused_and_the_proxy_keeps_serving(
     assert services.config.read_active() == before
     assert supervisor.status().state in (ProxyState.RUNNING, ProxyState.DEGRADED)
     assert not (tmp_path / "pwned").exists()
+
+
+def test_the_proxy_refuses_to_start_an_active_file_that_would_run_code(
+    stack: tuple[Services, Session, FakeInternalUpstream],
+) -> None:
+    """A file written before validation refused such configs, or edited by hand."""
+    services, session, upstream = stack
+    services.env.set(session, "OPENAI_COMPATIBLE_API_BASE", f"{upstream.url}/v1", scope="shared")
+    services.proxy.active_config().write_text(
+        _BAD_BASE
+        + "litellm_settings:\n  callbacks: [tests.integration._allowed_callback.recorder]\n",
+        encoding="utf-8",
+    )
+    supervisor = services.proxy.supervisor(port=0)
+    with pytest.raises(BridgeError) as refused:
+        supervisor.start()
+    assert "would make LiteLLM run code an admin has not allowed" in refused.value.message
+    assert "tests.integration._allowed_callback.recorder" in refused.value.message
+    assert supervisor.status().state == ProxyState.FAILED
+
+    services.proxy.active_config().write_text(_BAD_BASE, encoding="utf-8")
+    services.env.set(session, "LITELLM_WORKER_STARTUP_HOOKS", "os:getcwd", scope="shared")
+    with pytest.raises(BridgeError, match="LITELLM_WORKER_STARTUP_HOOKS makes LiteLLM import"):
+        supervisor.start()
