@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import copy
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -34,7 +35,7 @@ class SettingsService:
         with self._db.reading() as conn:
             row = conn.execute(select(_settings.c.value).where(_settings.c.key == key)).first()
         if row is None:
-            return DEFAULTS.get(key, default)
+            return copy.deepcopy(DEFAULTS.get(key, default))  # a list default stays pristine
         return json.loads(row[0])
 
     def set(self, key: str, value: Any) -> None:
@@ -48,7 +49,7 @@ class SettingsService:
             conn.execute(stmt)
 
     def all(self) -> dict[str, Any]:
-        values = dict(DEFAULTS)
+        values = copy.deepcopy(DEFAULTS)
         with self._db.reading() as conn:
             for key, value in conn.execute(select(_settings.c.key, _settings.c.value)):
                 values[key] = json.loads(value)
