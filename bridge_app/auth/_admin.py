@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
+from bridge_app.auth._attempts import LoginAttempts
 from bridge_app.auth._errors import (
     AuthError,
     LastAdminError,
@@ -64,6 +65,7 @@ class UserAdminMixin:
                 "ignoring upper/lower case and character width)."
             )
         now = utc_now_iso()
+        LoginAttempts.clear(conn, normalized)  # failures typed before the account existed
         inserted = conn.execute(
             insert(users).values(
                 username=normalized,
@@ -189,6 +191,7 @@ class UserAdminMixin:
         secrets, env = tables["secrets"], tables["env_entries"]
         with self._db.transaction() as conn:
             self._db.changed("users")
+            LoginAttempts.clear(conn, row.username)
             removed_secrets = conn.execute(delete(secrets).where(secrets.c.owner_id == row.id))
             removed_env = conn.execute(delete(env).where(env.c.owner_id == row.id))
             conn.execute(

@@ -9,6 +9,7 @@ column is needed to know how to unwrap a data key after the defaults change.
 
 from __future__ import annotations
 
+import base64
 import os
 import threading
 
@@ -41,12 +42,26 @@ class PasswordHashing:
             return False
 
     def verify_dummy(self, password: str) -> None:
-        """Spend the same work as a real verification, for a user that does not exist."""
+        """Spend the same work as a real verification, for a user that does not exist.
+
+        The dummy is a well-formed hash of the current cost with random salt and digest
+        (nothing hashes to it), made without hashing: even the first unknown name costs
+        exactly one verification, like a known one."""
         with self._dummy_lock:
             if self._dummy is None:
-                self._dummy = self._hasher.hash(os.urandom(16).hex())
+                self._dummy = self._random_hash()
             dummy = self._dummy
         self.verify(dummy, password)
+
+    def _random_hash(self) -> str:
+        def b64(data: bytes) -> str:
+            return base64.b64encode(data).decode().rstrip("=")
+
+        p = self.params
+        return (
+            f"$argon2id$v=19$m={p.memory_cost_kib},t={p.time_cost},p={p.parallelism}"
+            f"${b64(os.urandom(16))}${b64(os.urandom(32))}"
+        )
 
     def needs_rehash(self, stored_hash: str) -> bool:
         try:

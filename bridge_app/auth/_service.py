@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from bridge_app.auth._admin import UserAdminMixin
+from bridge_app.auth._attempts import LoginAttempts
 from bridge_app.auth._errors import (
     AccountDisabledError,
     AccountLockedError,
@@ -42,16 +42,17 @@ from bridge_app.settings import SettingsService
 from bridge_app.store import Database
 
 _UNKNOWN_TARGET = "(unknown account)"
-_MAX_TRACKED_UNKNOWN = 10_000
 
 
 class AuthService(UserAdminMixin):
     """Local accounts: first admin, login with throttling, sessions, password changes, and
     (from UserAdminMixin) the admin operations.
 
-    Timing: a login for a name that does not exist verifies against a dummy hash of the
-    same cost and fails with the same words as a wrong password. Unknown names are also
-    throttled (in memory only: there is no row to keep the count in).
+    Login does not reveal which accounts exist: a name that does not exist goes through
+    the same steps as a wrong password for one that does (one argon2 verification, against
+    a dummy hash of the same cost; the same database statements; the same pause, lock
+    and words), and its failures are counted per name in the shared database
+    (``LoginAttempts``), so the lock holds across processes.
     """
 
     def __init__(
@@ -74,8 +75,7 @@ class AuthService(UserAdminMixin):
         self._clock = clock
         self._sleep = sleep
         self._guard = AccessGuard(db=db, audit=audit)
-        self._unknown: dict[str, tuple[int, float]] = {}
-        self._unknown_lock = threading.Lock()
+        self._attempts = LoginAttempts(db=db, throttle=self._throttle, clock=clock)
 
     @property
     def guard(self) -> AccessGuard:
@@ -121,6 +121,7 @@ class AuthService(UserAdminMixin):
         row, password = self._authenticate(username, password, action="auth.login")
         data_key = self._open_data_key(row, password)
         with self._db.transaction() as conn:
+            LoginAttempts.clear(conn, row.username)
             values: dict[str, Any] = {
                 "failed_logins": 0,
                 "locked_until": None,
@@ -206,76 +207,53 @@ class AuthService(UserAdminMixin):
     # -- the checks shared by login, unlock and password change ------------------------
 
     def _authenticate(self, username: str, password: str, *, action: str) -> tuple[Any, str]:
+        # Known and unknown names take the same steps in the same order; only the hash
+        # verified differs (the account's, or a dummy of the same cost).
         try:
             normalized, _ = validate_username(username)
         except AuthError:
-            normalized = ""
+            normalized = ""  # no account can have such a name: all share one count
         password = normalize_password(password) if isinstance(password, str) else ""
-        now = self._clock()
         with self._db.reading() as conn:
             row = fetch_user(conn, normalized) if normalized else None
-        if row is None:
-            self._fail_unknown(normalized, password, now, action)
-        if row.locked_until is not None and row.locked_until > now:
-            self._audit.record(row.username, action, row.username, "denied", "account locked")
-            raise AccountLockedError(row.locked_until - now)
-        if len(password) > MAX_PASSWORD_LENGTH or not self._hashing.verify(
-            row.password_hash, password
-        ):
-            self._fail_known(row, now, action)
+        locked_for = self._attempts.locked_for(normalized)
+        if locked_for is not None:
+            self._record_failure_event(row, action, "account locked", outcome="denied")
+            raise AccountLockedError(locked_for)
+        if not self._verify(row, password) or row is None:
+            self._fail(normalized, row, action)
         if not row.enabled:
             self._audit.record(row.username, action, row.username, "denied", "account disabled")
             raise AccountDisabledError()
         return row, password
 
-    def _fail_known(self, row: Any, now: float, action: str) -> NoReturn:
+    def _verify(self, row: Any, password: str) -> bool:
+        if len(password) > MAX_PASSWORD_LENGTH:
+            return False  # refused before hashing, whoever the name belongs to
+        if row is None:
+            self._hashing.verify_dummy(password)
+            return False
+        return self._hashing.verify(row.password_hash, password)
+
+    def _fail(self, normalized: str, row: Any, action: str) -> NoReturn:
+        failure = self._attempts.record_failure(normalized)
         limit = self._throttle.max_failures
-        with self._db.transaction() as conn:
-            failures = (
-                int(
-                    conn.execute(
-                        select(users.c.failed_logins).where(users.c.id == row.id)
-                    ).scalar_one()
-                )
-                + 1
-            )
-            locks = failures >= limit
-            conn.execute(
-                update(users)
-                .where(users.c.id == row.id)
-                .values(
-                    failed_logins=0 if locks else failures,
-                    locked_until=now + self._throttle.lock_seconds if locks else None,
-                )
-            )
-        detail = f"wrong password ({failures} of {limit})"
-        if locks:
+        detail = f"wrong password ({failure.failures} of {limit})"
+        if failure.locked:
             detail += f"; account locked for {round(self._throttle.lock_seconds / 60)} min"
-        self._audit.record(row.username, action, row.username, "failed", detail)
-        self._sleep(self._throttle.delay_after(failures))
-        if locks:
+        self._record_failure_event(row, action, detail, outcome="failed")
+        self._sleep(self._throttle.delay_after(failure.failures))
+        if failure.locked:
             raise AccountLockedError(self._throttle.lock_seconds)
         raise AuthenticationError()
 
-    def _fail_unknown(self, normalized: str, password: str, now: float, action: str) -> NoReturn:
-        self._hashing.verify_dummy(password)
-        with self._unknown_lock:
-            failures, locked_until = self._unknown.get(normalized, (0, 0.0))
-            if locked_until > now:
-                raise AccountLockedError(locked_until - now)
-            failures += 1
-            locks = failures >= self._throttle.max_failures
-            if len(self._unknown) >= _MAX_TRACKED_UNKNOWN:
-                self._unknown.clear()
-            self._unknown[normalized] = (
-                (0, now + self._throttle.lock_seconds) if locks else (failures, 0.0)
-            )
-        # Never the typed name: it is often a password typed into the wrong field.
-        self._audit.record("(unknown)", action, _UNKNOWN_TARGET, "failed", "no such account")
-        self._sleep(self._throttle.delay_after(failures))
-        if locks:
-            raise AccountLockedError(self._throttle.lock_seconds)
-        raise AuthenticationError()
+    def _record_failure_event(self, row: Any, action: str, detail: str, *, outcome: str) -> None:
+        if row is not None:
+            self._audit.record(row.username, action, row.username, outcome, detail)
+        else:
+            # Never the typed name: it is often a password typed into the wrong field.
+            detail = detail.replace("wrong password", "no such account")
+            self._audit.record("(unknown)", action, _UNKNOWN_TARGET, outcome, detail)
 
     def _open_data_key(self, row: Any, password: str) -> bytes:
         try:

@@ -15,20 +15,34 @@ import click
 
 from bridge_app.cli._app import CliContext, fail, friendly_errors
 from bridge_app.runtime import InstanceLock
+from bridge_app.services import is_loopback_host
 
 _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _LINE_LEVEL = re.compile(r"^\S+ \S+ (DEBUG|INFO|WARNING|ERROR|CRITICAL)\b")
 
 
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
+def _print_exposure(host: str, port: int) -> None:
+    """Beyond loopback (an admin allowed it): say exactly where the proxy can be reached."""
+    from bridge_app.services import exposed_addresses, url_for
+
+    addresses = exposed_addresses(host)
+    click.secho(
+        f"warning: listening on {host or 'all interfaces'} port {port}, as allowed by an "
+        "admin (setting proxy.allow_non_loopback): other machines can reach the proxy at",
+        fg="yellow",
+        err=True,
+    )
+    for address in addresses:
+        local = " (this machine only)" if ipaddress.ip_address(address).is_loopback else ""
+        click.secho(f"  {url_for(address, port)}{local}", fg="yellow", err=True)
 
 
 @click.command()
-@click.option("--host", help="Address to listen on (default: setting proxy.host, 127.0.0.1).")
+@click.option(
+    "--host",
+    help="Address to listen on (default: setting proxy.host, 127.0.0.1). Anything but a "
+    "loopback address needs an admin to turn on the setting proxy.allow_non_loopback.",
+)
 @click.option("--port", type=click.IntRange(0, 65535), help="Port (default: setting proxy.port).")
 @click.option(
     "--as",
@@ -58,6 +72,8 @@ def serve(
     try:
         services = obj.services()
         core = services.core
+        bind_host = host or str(services.settings.get("proxy.host"))
+        services.proxy.check_host(bind_host)  # before any password is asked
         if as_user:
             services.auth.require_admin_exists()
             password = PasswordInput(password_stdin).current(f"Password for {as_user}")
@@ -74,15 +90,13 @@ def serve(
         try:
             supervisor = proxy.supervisor(host=host, port=port)
             click.echo(f"Starting the proxy on {supervisor.url} ...")
+            exposed = not is_loopback_host(supervisor.host)
+            if exposed and supervisor.port:  # said before it listens; port 0: once known
+                _print_exposure(supervisor.host, supervisor.port)
             core.start_proxy(host=host, port=port)
-            if not _is_loopback(supervisor.host):
-                click.secho(
-                    f"warning: listening on {supervisor.host}: every machine that can reach "
-                    "this one can use the proxy.",
-                    fg="yellow",
-                    err=True,
-                )
             click.echo(f"Proxy ready at {supervisor.url}  (config: {proxy.active_config()})")
+            if exposed and port == 0:
+                _print_exposure(supervisor.host, supervisor.port)
             click.echo("API key: run `litellm-bridge proxy-key` to print it.")
             click.echo("Press Ctrl+C to stop.")
             while not stop.wait(0.5):

@@ -7,6 +7,7 @@ from bridge_app.config._apply import (
     ConfigInvalidError,
     ProxyRestarter,
 )
+from bridge_app.config._code import code_problems, module_allowed
 from bridge_app.config._document import ConfigDocument, ConfigSyntaxError, ModelSummary
 from bridge_app.config._history import ConfigHistory, ConfigVersion
 from bridge_app.config._problems import Fix, KeyPath, Problem, Severity, ValidationResult
@@ -18,13 +19,19 @@ from bridge_app.config._refs import (
     is_valid_placeholder,
     resolve_placeholders,
 )
-from bridge_app.config._service import ACTIVE_CONFIG_NAME, ConfigService
+from bridge_app.config._service import (
+    ACTIVE_CONFIG_NAME,
+    ALLOWED_MODULES_SETTING,
+    ConfigService,
+    read_allowed_modules,
+)
 from bridge_app.config._templates import Template, TemplateLibrary
 from bridge_app.config._validate import KnownEnv, validate_bytes, validate_data, validate_text
 from bridge_app.config._yaml import MAX_BYTES, MAX_DEPTH, MAX_EXPANDED_NODES
 
 __all__ = [
     "ACTIVE_CONFIG_NAME",
+    "ALLOWED_MODULES_SETTING",
     "ENV_PREFIX",
     "MAX_BYTES",
     "MAX_DEPTH",
@@ -48,9 +55,12 @@ __all__ = [
     "Template",
     "TemplateLibrary",
     "ValidationResult",
+    "code_problems",
     "env_ref",
     "env_ref_name",
     "is_valid_placeholder",
+    "module_allowed",
+    "read_allowed_modules",
     "resolve_placeholders",
     "validate_bytes",
     "validate_data",

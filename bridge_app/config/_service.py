@@ -15,6 +15,7 @@ from bridge_app.config._apply import (
     ProxyRestarter,
     SafeApplier,
 )
+from bridge_app.config._code import is_module_name
 from bridge_app.config._document import ConfigDocument
 from bridge_app.config._files import atomic_write_bytes, read_limited
 from bridge_app.config._history import ConfigHistory, ConfigVersion
@@ -23,21 +24,28 @@ from bridge_app.config._templates import Template, TemplateLibrary
 from bridge_app.config._validate import KnownEnv, validate_bytes, validate_text
 from bridge_app.config._yaml import MAX_BYTES
 from bridge_app.runtime import ACTIVE_CONFIG_FILENAME, AppPaths, BridgeError, fault_point
+from bridge_app.settings import SettingsService
 from bridge_app.store import Database
 
 ACTIVE_CONFIG_NAME = ACTIVE_CONFIG_FILENAME  # the name history gives the active config
 RUNNING_VERSION_SETTING = "config.running_version"
 SecretSink = Callable[[str, str], None]  # (env name, secret value)
+ALLOWED_MODULES_SETTING = "config.allowed_modules"
+
+
+def read_allowed_modules(settings: SettingsService) -> tuple[str, ...]:
+    """The setting ``config.allowed_modules``: a list of dotted names; allowing ``pkg.mod``
+    allows ``pkg.mod.anything``. Entries that are not dotted names are ignored (they could
+    never match a module LiteLLM imports)."""
+    value = settings.get(ALLOWED_MODULES_SETTING, [])
+    if not isinstance(value, list):
+        return ()
+    names = (item.strip() for item in value if isinstance(item, str))
+    return tuple(dict.fromkeys(n for n in names if is_module_name(n)))
 
 
 class AuditRecorder(Protocol):
     def record(self, actor: str, action: str, target: str, outcome: str, detail: str) -> object: ...
-
-
-class SettingsStore(Protocol):
-    def get(self, key: str, default: Any = None) -> Any: ...
-
-    def set(self, key: str, value: Any) -> None: ...
 
 
 def summarize_change(before: str | None, after: str) -> str:
@@ -79,12 +87,12 @@ class ConfigService:
         restarter: ProxyRestarter | None = None,
         templates: TemplateLibrary | None = None,
         audit: AuditRecorder | None = None,
-        settings: SettingsStore | None = None,
+        settings: SettingsService | None = None,
     ) -> None:
         self._paths = paths
         self._db = db
         self._audit = audit
-        self._settings = settings
+        self._settings = settings or SettingsService(db=db)
         self._apply_lock = threading.RLock()
         self._known_env = known_env
         self._restarter = restarter
@@ -95,11 +103,10 @@ class ConfigService:
     # -- wiring (the proxy and env services are built after this one) -------------------
 
     def _settings_get(self, key: str) -> Any:
-        return self._settings.get(key) if self._settings is not None else None
+        return self._settings.get(key)
 
     def _settings_set(self, key: str, value: Any) -> None:
-        if self._settings is not None:
-            self._settings.set(key, value)
+        self._settings.set(key, value)
 
     def set_restarter(self, restarter: ProxyRestarter | None) -> None:
         self._restarter = restarter
@@ -149,10 +156,16 @@ class ConfigService:
 
     # -- validation --------------------------------------------------------------------
 
+    def allowed_modules(self) -> tuple[str, ...]:
+        """Python modules an admin allowed configs to name (callbacks, custom handlers,
+        auth and guardrail modules): the setting ``config.allowed_modules``."""
+        return read_allowed_modules(self._settings)
+
     def validate(self, content: str | bytes) -> ValidationResult:
+        allowed = self.allowed_modules()
         if isinstance(content, bytes):
-            return validate_bytes(content, known_env=self._known_env)
-        return validate_text(content, known_env=self._known_env)
+            return validate_bytes(content, known_env=self._known_env, allowed_modules=allowed)
+        return validate_text(content, known_env=self._known_env, allowed_modules=allowed)
 
     active_name = ACTIVE_CONFIG_NAME
 

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from bridge_app.config._checks import ValueChecks, position
+from bridge_app.config._code import code_problems
 from bridge_app.config._problems import Fix, KeyPath, Problem, ValidationResult
 from bridge_app.config._refs import (
     env_ref_name,
@@ -29,24 +30,34 @@ _URL_KEYS = frozenset({"api_base", "base_url"})
 _BODY_KEYS = frozenset({"extra_body"})
 
 
-def validate_bytes(raw: bytes, *, known_env: KnownEnv | None = None) -> ValidationResult:
+def validate_bytes(
+    raw: bytes, *, known_env: KnownEnv | None = None, allowed_modules: Iterable[str] = ()
+) -> ValidationResult:
     text, problems = decode_config_bytes(raw)
     if text is None:
         return ValidationResult(tuple(problems))
-    return validate_text(text, known_env=known_env)
+    return validate_text(text, known_env=known_env, allowed_modules=allowed_modules)
 
 
-def validate_text(text: str, *, known_env: KnownEnv | None = None) -> ValidationResult:
+def validate_text(
+    text: str, *, known_env: KnownEnv | None = None, allowed_modules: Iterable[str] = ()
+) -> ValidationResult:
     loaded = load_text(text)
     if not loaded.loaded:
         return ValidationResult(tuple(loaded.problems))
-    return validate_data(loaded.data, known_env=known_env)
+    return validate_data(loaded.data, known_env=known_env, allowed_modules=allowed_modules)
 
 
-def validate_data(data: Any, *, known_env: KnownEnv | None = None) -> ValidationResult:
-    """Validate a loaded round-trip document (positions come from its line/col info)."""
+def validate_data(
+    data: Any, *, known_env: KnownEnv | None = None, allowed_modules: Iterable[str] = ()
+) -> ValidationResult:
+    """Validate a loaded round-trip document (positions come from its line/col info).
+    ``allowed_modules``: Python modules an admin allowed the config to name (callbacks,
+    handlers, hooks); any other module name is refused, since LiteLLM would import it."""
     checker = _Checker(set(known_env()) if known_env is not None else None)
     checker.run(data)
+    if isinstance(data, dict):
+        checker.problems.extend(code_problems(data, allowed_modules))
     ordered = sorted(checker.problems, key=lambda p: (p.line, p.column, p.severity))
     return ValidationResult(tuple(ordered))
 

@@ -122,6 +122,10 @@ def load_text(text: str) -> LoadedYaml:
             if deep is not None:
                 result.problems.append(deep)
                 return result
+        tags = _tag_problems(yaml, text)
+        if tags:
+            result.problems.extend(tags)
+            return result
         result.data = yaml.load(io.StringIO(text))
     except _GraphError as exc:
         result.problems.append(exc.problem)
@@ -198,6 +202,37 @@ def _too_deep_events(yaml: YAML, text: str) -> Problem | None:
         elif isinstance(event, CollectionEndEvent):
             depth -= 1
     return None
+
+
+_CORE_TAG_PREFIX = "tag:yaml.org,2002:"
+
+
+def _tag_problems(yaml: YAML, text: str) -> list[Problem]:
+    """Every explicit tag (``!!python/object/apply:...``, ``!Foo``, even ``!!str``): a tag
+    asks the loader to build an object of its choosing, which is how YAML runs code; a
+    LiteLLM config never needs one. Read from the parser's events, before anything is
+    constructed."""
+    problems: list[Problem] = []
+    for event in yaml.parse(io.StringIO(text)):
+        tag = getattr(event, "tag", None)
+        if tag is None:
+            continue
+        shown = str(getattr(tag, "value", tag))
+        if shown.startswith(_CORE_TAG_PREFIX):
+            shown = "!!" + shown[len(_CORE_TAG_PREFIX) :]
+        mark = event.start_mark
+        problems.append(
+            Problem(
+                "error",
+                "yaml-tag",
+                f"The YAML tag {shown} is not allowed: a tag tells the YAML loader which "
+                "object to build, which can run code.",
+                line=mark.line + 1 if mark is not None else 0,
+                column=mark.column + 1 if mark is not None else 0,
+                hint="Remove the tag and write the plain value.",
+            )
+        )
+    return problems
 
 
 def _tab_indents(text: str) -> list[Problem]:

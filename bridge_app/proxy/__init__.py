@@ -12,6 +12,14 @@ from bridge_app.proxy._config import (
 )
 from bridge_app.proxy._environment import EnvironmentApplier, EnvironmentProvider
 from bridge_app.proxy._errors import ProxyStartError
+from bridge_app.proxy._exposure import (
+    ExposureRefusedError,
+    check_bind_host,
+    exposed_addresses,
+    is_loopback_host,
+    url_for,
+)
+from bridge_app.proxy._gate import presented_key, route_access
 from bridge_app.proxy._keys import (
     MASTER_KEY_ENV,
     MASTER_KEY_KIND,
@@ -39,6 +47,7 @@ __all__ = [
     "EnvironmentApplier",
     "EnvironmentProvider",
     "EventHook",
+    "ExposureRefusedError",
     "KeyIdentity",
     "KeyRegistry",
     "LogCapture",
@@ -57,10 +66,16 @@ __all__ = [
     "UsageWriter",
     "WatchdogPolicy",
     "active_config_path",
+    "check_bind_host",
     "ensure_active_config",
+    "exposed_addresses",
+    "is_loopback_host",
     "load_config",
     "new_proxy_key",
+    "presented_key",
     "read_status",
     "referenced_env_names",
+    "route_access",
+    "url_for",
     "write_status",
 ]

@@ -41,6 +41,11 @@ from litellm.proxy.shutdown.graceful_shutdown_manager import (  # noqa: E402
 from litellm.router import Router  # noqa: E402
 from starlette.routing import Mount  # noqa: E402
 
+from bridge_app.proxy._gate import RouteGate  # noqa: E402
+from bridge_app.proxy._keys import KeyRegistry  # noqa: E402
+from bridge_app.proxy._metrics import ProxyMetrics  # noqa: E402
+from bridge_app.runtime import Redactor  # noqa: E402
+
 log = logging.getLogger("bridge_app.proxy.server")
 
 _current = threading.local()  # the ServerThread whose loop is running the lifespan
@@ -167,7 +172,14 @@ class ServerThread:
     """
 
     def __init__(
-        self, *, host: str, port: int, after_startup: Callable[[], None] | None = None
+        self,
+        *,
+        host: str,
+        port: int,
+        after_startup: Callable[[], None] | None = None,
+        keys: KeyRegistry | None = None,
+        metrics: ProxyMetrics | None = None,
+        admin_ui: bool = False,
     ) -> None:
         self.host = host
         self.port = port
@@ -178,8 +190,16 @@ class ServerThread:
         self.abandoned = False
         self.loop: asyncio.AbstractEventLoop | None = None
         self.sock = self._bind()
-        config = uvicorn.Config(
+        # Every request meets the route gate before LiteLLM; without keys nothing but the
+        # health probes answers (a warm-up rehearsal).
+        gate = RouteGate(
             ps.app,
+            keys=keys or KeyRegistry(redactor=Redactor()),
+            metrics=metrics,
+            admin_ui=admin_ui,
+        )
+        config = uvicorn.Config(
+            gate,
             log_config=None,  # never dictConfig() the app's logging
             access_log=True,
             lifespan="on",

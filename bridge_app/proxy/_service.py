@@ -5,9 +5,17 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from bridge_app.proxy._config import ensure_active_config
+from bridge_app.config import (
+    ALLOWED_MODULES_SETTING,
+    code_problems,
+    module_allowed,
+    read_allowed_modules,
+)
+from bridge_app.proxy._config import ConfigError, ensure_active_config
 from bridge_app.proxy._environment import EnvironmentProvider
+from bridge_app.proxy._exposure import ALLOW_SETTING, check_bind_host
 from bridge_app.proxy._keys import KeyRegistry, MasterKeyStore
 from bridge_app.proxy._logs import LogCapture
 from bridge_app.proxy._state import ProxyStatus
@@ -18,6 +26,8 @@ from bridge_app.proxy._watchdog import WatchdogPolicy
 from bridge_app.runtime import AppPaths, Redactor
 from bridge_app.settings import SettingsService
 from bridge_app.store import Database
+
+STARTUP_HOOKS_ENV = "LITELLM_WORKER_STARTUP_HOOKS"  # "module:function,..." LiteLLM imports
 
 
 class ProxyService:
@@ -100,6 +110,8 @@ class ProxyService:
                     policy=policy,
                     logs=self.logs,
                     admin_ui=bool(self._settings.get("proxy.admin_ui")),
+                    bind_check=self.check_host,
+                    code_check=self.check_code,
                 )
                 for callback in self._on_supervisor:
                     callback(self._supervisor)
@@ -111,6 +123,37 @@ class ProxyService:
                 )
                 self._publisher.start()
             return self._supervisor
+
+    def check_host(self, host: str) -> None:
+        """Refuse a non-loopback address unless an admin allowed it (read at every start,
+        so turning the setting off takes effect at the next start or restart)."""
+        check_bind_host(host, allowed=self._settings.get(ALLOW_SETTING) is True)
+
+    def check_code(self, path: Path, data: dict[str, Any], environment: dict[str, str]) -> None:
+        """Refuse to start LiteLLM with a config (or environment) that makes it import
+        Python code an admin has not allowed: the config service refuses such configs,
+        but the active file may predate that check or have been edited by hand."""
+        allowed = read_allowed_modules(self._settings)
+        problems = code_problems(data, allowed)
+        if problems:
+            first = problems[0]
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise ConfigError(
+                f"The proxy config {path} would make LiteLLM run code an admin has not "
+                f"allowed: {first.message}{more}",
+                hint="Fix it in the Config screen or with `litellm-bridge config validate`; "
+                f"an admin can allow a module with the setting {ALLOWED_MODULES_SETTING}.",
+            )
+        hooks = environment.get(STARTUP_HOOKS_ENV, "")
+        for spec in (part.strip() for part in hooks.split(",")):
+            module = spec.split(":", 1)[0]
+            if spec and not module_allowed(module, allowed):
+                raise ConfigError(
+                    f"The environment variable {STARTUP_HOOKS_ENV} makes LiteLLM import "
+                    f"{module!r} at start, which an admin has not allowed.",
+                    hint=f"Remove the entry (`litellm-bridge env unset {STARTUP_HOOKS_ENV}`), "
+                    f"or have an admin allow the module ({ALLOWED_MODULES_SETTING}).",
+                )
 
     def _current_environment(self) -> dict[str, str]:
         return dict(self.environment()) if self.environment is not None else {}

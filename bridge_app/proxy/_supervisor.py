@@ -59,6 +59,8 @@ class ProxySupervisor:
         admin_ui: bool = False,
         logs: LogCapture | None = None,
         rehearse: bool = True,
+        bind_check: Callable[[str], None] | None = None,
+        code_check: Callable[[Path, dict[str, Any], dict[str, str]], None] | None = None,
     ) -> None:
         self._config = config
         self._redactor = redactor
@@ -78,6 +80,11 @@ class ProxySupervisor:
         self.admin_ui = admin_ui
         self.logs = logs
         self._rehearse = rehearse  # warm-up also runs one throwaway start (see _server)
+        # Asked at every (re)start: may the proxy listen on self.host? (see _exposure)
+        self._bind_check = bind_check
+        # Asked at every (re)start with the config and the environment LiteLLM will see:
+        # does either make it import code nobody allowed? (see ProxyService.check_code)
+        self._code_check = code_check
         self._sm = StateMachine()
         self._op_lock = threading.RLock()
         self._server: ServerThread | None = None
@@ -296,6 +303,8 @@ class ProxySupervisor:
         return importlib.import_module("bridge_app.proxy._server")
 
     def _launch(self) -> None:
+        if self._bind_check is not None:
+            self._bind_check(self.host)
         # The import (or waiting for warm_up's) can take longer than the whole readiness
         # budget on a busy machine: the budget starts once LiteLLM is loaded.
         server_mod = self._server_module()
@@ -305,10 +314,18 @@ class ProxySupervisor:
         for callback in list(self._start_hooks):
             callback()
         values = dict(self._environment())
-        check_environment(path, data, self._env.preview({**values, MASTER_KEY_ENV: "set"}))
+        preview = self._env.preview({**values, MASTER_KEY_ENV: "set"})
+        check_environment(path, data, preview)
+        if self._code_check is not None:
+            self._code_check(path, data, preview)
         try:
             server = server_mod.ServerThread(
-                host=self.host, port=self.port, after_startup=self._after_startup
+                host=self.host,
+                port=self.port,
+                after_startup=self._after_startup,
+                keys=self.keys,
+                metrics=self.metrics,
+                admin_ui=self.admin_ui,
             )
         except OSError as exc:
             raise bind_error(exc, self.host, self.port) from None

@@ -10,7 +10,6 @@ change-feed counters other running instances watch (see docs/architecture.md).
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import time
 from collections.abc import Callable
@@ -112,7 +111,7 @@ class AppCore:
         if status.warning:
             log.warning("%s", status.warning)
         supervisor = services.proxy.supervisor(host=host, port=port)
-        check_bind_address(supervisor.host, allowed=bool(services.settings.get(NON_LOOPBACK)))
+        services.proxy.check_host(supervisor.host)  # loopback unless an admin allowed more
         if supervisor.state not in (ProxyState.RUNNING, ProxyState.DEGRADED):
             supervisor.start()
         return supervisor
@@ -293,28 +292,6 @@ class AppCore:
     @use_case(role="user", topics=("token",))
     def forget_token_password(self, session: Session) -> None:
         self.services.tokens.forget_password(session)
-
-
-NON_LOOPBACK = "proxy.allow_non_loopback"
-
-
-def is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
-
-
-def check_bind_address(host: str, *, allowed: bool) -> None:
-    """Loopback by default; another address needs the admin-only setting."""
-    if is_loopback(host) or allowed:
-        return
-    raise BridgeError(
-        f"The proxy was not started on {host}: listening beyond this machine (loopback) is "
-        "switched off.",
-        hint=f"An admin can allow it with `litellm-bridge settings set {NON_LOOPBACK} true "
-        "--as ADMIN`; then every machine that can reach this one can use the proxy.",
-    )
 
 
 def _short(value: Any) -> str:

@@ -54,7 +54,10 @@ from bridge_app.proxy import (
     ProxyState,
     ProxyStatus,
     ProxySupervisor,
+    exposed_addresses,
+    is_loopback_host,
     read_status,
+    url_for,
 )
 from bridge_app.tokens import (
     IamSettings,
@@ -104,7 +107,10 @@ __all__ = [
     "ValidationResult",
     "VerifyResult",
     "check_integrity",
+    "exposed_addresses",
+    "is_loopback_host",
     "prepare_gui_environment",
     "read_status",
     "run_self_test",
+    "url_for",
 ]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import copy
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +18,8 @@ DEFAULTS: dict[str, Any] = {
     "ui.theme": "Light",
     "ui.idle_lock_minutes": 15,
     "integrity.required": False,  # managed: serve refuses an unverified bundle when True
+    "proxy.allow_non_loopback": False,  # serve may bind beyond loopback (set by an admin)
+    "config.allowed_modules": [],  # Python modules configs may name (callbacks, hooks)
 }
 
 _settings = tables["settings"]
@@ -32,7 +35,7 @@ class SettingsService:
         with self._db.reading() as conn:
             row = conn.execute(select(_settings.c.value).where(_settings.c.key == key)).first()
         if row is None:
-            return DEFAULTS.get(key, default)
+            return copy.deepcopy(DEFAULTS.get(key, default))  # a list default stays pristine
         return json.loads(row[0])
 
     def set(self, key: str, value: Any) -> None:
@@ -46,7 +49,7 @@ class SettingsService:
             conn.execute(stmt)
 
     def all(self) -> dict[str, Any]:
-        values = dict(DEFAULTS)
+        values = copy.deepcopy(DEFAULTS)
         with self._db.reading() as conn:
             for key, value in conn.execute(select(_settings.c.key, _settings.c.value)):
                 values[key] = json.loads(value)

@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import QueuePool
 
 from bridge_app.runtime import BridgeError, fault_point
+from bridge_app.store._files import create_owner_only, tighten, tighten_database_files
 from bridge_app.store._keys import DatabaseKey
 from bridge_app.store._migrations import MIGRATIONS, Migration
 from bridge_app.store._schema import tables
@@ -90,6 +91,8 @@ class Database:
         if self._engine is not None:
             return
         self._refuse_foreign_file()
+        create_owner_only(self.path)
+        tighten_database_files(self.path)  # before SQLite copies the main file's mode
         engine = self._create_engine()
         try:
             version = self._check_key(engine)
@@ -308,7 +311,9 @@ class Database:
         if current > 0:
             backup = self.path.with_name(f"{self.path.name}.v{current}.bak")
             try:
+                create_owner_only(backup)  # copy2 then writes into it, mode kept
                 shutil.copy2(self.path, backup)  # still encrypted: safe to leave beside it
+                tighten(backup)
             except OSError as exc:
                 raise StoreError(
                     f"Cannot back up the database before upgrading it: {exc.strerror or exc}."

@@ -198,3 +198,36 @@ def test_serve_as_a_user_logs_in_first_and_refuses_a_wrong_password(
         serve.send_signal(signal.SIGINT)
         assert serve.wait(timeout=60) == 0
     assert not port_open(port)
+
+
+def test_serve_beyond_loopback_needs_the_admin_setting_and_says_what_it_exposes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    from bridge_app.runtime import AppPaths
+    from bridge_app.services import build_services
+
+    port = free_port()
+    refused = _cli(tmp_path, "serve", "--host", "0.0.0.0", "--port", str(port))
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "may not listen on 0.0.0.0" in refused.stderr
+    assert "ask an admin to turn on proxy.allow_non_loopback" in refused.stderr
+    assert "Traceback" not in refused.stderr and "Starting" not in refused.stdout
+    assert not port_open(port)
+
+    monkeypatch.setenv("BRIDGE_HOME", str(tmp_path))
+    services = build_services(AppPaths.from_environment())
+    services.settings.set("proxy.allow_non_loopback", True)
+    services.close()
+    # Tests listen on loopback only: something already holds the port on 127.0.0.1, so
+    # the wildcard bind fails right after serve said what it would expose.
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", port))
+        holder.listen()
+        allowed = _cli(tmp_path, "serve", "--host", "0.0.0.0", "--port", str(port))
+    assert "other machines can reach the proxy at" in allowed.stderr, allowed.stderr
+    assert f"http://127.0.0.1:{port} (this machine only)" in allowed.stderr
+    assert "may not listen" not in allowed.stderr
+    assert allowed.returncode == 1  # the port was taken, and it says so
+    assert f"Port {port} on 0.0.0.0 is already in use" in allowed.stderr

@@ -89,14 +89,71 @@ def test_repeated_failures_lock_the_account_across_a_restart(db_file: Path) -> N
     assert (row.failed_logins, row.locked_until) == (0, None)
 
 
-def test_wrong_passwords_for_an_unknown_name_are_throttled_too(db_file: Path) -> None:
+def test_an_unknown_name_is_throttled_and_locked_exactly_like_a_known_one(
+    db_file: Path,
+) -> None:
+    clock = FakeClock()
+    stack = open_stack(db_file, clock=clock)
+    stack.auth.create_first_admin("root", ADMIN_PW)
+    seen: dict[str, list[str]] = {}
+    for name in ("root", "ghost"):
+        clock.slept.clear()
+        messages = []
+        for _ in range(4):
+            with pytest.raises(AuthenticationError) as failed:
+                stack.auth.login(name, "wrong-password!")
+            messages.append(str(failed.value))
+        with pytest.raises(AccountLockedError) as locked:
+            stack.auth.login(name, "wrong-password!")
+        messages.append(str(locked.value))
+        with pytest.raises(AccountLockedError) as still:
+            stack.auth.login(name, ADMIN_PW)
+        messages.append(str(still.value))
+        seen[name] = messages
+        assert clock.slept == [0.5, 1.0, 2.0, 4.0, 4.0], name
+    assert seen["root"] == seen["ghost"]
+    assert seen["ghost"][0] == "Wrong username or password."
+    assert "locked for about 15 more minutes" in seen["ghost"][-1]
+    stack.close()
+
+    # Kept in the database: another instance on the same file sees both locks.
+    clock.now += 10 * 60
+    restarted = open_stack(db_file, clock=clock)
+    for name in ("root", "ghost"):
+        with pytest.raises(AccountLockedError, match="5 more minutes"):
+            restarted.auth.login(name, "wrong-password!")
+    clock.now += 5 * 60 + 1
+    with pytest.raises(AuthenticationError):
+        restarted.auth.login("ghost", "wrong-password!")
+    assert restarted.auth.login("root", ADMIN_PW).username == "root"
+    with restarted.db.reading() as conn:
+        counts = dict(
+            conn.execute(
+                select(tables["login_attempts"].c.name, tables["login_attempts"].c.failures)
+            ).all()
+        )
+    assert counts == {"ghost": 1}  # a successful login clears its own name only
+
+
+def test_an_overlong_password_is_refused_the_same_way_for_any_name(db_file: Path) -> None:
     stack = open_stack(db_file)
     stack.auth.create_first_admin("root", ADMIN_PW)
-    for _ in range(4):
-        with pytest.raises(AuthenticationError):
-            stack.auth.login("ghost", "wrong-password!")
-    with pytest.raises(AccountLockedError):
-        stack.auth.login("ghost", "wrong-password!")
+    for name in ("root", "ghost"):
+        with pytest.raises(AuthenticationError, match="Wrong username or password"):
+            stack.auth.login(name, "x" * 5000)
+
+
+def test_an_account_created_later_does_not_inherit_failures_typed_for_its_name(
+    db_file: Path,
+) -> None:
+    stack = open_stack(db_file)
+    stack.auth.create_first_admin("root", ADMIN_PW)
+    for _ in range(5):
+        with pytest.raises((AuthenticationError, AccountLockedError)):
+            stack.auth.login("alice", "wrong-password!")
+    admin = stack.auth.login("root", ADMIN_PW)
+    stack.auth.create_user(admin, "alice", "xyz-initial-pw1")
+    assert stack.auth.login("alice", "xyz-initial-pw1").username == "alice"
 
 
 @pytest.mark.parametrize("look_alike", ["alice", "ALICE", "Alice ", "ａｌｉｃｅ", "ＡＬＩＣＥ"])

@@ -231,3 +231,21 @@ def test_interactive_prompts_hide_passwords_and_ask_new_ones_twice(tmp_path: Pat
     assert "Created the first admin account root" in text
     assert ADMIN_PW not in text  # never echoed
     assert "a-typo-in-the-repeat" not in text
+
+
+def test_login_does_not_tell_which_accounts_exist_even_across_processes(
+    tmp_path: Path,
+) -> None:
+    """Every try is its own process: the count and the lock live in the shared database."""
+    _first_admin(tmp_path)
+    answers: dict[str, list[tuple[int, str]]] = {}
+    for name in ("root", "ghost"):
+        answers[name] = []
+        for password in ["wrong-password!"] * 5 + [ADMIN_PW]:
+            code, _, err = _run(tmp_path, "login", name, "--password-stdin", stdin=password + "\n")
+            answers[name].append((code, err.strip()))
+    assert answers["root"] == answers["ghost"]
+    assert answers["ghost"][0] == (1, "error: Wrong username or password.")
+    assert answers["ghost"][4][1].startswith("error: Too many failed logins")
+    # the right password of an existing account is refused while it is locked
+    assert answers["root"][5] == answers["root"][4]

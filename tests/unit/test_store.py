@@ -204,7 +204,11 @@ def test_failed_migration_leaves_previous_version_and_rows(tmp_path: Path) -> No
 def test_newer_schema_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     path = tmp_path / "bridge.db"
     chain = _older_chain()
-    Database(path, _key(), migrations=chain).open()
+    # Closed, not left to the garbage collector: closing checkpoints the WAL into the
+    # file, which must not happen at some arbitrary moment during the check below.
+    newer = Database(path, _key(), migrations=chain)
+    newer.open()
+    newer.close()
     before = _digest(path)
     with pytest.raises(StoreError, match=r"newer LiteLLM Bridge \(schema version 2"):
         Database(path, _key(), migrations=chain[:1]).open()
@@ -320,3 +324,53 @@ def test_many_threads_can_use_the_database_at_once(tmp_path: Path) -> None:
                 range(offset, offset + 60)
             )
     db.close()
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+posix_only = pytest.mark.skipif(os.name == "nt", reason="POSIX permission bits")
+
+
+@posix_only
+def test_database_files_are_created_owner_only_whatever_the_umask(tmp_path: Path) -> None:
+    previous = os.umask(0o002)  # a umask that would make new files group-writable
+    try:
+        path = tmp_path / "bridge.db"
+        db = Database(path, _key())
+        db.open()
+        with db.transaction() as conn:
+            conn.execute(insert(tables["settings"]).values(key="k", value="1", updated_at="t"))
+            held = db.engine.connect()  # an open reader keeps -wal and -shm on disk
+            held.exec_driver_sql("SELECT count(*) FROM settings").all()
+        files = [path, tmp_path / "bridge.db-wal", tmp_path / "bridge.db-shm"]
+        assert all(f.exists() for f in files)
+        assert {f.name: _mode(f) for f in files} == {f.name: 0o600 for f in files}
+        held.close()
+        db.close()
+    finally:
+        os.umask(previous)
+
+
+@posix_only
+def test_database_files_found_wider_are_tightened_at_open(tmp_path: Path) -> None:
+    path = tmp_path / "bridge.db"
+    chain = _older_chain()
+    old = Database(path, _key(), migrations=chain[:1])
+    old.open()
+    old.close()
+    for suffix in ("", "-wal", "-shm"):
+        side = tmp_path / f"bridge.db{suffix}"
+        side.touch()
+        side.chmod(0o644)
+    stale_backup = tmp_path / "bridge.db.v0.bak"
+    stale_backup.write_bytes(b"old")
+    stale_backup.chmod(0o664)
+
+    new = Database(path, _key(), migrations=chain)  # an upgrade: makes bridge.db.v1.bak
+    new.open()
+    new.close()
+    files = sorted(p for p in tmp_path.iterdir() if p.name.startswith("bridge.db"))
+    assert tmp_path / "bridge.db.v1.bak" in files
+    assert {p.name: _mode(p) for p in files} == {p.name: 0o600 for p in files}

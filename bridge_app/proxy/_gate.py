@@ -1,0 +1,217 @@
+"""Which of LiteLLM's ~1000 routes answer, and to whom.
+
+LiteLLM's own checks leave much open on an install without Postgres: ``/openapi.json``,
+``/docs`` and ``/.well-known/litellm-ui-config`` answer without a key, any valid key reads
+``/model/info`` (every upstream ``api_base``), ``/routes`` and ``/debug/*``, and admin
+routes fail with 500 "Database not connected". So the app puts one ASGI gate in front of
+the whole LiteLLM app, deciding by path before LiteLLM routes the request (or lazily
+imports a feature for it):
+
+- no key: only the liveness and readiness probes answer; everything else is 401;
+- a tool key: only the inference routes the tools use; anything else is 403;
+- the master key (the app's own; never written into a tool's config): the inference
+  routes plus the few read-only routes the app and an admin use (``/health``, model
+  info); every other LiteLLM route, which needs LiteLLM's database or exposes its
+  internals, is 403.
+
+The key check itself stays in LiteLLM's ``custom_auth`` hook too (see ``_hooks``): the
+gate only narrows what a valid key reaches. Pure ASGI, no LiteLLM import.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import parse_qs
+
+from bridge_app.proxy._keys import KeyIdentity, KeyRegistry
+from bridge_app.proxy._metrics import ProxyMetrics
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+#: (methods, path pattern) that answer without a key: the probes the watchdog and
+#: service managers use; they reveal nothing but "up" / "ready".
+OPEN_ROUTES: tuple[tuple[frozenset[str], re.Pattern[str]], ...] = (
+    (frozenset({"GET", "HEAD", "OPTIONS"}), re.compile(r"/health/(liveliness|readiness)")),
+)
+
+_POST = frozenset({"POST"})
+_GET = frozenset({"GET", "HEAD"})
+_MODEL = r"[^/]+(?:/[^/:]+)*"  # model names may contain "/" (openai/gpt-4o)
+
+#: what tool keys reach: the wire formats of the tools the app configures (OpenAI chat
+#: and completions, Anthropic messages, OpenAI responses, Gemini generateContent), model
+#: lists, embeddings and token counting.
+INFERENCE_ROUTES: tuple[tuple[frozenset[str], re.Pattern[str]], ...] = tuple(
+    (methods, re.compile(pattern))
+    for methods, pattern in (
+        (_POST, r"(?:/v1|/openai/v1)?/chat/completions"),
+        (_POST, r"(?:/openai/deployments|/engines)/" + _MODEL + r"/chat/completions"),
+        (_POST, r"(?:/v1)?/completions"),
+        (_POST, r"(?:/openai/deployments|/engines)/" + _MODEL + r"/completions"),
+        (_POST, r"(?:/v1)?/embeddings"),
+        (_POST, r"(?:/openai/deployments|/engines)/" + _MODEL + r"/embeddings"),
+        (_POST, r"/v1/messages(?:/count_tokens)?"),
+        (_POST, r"(?:/v1|/openai/v1)?/responses(?:/compact|/input_tokens)?"),
+        (
+            _POST,
+            r"(?:/v1beta)?/models/" + _MODEL + r":(?:generateContent|streamGenerateContent"
+            r"|countTokens)",
+        ),
+        (_GET, r"(?:/v1)?/models"),
+        (_GET, r"(?:/v1)?/models/[^/:]+"),
+        (_POST, r"/utils/token_counter"),
+    )
+)
+
+#: what the master key reaches besides the inference routes: health of every model and
+#: the model list with details, read-only and working without LiteLLM's database.
+MASTER_ROUTES: tuple[tuple[frozenset[str], re.Pattern[str]], ...] = (
+    (_GET, re.compile(r"/health")),
+    (_GET, re.compile(r"(?:/v1)?/model/info")),
+    (_GET, re.compile(r"/model_group/info")),
+)
+
+#: LiteLLM's admin UI (only while the admin turned it on): the browser fetches its files
+#: and logs in without an API key, so these paths go to LiteLLM unchanged.
+ADMIN_UI_PREFIXES = (
+    "/ui",
+    "/_next",
+    "/litellm-asset-prefix",
+    "/.well-known/litellm-ui-config",
+    "/litellm/.well-known/litellm-ui-config",
+    "/login",
+    "/v2/login",
+    "/sso",
+    "/fallback/login",
+    "/get_image",
+)
+
+_KEY_HEADERS = (b"x-api-key", b"x-goog-api-key", b"api-key", b"x-litellm-api-key")
+
+
+def _matches(
+    table: tuple[tuple[frozenset[str], re.Pattern[str]], ...], method: str, path: str
+) -> bool:
+    return any(method in methods and pattern.fullmatch(path) for methods, pattern in table)
+
+
+def route_access(method: str, path: str) -> str:
+    """ "open", "tool" (any valid key), "master" (the master key only) or "closed"."""
+    path = path.rstrip("/") or "/"
+    if _matches(OPEN_ROUTES, method, path):
+        return "open"
+    if _matches(INFERENCE_ROUTES, method, path):
+        return "tool"
+    if _matches(MASTER_ROUTES, method, path):
+        return "master"
+    return "closed"
+
+
+def presented_key(scope: Scope) -> str | None:
+    """The key the way LiteLLM reads it: Authorization: Bearer, x-api-key,
+    x-goog-api-key, api-key (Azure SDKs), x-litellm-api-key or ?key= (Gemini)."""
+    headers: dict[bytes, bytes] = {
+        bytes(name).lower(): bytes(value) for name, value in scope.get("headers") or ()
+    }
+    auth = headers.get(b"authorization", b"").decode("latin-1").strip()
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip() or None
+    for name in _KEY_HEADERS:
+        text = headers.get(name, b"").decode("latin-1").strip()
+        if text:
+            return text
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    keys = query.get("key")
+    return str(keys[0]) if keys else None
+
+
+class RouteGate:
+    """The ASGI app uvicorn serves: LiteLLM's app behind the route rules above."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        keys: KeyRegistry,
+        metrics: ProxyMetrics | None = None,
+        admin_ui: bool = False,
+    ) -> None:
+        self.app = app
+        self.keys = keys
+        self.metrics = metrics
+        self.admin_ui = admin_ui
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope.get("type")
+        if kind == "lifespan":
+            await self.app(scope, receive, send)
+            return
+        if kind != "http":  # websockets: no tool of the app uses them
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        method = str(scope.get("method", "GET")).upper()
+        path = str(scope.get("path", "/"))
+        if self.admin_ui and path.startswith(ADMIN_UI_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        access = route_access(method, path)
+        if access == "open":
+            await self.app(scope, receive, send)
+            return
+        identity = self.keys.identify(presented_key(scope))
+        if identity is None:
+            if self.metrics is not None:
+                self.metrics.record_rejected()
+            await _error(send, 401, _unauthenticated(scope), "auth_error")
+            return
+        if self._allowed(access, identity):
+            await self.app(scope, receive, send)
+            return
+        await _error(send, 403, _forbidden(access, identity, method, path), "permission_error")
+
+    @staticmethod
+    def _allowed(access: str, identity: KeyIdentity) -> bool:
+        if access == "tool":
+            return True
+        return access == "master" and identity.admin
+
+
+def _unauthenticated(scope: Scope) -> str:
+    if presented_key(scope) is None:
+        return (
+            "Missing API key. Send the key shown by `litellm-bridge proxy-key` (or a tool "
+            "key) as Authorization: Bearer <key>."
+        )
+    return "Invalid API key. Use the key shown by `litellm-bridge proxy-key` or a tool key."
+
+
+def _forbidden(access: str, identity: KeyIdentity, method: str, path: str) -> str:
+    if access == "master":
+        return (
+            f"{method} {path} needs the proxy's master key; the key of {identity.name} reaches "
+            "only the inference routes (chat, completions, messages, responses, Gemini, "
+            "models, embeddings, token counting)."
+        )
+    return (
+        f"{method} {path} is not available through LiteLLM Bridge: it serves the inference "
+        "routes, /health and model info; LiteLLM's management routes need a database this "
+        "app does not run."
+    )
+
+
+async def _error(send: Send, status: int, message: str, kind: str) -> None:
+    body = json.dumps(
+        {"error": {"message": message, "type": kind, "param": None, "code": str(status)}}
+    ).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if status == 401:
+        headers.append((b"www-authenticate", b"Bearer"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
