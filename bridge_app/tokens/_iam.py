@@ -422,6 +422,7 @@ def _reason(raw: bytes) -> str:
 
 def _oauth_refusal(what: str, error: str, description: str) -> IamError:
     said = description or error
+    description = description.rstrip(".")
     if error in _REJECTIONS:
         if what == "refresh":
             message = "The IAM refused the refresh token"
@@ -438,7 +439,7 @@ def _oauth_refusal(what: str, error: str, description: str) -> IamError:
         if error in ("invalid_client", "unauthorized_client"):
             hint = "An admin should check client_id / client_secret in the IAM settings."
         return IamError(
-            f"{message}: {said}." if said else f"{message}.",
+            f"{message}: {description} ({error})." if description else f"{message} ({error}).",
             hint=hint,
             rejected=True,
             reason=said,
