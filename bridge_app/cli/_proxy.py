@@ -67,6 +67,11 @@ def serve(
             services.use_session(session)
             status = services.tokens.status(session)
             click.echo(f"Serving for {session.username}: internal token {status.describe()}")
+            services.tokens.add_notifier(
+                lambda title, message: click.secho(
+                    f"warning: {title}: {message}", fg="yellow", err=True
+                )
+            )
         proxy = services.proxy
         supervisor = proxy.supervisor(host=host, port=port)
         if not _is_loopback(supervisor.host):

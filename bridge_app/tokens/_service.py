@@ -201,12 +201,15 @@ class TokenService:
             with self._lock:
                 self._lifetime = meta.get("lifetime_s")
                 blocked = bool(meta.get("refresh_blocked"))
+                newly_blocked = blocked and not self._refresh_blocked
                 if blocked or meta.get("last_error") or not self._last_error:
                     self._refresh_blocked = blocked
                     self._last_error = meta.get("last_error") or None
             self._publish(
                 InjectionContext(token=value, expires_at=meta.get("expires_at"), project=project)
             )
+            if newly_blocked:  # another process was refused: this one's user is told too
+                self._notify_blocked(self.refresh_problem() or "")
         return self.status(session)
 
     def deactivate(self) -> None:
@@ -279,6 +282,18 @@ class TokenService:
             InjectionContext(
                 token=grant.token, expires_at=grant.expires_at, project=self._context.project
             )
+        )
+
+    def refresh_problem(self) -> str | None:
+        """Why the token will not renew by itself, with what to do (None when it will, or
+        when there is no token to renew). Cheap: no database, no IAM."""
+        with self._lock:
+            if not self._refresh_blocked or self._context.token is None:
+                return None
+            reason = self._last_error or "the IAM refused it"
+        return (
+            f"Automatic token refresh is blocked: {self._redactor.redact(reason)} "
+            "Log in again (Token & projects, or `litellm-bridge token login`)."
         )
 
     def refresh_due_in(self) -> float | None:
