@@ -4,6 +4,7 @@ complete examples for every shape, and a test login that stores nothing."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -145,3 +146,38 @@ def test_iam_test_shows_the_answer_masked_and_stores_nothing(home: Path, tmp_pat
         cli(home, "token", "status", "--json", "--password-stdin", stdin=ADMIN_PW).stdout
     )
     assert status["state"] == "none"
+
+
+def test_token_status_says_when_refresh_is_blocked_why_and_what_to_do(home: Path) -> None:
+    # The refresh ran in another process (a `serve --as` or the window): `token status`
+    # in this terminal reads the stored state.
+    from bridge_app.runtime import AppPaths
+    from bridge_app.services import build_services
+    from bridge_app.tokens import IamSettings
+
+    with FakeIam({"E77": "emp-secret-pw-9"}, lifetime_s=8) as iam:
+        services = build_services(AppPaths.from_environment({"BRIDGE_HOME": str(home)}))
+        try:
+            session = services.auth.login("root", ADMIN_PW)
+            services.tokens.set_iam_settings(
+                session, IamSettings(url=iam.token_url, token_path="data.access_token")
+            )
+            services.tokens.login(session, "E77", "emp-secret-pw-9", remember=True)
+            iam.employees["E77"] = "changed-in-the-directory"
+            end = time.monotonic() + iam.lifetime_s + 5
+            while not services.tokens.refresh_if_due(session) and time.monotonic() < end:
+                if services.tokens.status(session).refresh_blocked:
+                    break
+                time.sleep(0.2)
+        finally:
+            services.close()
+    text = cli(home, "token", "status", "--password-stdin", stdin=ADMIN_PW)
+    assert "Automatic refresh: BLOCKED" in text.stdout, text.stdout + text.stderr
+    assert "The IAM refused the login: invalid employee credentials" in text.stdout
+    assert "What to do: Log in again" in text.stdout
+    data = json.loads(
+        cli(home, "token", "status", "--json", "--password-stdin", stdin=ADMIN_PW).stdout
+    )
+    assert data["refresh_blocked"] is True
+    assert data["last_error"] == "The IAM refused the login: invalid employee credentials"
+    assert data["action"].startswith("Log in again")
