@@ -256,6 +256,12 @@ def _check(s: IamSettings) -> None:
 
 
 _COMMON_NOTES = {
+    "shape": "one of: " + ", ".join(SHAPES),
+    "url": "the IAM's token endpoint (POST)",
+    "client_id": "the OAuth client registered for the app",
+    "client_secret": "only for confidential clients; null otherwise (stored encrypted)",
+    "client_auth": "client_secret_basic | client_secret_post | none",
+    "scope": "space-separated scopes, or null",
     "verify_tls": "false only for a test IAM: the password would travel unchecked",
     "ca_bundle": "the company CA (PEM) when the IAM's certificate is signed by it",
     "timeout_s": "0.1..120 seconds for one IAM call",
@@ -337,6 +343,7 @@ def example_settings(shape: str = "custom") -> str:
         raise _fail(f"Unknown shape {shape[:60]!r}; choose one of {', '.join(SHAPES)}.")
     data, notes = _EXAMPLES[shape]
     notes = {**_COMMON_NOTES, **notes}
+    assert set(data) <= set(notes), set(data) - set(notes)  # every key has its comment
     lines = [f"// {SHAPE_TITLES[shape]}", "{"]
     items = list(data.items())
     for index, (key, value) in enumerate(items):

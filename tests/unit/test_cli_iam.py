@@ -95,7 +95,11 @@ def test_every_example_is_complete_commented_and_accepted_as_is(
 ) -> None:
     example = cli(home, "token", "iam", "--example", shape)
     assert example.returncode == 0, example.stderr
-    assert "// url:" in example.stdout or "// url" in example.stdout
+    lines = example.stdout.splitlines()
+    for index, line in enumerate(lines):  # every key is commented on the line above it
+        if line.startswith('  "'):
+            key = line.split('"')[1]
+            assert lines[index - 1].startswith(f"  // {key}: "), (shape, key)
     path = tmp_path / "iam.json"
     path.write_text(example.stdout)
     stored = cli(home, "token", "iam", "--set", str(path), "--password-stdin", stdin=ADMIN_PW)
