@@ -81,6 +81,11 @@ def serve(
             core.use_session(session)
             status = services.tokens.status(session)
             click.echo(f"Serving for {session.username}: internal token {status.describe()}")
+            services.tokens.add_notifier(
+                lambda title, message: click.secho(
+                    f"warning: {title}: {message}", fg="yellow", err=True
+                )
+            )
         proxy = services.proxy
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())

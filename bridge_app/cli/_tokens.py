@@ -10,12 +10,25 @@ import click
 
 from bridge_app.cli._app import CliContext, fail, friendly_errors
 from bridge_app.cli._session import PasswordInput, logged_in, session_options
-from bridge_app.services import IamSettings, Project, TokenService, TokenStatus
+from bridge_app.services import (
+    MAX_SETTINGS_BYTES,
+    SHAPES,
+    IamSettings,
+    Project,
+    TokenService,
+    TokenStatus,
+    example_settings,
+    parse_iam_settings_text,
+)
 
 
 def _tokens(obj: CliContext) -> TokenService:
     service: TokenService = obj.services().tokens
     return service
+
+
+def _when(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch).isoformat(" ", "seconds")
 
 
 def _print_status(status: TokenStatus) -> None:
@@ -24,16 +37,29 @@ def _print_status(status: TokenStatus) -> None:
     if status.employee_id:
         click.echo(f"Employee ID: {status.employee_id}")
     if status.expires_at:
-        click.echo(
-            f"Expires: {datetime.fromtimestamp(status.expires_at).isoformat(' ', 'seconds')}"
-        )
-    click.echo(
-        "Automatic refresh: "
-        + ("on (password remembered)" if status.remembered else "off (you will be asked again)")
-        + (" — paused after a rejected password" if status.refresh_blocked else "")
-    )
+        click.echo(f"Expires: {_when(status.expires_at)}")
+    if status.refresh_blocked:
+        click.echo("Automatic refresh: BLOCKED — the IAM refused it; the app will not retry")
+    elif status.refresh == "off":
+        click.echo("Automatic refresh: off (you will be asked again)")
+    else:
+        due = f", next at {_when(status.next_refresh_at)}" if status.next_refresh_at else ""
+        click.echo(f"Automatic refresh: on (via {status.refresh}{due})")
+    if status.last_error and not status.refresh_blocked and status.state != "failed":
+        click.echo(f"Last refresh error: {status.last_error}")
+    if status.action:
+        click.echo(f"What to do: {status.action}")
     if status.project:
         click.echo(f"Active project: {status.project.project_id} ({status.project.name})")
+
+
+def _read_settings_file(path: Path) -> IamSettings:
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_SETTINGS_BYTES + 1)
+    except OSError as exc:
+        fail(f"Cannot read IAM settings from {path}: {exc.strerror or exc}.")
+    return parse_iam_settings_text(raw, source=str(path))
 
 
 @click.group()
@@ -76,10 +102,7 @@ def status(obj: CliContext, as_json: bool, as_user: str | None, password_stdin: 
     with logged_in(obj, as_user, PasswordInput(password_stdin)) as session:
         result = _tokens(obj).activate(session)
     if as_json:
-        data = {k: v for k, v in result.__dict__.items() if k != "project"} | {
-            "project": result.project.project_id if result.project else None
-        }
-        click.echo(json.dumps(data, indent=2))
+        click.echo(json.dumps(result.to_json(), indent=2))
     else:
         _print_status(result)
 
@@ -102,13 +125,49 @@ def forget_password(obj: CliContext, as_user: str | None, password_stdin: bool) 
     type=click.Path(dir_okay=False, path_type=Path),
     help="A JSON file with the IAM settings to store (admins only).",
 )
+@click.option(
+    "--example",
+    "example",
+    is_flag=False,
+    flag_value="custom",
+    default=None,
+    type=click.Choice(SHAPES),
+    help="Print a complete, commented example for a shape (default: custom).",
+)
+@click.option(
+    "--test",
+    "test_file",
+    is_flag=False,
+    flag_value="-",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path, allow_dash=True),
+    help="Log in once with the stored settings (or with FILE's) and show the IAM's answer, "
+    "token masked; nothing is stored.",
+)
+@click.option("--employee-id", default=None, help="For --test: the employee ID to log in with.")
 @session_options
 @click.pass_obj
 @friendly_errors
 def iam(
-    obj: CliContext, settings_file: Path | None, as_user: str | None, password_stdin: bool
+    obj: CliContext,
+    settings_file: Path | None,
+    example: str | None,
+    test_file: Path | None,
+    employee_id: str | None,
+    as_user: str | None,
+    password_stdin: bool,
 ) -> None:
-    """Show the IAM connector settings, or set them from a JSON file (admins)."""
+    """Show the IAM connector settings; set them from a JSON file (admins); print an
+    example (--example SHAPE); test a login without storing anything (--test [FILE]).
+
+    Shapes: custom (JSON/form POST), oauth2-password (with refresh tokens),
+    oauth2-client-credentials. docs/iam.md documents every key."""
+    if example is not None:
+        click.echo(example_settings(example))
+        return
+    if test_file is not None:
+        _iam_test(obj, test_file, employee_id, as_user, password_stdin)
+        return
     service = _tokens(obj)
     if settings_file is None:
         current = service.iam_settings()
@@ -116,18 +175,43 @@ def iam(
             fail(
                 "No IAM is configured yet.", "An admin runs `litellm-bridge token iam --set FILE`."
             )
-        click.echo(json.dumps(current.to_dict(), indent=2))
+        click.echo(json.dumps(current.masked(), indent=2))
         return
-    try:
-        data = json.loads(settings_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        fail(f"Cannot read IAM settings from {settings_file}: {exc}.")
-    if not isinstance(data, dict):
-        fail(f"{settings_file} must hold a JSON object.")
-    parsed = IamSettings.from_dict(data)
+    parsed = _read_settings_file(settings_file)  # before the login: a bad file asks nothing
     with logged_in(obj, as_user, PasswordInput(password_stdin)) as session:
-        service.set_iam_settings(session, parsed)
-    click.echo(f"IAM settings stored ({parsed.url}).")
+        obj.services().core.set_iam_settings(session, parsed)
+    click.echo(f"IAM settings stored ({parsed.shape}, {parsed.url}).")
+
+
+def _iam_test(
+    obj: CliContext,
+    test_file: Path,
+    employee_id: str | None,
+    as_user: str | None,
+    password_stdin: bool,
+) -> None:
+    service = _tokens(obj)
+    if str(test_file) == "-":
+        settings = service.iam_settings()
+        if settings is None:
+            fail("No IAM is configured yet.", "Pass a settings file: `token iam --test FILE`.")
+    else:
+        settings = _read_settings_file(test_file)
+    passwords = PasswordInput(password_stdin)
+    with logged_in(obj, as_user, passwords) as session:
+        employee_password = ""
+        if settings.needs_employee:
+            if employee_id is None:
+                employee_id = click.prompt("Employee ID")
+            employee_password = passwords.current("Employee password")
+        grant = obj.services().core.test_iam(
+            session, settings, employee_id or "", employee_password
+        )
+    click.echo(f"The IAM answered with a token ({settings.shape}); nothing was stored.")
+    click.echo(f"Token lifetime: {grant.lifetime_s:.0f} s (expires {_when(grant.expires_at)})")
+    click.echo(f"Refresh token: {'yes' if grant.refresh_token else 'no'}")
+    click.echo("The IAM's answer (secrets masked):")
+    click.echo(json.dumps(grant.masked_answer(), indent=2))
 
 
 @token.group("project")
@@ -179,7 +263,7 @@ def project_add(
             fail(f"--field {item!r} must look like KEY=VALUE.")
         parsed[key.strip()] = value
     with logged_in(obj, as_user, PasswordInput(password_stdin)) as session:
-        _tokens(obj).projects.save(session, Project(project_id, name, parsed))
+        obj.services().core.save_project(session, Project(project_id, name, parsed))
     click.echo(f"Saved project {project_id}.")
 
 
@@ -207,7 +291,7 @@ def project_remove(
 ) -> None:
     """Delete a project."""
     with logged_in(obj, as_user, PasswordInput(password_stdin)) as session:
-        _tokens(obj).projects.delete(session, project_id)
+        obj.services().core.delete_project(session, project_id)
     click.echo(f"Removed project {project_id}.")
 
 

@@ -64,14 +64,17 @@ def list_(obj: CliContext, as_json: bool) -> None:
 @click.pass_obj
 @friendly_errors
 def show(obj: CliContext, tool: str, shell: str, model: str | None, as_json: bool) -> None:
-    """The environment variables and config snippet for TOOL (includes its proxy key)."""
+    """The environment variables and config files for TOOL — exactly what `tools apply`
+    writes — with the tool's own proxy key (created on first use; never the master key)."""
     settings = _tools(obj).show(tool, model=model)
     if as_json:
         click.echo(json.dumps(dataclasses.asdict(settings), indent=2))
         return
     click.echo(f"# {tool}: proxy {settings.proxy_url}, model {settings.model}")
     click.echo(f"# models: {', '.join(settings.models)}")
-    for name in SHELLS if shell == "all" else (shell,):
+    if not settings.env:
+        click.echo("# no environment variables: everything is in the config file below")
+    for name in (SHELLS if shell == "all" else (shell,)) if settings.env else ():
         click.echo(f"\n## {name}\n{settings.shells[name]}", nl=False)
     for path, text in settings.files.items():
         click.echo(f"\n## {path}\n{text}", nl=False)
@@ -105,22 +108,38 @@ def _confirm_conflicts(result: ChangeResult, verb: str) -> bool:
 @click.argument("tool", type=_TOOL)
 @click.option("--model", help="A model from the proxy's config.")
 @click.option("--force", is_flag=True, help="Overwrite a file changed since the app wrote it.")
-@click.option("--own-key", is_flag=True, help="Give the tool its own proxy key first.")
+@click.option(
+    "--own-key",
+    is_flag=True,
+    hidden=True,
+    help="Kept for scripts: every tool always gets its own key now.",
+)
+@click.option(
+    "--folder",
+    type=click.Path(file_okay=False, resolve_path=True),
+    help="The folder you run the tool in (Gemini CLI trusts it and everything below; "
+    "default: your home folder).",
+)
 @click.option("--diff", "show_diff", is_flag=True, help="Show what changes in each file.")
 @click.pass_obj
 @friendly_errors
 def apply(
-    obj: CliContext, tool: str, model: str | None, force: bool, own_key: bool, show_diff: bool
+    obj: CliContext,
+    tool: str,
+    model: str | None,
+    force: bool,
+    own_key: bool,
+    folder: str | None,
+    show_diff: bool,
 ) -> None:
-    """Write the proxy settings into TOOL's own config (backed up first; keeps the rest)."""
+    """Write the proxy settings into TOOL's own config (backed up first; keeps the rest),
+    with the tool's own proxy key (created when it has none; never the master key)."""
     service = _tools(obj)
-    if own_key and not service.has_own_key(tool):
-        service.create_key(tool, actor=_actor())
-    result = service.apply(tool, model=model, force=force, actor=_actor())
+    result = service.apply(tool, model=model, folder=folder, force=force, actor=_actor())
     if not result.done:
         if not _confirm_conflicts(result, "applied"):
             fail("Not applied.", hint="Look at the differences, then run again with --force.")
-        result = service.apply(tool, model=model, force=True, actor=_actor())
+        result = service.apply(tool, model=model, folder=folder, force=True, actor=_actor())
     _print_changes(result, diffs=show_diff)
     click.echo(f"{tool} now uses the proxy. Check it with: litellm-bridge tools verify {tool}")
 
@@ -153,15 +172,23 @@ def revert(obj: CliContext, tool: str, force: bool) -> None:
 @click.pass_obj
 @friendly_errors
 def verify(obj: CliContext, tool: str, timeout: float, as_json: bool) -> None:
-    """Send one tiny request the way TOOL does and say what happened (exit 1 on failure)."""
+    """Run the installed TOOL itself with a tiny prompt, non-interactively and with only its
+    own configuration (not installed: send one tiny request the way it would). OK means
+    the tool works through the proxy; exit 1 otherwise."""
     result = _tools(obj).verify(tool, timeout=timeout)
     if as_json:
         click.echo(json.dumps(dataclasses.asdict(result), indent=2))
     elif result.ok:
-        click.secho(f"OK: {result.reason}", fg="green")
+        how = "ran the tool" if result.ran_tool else "tool not installed: sent its request"
+        click.secho(f"OK ({how}): {result.reason}", fg="green")
         click.echo(f"reply: {result.reply[:200]}")
     if not result.ok:
-        fail(result.reason, hint=f"request: {result.wire} {result.url}")
+        hint = (
+            "This is what the tool itself said; fix it, then verify again."
+            if result.ran_tool
+            else f"request: {result.wire} {result.url}"
+        )
+        fail(result.reason, hint=hint)
 
 
 @tools.group()
@@ -190,7 +217,7 @@ def key_create(obj: CliContext, tool: str) -> None:
 @click.pass_obj
 @friendly_errors
 def key_revoke(obj: CliContext, tool: str) -> None:
-    """Revoke TOOL's own key (apply again to fall back to the install's key)."""
+    """Revoke TOOL's own key (the tool stops working until `tools apply` gives it a new one)."""
     if not _tools(obj).revoke_key(tool, actor=_actor()):
         fail(f"{tool} has no key of its own.")
     click.echo(f"{tool}'s key is revoked.")

@@ -8,12 +8,15 @@ so call them off the Kivy main thread:
 * ``cards()`` / ``card(id)`` -> ``ToolCard`` (installed, version, pointed_at_proxy, model, ...)
 * ``models()`` -> the active config's model names; ``set_model(id, model)``
 * ``show(id, model=None)`` -> ``ToolSettings`` (``shells["bash"|"powershell"|"cmd"]`` text
-  to copy, ``files`` snippets); it contains the key: show it, never log it
+  to copy, ``files``: exactly what apply writes); it contains the tool's own key (created
+  on first use; never the master key): show it, never log it
 * ``preview(id)`` -> ``ChangeResult`` with a diff per file, nothing written
 * ``apply(id, model=None, force=False, actor=session)`` / ``revert(id, force=False, ...)``
   -> ``ChangeResult``; ``done`` False means conflicts (``result.conflicts``, each with a
   unified diff): ask the user, then call again with ``force=True``
-* ``verify(id)`` -> ``VerifyResult`` (``ok``, ``reason``, ``status``, ``reply``)
+* ``verify(id)`` -> ``VerifyResult`` (``ok``, ``reason``, ``status``, ``reply``,
+  ``ran_tool``): runs the installed tool itself headless with a tiny prompt (slow: up to
+  minutes), else sends one request in its wire format
 * ``create_key(id)`` (returns the key once) / ``revoke_key(id)``
 """
 

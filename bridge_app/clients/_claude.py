@@ -45,4 +45,5 @@ SPEC = ToolSpec(
     url_at=("settings", ("env", "ANTHROPIC_BASE_URL")),
     key_at=("settings", ("env", "ANTHROPIC_AUTH_TOKEN")),
     model_at=("settings", ("env", "ANTHROPIC_MODEL")),
+    headless=("-p", "{prompt}"),
 )

@@ -6,8 +6,8 @@ selects a provider with top-level ``model_provider`` and ``model``; the provider
 "responses": 0.169 refuses "chat") and the key: ``env_key`` names an environment variable,
 ``experimental_bearer_token`` holds it in the file. Measured with 0.169.0: when ``env_key``
 is set it wins, and a missing variable is an error even with a token in the file. So Apply
-writes only the token (the tool works without touching the shell profile) and "Show
-settings" offers the env-var form (``env_key`` + the variable).
+writes only the token (the tool works without touching the shell profile), and "Show
+settings" shows exactly that file content and no variable, so the two always agree.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ KEY_ENV = "LITELLM_BRIDGE_API_KEY"
 
 
 def _env(target: Target) -> dict[str, str]:
-    return {KEY_ENV: target.key}
+    return {}  # the key lives in config.toml (experimental_bearer_token)
 
 
 def _config(home: Path, platform: Platform) -> Path:
@@ -41,13 +41,6 @@ def _values(target: Target) -> dict[tuple[str, ...], Any]:
     }
 
 
-def _snippet(target: Target) -> dict[tuple[str, ...], Any]:
-    values = _values(target)
-    del values[("model_providers", PROVIDER, "experimental_bearer_token")]
-    values[("model_providers", PROVIDER, "env_key")] = KEY_ENV
-    return values
-
-
 SPEC = ToolSpec(
     id="codex-cli",
     name="Codex CLI",
@@ -55,10 +48,19 @@ SPEC = ToolSpec(
     install_hint="npm install -g @openai/codex",
     wire="responses",
     env=_env,
-    files=(ConfigFile("config", "toml", _config, _values, snippet=_snippet),),
+    files=(ConfigFile("config", "toml", _config, _values),),
     url_at=("config", ("model_providers", PROVIDER, "base_url")),
     key_at=("config", ("model_providers", PROVIDER, "experimental_bearer_token")),
     model_at=("config", ("model",)),
-    notes="Apply puts the key in config.toml; the snippet below reads it from "
-    f"{KEY_ENV} instead (set it in your shell profile).",
+    notes="The key is in config.toml (experimental_bearer_token): no variable to export. "
+    f"Do not also set env_key there: Codex then requires {KEY_ENV} and ignores the token.",
+    headless=(
+        "exec",
+        "--skip-git-repo-check",
+        "--sandbox",
+        "read-only",
+        "--color",
+        "never",
+        "{prompt}",
+    ),
 )

@@ -6,6 +6,14 @@ API-key auth is chosen in ``~/.gemini/settings.json`` (``security.auth.selectedT
 loads from ``~/.gemini/.env``: GEMINI_API_KEY (sent as ``x-goog-api-key``),
 GOOGLE_GEMINI_BASE_URL (the proxy root; it calls /v1beta/models/<model>:streamGenerateContent)
 and GEMINI_MODEL. A ``.gemini/.env`` or ``.env`` in the project folder wins over the home one.
+
+Folder trust (measured with 0.61.0): in a folder it does not trust, Gemini CLI loads no
+``.env`` at all — not even ``~/.gemini/.env`` — so ``gemini -p`` fails with "you must
+specify the GEMINI_API_KEY", and headless runs stop on the untrusted folder. Apply
+therefore also trusts the configured work folder (and everything below it) in
+``~/.gemini/trustedFolders.json`` (``{"<folder>": "TRUST_FOLDER"}``, the file the CLI's own
+trust dialog writes). The folder is the user's home unless set (``tools apply gemini-cli
+--folder DIR``); without Apply, ``GEMINI_CLI_TRUST_WORKSPACE=true`` does the same for one run.
 """
 
 from __future__ import annotations
@@ -39,6 +47,14 @@ def _settings_values(target: Target) -> dict[tuple[str, ...], Any]:
     }
 
 
+def _trusted(home: Path, platform: Platform) -> Path:
+    return home / ".gemini" / "trustedFolders.json"
+
+
+def _trust_values(target: Target) -> dict[tuple[str, ...], Any]:
+    return {(target.folder,): "TRUST_FOLDER"} if target.folder else {}
+
+
 def _env_values(target: Target) -> dict[tuple[str, ...], Any]:
     return {(name,): value for name, value in _env(target).items()}
 
@@ -53,9 +69,13 @@ SPEC = ToolSpec(
     files=(
         ConfigFile("settings", "json", _settings, _settings_values),
         ConfigFile("env", "dotenv", _dotenv, _env_values),
+        ConfigFile("trust", "json", _trusted, _trust_values),
     ),
     url_at=("env", ("GOOGLE_GEMINI_BASE_URL",)),
     key_at=("env", ("GEMINI_API_KEY",)),
     model_at=("settings", ("model", "name")),
-    notes="A .env in the project folder takes precedence over ~/.gemini/.env.",
+    notes="Apply trusts your work folder (home unless set) in ~/.gemini/trustedFolders.json: "
+    "Gemini CLI reads no .env in an untrusted folder. A .env in the project folder takes "
+    "precedence over ~/.gemini/.env.",
+    headless=("-p", "{prompt}"),
 )

@@ -20,8 +20,9 @@ class Target:
     """Where a tool should send its requests."""
 
     proxy_url: str  # http://127.0.0.1:4000 (no trailing slash, no /v1)
-    key: str
+    key: str  # always the tool's own proxy key, never the proxy's master key
     model: str
+    folder: str = ""  # where the user runs the tool (Gemini CLI trusts this folder)
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,6 @@ class ConfigFile:
     format: Format
     location: Callable[[Path, Platform], Path]  # (home, platform) -> file
     values: Callable[[Target], Mapping[KeyPath, Any]]
-    # What "Show settings" offers for this file when it differs from what Apply writes.
-    snippet: Callable[[Target], Mapping[KeyPath, Any]] | None = None
 
     def path(self, home: Path, platform: Platform) -> Path:
         return self.location(home, platform)
@@ -53,6 +52,9 @@ class ToolSpec:
     key_at: tuple[str, KeyPath] | None = None
     model_at: tuple[str, KeyPath] | None = None
     notes: str = ""
+    # How `tools verify` runs the installed tool non-interactively: the arguments after the
+    # binary, with {prompt} for the tiny prompt. Empty: only the synthetic request.
+    headless: tuple[str, ...] = ()
 
     @property
     def can_apply(self) -> bool:
@@ -129,3 +131,4 @@ class VerifyResult:
     reason: str  # plain words: what worked or what failed
     reply: str = ""
     details: dict[str, Any] = field(default_factory=dict)
+    ran_tool: bool = False  # True: the installed tool itself answered (or failed)

@@ -49,4 +49,5 @@ SPEC = ToolSpec(
     url_at=("env", ("OPENAI_BASE_URL",)),
     key_at=("env", ("OPENAI_API_KEY",)),
     model_at=("settings", ("model", "name")),
+    headless=("-p", "{prompt}"),
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -25,7 +26,7 @@ from bridge_app.clients._model import (
 from bridge_app.clients._registry import TOOLS, tool_spec
 from bridge_app.clients._snippets import shell_text
 from bridge_app.clients._store import ToolStore
-from bridge_app.clients._verify import verify
+from bridge_app.clients._verify import run_headless, verify
 from bridge_app.proxy import KeyIdentity, ProxyService, load_config, new_proxy_key
 from bridge_app.runtime import BridgeError, Redactor
 from bridge_app.settings import SettingsService
@@ -100,16 +101,39 @@ class ToolsService:
             return chosen
         return DEFAULT_MODEL if DEFAULT_MODEL in models else models[0]
 
-    def _key_for(self, tool_id: str) -> str:
-        return self._store.tool_key(tool_id) or self._proxy.master_key()
+    def _key_for(self, tool_id: str, actor: Any = None) -> str:
+        """The tool's own proxy key, created on first use. The proxy's master key is never
+        handed to a tool: it would end up in the tool's files and shell profiles."""
+        key = self._store.tool_key(tool_id)
+        if key is None:
+            key = self.create_key(tool_id, actor=actor)
+        self._redactor.register(key)
+        return key
 
-    def _target(self, spec: ToolSpec, model: str | None) -> Target:
+    def folder_for(self, tool_id: str) -> str:
+        """The folder the user runs the tool in (Gemini CLI's trusted folder)."""
+        chosen = self._settings.get(f"tools.{tool_spec(tool_id).id}.folder")
+        return chosen if isinstance(chosen, str) and chosen else str(self.home)
+
+    def _target(
+        self, spec: ToolSpec, model: str | None, *, folder: str | None = None, actor: Any = None
+    ) -> Target:
         if model is not None and model not in self.models():
             raise BridgeError(
                 f"The proxy has no model {model!r}.",
                 hint="Models in the active config: " + ", ".join(self.models()),
             )
-        return Target(self.proxy_url(), self._key_for(spec.id), model or self.model_for(spec.id))
+        if folder is not None and not Path(folder).is_absolute():
+            raise BridgeError(f"The work folder {folder!r} must be an absolute path.")
+        key = self._key_for(spec.id, actor)
+        if key == self._proxy.master_key():  # a key store mix-up must never leak it
+            raise BridgeError("Refusing to give a tool the proxy's master key.")
+        return Target(
+            self.proxy_url(),
+            key,
+            model or self.model_for(spec.id),
+            folder or self.folder_for(spec.id),
+        )
 
     # -- cards -----------------------------------------------------------------------------
 
@@ -170,7 +194,7 @@ class ToolsService:
         files: dict[str, str] = {}
         for config in spec.files:
             path = config.path(self.home, self.platform)
-            values = (config.snippet or config.values)(target)
+            values = config.values(target)  # exactly what apply writes: the two agree
             files[str(path)] = MERGERS[config.format](path, None, values)
         return ToolSettings(
             tool=spec.id,
@@ -209,18 +233,27 @@ class ToolsService:
         return self._masked(ChangeResult(spec.id, False, tuple(s.change for s in steps)))
 
     def apply(
-        self, tool_id: str, *, model: str | None = None, force: bool = False, actor: Any = None
+        self,
+        tool_id: str,
+        *,
+        model: str | None = None,
+        folder: str | None = None,
+        force: bool = False,
+        actor: Any = None,
     ) -> ChangeResult:
         """Merge the app's settings into the tool's config. With conflicts (the user changed
-        the file since the app wrote it) nothing is written unless ``force``."""
+        the file since the app wrote it) nothing is written unless ``force``. The tool gets
+        its own proxy key (created when it has none), never the master key."""
         spec = tool_spec(tool_id)
         self._require_files(spec)
-        target = self._target(spec, model)
+        target = self._target(spec, model, folder=folder, actor=actor)
         steps = plan_apply(spec, target, home=self.home, platform=self.platform, store=self._store)
         result = self._masked(run_apply(spec, steps, store=self._store, force=force))
         if result.done:
             if model is not None:
                 self._settings.set(f"tools.{spec.id}.model", model)
+            if folder is not None:
+                self._settings.set(f"tools.{spec.id}.folder", folder)
             self._record(actor, "tools.apply", spec.id, f"model {target.model}, force={force}")
         return result
 
@@ -238,19 +271,43 @@ class ToolsService:
 
     # -- verify ------------------------------------------------------------------------------
 
-    def verify(self, tool_id: str, *, timeout: float = 30.0) -> VerifyResult:
-        """One request in the tool's wire format, with the key and model the tool's config
-        holds (after apply) or would get."""
+    def verify(
+        self,
+        tool_id: str,
+        *,
+        timeout: float = 30.0,
+        run_timeout: float = 180.0,
+        env: Mapping[str, str] | None = None,
+    ) -> VerifyResult:
+        """When the tool is installed: run it non-interactively with a tiny prompt, with
+        only its own configuration, in its work folder — "OK" means the tool works.
+        Otherwise: one request in the tool's wire format, with the key and model its
+        config holds (after apply) or would get. ``env`` replaces the process environment
+        for the tool run (tests run tools hermetically)."""
         spec = tool_spec(tool_id)
         target = self._target(spec, None)
         key = self._read_applied(spec, spec.key_at)
         model = self._read_applied(spec, spec.model_at)
         if isinstance(key, str) and key:
             self._redactor.register(key)
-            target = Target(target.proxy_url, key, target.model)
+            target = replace(target, key=key)
         if isinstance(model, str) and model:
             model = model.removeprefix("openai/").removeprefix("litellm-bridge/")
-            target = Target(target.proxy_url, target.key, model)
+            target = replace(target, model=model)
+        if spec.headless:
+            found = find_tool(
+                spec.binaries, search_path=self.search_path, timeout=self._version_timeout
+            )
+            if found.binary is not None:
+                return run_headless(
+                    spec,
+                    found.binary,
+                    target,
+                    redactor=self._redactor,
+                    env=env,
+                    home=self._home,
+                    timeout=run_timeout,
+                )
         return verify(spec.id, spec.wire, target, redactor=self._redactor, timeout=timeout)
 
     # -- per-tool keys ----------------------------------------------------------------------

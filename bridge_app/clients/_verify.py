@@ -1,15 +1,20 @@
-"""Send one tiny request the way the tool would (its wire format, its key header) and say
-in plain words what happened."""
+"""Check that a tool works through the proxy, and say in plain words what happened: run
+the installed tool itself non-interactively with a tiny prompt, or (not installed) send
+one tiny request the way it would (its wire format, its key header)."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from bridge_app.clients._model import Target, VerifyResult, Wire
+from bridge_app.clients._model import Target, ToolSpec, VerifyResult, Wire
 from bridge_app.runtime import Redactor
 
 PROMPT = "Reply with one word: ping"
@@ -134,3 +139,59 @@ def verify(
             False, status, f"The model {target.model!r} is not available in the proxy: {message}"
         )
     return result(False, status, f"The proxy answered {status}: {message}")
+
+
+def run_headless(
+    spec: ToolSpec,
+    binary: str,
+    target: Target,
+    *,
+    redactor: Redactor,
+    env: Mapping[str, str] | None,
+    home: Path | None,
+    timeout: float,
+) -> VerifyResult:
+    """Run the tool as the user would from their work folder, with nothing but its own
+    configuration (no variable of ours), and judge by its exit status and answer."""
+    args = [binary, *(a.replace("{prompt}", PROMPT) for a in spec.headless)]
+    run_env = dict(os.environ if env is None else env)
+    if home is not None and env is None:
+        run_env.update(HOME=str(home), USERPROFILE=str(home))
+    folder = Path(target.folder) if target.folder else Path(run_env.get("HOME", "."))
+    command = " ".join([Path(binary).name, *spec.headless]).replace("{prompt}", repr(PROMPT))
+
+    def result(ok: bool, reason: str, reply: str = "") -> VerifyResult:
+        return VerifyResult(
+            tool=spec.id,
+            ok=ok,
+            wire=spec.wire,
+            url=target.proxy_url,
+            model=target.model,
+            status=None,
+            reason=redactor.redact(reason),
+            reply=redactor.redact(reply),
+            ran_tool=True,
+        )
+
+    try:
+        done = subprocess.run(
+            args,
+            cwd=folder if folder.is_dir() else None,
+            env=run_env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return result(False, f"`{command}` did not finish within {timeout:.0f} s.")
+    except OSError as exc:
+        return result(False, f"`{command}` could not start: {exc.strerror or exc}.")
+    out = (done.stdout or "").strip()
+    if done.returncode != 0:
+        said = " ".join((done.stderr or done.stdout or "").split())[-400:]
+        return result(False, f"`{command}` failed (exit {done.returncode}): {said or 'no output'}")
+    if not out:
+        return result(False, f"`{command}` exited without an answer.")
+    return result(True, f"{spec.name} answered through the proxy ({target.model}).", out[:500])

@@ -10,9 +10,18 @@ _MIN_SECRET_LEN = 4  # shorter values would mask ordinary words
 # Credentials that look like credentials even when nobody registered them.
 _PATTERNS = (
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"),
+    # label=value, "label": "value", label: value. In prose ("refused the password: invalid
+    # employee credentials", "token: invalid_grant") an unquoted value after a colon is
+    # masked only when it looks like a credential (a digit in it, or 20+ characters).
     re.compile(
         r"(?i)((?:api[_-]?key|x-api-key|x-goog-api-key|authorization|password|passwd|"
-        r"secret|token|master[_-]?key)[\"']?\s*[:=]\s*[\"']?)([^\s\"',}&]{4,})"
+        r"secret|token|master[_-]?key)(?:[\"']?\s*=\s*[\"']?|[\"']?\s*:\s*[\"'])"
+        r")([^\s\"',}&]{4,})"
+    ),
+    re.compile(
+        r"(?i)((?:api[_-]?key|x-api-key|x-goog-api-key|authorization|password|passwd|"
+        r"secret|token|master[_-]?key)\s*:\s*)"
+        r"((?=[^\s\"',}&]*[0-9])[^\s\"',}&]{4,}|[^\s\"',}&]{20,})"
     ),
     re.compile(r"\bsk-[A-Za-z0-9_-]{8,}"),
     re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),  # JWT

@@ -293,6 +293,23 @@ class AppCore:
     def forget_token_password(self, session: Session) -> None:
         self.services.tokens.forget_password(session)
 
+    @use_case(role="user", topics=("project",))
+    def save_project(self, session: Session, project: Any) -> None:
+        self.services.tokens.save_project(session, project)
+
+    @use_case(role="user", topics=("project",))
+    def delete_project(self, session: Session, project_id: str) -> None:
+        self.services.tokens.delete_project(session, project_id)
+
+    @use_case(role="admin", topics=("token",))
+    def set_iam_settings(self, session: Session, settings: Any) -> None:
+        self.services.tokens.set_iam_settings(session, settings)
+
+    @use_case(role="admin", transactional=False)
+    def test_iam(self, session: Session, settings: Any, employee_id: str, password: str) -> Any:
+        """One login against the IAM with these settings; nothing is stored."""
+        return self.services.tokens.test_iam(session, settings, employee_id, password)
+
 
 def _short(value: Any) -> str:
     text = repr(value)

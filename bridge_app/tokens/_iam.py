@@ -1,4 +1,4 @@
-"""The internal IAM connector: employee ID + password in, token + expiry out."""
+"""The internal IAM connector: credentials in, token + expiry (+ refresh token) out."""
 
 from __future__ import annotations
 
@@ -9,61 +9,39 @@ import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from authlib.integrations.base_client import OAuthError
+from authlib.integrations.httpx_client import OAuth2Client
 
 from bridge_app.runtime import BridgeError
+from bridge_app.tokens._iam_settings import IamSettings
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_LIFETIME_S = 366 * 24 * 3600  # anything longer is a misconfigured IAM, not a token
 
-ExpiryKind = Literal["expires_in", "absolute", "jwt"]
+# OAuth error codes (RFC 6749 §5.2) that mean "these credentials are refused": retrying
+# them automatically cannot succeed and may lock the account.
+_REJECTIONS = {"invalid_grant", "invalid_client", "unauthorized_client", "access_denied"}
 
 
 class IamError(BridgeError):
     """The IAM did not give us a usable token; ``rejected`` means the credentials were
     refused (never retry those automatically: it would lock the employee's account)."""
 
-    def __init__(self, message: str, *, hint: str | None = None, rejected: bool = False):
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        rejected: bool = False,
+        reason: str = "",
+    ):
         super().__init__(message, hint=hint)
         self.rejected = rejected
-
-
-@dataclass(frozen=True)
-class IamSettings:
-    url: str
-    body_format: Literal["json", "form"] = "json"
-    employee_id_field: str = "employee_id"
-    password_field: str = "password"  # noqa: S105 - a field name, not a password
-    static_fields: Mapping[str, str] = field(default_factory=dict)
-    token_path: str = "access_token"  # noqa: S105 - a JSON path, not a token
-    expiry_kind: ExpiryKind = "expires_in"
-    expiry_path: str = "expires_in"
-    verify_tls: bool = True
-    ca_bundle: str | None = None
-    timeout_s: float = 15.0
-
-    def __post_init__(self) -> None:
-        parts = urlsplit(self.url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise IamError(f"The IAM URL {self.url!r} is not a valid http(s) URL.")
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> IamSettings:
-        known = {f for f in cls.__dataclass_fields__}
-        unknown = set(data) - known
-        if unknown:
-            raise IamError(f"Unknown IAM setting(s): {', '.join(sorted(unknown))}.")
-        if "url" not in data:
-            raise IamError("The IAM settings have no url.")
-        return cls(**dict(data))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__} | {
-            "static_fields": dict(self.static_fields)
-        }
+        self.reason = reason  # the IAM's own words, when it gave any
 
 
 @dataclass(frozen=True, repr=False)
@@ -71,9 +49,45 @@ class TokenGrant:
     token: str
     expires_at: float  # epoch seconds
     obtained_at: float
+    refresh_token: str | None = None  # OAuth 2.0 §6: refresh without the password
+    answer: Mapping[str, Any] = field(default_factory=dict)  # the IAM's JSON, for --test
 
     def __repr__(self) -> str:
         return f"TokenGrant(expires_at={self.expires_at:.0f})"
+
+    @property
+    def lifetime_s(self) -> float:
+        return max(0.0, self.expires_at - self.obtained_at)
+
+    def masked_answer(self) -> dict[str, Any]:
+        """The IAM's answer with every token-like value masked (for `token iam --test`)."""
+        masked: dict[str, Any] = _mask_document(self.answer, {self.token, self.refresh_token or ""})
+        return masked
+
+
+def _mask_document(node: Any, secrets: set[str]) -> Any:
+    if isinstance(node, Mapping):
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            lowered = str(key).lower()
+            if isinstance(value, str) and (
+                value in secrets or "token" in lowered or "secret" in lowered
+            ):
+                out[str(key)] = _mask(value)
+            else:
+                out[str(key)] = _mask_document(value, secrets)
+        return out
+    if isinstance(node, list):
+        return [_mask_document(item, secrets) for item in node]
+    if isinstance(node, str) and node in secrets:
+        return _mask(node)
+    return node
+
+
+def _mask(value: str) -> str:
+    if value.lower() in ("bearer", "mac", ""):
+        return value  # token_type, not a secret
+    return f"{value[:4]}…({len(value)} chars)" if len(value) > 12 else "****"
 
 
 def _dig(document: Any, path: str) -> Any:
@@ -120,12 +134,19 @@ def _parse_time(value: Any) -> float | None:
 
 
 class IamClient:
-    """One call to the IAM. Network settings (corporate proxy, CA bundle) come from the
-    environment manager, so the app's own call goes the same way as the proxy's."""
+    """One call to the IAM per method. Network settings (corporate proxy, CA bundle) come
+    from the environment manager, so the app's own call goes the same way as the proxy's.
+
+    The OAuth 2.0 shapes go through authlib's httpx client (request encoding, client
+    authentication, error answers); the custom shape is a plain POST."""
 
     def __init__(self, settings: IamSettings, *, network: Mapping[str, str] | None = None):
         self._settings = settings
         self._network = dict(network or {})
+
+    @property
+    def settings(self) -> IamSettings:
+        return self._settings
 
     def _verify(self) -> ssl.SSLContext | bool:
         s = self._settings
@@ -155,10 +176,133 @@ class IamClient:
         key = "HTTPS_PROXY" if self._settings.url.startswith("https") else "HTTP_PROXY"
         return self._network.get(key) or None
 
+    # -- the three ways to get a token ------------------------------------------------
+
     def fetch_token(self, employee_id: str, password: str) -> TokenGrant:
+        """Log in with the employee's ID and password (custom or OAuth password grant);
+        with the client-credentials shape the service account logs in instead."""
         s = self._settings
+        if s.shape == "oauth2-client-credentials":
+            return self.fetch_service_token()
         if not employee_id.strip() or not password:
             raise IamError("Enter your employee ID and password.")
+        if s.shape == "oauth2-password":
+            return self._oauth(
+                "password",
+                lambda c: c.fetch_token(
+                    s.url, grant_type="password", username=employee_id, password=password
+                ),
+            )
+        return self._custom(employee_id, password)
+
+    def fetch_service_token(self) -> TokenGrant:
+        s = self._settings
+        return self._oauth(
+            "client", lambda c: c.fetch_token(s.url, grant_type="client_credentials")
+        )
+
+    def refresh(self, refresh_token: str) -> TokenGrant:
+        """RFC 6749 §6: a new access token from the refresh token, no password involved."""
+        s = self._settings
+        return self._oauth("refresh", lambda c: c.refresh_token(s.url, refresh_token=refresh_token))
+
+    # -- OAuth 2.0 through authlib ------------------------------------------------------
+
+    def _oauth_client(self) -> OAuth2Client:
+        s = self._settings
+
+        def limit(response: Any) -> None:
+            length = response.headers.get("content-length")
+            if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+                raise IamError(
+                    f"The IAM answer is larger than {MAX_BODY_BYTES // 1024} KiB; refusing it."
+                )
+
+        return OAuth2Client(
+            client_id=s.client_id,
+            client_secret=s.client_secret,
+            token_endpoint_auth_method=s.client_auth,
+            scope=s.scope,
+            verify=self._verify(),
+            proxy=self._proxy(),
+            trust_env=False,
+            timeout=s.timeout_s,
+            follow_redirects=False,
+            event_hooks={"response": [limit]},
+        )
+
+    def _oauth(self, what: str, call: Any) -> TokenGrant:
+        started = time.time()
+        try:
+            with self._oauth_client() as client:
+                token = call(client)
+        except OAuthError as exc:
+            raise _oauth_refusal(what, str(exc.error or ""), str(exc.description or "")) from exc
+        except IamError:
+            raise
+        except Exception as exc:  # transport errors of httpx2 and authlib's ValueError
+            raise self._transport_error(exc) from exc
+        return self._grant_from_oauth(dict(token), started)
+
+    def _grant_from_oauth(self, document: dict[str, Any], started: float) -> TokenGrant:
+        token = document.get("access_token")
+        if not isinstance(token, str) or not token.strip():
+            raise IamError("The IAM answer has no access_token.")
+        lifetime = document.get("expires_in")
+        expires_at: float | None = None
+        if isinstance(lifetime, int | float) and not isinstance(lifetime, bool):
+            expires_at = started + float(lifetime) if math.isfinite(lifetime) else None
+        elif isinstance(lifetime, str) and lifetime.strip().isdigit():
+            expires_at = started + float(lifetime)
+        else:
+            expires_at = _jwt_exp(token)
+        refresh = document.get("refresh_token")
+        answer = {k: v for k, v in document.items() if k != "expires_at"}
+        return self._checked(
+            token,
+            expires_at,
+            "expires_in",
+            refresh if isinstance(refresh, str) and refresh else None,
+            answer,
+        )
+
+    def _transport_error(self, exc: BaseException) -> IamError:
+        s = self._settings
+        name = type(exc).__name__
+        text = str(exc)
+        status = getattr(getattr(exc, "response", None), "status_code", None)
+        if isinstance(status, int):
+            if status == 429:
+                return IamError("The IAM service is rate limiting logins; wait a minute.")
+            return IamError(f"The IAM service has a problem (HTTP {status}).")
+        if "Timeout" in name:
+            return IamError(
+                f"The IAM service did not answer within {s.timeout_s:g} s.",
+                hint="Check the network or corporate proxy settings, then try again.",
+            )
+        if "CERTIFICATE_VERIFY_FAILED" in text:
+            return IamError(
+                "The IAM server's TLS certificate could not be verified.",
+                hint="Ask IT for the company CA bundle and set it (ca_bundle or SSL_CERT_FILE).",
+            )
+        if "Connect" in name:
+            if "SSL" in text.upper() or "TLS" in text.upper():
+                return IamError(
+                    "The TLS connection to the IAM service failed.",
+                    hint="Check that the IAM URL uses the right scheme (https/http) and port.",
+                )
+            return IamError(
+                f"Cannot reach the IAM service at {s.url}.",
+                hint="Check the network, the URL, or the corporate proxy (HTTPS_PROXY).",
+            )
+        if isinstance(exc, ValueError):
+            return IamError("The IAM answer is not a JSON object; check the IAM URL setting.")
+        return IamError(f"The IAM call failed: {name}.")
+
+    # -- the custom JSON / form shape --------------------------------------------------
+
+    def _custom(self, employee_id: str, password: str) -> TokenGrant:
+        s = self._settings
         body = {**s.static_fields, s.employee_id_field: employee_id, s.password_field: password}
         kwargs: dict[str, Any] = {"json": body} if s.body_format == "json" else {"data": body}
         started = time.time()
@@ -175,29 +319,10 @@ class IamClient:
             ):
                 raw = self._read_limited(response)
                 status = response.status_code
-        except httpx.TimeoutException as exc:
-            raise IamError(
-                f"The IAM service did not answer within {s.timeout_s:g} s.",
-                hint="Check the network or corporate proxy settings, then try again.",
-            ) from exc
-        except httpx.ConnectError as exc:
-            text = str(exc)
-            if "CERTIFICATE_VERIFY_FAILED" in text:
-                raise IamError(
-                    "The IAM server's TLS certificate could not be verified.",
-                    hint="Ask IT for the company CA bundle and set it (SSL_CERT_FILE).",
-                ) from exc
-            if "SSL" in text.upper() or "TLS" in text.upper():
-                raise IamError(
-                    "The TLS connection to the IAM service failed.",
-                    hint="Check that the IAM URL uses the right scheme (https/http) and port.",
-                ) from exc
-            raise IamError(
-                f"Cannot reach the IAM service at {s.url}.",
-                hint="Check the network, the URL, or the corporate proxy (HTTPS_PROXY).",
-            ) from exc
+        except IamError:
+            raise
         except httpx.HTTPError as exc:
-            raise IamError(f"The IAM call failed: {exc.__class__.__name__}.") from exc
+            raise self._transport_error(exc) from exc
         return self._interpret(status, raw, started)
 
     @staticmethod
@@ -218,15 +343,17 @@ class IamClient:
         reason = _reason(raw)
         if status in (400, 401, 403):
             raise IamError(
-                "The IAM rejected the employee ID or password" + (f": {reason}" if reason else "."),
-                hint="Check them and log in again; the app will not retry on its own.",
+                "The IAM refused the login" + (f": {reason}" if reason else "."),
+                hint="Check the employee ID and password and log in again; the app does not "
+                "retry a refused login on its own.",
                 rejected=True,
+                reason=reason,
             )
         if status == 429:
             raise IamError("The IAM service is rate limiting logins; wait a minute.")
         if status >= 500:
             suffix = f": {reason}" if reason else "."
-            raise IamError(f"The IAM service has a problem (HTTP {status}){suffix}")
+            raise IamError(f"The IAM service has a problem (HTTP {status}){suffix}", reason=reason)
         if status >= 300:
             raise IamError(f"The IAM answered HTTP {status}, which is not a token.")
         try:
@@ -239,7 +366,6 @@ class IamClient:
                 f"The IAM answer has no token at {s.token_path!r}.",
                 hint="An admin should check the token path in the IAM settings.",
             )
-        now = time.time()
         if s.expiry_kind == "jwt":
             expires_at = _jwt_exp(token)
             where = "the token's exp claim"
@@ -251,6 +377,18 @@ class IamClient:
             valid = isinstance(lifetime, int | float) and not isinstance(lifetime, bool)
             expires_at = started + float(lifetime) if valid and math.isfinite(lifetime) else None
             where = repr(s.expiry_path)
+        answer = document if isinstance(document, dict) else {}
+        return self._checked(token, expires_at, where, None, answer)
+
+    @staticmethod
+    def _checked(
+        token: str,
+        expires_at: float | None,
+        where: str,
+        refresh_token: str | None,
+        answer: Mapping[str, Any],
+    ) -> TokenGrant:
+        now = time.time()
         if expires_at is None:
             raise IamError(f"The IAM answer has no usable expiry at {where}.")
         if expires_at <= now:
@@ -260,7 +398,13 @@ class IamClient:
                 "The IAM returned an implausible expiry (more than a year away); refusing it.",
                 hint="An admin should check the expiry setting (seconds vs. milliseconds).",
             )
-        return TokenGrant(token=token.strip(), expires_at=expires_at, obtained_at=now)
+        return TokenGrant(
+            token=token.strip(),
+            expires_at=expires_at,
+            obtained_at=now,
+            refresh_token=refresh_token,
+            answer=answer,
+        )
 
 
 def _reason(raw: bytes) -> str:
@@ -274,3 +418,32 @@ def _reason(raw: bytes) -> str:
         if isinstance(value, str) and value.strip():
             return value.strip()[:200]
     return ""
+
+
+def _oauth_refusal(what: str, error: str, description: str) -> IamError:
+    said = description or error
+    description = description.rstrip(".")
+    if error in _REJECTIONS:
+        if what == "refresh":
+            message = "The IAM refused the refresh token"
+            hint = "Log in again with your employee ID and password."
+        elif what == "client":
+            message = "The IAM refused the service account"
+            hint = "An admin should check client_id and client_secret in the IAM settings."
+        else:
+            message = "The IAM refused the login"
+            hint = (
+                "Check the employee ID and password and log in again; the app does not "
+                "retry a refused login on its own."
+            )
+        if error in ("invalid_client", "unauthorized_client"):
+            hint = "An admin should check client_id / client_secret in the IAM settings."
+        return IamError(
+            f"{message}: {description} ({error})." if description else f"{message} ({error}).",
+            hint=hint,
+            rejected=True,
+            reason=said,
+        )
+    if error in ("slow_down", "temporarily_unavailable"):
+        return IamError(f"The IAM asks to wait: {said}.", reason=said)
+    return IamError(f"The IAM answered an OAuth error: {said}.", reason=said)

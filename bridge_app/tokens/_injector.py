@@ -16,6 +16,25 @@ from bridge_app.tokens._service import TokenService
 
 log = logging.getLogger(__name__)
 
+# Call arguments LiteLLM itself reads; a template key with one of these names only goes
+# into extra_body.
+_LITELLM_OWN = frozenset(
+    {
+        "model",
+        "messages",
+        "metadata",
+        "litellm_metadata",
+        "litellm_params",
+        "extra_body",
+        "extra_headers",
+        "api_key",
+        "api_base",
+        "stream",
+        "input",
+        "contents",
+    }
+)
+
 
 def injection_templates(config_text: str) -> dict[str, Mapping[str, Any]]:
     """model name (and upstream model string) -> the extra_body template of each model whose
@@ -77,7 +96,9 @@ class TokenInjector:
             self._tokens.current().usable_token()
         except TokenUnavailable as exc:
             return exc.message
-        return None
+        # Still valid, but it will expire and nothing will renew it: say so while there is
+        # time to act (status, the serve console and the dashboard show `degraded`).
+        return self._tokens.refresh_problem()
 
     def template_for(self, kwargs: Mapping[str, Any]) -> Mapping[str, Any] | None:
         with self._lock:
@@ -114,3 +135,14 @@ class TokenInjector:
         kwargs["extra_body"] = merge_body(
             dict(client_body) if isinstance(client_body, Mapping) else {}, rendered
         )
+        # A client's own top-level field of the same name would reach the upstream body too
+        # (LiteLLM passes unknown top-level fields through, after extra_body): overwrite it
+        # with the bridge's value. LiteLLM's own arguments are never touched.
+        for key, value in rendered.items():
+            if key in kwargs and key not in _LITELLM_OWN:
+                current = kwargs[key]
+                kwargs[key] = (
+                    merge_body(dict(current), value)
+                    if isinstance(current, Mapping) and isinstance(value, Mapping)
+                    else value
+                )

@@ -14,9 +14,10 @@ ProblemSink = Callable[[str | None], None]
 
 
 class TokenKeeper:
-    """A background thread for a running proxy: refreshes the token before it expires (only
-    with a remembered password, never after a rejection) and reports whether internal
-    models can be served, so the proxy shows `degraded` with the reason."""
+    """A background thread for a running proxy: refreshes the token before it expires
+    (TokenService decides when and how; a check that is not due costs no I/O, so the keeper
+    looks every second) and reports whether internal models can be served, so the proxy
+    shows `degraded` with the reason."""
 
     def __init__(
         self,
@@ -24,7 +25,7 @@ class TokenKeeper:
         tokens: TokenService,
         injector: TokenInjector,
         on_problem: ProblemSink,
-        interval_s: float = 5.0,
+        interval_s: float = 1.0,
     ) -> None:
         self._tokens = tokens
         self._injector = injector

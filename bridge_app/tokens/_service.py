@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -9,21 +10,24 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import and_, delete, insert, select
+from sqlalchemy import and_, delete, insert, select, update
 
 from bridge_app.envvars import EnvService, SessionLike
 from bridge_app.runtime import BridgeError, Redactor
 from bridge_app.settings import SettingsService
 from bridge_app.store import Database, tables
-from bridge_app.tokens._iam import IamClient, IamError, IamSettings, TokenGrant
+from bridge_app.tokens._iam import IamClient, IamError, TokenGrant
+from bridge_app.tokens._iam_settings import IamSettings, IamSettingsError, parse_iam_settings
 from bridge_app.tokens._inject import InjectionContext, Project
 from bridge_app.tokens._projects import ProjectStore
+from bridge_app.tokens._refresh import Backoff, refresh_margin
 
 log = logging.getLogger(__name__)
 
 _secrets = tables["secrets"]
 TOKEN_KIND = "iam-token"  # noqa: S105 - a row kind, not a token
 PASSWORD_KIND = "iam-password"  # noqa: S105 - a row kind, not a password
+REFRESH_KIND = "iam-refresh-token"
 IAM_SETTINGS_KEY = "iam.connector"
 EXPIRING_SOON_S = 10 * 60
 
@@ -44,8 +48,13 @@ class TokenStatus:
     refresh_blocked: bool  # the IAM rejected the password: waiting for the user
     last_error: str | None
     project: Project | None
+    refresh: str = "off"  # how it renews: "refresh token", "password", "service account", "off"
+    next_refresh_at: float | None = None  # when the next automatic refresh is due
+    action: str | None = None  # what the user should do, when something is wrong
 
     def describe(self) -> str:
+        if self.refresh_blocked:
+            return f"Automatic refresh is blocked: {self.last_error}"
         if self.state == "none":
             return "No internal token: log in with your employee ID."
         if self.state == "failed":
@@ -57,13 +66,26 @@ class TokenStatus:
         hours, minutes = divmod(minutes, 60)
         left = f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {seconds:02d}s"
         soon = " (expiring soon)" if self.state == "expiring" else ""
-        return f"Valid for {left}{soon}"
+        retry = f"; the last refresh failed: {self.last_error}" if self.last_error else ""
+        return f"Valid for {left}{soon}{retry}"
+
+    def to_json(self) -> dict[str, Any]:
+        """What `token status --json` prints (never the token)."""
+        data = {k: v for k, v in self.__dict__.items() if k != "project"}
+        return data | {"project": self.project.project_id if self.project else None}
 
 
 class TokenService:
     """The internal token of the logged-in user: obtained from the IAM, kept sealed with the
-    user's key, refreshed before it expires when the user chose to remember the password,
-    and published to the proxy as an immutable snapshot per request."""
+    user's key, refreshed before it expires (with the OAuth refresh token, else the
+    remembered password, else the service account), and published to the proxy as an
+    immutable snapshot per request.
+
+    Kind to the IAM: at most one IAM call in flight per process; refresh at a margin
+    proportional to the lifetime; exponential backoff with jitter after errors; never an
+    automatic retry after a rejection (the state says so, with the IAM's words, until the
+    user logs in again). Every stored change commits with its audit event and moves the
+    ``token`` change counter, so other processes on the same data folder reload it."""
 
     def __init__(
         self,
@@ -73,7 +95,6 @@ class TokenService:
         env: EnvService,
         redactor: Redactor,
         audit: AuditRecorder | None = None,
-        refresh_margin_s: float = 120.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._db = db
@@ -81,26 +102,57 @@ class TokenService:
         self._env = env
         self._redactor = redactor
         self._audit = audit
-        self._margin = refresh_margin_s
         self._clock = clock
         self.projects = ProjectStore(db=db)
         self._lock = threading.RLock()
+        self._iam_call = threading.Lock()  # one IAM call in flight, per process
         self._context = InjectionContext()
+        self._lifetime: float | None = None
         self._last_error: str | None = None
         self._refresh_blocked = False
+        self._backoff = Backoff()
         self._observers: list[Callable[[], None]] = []
+        self._notifiers: list[Callable[[str, str], None]] = []
+        self.iam_calls = 0  # how many times this process called the IAM
 
     # -- IAM settings (admin) --------------------------------------------------------
 
     def iam_settings(self) -> IamSettings | None:
         data = self._settings.get(IAM_SETTINGS_KEY)
-        return IamSettings.from_dict(data) if data else None
+        if not data:
+            return None
+        try:
+            return parse_iam_settings(data)
+        except IamSettingsError as exc:  # stored by an older version with looser checks
+            raise IamSettingsError(
+                f"The stored IAM settings are no longer valid: {exc.message}",
+                hint="An admin stores corrected settings (`litellm-bridge token iam --set`).",
+            ) from exc
 
     def set_iam_settings(self, session: SessionLike, settings: IamSettings) -> None:
         if not session.is_admin:
             raise BridgeError("Only an admin can change the IAM settings.")
-        self._settings.set(IAM_SETTINGS_KEY, settings.to_dict())
-        self._record(session, "iam.settings", settings.url, "ok", "")
+        with self._db.transaction():
+            self._settings.set(IAM_SETTINGS_KEY, settings.to_dict())
+            self._record(session, "iam.settings", settings.url, "ok", f"shape={settings.shape}")
+            self._db.changed("token")
+        if settings.client_secret:
+            self._redactor.register(settings.client_secret)
+
+    def test_iam(
+        self, session: SessionLike, settings: IamSettings, employee_id: str, password: str
+    ) -> TokenGrant:
+        """One login with ``settings`` (stored or not); nothing is stored, the token is not
+        used. The caller shows ``grant.masked_answer()``."""
+        if not session.is_admin:
+            raise BridgeError("Only an admin can test IAM settings.")
+        self._redactor.register(password, settings.client_secret)
+        client = IamClient(settings, network=self._env.network_settings(session))
+        with self._iam_call:
+            self.iam_calls += 1
+            grant = client.fetch_token(employee_id, password)
+        self._redactor.register(grant.token, grant.refresh_token)
+        return grant
 
     # -- what the proxy reads per request -------------------------------------------------
 
@@ -109,6 +161,11 @@ class TokenService:
 
     def subscribe(self, callback: Callable[[], None]) -> None:
         self._observers.append(callback)
+
+    def add_notifier(self, callback: Callable[[str, str], None]) -> None:
+        """``callback(title, message)`` when automatic refresh becomes blocked (a desktop
+        notification: the user may not be looking at the app)."""
+        self._notifiers.append(callback)
 
     def _publish(self, context: InjectionContext) -> None:
         with self._lock:
@@ -121,90 +178,257 @@ class TokenService:
             except Exception:
                 log.exception("token observer failed")
 
+    def _notify_blocked(self, reason: str) -> None:
+        for callback in list(self._notifiers):
+            try:
+                callback("Internal token: log in again", reason)
+            except Exception:
+                log.exception("token notifier failed")
+
     # -- lifecycle -------------------------------------------------------------------
 
     def activate(self, session: SessionLike) -> TokenStatus:
-        """Load the user's stored token and active project (after the user logs in)."""
+        """Load the user's stored token, its refresh state and the active project (after
+        login, and again whenever another process changed them)."""
         stored = self._load(session, TOKEN_KIND)
         project = self.projects.active(session)
         if stored is None:
+            with self._lock:
+                self._lifetime = None
             self._publish(InjectionContext(project=project))
         else:
             value, meta = stored
+            with self._lock:
+                self._lifetime = meta.get("lifetime_s")
+                blocked = bool(meta.get("refresh_blocked"))
+                newly_blocked = blocked and not self._refresh_blocked
+                if blocked or meta.get("last_error") or not self._last_error:
+                    self._refresh_blocked = blocked
+                    self._last_error = meta.get("last_error") or None
             self._publish(
                 InjectionContext(token=value, expires_at=meta.get("expires_at"), project=project)
             )
+            if newly_blocked:  # another process was refused: this one's user is told too
+                self._notify_blocked(self.refresh_problem() or "")
         return self.status(session)
 
     def deactivate(self) -> None:
         """The user logged out: requests stop carrying their token."""
+        with self._lock:
+            self._last_error = None
+            self._refresh_blocked = False
+            self._backoff.succeeded()
         self._publish(InjectionContext(reason="nobody is logged in"))
 
-    def login(
-        self, session: SessionLike, employee_id: str, password: str, *, remember: bool = False
-    ) -> TokenStatus:
+    def _client(self, session: SessionLike) -> IamClient:
         settings = self.iam_settings()
         if settings is None:
             raise BridgeError(
                 "No IAM is configured yet.", hint="An admin sets it up under Token & projects."
             )
+        return IamClient(settings, network=self._env.network_settings(session))
+
+    def login(
+        self, session: SessionLike, employee_id: str, password: str, *, remember: bool = False
+    ) -> TokenStatus:
+        client = self._client(session)
+        if not client.settings.needs_employee:
+            employee_id = employee_id.strip() or (client.settings.client_id or "service")
         self._redactor.register(password)
-        client = IamClient(settings, network=self._env.network_settings(session))
         try:
-            grant = client.fetch_token(employee_id, password)
+            with self._iam_call:
+                self.iam_calls += 1
+                grant = client.fetch_token(employee_id, password)
         except IamError as exc:
             with self._lock:
                 self._last_error = exc.message
-                if exc.rejected:
-                    self._refresh_blocked = True
-            self._record(session, "token.acquire", employee_id, "failed", exc.message)
+            with self._db.transaction():
+                self._record(session, "token.acquire", employee_id, "failed", exc.message)
             self._publish(self._context)  # observers show the failure; old token stays
             raise
-        self._store(session, grant, employee_id, password if remember else None)
+        self._accept(
+            session,
+            grant,
+            employee_id,
+            password=password if remember else None,
+            action="token.acquire",
+            detail=f"remember={'yes' if remember else 'no'}",
+        )
+        return self.status(session)
+
+    def _accept(
+        self,
+        session: SessionLike,
+        grant: TokenGrant,
+        employee_id: str,
+        *,
+        password: str | None,
+        action: str,
+        detail: str,
+    ) -> None:
+        """Store a new token (and its refresh token) with its audit event, then publish."""
+        self._redactor.register(grant.token, grant.refresh_token)
+        expires = datetime.fromtimestamp(grant.expires_at, UTC).isoformat(timespec="seconds")
+        with self._db.transaction():
+            self._store(session, grant, employee_id, password)
+            self._record(session, action, employee_id, "ok", f"expires {expires} {detail}".strip())
+            self._db.changed("token")
         with self._lock:
             self._last_error = None
             self._refresh_blocked = False
+            self._lifetime = grant.lifetime_s
+            self._backoff.succeeded()
         self._publish(
             InjectionContext(
                 token=grant.token, expires_at=grant.expires_at, project=self._context.project
             )
         )
-        self._record(
-            session,
-            "token.acquire",
-            employee_id,
-            "ok",
-            f"expires {datetime.fromtimestamp(grant.expires_at, UTC).isoformat(timespec='seconds')}"
-            f" remember={'yes' if remember else 'no'}",
+
+    def refresh_problem(self) -> str | None:
+        """Why the token will not renew by itself, with what to do (None when it will, or
+        when there is no token to renew). Cheap: no database, no IAM."""
+        with self._lock:
+            if not self._refresh_blocked or self._context.token is None:
+                return None
+            reason = self._last_error or "the IAM refused it"
+        return (
+            f"Automatic token refresh is blocked: {self._redactor.redact(reason)} "
+            "Log in again (Token & projects, or `litellm-bridge token login`)."
         )
-        return self.status(session)
+
+    def refresh_due_in(self) -> float | None:
+        """Seconds until a refresh is due (<= 0: now), or None when there is nothing to
+        refresh or refresh is blocked. Cheap: no database, no IAM."""
+        with self._lock:
+            if self._refresh_blocked or self._context.token is None:
+                return None
+            expires_at = self._context.expires_at
+            if expires_at is None:
+                return None
+            due = expires_at - refresh_margin(self._lifetime) - self._clock()
+            return max(due, self._backoff.next_attempt_at - self._clock())
 
     def refresh_if_due(self, session: SessionLike) -> bool:
-        """Refresh with the remembered password when the token is near expiry. Never after a
-        rejection (the user must type the password again). True when refreshed."""
-        with self._lock:
-            if self._refresh_blocked:
-                return False
-        expires_at = self._context.expires_at
-        if expires_at is not None and expires_at - self._clock() > self._margin:
+        """Refresh when the token is near expiry. True when refreshed.
+
+        Order: the OAuth refresh token (no password); when the IAM refuses it, the
+        remembered password once; the service account for client credentials. A refusal
+        blocks refresh until the user logs in again; any other error backs off."""
+        due = self.refresh_due_in()
+        if due is None or due > 0:
             return False
-        stored = self._load(session, PASSWORD_KIND)
-        token = self._load(session, TOKEN_KIND)
-        if stored is None or token is None:
-            return False
-        password, _ = stored
-        employee_id = str(token[1].get("employee_id", ""))
+        if not self._iam_call.acquire(blocking=False):
+            return False  # another IAM call is in flight: it will publish its result
         try:
-            self.login(session, employee_id, password, remember=True)
-        except IamError:
+            return self._refresh_locked(session)
+        finally:
+            self._iam_call.release()
+
+    def _refresh_locked(self, session: SessionLike) -> bool:
+        stored = self._load(session, TOKEN_KIND)
+        if stored is None:
             return False
+        value, meta = stored
+        if value != self._context.token or meta.get("refresh_blocked"):
+            # Another process refreshed (or was refused) meanwhile: adopt its result.
+            self.activate(session)
+            return False
+        employee_id = str(meta.get("employee_id", ""))
+        client = self._client(session)
+        refresh_token = self._load(session, REFRESH_KIND)
+        password = self._load(session, PASSWORD_KIND)
+        try:
+            if refresh_token is not None:
+                try:
+                    self.iam_calls += 1
+                    grant = client.refresh(refresh_token[0])
+                    how = "refresh token"
+                except IamError as exc:
+                    if not exc.rejected or password is None:
+                        raise
+                    log.info("the IAM refused the refresh token; using the remembered password")
+                    self.iam_calls += 1
+                    grant = client.fetch_token(employee_id, password[0])
+                    how = "password (the refresh token was refused)"
+            elif not client.settings.needs_employee:
+                self.iam_calls += 1
+                grant = client.fetch_service_token()
+                how = "service account"
+            elif password is not None:
+                self.iam_calls += 1
+                grant = client.fetch_token(employee_id, password[0])
+                how = "password"
+            else:
+                return False  # nothing to refresh with: status says "log in again"
+        except IamError as exc:
+            self._refresh_failed(session, employee_id, exc)
+            return False
+        self._accept(
+            session, grant, employee_id, password=None, action="token.refresh", detail=f"via {how}"
+        )
         return True
 
+    def _refresh_failed(self, session: SessionLike, employee_id: str, exc: IamError) -> None:
+        now = self._clock()
+        if exc.rejected:
+            with self._db.transaction():
+                self._update_meta(
+                    session, {"refresh_blocked": True, "last_error": exc.message, "error_at": now}
+                )
+                self._delete(session, REFRESH_KIND)
+                self._record(session, "token.refresh", employee_id, "denied", exc.message)
+                self._db.changed("token")
+            with self._lock:
+                self._refresh_blocked = True
+                self._last_error = exc.message
+            self._publish(self._context)
+            self._notify_blocked(
+                f"{self._redactor.redact(exc.message)} Log in again in Token & projects "
+                "(or `litellm-bridge token login`)."
+            )
+            return
+        with self._lock:
+            delay = self._backoff.failed(now)
+            first = self._backoff.failures == 1
+            self._last_error = exc.message
+        log.warning("token refresh failed (next try in %.0f s): %s", delay, exc.message)
+        if first:  # one event per outage, not one per attempt
+            with self._db.transaction():
+                self._record(session, "token.refresh", employee_id, "failed", exc.message)
+        self._publish(self._context)
+
     def forget_password(self, session: SessionLike) -> None:
-        self._delete(session, PASSWORD_KIND)
+        with self._db.transaction():
+            self._delete(session, PASSWORD_KIND)
+            self._record(session, "token.forget_password", session.username, "ok", "")
+            self._db.changed("token")
+
+    # -- projects --------------------------------------------------------------------
+
+    def save_project(self, session: SessionLike, project: Project) -> None:
+        with self._db.transaction():
+            self.projects.save(session, project)
+            self._record(session, "project.save", project.project_id, "ok", project.name)
+            self._db.changed("project")
+        if self._context.project and self._context.project.project_id == project.project_id:
+            self._republish(project)
+
+    def delete_project(self, session: SessionLike, project_id: str) -> None:
+        with self._db.transaction():
+            self.projects.delete(session, project_id)
+            self._record(session, "project.delete", project_id, "ok", "")
+            self._db.changed("project")
+        self._republish(self.projects.active(session))
 
     def set_active_project(self, session: SessionLike, project_id: str) -> Project:
-        project = self.projects.activate(session, project_id)
+        with self._db.transaction():
+            project = self.projects.activate(session, project_id)
+            self._record(session, "project.switch", project_id, "ok", "")
+            self._db.changed("project")
+        self._republish(project)
+        return project
+
+    def _republish(self, project: Project | None) -> None:
         current = self._context
         self._publish(
             InjectionContext(
@@ -214,40 +438,69 @@ class TokenService:
                 reason=current.reason,
             )
         )
-        self._record(session, "project.switch", project_id, "ok", "")
-        return project
 
     def status(self, session: SessionLike | None) -> TokenStatus:
         context = self._context
         now = self._clock()
         remembered = session is not None and self._has(session, PASSWORD_KIND)
+        has_refresh = session is not None and self._has(session, REFRESH_KIND)
+        settings = None
+        with contextlib.suppress(IamSettingsError):
+            settings = self.iam_settings()
         employee_id = None
         if session is not None:
             stored = self._load(session, TOKEN_KIND)
             employee_id = str(stored[1].get("employee_id")) if stored else None
         seconds_left = None
         state: TokenState
+        with self._lock:
+            blocked = self._refresh_blocked
+            last_error = self._last_error
+            lifetime = self._lifetime
         if context.token is None:
-            state = "failed" if self._last_error else "none"
+            state = "failed" if last_error else "none"
         elif context.expires_at is not None and context.expires_at <= now:
             state = "expired"
         else:
             seconds_left = int(context.expires_at - now) if context.expires_at else None
-            if self._last_error and self._refresh_blocked:
+            if blocked:
                 state = "failed"
             elif seconds_left is not None and seconds_left < EXPIRING_SOON_S:
                 state = "expiring"
             else:
                 state = "valid"
+        if has_refresh:
+            refresh = "refresh token"
+        elif settings is not None and not settings.needs_employee:
+            refresh = "service account"
+        elif remembered:
+            refresh = "password"
+        else:
+            refresh = "off"
+        next_at = None
+        if context.expires_at is not None and refresh != "off" and not blocked:
+            next_at = max(
+                context.expires_at - refresh_margin(lifetime), self._backoff.next_attempt_at
+            )
+        action = None
+        if blocked:
+            action = "Log in again: `litellm-bridge token login` or Token & projects."
+        elif state in ("expired", "none", "failed"):
+            action = "Log in with your employee ID: `litellm-bridge token login`."
+        elif last_error:
+            action = "Nothing yet: the app retries with backoff; check the network if it lasts."
         return TokenStatus(
             state=state,
             employee_id=employee_id,
             expires_at=context.expires_at,
             seconds_left=seconds_left,
             remembered=remembered,
-            refresh_blocked=self._refresh_blocked,
-            last_error=self._last_error,
+            refresh_blocked=blocked,
+            last_error=self._redactor.redact(last_error) if last_error else None,
             project=context.project,
+            refresh=refresh,
+            next_refresh_at=next_at,
+            action=action,
         )
 
     # -- storage (sealed with the user's key) ------------------------------------------
@@ -255,27 +508,30 @@ class TokenService:
     def _store(
         self, session: SessionLike, grant: TokenGrant, employee_id: str, password: str | None
     ) -> None:
+        """Call inside a transaction."""
         now = datetime.now(UTC).isoformat(timespec="seconds")
+        meta = {
+            "employee_id": employee_id,
+            "expires_at": grant.expires_at,
+            "lifetime_s": grant.lifetime_s,
+            "refresh_blocked": False,
+            "last_error": None,
+        }
         rows: list[dict[str, Any]] = [
             {
                 "kind": TOKEN_KIND,
                 "label": employee_id,
                 "value": session.seal(grant.token.encode(), f"{TOKEN_KIND}:{session.user_id}"),
-                "meta": json.dumps({"employee_id": employee_id, "expires_at": grant.expires_at}),
+                "meta": json.dumps(meta),
                 "expires_at": grant.expires_at,
             }
         ]
+        kinds = [TOKEN_KIND, REFRESH_KIND]
+        if grant.refresh_token is not None:
+            rows.append(self._secret_row(session, REFRESH_KIND, employee_id, grant.refresh_token))
         if password is not None:
-            rows.append(
-                {
-                    "kind": PASSWORD_KIND,
-                    "label": employee_id,
-                    "value": session.seal(password.encode(), f"{PASSWORD_KIND}:{session.user_id}"),
-                    "meta": "{}",
-                    "expires_at": None,
-                }
-            )
-        kinds = [TOKEN_KIND] + ([] if password is None else [PASSWORD_KIND])
+            rows.append(self._secret_row(session, PASSWORD_KIND, employee_id, password))
+            kinds.append(PASSWORD_KIND)
         with self._db.transaction() as conn:
             self._db.changed("token")
             conn.execute(
@@ -289,6 +545,30 @@ class TokenService:
                         owner_id=session.user_id, created_at=now, updated_at=now, **row
                     )
                 )
+
+    @staticmethod
+    def _secret_row(session: SessionLike, kind: str, label: str, value: str) -> dict[str, Any]:
+        return {
+            "kind": kind,
+            "label": label,
+            "value": session.seal(value.encode(), f"{kind}:{session.user_id}"),
+            "meta": "{}",
+            "expires_at": None,
+        }
+
+    def _update_meta(self, session: SessionLike, changes: dict[str, Any]) -> None:
+        with self._db.transaction() as conn:
+            row = conn.execute(
+                select(_secrets.c.id, _secrets.c.meta).where(
+                    and_(_secrets.c.owner_id == session.user_id, _secrets.c.kind == TOKEN_KIND)
+                )
+            ).first()
+            if row is None:
+                return
+            meta = json.loads(row.meta) | changes
+            conn.execute(
+                update(_secrets).where(_secrets.c.id == row.id).values(meta=json.dumps(meta))
+            )
 
     def _load(self, session: SessionLike, kind: str) -> tuple[str, dict[str, Any]] | None:
         with self._db.reading() as conn:

@@ -18,6 +18,7 @@ from bridge_app.ui._app import kv_file
 from bridge_app.ui._async import describe_error, run_async
 from bridge_app.ui._base import form_dialog, snackbar, text_field
 from bridge_app.ui._context import UiContext, compose
+from bridge_app.ui._notify import desktop_notify
 from bridge_app.ui.screens import SCREEN_KV
 from bridge_app.ui.screens.loading import LoadingScreen
 from bridge_app.ui.screens.lock import LockScreen
@@ -92,7 +93,13 @@ class BridgeApp(MDApp):
         if self.kiosk or settings.get("proxy.autostart"):
             run_async("autostart", ctx.core.start_proxy, None, self._autostart_failed)
         self._lock_check = Clock.schedule_interval(self._check_idle, 1.0)
+        # A blocked token refresh: tell the user even when the window is in the background.
+        ctx.services.tokens.add_notifier(self._notify)
         run_async("has-admin", ctx.services.auth.has_admin, self._first_screen)
+
+    @staticmethod
+    def _notify(title: str, message: str) -> None:
+        run_async("notify", lambda: desktop_notify(title, message))
 
     def _autostart_failed(self, exc: BaseException) -> None:
         snackbar(describe_error(exc).splitlines()[0])

@@ -104,6 +104,31 @@ PROJECTS = "Projects"
 PROJECT_ID = "Project ID"
 PROJECT_NAME = "Project name"
 USE = "Use"
+IAM_SETTINGS = "IAM settings (admins)"
+IAM_HELP = (
+    "How the app gets internal tokens. Choose the shape, fill in what your IAM team gave "
+    "you; Test login shows the IAM's answer (tokens masked) and stores nothing."
+)
+IAM_EXAMPLE = "Load example"
+IAM_TEST = "Test login"
+IAM_SAVE = "Save IAM settings"
+IAM_SAVED = "IAM settings saved."
+IAM_VERIFY_TLS = "Verify the IAM's TLS certificate"
+IAM_HINTS = {
+    "url": "Token endpoint URL",
+    "client_id": "OAuth client ID (OAuth shapes)",
+    "client_secret": "OAuth client secret (empty: keep the stored one)",
+    "client_auth": "Client auth: client_secret_basic | client_secret_post | none",
+    "scope": "OAuth scope (optional)",
+    "body_format": "Body format: json | form (custom)",
+    "employee_id_field": "Employee ID field (custom)",
+    "password_field": "Password field (custom)",
+    "token_path": "Token path in the answer, e.g. data.access_token (custom)",
+    "expiry_kind": "Expiry: expires_in | absolute | jwt (custom)",
+    "expiry_path": "Expiry path in the answer (custom)",
+    "ca_bundle": "Company CA bundle (PEM file, optional)",
+    "timeout_s": "Timeout in seconds",
+}
 
 # logs
 PAUSE = "Pause"

@@ -53,7 +53,7 @@ def internal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Internal]:
     services.tokens.set_iam_settings(
         session, IamSettings(url=iam.token_url, token_path="data.access_token")
     )
-    services.tokens.projects.save(session, Project("P-7", "Apollo"))
+    services.tokens.save_project(session, Project("P-7", "Apollo"))
     services.tokens.activate(session)
     services.tokens.login(session, "E42", "employee-pw-42")
     services.proxy.supervisor(port=free_port()).start()
@@ -85,7 +85,7 @@ def test_real_cli_requests_reach_the_internal_endpoint_with_token_and_project(
         search_path=str(BIN),
     )
     assert MODEL in tools.models()
-    assert tools.apply(tool, model=MODEL).done
+    assert tools.apply(tool, model=MODEL, folder=str(work)).done
 
     # A fresh token just before the run: the requests must carry this one, not an older.
     svc.tokens.login(internal.session, "E42", "employee-pw-42")
@@ -103,3 +103,87 @@ def test_real_cli_requests_reach_the_internal_endpoint_with_token_and_project(
         assert request.body.get("project_id") == "P-7"
     assert any(request.body.get("stream") for request in seen), "no streaming request was made"
     assert token not in output  # the tool never sees the internal token
+
+
+def test_oauth_password_once_then_refresh_tokens_with_a_real_cli_until_revoked(
+    tmp_path: Path,
+) -> None:
+    """A standard OAuth 2.0 token endpoint (oauthlib) with 8 s tokens: the refresh margin
+    is 5 s, so the keeper refreshes about every 3 s while Claude Code runs through the
+    proxy. The employee password is sent once; then only refresh tokens, until the IAM
+    revokes them: refresh stops, visibly, and the password is not tried again."""
+    from tests._oauth_iam import OAuthIam
+    from tests.integration.conftest import wait_for
+
+    if not BIN.is_dir():
+        pytest.fail("the CLI tools are not installed: run `bash scripts/setup.sh --e2e`")
+    paths = AppPaths.from_environment({"BRIDGE_HOME": str(tmp_path / "bridge")})
+    services = build_services(paths, redactor=Redactor())
+    services.auth.create_first_admin("root", ADMIN_PW)
+    session = services.auth.login("root", ADMIN_PW)
+    oauth = OAuthIam({"E42": "employee-pw-42"}, lifetime_s=8).start()
+    upstream = FakeInternalUpstream(token_valid=oauth.valid, reply=REPLY).start()
+    try:
+        services.env.set(session, "INTERNAL_LLM_API_BASE", f"{upstream.url}/v1", scope="shared")
+        active = paths.proxy_config_dir / "config.yaml"
+        active.parent.mkdir(parents=True, exist_ok=True)
+        active.write_bytes(resource_path("configs", "internal-enterprise.yaml").read_bytes())
+        services.tokens.set_iam_settings(
+            session,
+            IamSettings(
+                url=oauth.token_url,
+                shape="oauth2-password",
+                client_id="litellm-bridge",
+                client_auth="none",
+            ),
+        )
+        services.tokens.save_project(session, Project("P-7", "Apollo"))
+        services.use_session(session)
+        services.tokens.login(session, "E42", "employee-pw-42")  # not remembered
+        services.proxy.supervisor(port=free_port()).start()
+
+        home, work = tmp_path / "home", tmp_path / "work"
+        work.mkdir()
+        for rel, text in ORIGINALS["claude-code"].items():
+            (home / rel).parent.mkdir(parents=True, exist_ok=True)
+            (home / rel).write_text(text)
+        tools = ToolsService(
+            db=services.db,
+            seal_key=derive_install_key(services.db_key, "tool-config"),
+            settings=services.settings,
+            proxy=services.proxy,
+            redactor=services.redactor,
+            home=home,
+            search_path=str(BIN),
+        )
+        assert tools.apply("claude-code", model=MODEL, folder=str(work)).done
+        tokens_seen: set[str] = set()
+        for _ in range(3):
+            refreshes = oauth.calls["refresh_token"]
+            assert wait_for(lambda r=refreshes: oauth.calls["refresh_token"] > r, 30)
+            first = len(upstream.seen)
+            done = run_tool("claude-code", home, work, services.redactor)
+            assert REPLY in done.stdout
+            seen = upstream.seen[first:]
+            assert seen and all(r.accepted for r in seen)
+            tokens_seen.update(str(r.body.get("internal_token")) for r in seen)
+        assert len(tokens_seen) >= 2  # the tool ran on refreshed tokens
+        assert oauth.calls["password"] == 1  # the password travelled once
+
+        oauth.revoke_refresh_tokens()
+        assert wait_for(lambda: services.tokens.status(session).refresh_blocked, 30)
+        status = services.tokens.status(session)
+        assert "The IAM refused the refresh token (invalid_grant)." in (status.last_error or "")
+        assert oauth.calls["password"] == 1  # not remembered: never tried on its own
+        blocked_at = oauth.calls["refresh_token"]
+        assert wait_for(
+            lambda: "refresh is blocked" in (services.proxy.status().last_error or ""), 10
+        )
+        # The token is still valid for a few seconds at most; then requests are refused
+        # with a clear 401 and nothing reaches the IAM again.
+        assert wait_for(lambda: not oauth.valid(services.tokens.current().token), 15)
+        assert oauth.calls["refresh_token"] == blocked_at
+    finally:
+        services.close()
+        upstream.stop()
+        oauth.stop()

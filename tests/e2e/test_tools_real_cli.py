@@ -1,6 +1,7 @@
 """Apply → the real Claude Code / Gemini CLI / Codex CLI (from npm, pinned in package.json)
-answer through the app's proxy with only what Apply wrote; Revert → the files are exactly
-what they were.
+answer through the app's proxy with only what Apply wrote (no variable of ours, no trust
+switch: Gemini CLI's folder trust comes from Apply too); `tools verify` runs the real
+tool and fails when it would fail; Revert → the files are exactly what they were.
 
 The tools run with a temporary HOME, a minimal environment, telemetry and updates off, and
 HTTP(S)_PROXY pointing at a closed loopback port, so anything but the proxy fails fast.
@@ -129,7 +130,6 @@ def tool_env(home: Path) -> dict[str, str]:
         "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
         "GEMINI_CLI_NO_RELAUNCH": "true",
         "GEMINI_TELEMETRY_ENABLED": "false",
-        "GEMINI_CLI_TRUST_WORKSPACE": "true",
     }
 
 
@@ -178,12 +178,21 @@ def test_real_cli_answers_through_the_proxy_after_apply_and_revert_restores(
     card = tools.card(tool)
     assert card.installed and card.version and not card.pointed_at_proxy
 
-    tools.create_key(tool)  # its own key: usage rows name the tool
-    assert tools.apply(tool).done
-    assert tools.card(tool).pointed_at_proxy
+    # Apply gives the tool its own key (usage rows name the tool) and, for Gemini CLI,
+    # trusts the work folder: nothing else is set up for the run below.
+    assert tools.apply(tool, folder=str(work)).done
+    assert tools.card(tool).pointed_at_proxy and tools.card(tool).has_own_key
+    master = services.proxy.master_key()
+    for rel in ORIGINALS[tool]:
+        assert master not in (home / rel).read_text()
 
     done = run_tool(tool, home, work, services.redactor)
     assert DEMO_REPLY in done.stdout, services.redactor.redact(done.stdout)[-3000:]
+
+    # `tools verify` runs the installed tool itself, the same way.
+    verified = tools.verify(tool, env=tool_env(home))
+    assert verified.ok and verified.ran_tool, verified.reason
+    assert DEMO_REPLY in verified.reply
 
     def clients() -> set[str | None]:
         services.proxy.usage.flush()
@@ -199,3 +208,30 @@ def test_real_cli_answers_through_the_proxy_after_apply_and_revert_restores(
     for path in tools.card(tool).config_files:
         rel = str(Path(path).relative_to(home))
         assert Path(path).exists() == (rel in ORIGINALS[tool])
+
+
+def test_verify_fails_when_the_real_gemini_cli_would_fail(
+    services: Services, tmp_path: Path
+) -> None:
+    # What an older Apply wrote (no folder trust): the synthetic request works, the tool
+    # does not — verify must say what the tool says.
+    home, work = tmp_path / "home", tmp_path / "work"
+    work.mkdir()
+    for rel, text in ORIGINALS["gemini-cli"].items():
+        (home / rel).parent.mkdir(parents=True, exist_ok=True)
+        (home / rel).write_text(text)
+    tools = ToolsService(
+        db=services.db,
+        seal_key=derive_install_key(services.db_key, "tool-config"),
+        settings=services.settings,
+        proxy=services.proxy,
+        redactor=services.redactor,
+        home=home,
+        search_path=str(BIN),
+    )
+    assert tools.apply("gemini-cli", folder=str(work)).done
+    (home / ".gemini" / "trustedFolders.json").unlink()
+    result = tools.verify("gemini-cli", env=tool_env(home))
+    assert result.ran_tool and not result.ok
+    assert "gemini -p" in result.reason
+    assert "GEMINI_API_KEY" in result.reason or "trust" in result.reason.lower(), result.reason

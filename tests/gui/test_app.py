@@ -96,6 +96,47 @@ def test_environment_lists_entries_with_masked_values(gui: Driver) -> None:
     assert secret not in shown
 
 
+def test_iam_settings_are_validated_tested_and_saved_from_the_token_screen(gui: Driver) -> None:
+    from bridge_app.devtools import FakeIam
+
+    tokens = gui.app.ctx.services.tokens
+    with FakeIam({"E1": "employee-pw-1"}) as iam:
+        assert gui.main.show("tokens")
+        screen = gui.page("tokens")
+        gui.idle()
+        assert screen.is_admin and screen.ids.iam_box.opacity == 1
+        gui.press(screen.ids.shape_custom)
+        assert screen.iam_shape == "custom"
+        fields = screen._iam_inputs()
+        fields["url"].text = iam.token_url
+        fields["token_path"].text = "data.access_token"
+        fields["body_format"].text = "xml"
+        gui.press(screen.ids.iam_save)
+        gui.idle()
+        assert "body_format must be one of json, form" in screen.ids.iam_result.text
+        assert tokens.iam_settings() is None  # nothing stored
+
+        fields["body_format"].text = "json"
+        screen.ids.employee.text = "E1"
+        screen.ids.password.text = "employee-pw-1"
+        gui.press(screen.ids.iam_test)
+        gui.idle()
+        shown = screen.ids.iam_result.text
+        assert "The IAM answered with a token (custom); nothing was stored." in shown, shown
+        assert '"expires_in": 3600' in shown
+        token = iam.latest()
+        assert token is not None and token not in shown
+        assert tokens.iam_settings() is None and tokens.current().token is None
+        gui.shot("tokens-iam-test")
+
+        gui.press(screen.ids.iam_save)
+        gui.idle()
+        assert "IAM settings saved. (custom, " in screen.ids.iam_result.text
+        stored = tokens.iam_settings()
+        assert stored is not None and stored.url == iam.token_url
+        screen.ids.password.text = ""
+
+
 def test_every_screen_at_small_and_large_sizes(gui: Driver) -> None:
     for size, dims in SIZES.items():
         gui.at_size(dims)

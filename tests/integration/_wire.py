@@ -19,6 +19,7 @@ def build(
     stream: bool = False,
     text: str = "ping",
     header_style: str | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> httpx.Request:
     headers: dict[str, str] = {}
     params: dict[str, str] = {}
@@ -67,6 +68,7 @@ def build(
         style = header_style or "x-goog-api-key"
     else:
         raise ValueError(kind)
+    body.update(extra or {})
     if key is not None:
         if style == "bearer":
             headers["Authorization"] = f"Bearer {key}"

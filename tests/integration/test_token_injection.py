@@ -127,6 +127,63 @@ def test_a_clients_own_extra_body_is_kept_and_cannot_spoof_the_token(stack: Stac
     assert seen["internal_token"] == token
 
 
+SPOOF = {"internal_token": "spoofed", "project_id": "P-evil", "project_name": "Evil"}
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
+def test_injected_fields_win_over_the_clients_own_on_every_wire_format(
+    stack: Stack, stream: bool
+) -> None:
+    # A client (or a tool's own config) sending the very fields the config injects — at
+    # the top level, in extra_body and in metadata — must not override the bridge's values.
+    stack.services.tokens.login(stack.session, EMPLOYEE, EMPLOYEE_PW)
+    token = stack.services.tokens.current().token
+    extra = {**SPOOF, "extra_body": dict(SPOOF), "metadata": dict(SPOOF)}
+    with httpx.Client(base_url=stack.supervisor.url, timeout=120) as client:
+        for kind in KINDS:
+            marker = f"spoof-{kind}-{'s' if stream else 'p'}"
+            request = build(
+                client, kind, stack.key, model=MODEL, stream=stream, text=marker, extra=extra
+            )
+            response = client.send(request)
+            assert response.status_code == 200, (kind, response.text[:300])
+            body = stack.last_seen(marker)
+            assert body["internal_token"] == token, kind
+            assert body["project_id"] == "P-1" and body["project_name"] == "Apollo", kind
+            assert "spoofed" not in repr(body) and "P-evil" not in repr(body), (kind, body)
+
+
+def test_a_blocked_refresh_shows_in_status_with_the_iams_words_while_requests_still_work(
+    stack: Stack, app_paths: AppPaths
+) -> None:
+    from bridge_app.proxy import STATUS_FILE, read_status
+
+    stack.iam.lifetime_s = 8  # margin 5 s: the refresh is due 3 s after login
+    stack.services.tokens.login(stack.session, EMPLOYEE, EMPLOYEE_PW, remember=True)
+    stack.services.token_keeper.set_session(stack.session)
+    stack.iam.employees[EMPLOYEE] = "changed-in-the-directory"
+    said = "The IAM refused the login: invalid employee credentials"
+    assert wait_for(lambda: stack.supervisor.status().state == ProxyState.DEGRADED, 30)
+    problem = stack.supervisor.status().last_error or ""
+    assert f"Automatic token refresh is blocked: {said}" in problem
+    assert "Log in again" in problem
+    # `litellm-bridge status` reads the status file the supervisor writes.
+    assert wait_for(
+        lambda: (
+            said in (read_status(app_paths.data_dir / STATUS_FILE).to_dict()["last_error"] or "")
+        ),
+        10,
+    )
+    calls = stack.iam.calls
+    with httpx.Client(base_url=stack.supervisor.url, timeout=60) as client:
+        assert stack.request(client, "chat", stream=False, text="still").status_code == 200
+    time.sleep(2)  # the keeper looks every second: it must not try again
+    assert stack.iam.calls == calls
+    stack.iam.employees[EMPLOYEE] = EMPLOYEE_PW
+    stack.services.tokens.login(stack.session, EMPLOYEE, EMPLOYEE_PW)
+    assert wait_for(lambda: stack.supervisor.status().state == ProxyState.RUNNING, 10)
+
+
 def test_project_switch_and_refresh_apply_to_the_next_request_without_restart(
     stack: Stack,
 ) -> None:

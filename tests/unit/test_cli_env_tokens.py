@@ -133,7 +133,7 @@ def test_token_login_status_and_projects(home: Path, tmp_path: Path) -> None:
             stdin=f"{ADMIN_PW}\nnope\n",
         )
         assert wrong.returncode == 1
-        assert "rejected the employee ID or password" in wrong.stderr
+        assert "refused the login: invalid employee credentials" in wrong.stderr
         assert "Traceback" not in wrong.stderr
 
         ok = cli(

@@ -48,14 +48,23 @@ def test_list_shows_every_tool_and_whether_it_is_set_up(tmp_path: Path, user_hom
 
 def test_show_prints_settings_for_each_shell(tmp_path: Path, user_home: Path) -> None:
     bridge = tmp_path / "bridge"
-    key = run_cli("proxy-key", home=bridge).stdout.strip()
+    master = run_cli("proxy-key", home=bridge).stdout.strip()
     shown = tools("show", "gemini-cli", "--shell", "cmd", bridge=bridge, home=user_home)
     assert shown.returncode == 0, shown.stderr
     assert 'set "GOOGLE_GEMINI_BASE_URL=http://127.0.0.1:4000"' in shown.stdout
-    assert f'set "GEMINI_API_KEY={key}"' in shown.stdout
+    key = shown.stdout.split('set "GEMINI_API_KEY=', 1)[1].split('"', 1)[0]
+    assert key.startswith("sk-bridge-") and key != master  # the tool's own key
+    assert master not in shown.stdout
     assert '"selectedType": "gemini-api-key"' in shown.stdout  # the settings.json part
+    assert f'"{user_home}": "TRUST_FOLDER"' in shown.stdout  # the trustedFolders.json part
     assert "export " not in shown.stdout
     assert not (user_home / ".gemini").exists()  # showing writes nothing
+
+    # Apply writes exactly what show printed.
+    assert tools("apply", "gemini-cli", bridge=bridge, home=user_home).returncode == 0
+    assert f"GEMINI_API_KEY={key}" in (user_home / ".gemini" / ".env").read_text()
+    for path in (user_home / ".gemini").iterdir():
+        assert master not in path.read_text()
 
 
 def test_apply_conflict_and_revert(tmp_path: Path, user_home: Path) -> None:

@@ -12,7 +12,7 @@ import pytest
 import tomlkit
 from sqlalchemy import select
 
-from bridge_app.clients import ConfigFileError, ToolsService, UnsafeTargetError
+from bridge_app.clients import TOOLS, ConfigFileError, ToolsService, UnsafeTargetError
 from bridge_app.proxy import active_config_path
 from bridge_app.runtime import AppPaths, BridgeError
 from bridge_app.services import Services, build_services
@@ -134,7 +134,9 @@ def test_apply_keeps_the_users_settings_and_writes_what_claude_code_reads(
     assert data["permissions"] == {"allow": ["Bash(ls)"]}
     assert data["env"]["HTTPS_PROXY"] == "http://p:8080"
     assert data["env"]["ANTHROPIC_BASE_URL"] == "http://127.0.0.1:4000"
-    assert data["env"]["ANTHROPIC_AUTH_TOKEN"] == services.proxy.master_key()
+    key = data["env"]["ANTHROPIC_AUTH_TOKEN"]
+    assert key != services.proxy.master_key()  # never the master key in a tool's file
+    assert services.proxy.keys.identify(key).name == "claude-code"  # type: ignore[union-attr]
     assert data["env"]["ANTHROPIC_MODEL"] == "demo"
 
 
@@ -378,11 +380,27 @@ def test_a_running_proxy_picks_up_keys_created_or_revoked_elsewhere(
         serving.close()
 
 
-def test_codex_settings_to_copy_read_the_key_from_the_environment(tools: ToolsService) -> None:
-    shown = tools.show("codex-cli")
-    (snippet,) = shown.files.values()
+def test_show_and_apply_agree_for_every_tool(
+    tools: ToolsService, services: Services, home: Path
+) -> None:
+    for spec in TOOLS:
+        shown = tools.show(spec.id)
+        assert services.proxy.master_key() not in repr(shown)
+        if not spec.can_apply:
+            continue
+        tools.apply(spec.id)
+        for path, text in shown.files.items():
+            written = Path(path).read_text()
+            # Every line show offers for this file is in the file apply wrote.
+            for line in text.splitlines():
+                if line.strip() and line.strip() not in ("{", "}", "},"):
+                    assert line.strip().rstrip(",") in written, (spec.id, path, line)
+        key = tools.show(spec.id).env
+        for name, value in key.items():  # the variables show offers hold the same values
+            assert any(value in Path(p).read_text() for p in shown.files), (spec.id, name)
+    codex = tools.show("codex-cli")
+    assert codex.env == {}  # Codex reads its key from config.toml, not a variable
+    (snippet,) = codex.files.values()
     provider = tomlkit.parse(snippet).unwrap()["model_providers"]["litellm-bridge"]
-    assert provider["env_key"] == "LITELLM_BRIDGE_API_KEY"
-    assert "experimental_bearer_token" not in provider
-    assert shown.env == {"LITELLM_BRIDGE_API_KEY": shown.env["LITELLM_BRIDGE_API_KEY"]}
-    assert "export LITELLM_BRIDGE_API_KEY='sk-bridge-" in shown.shells["bash"]
+    assert "env_key" not in provider
+    assert provider["experimental_bearer_token"].startswith("sk-bridge-")

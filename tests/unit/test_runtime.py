@@ -106,6 +106,17 @@ def test_redactor_masks_registered_secrets_and_credential_shapes() -> None:
     assert "corp-token-abc123XYZ" in redactor.redact("value corp-token-abc123XYZ")
 
 
+def test_redactor_keeps_ordinary_words_after_a_credential_label() -> None:
+    # An IAM's reason reads "... password: invalid employee credentials": masking "invalid"
+    # hid why the login failed and masked nothing secret.
+    redactor = Redactor()
+    said = "The IAM refused the login password: invalid employee credentials"
+    assert redactor.redact(said) == said
+    assert redactor.redact("password: hunter2x") == "password: ****"
+    assert redactor.redact('{"password": "hunter"}') == '{"password": "****"}'
+    assert redactor.redact("token: abcdefghijklmnopqrstuvwxyz") == "token: ****"
+
+
 def test_log_file_never_receives_a_registered_secret(tmp_path: Path) -> None:
     redactor = Redactor()
     log_file = configure_logging(tmp_path, redactor, console_level=None)

@@ -67,7 +67,7 @@ def test_each_bad_iam_answer_has_its_own_message(iam: FakeIam, mode: str, messag
 
 
 def test_wrong_password_is_a_rejection_with_the_iam_reason(iam: FakeIam) -> None:
-    with pytest.raises(IamError, match=r"rejected.*invalid employee credentials") as failure:
+    with pytest.raises(IamError, match=r"refused the login: invalid employee cred") as failure:
         IamClient(_settings(iam)).fetch_token(EMPLOYEE, "wrong")
     assert failure.value.rejected
 
@@ -187,7 +187,7 @@ def test_a_rejected_password_stops_auto_refresh_and_keeps_the_valid_token(
     assert tokens.current().token == valid  # still used until it expires
     status = tokens.status(ALICE)  # type: ignore[arg-type]
     assert status.refresh_blocked and status.state == "failed"
-    assert "rejected" in (status.last_error or "")
+    assert "refused the login: invalid employee credentials" in (status.last_error or "")
     # Typing the new password again unblocks.
     tokens.login(ALICE, EMPLOYEE, "changed-in-the-directory", remember=True)  # type: ignore[arg-type]
     assert not tokens.status(ALICE).refresh_blocked  # type: ignore[arg-type]

@@ -158,7 +158,10 @@ class DashboardScreen(BridgeScreen):
         status = self._token
         if status is None:
             return
-        if status.seconds_left is not None and self._token_age:
+        if status.refresh_blocked or status.last_error:
+            # The reason and what to do, not a countdown that hides them.
+            self.token_text = status.describe() + (f" {status.action}" if status.action else "")
+        elif status.seconds_left is not None and self._token_age:
             left = max(0, status.seconds_left - self._token_age)
             minutes, seconds = divmod(left, 60)
             hours, minutes = divmod(minutes, 60)

@@ -67,9 +67,10 @@ class ToolsScreen(BridgeScreen):
 
     def show_settings(self, card: ToolCard) -> None:
         def shown(settings: ToolSettings) -> None:
-            text = settings.shells.get("bash") or "\n".join(
-                f"{k}={v}" for k, v in settings.env.items()
-            )
+            # Exactly what Apply writes: the variables (if the tool reads any) and each file.
+            parts = [settings.shells["bash"]] if settings.env else []
+            parts += [f"# {path}\n{content}" for path, content in settings.files.items()]
+            text = "\n".join(parts)
             label = MDLabel(text=escape_markup(text), adaptive_height=True)
             label.font_name = "RobotoMono-Regular"
             form_dialog(f"{card.name}: settings", [_scroll([label])], lambda d: d.dismiss())
