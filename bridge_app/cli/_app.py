@@ -132,9 +132,11 @@ def _register_commands() -> None:
         _doctor,
         _env,
         _integrity,
+        _policy,
         _proxy,
         _tokens,
         _tools,
+        _usage,
         _users,
     )
 
@@ -148,6 +150,8 @@ def _register_commands() -> None:
         _tokens,
         _tools,
         _integrity,
+        _policy,
+        _usage,
         _dev,
     ):
         for command in module.COMMANDS:

@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from bridge_app.cli._app import CliContext, fail, friendly_errors
+from bridge_app.cli._session import PasswordInput, optional_login, session_options
 from bridge_app.config import (
     ConfigApplyError,
     ConfigInvalidError,
@@ -94,14 +95,29 @@ def validate_cmd(obj: CliContext, path: Path | None) -> None:
     help="Seconds running requests may take to finish.",
 )
 @author_option
+@session_options
 @click.pass_obj
 @friendly_errors
-def apply_cmd(obj: CliContext, path: Path, comment: str, drain_timeout: float, author: str) -> None:
-    """Validate PATH and make it the active config (a running proxy restarts with it)."""
+def apply_cmd(
+    obj: CliContext,
+    path: Path,
+    comment: str,
+    drain_timeout: float,
+    author: str,
+    as_user: str | None = None,
+    password_stdin: bool = False,
+) -> None:
+    """Validate PATH and make it the active config (a running proxy restarts with it).
+    Under a managed config lock, say who you are with --as."""
     try:
-        result = _service(obj).import_file(
-            path, author=author, comment=comment, drain_timeout=drain_timeout
-        )
+        with optional_login(obj, as_user, PasswordInput(password_stdin)) as session:
+            result = _service(obj).import_file(
+                path,
+                author=session.username if session else author,
+                comment=comment,
+                drain_timeout=drain_timeout,
+                session=session,
+            )
     except ConfigInvalidError as exc:
         _invalid(exc, str(path))
         return
@@ -157,12 +173,26 @@ def diff_cmd(obj: CliContext, old: int, new: int) -> None:
 @click.argument("version", type=int)
 @click.option("--drain-timeout", default=30.0, show_default=True)
 @author_option
+@session_options
 @click.pass_obj
 @friendly_errors
-def restore_cmd(obj: CliContext, version: int, drain_timeout: float, author: str) -> None:
+def restore_cmd(
+    obj: CliContext,
+    version: int,
+    drain_timeout: float,
+    author: str,
+    as_user: str | None,
+    password_stdin: bool,
+) -> None:
     """Apply an earlier VERSION again (recorded as a new version)."""
     try:
-        result = _service(obj).restore(version, author=author, drain_timeout=drain_timeout)
+        with optional_login(obj, as_user, PasswordInput(password_stdin)) as session:
+            result = _service(obj).restore(
+                version,
+                author=session.username if session else author,
+                drain_timeout=drain_timeout,
+                session=session,
+            )
     except ConfigInvalidError as exc:
         _invalid(exc, f"version {version}")
         return
@@ -230,12 +260,28 @@ def export_cmd(obj: CliContext, output: Path, version: int | None) -> None:
 @click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--comment", default="")
 @author_option
+@session_options
 @click.pass_obj
 @friendly_errors
-def import_cmd(obj: CliContext, path: Path, comment: str, author: str) -> None:
+def import_cmd(
+    obj: CliContext,
+    path: Path,
+    comment: str,
+    author: str,
+    as_user: str | None,
+    password_stdin: bool,
+) -> None:
     """Validate a config file and apply it (same as `config apply`)."""
     obj_ctx = click.get_current_context()
-    obj_ctx.invoke(apply_cmd, path=path, comment=comment, drain_timeout=30.0, author=author)
+    obj_ctx.invoke(
+        apply_cmd,
+        path=path,
+        comment=comment,
+        drain_timeout=30.0,
+        author=author,
+        as_user=as_user,
+        password_stdin=password_stdin,
+    )
 
 
 COMMANDS = [config_group]

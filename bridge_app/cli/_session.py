@@ -91,3 +91,16 @@ def logged_in(obj: CliContext, as_user: str | None, passwords: PasswordInput) ->
         yield session
     finally:
         auth.logout(session)
+
+
+@contextmanager
+def optional_login(
+    obj: CliContext, as_user: str | None, passwords: PasswordInput
+) -> Iterator[Session | None]:
+    """Log in when --as (or BRIDGE_USER) names someone; else nobody (the managed policy's
+    config lock decides whether that is enough)."""
+    if not (as_user and as_user.strip()):
+        yield None
+        return
+    with logged_in(obj, as_user, passwords) as session:
+        yield session

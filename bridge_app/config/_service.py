@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from bridge_app.config._apply import (
     DEFAULT_DRAIN_TIMEOUT,
@@ -44,6 +45,9 @@ class ConfigService:
         self.history = ConfigHistory(db=db)
         self.templates = templates or TemplateLibrary(user_dir=paths.config_dir / "templates")
         self._applier = SafeApplier(paths.active_config_file)
+        #: ``guard(session, "config")`` raises when the managed policy's config lock refuses
+        #: the change (set by the composition root; the application core will own it).
+        self.change_guard: Callable[[Any, str], None] | None = None
 
     # -- wiring (the proxy and env services are built after this one) -------------------
 
@@ -113,11 +117,14 @@ class ConfigService:
         comment: str = "",
         name: str = ACTIVE_CONFIG_NAME,
         drain_timeout: float = DEFAULT_DRAIN_TIMEOUT,
+        session: Any = None,
     ) -> ApplyResult:
         """Validate, write the active config, restart a running proxy with it, and record
         the version. Invalid: ConfigInvalidError, nothing touched. Proxy refuses it:
         ConfigApplyError after the previous config was restored (the attempt is kept in
         the history with applied=False)."""
+        if self.change_guard is not None:
+            self.change_guard(session, "config")
         result = self.validate(content)
         if not result.ok:
             raise ConfigInvalidError(result)
@@ -150,12 +157,17 @@ class ConfigService:
         return ApplyResult(version, restarted, result, message)
 
     def apply_document(
-        self, document: ConfigDocument, *, author: str, comment: str = ""
+        self, document: ConfigDocument, *, author: str, comment: str = "", session: Any = None
     ) -> ApplyResult:
-        return self.apply(document.to_text(), author=author, comment=comment)
+        return self.apply(document.to_text(), author=author, comment=comment, session=session)
 
     def restore(
-        self, version_id: int, *, author: str, drain_timeout: float = DEFAULT_DRAIN_TIMEOUT
+        self,
+        version_id: int,
+        *,
+        author: str,
+        drain_timeout: float = DEFAULT_DRAIN_TIMEOUT,
+        session: Any = None,
     ) -> ApplyResult:
         version = self.history.get(version_id)
         return self.apply(
@@ -164,6 +176,7 @@ class ConfigService:
             comment=f"restored version {version_id}",
             name=version.name,
             drain_timeout=drain_timeout,
+            session=session,
         )
 
     # -- history -----------------------------------------------------------------------
@@ -195,6 +208,7 @@ class ConfigService:
         author: str,
         comment: str = "",
         drain_timeout: float = DEFAULT_DRAIN_TIMEOUT,
+        session: Any = None,
     ) -> ApplyResult:
         """Validate a file and apply it; an invalid file changes nothing."""
         raw = read_limited(source, MAX_BYTES)
@@ -207,4 +221,5 @@ class ConfigService:
             comment=comment or f"imported from {source.name}",
             name=source.name,
             drain_timeout=drain_timeout,
+            session=session,
         )

@@ -12,12 +12,14 @@ from bridge_app.clients import ToolsService
 from bridge_app.config import ConfigService
 from bridge_app.envvars import APP_PROVIDED, EnvService
 from bridge_app.integrity import IntegrityService
+from bridge_app.policy import PolicyService, PolicyWatcher, RequestPolicy
 from bridge_app.proxy import ProxyService
 from bridge_app.runtime import AppPaths, Redactor
 from bridge_app.services._wiring import ProxyRestarter, attach_token_flow, proxy_audit_hook
 from bridge_app.settings import SettingsService
-from bridge_app.store import Database, DatabaseKey, KeyManager
+from bridge_app.store import ChangeFeed, Database, DatabaseKey, KeyManager
 from bridge_app.tokens import TokenKeeper, TokenService
+from bridge_app.usage import UsageService
 
 
 def key_manager(paths: AppPaths) -> KeyManager:
@@ -53,6 +55,10 @@ class Services:
     integrity: IntegrityService
     proxy: ProxyService
     tools: ToolsService
+    policy: PolicyService
+    usage: UsageService
+    changes: ChangeFeed
+    policy_watcher: PolicyWatcher
     _closed: bool = field(default=False, repr=False)
 
     def use_session(self, session: Session | None) -> None:
@@ -75,11 +81,22 @@ class Services:
         else:
             self.tokens.activate(session)
         self.token_keeper.set_session(session)
+        self.policy.serve_as(session)
+
+    def start_watching(self) -> None:
+        """For long-running instances (window, `serve`): follow changes other processes
+        make (the change feed) and the machine-wide policy file."""
+        self.changes.start()
+        self.policy_watcher.start()
+        self.usage.start_pruning()
 
     def close(self) -> None:
         if not self._closed:
             self._closed = True
             self.token_keeper.stop()
+            self.policy_watcher.stop()
+            self.usage.stop()
+            self.changes.stop()
             self.proxy.close()  # before the database: it flushes usage rows
             self.db.close()
 
@@ -118,6 +135,13 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
         on_event=proxy_audit_hook(audit),
     )
     config.set_restarter(ProxyRestarter(proxy))
+    policy = PolicyService(db=db, audit=audit, settings=settings)
+    config.change_guard = env.change_guard = policy.check_change
+    changes = ChangeFeed(db=db)
+    enforcer = RequestPolicy(service=policy, audit=audit)
+    # Registered before the token flow: a forbidden model is refused before anything else.
+    proxy.on_supervisor(lambda supervisor: supervisor.add_admission_hook(enforcer))
+    proxy.usage.annotate = enforcer.annotate
     tokens = TokenService(db=db, settings=settings, env=env, redactor=redactor, audit=audit)
     token_keeper = attach_token_flow(proxy, tokens)
     tools = ToolsService(
@@ -144,6 +168,10 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
         integrity=IntegrityService(settings=settings),
         proxy=proxy,
         tools=tools,
+        policy=policy,
+        usage=UsageService(db=db, policy=policy),
+        changes=changes,
+        policy_watcher=PolicyWatcher(service=policy, feed=changes),
     )
 
 
