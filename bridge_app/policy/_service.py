@@ -116,6 +116,7 @@ class PolicyService:
         self._counters: Counters = self._local
         self._counters_url: str | None = None
         self._file_seen: tuple[float, int] | None = None
+        self._file_checked = False
         self.subject_user = _os_user()
         self.subject_role = "user"
         self.shared_reachable: bool | None = None
@@ -123,6 +124,10 @@ class PolicyService:
     # -- what is in force ----------------------------------------------------------------
 
     def current(self) -> InForce:
+        if not self._file_checked:
+            # Every instance (a one-off command too) first looks at the machine-wide file.
+            self._file_checked = True
+            self.refresh_machine_file()
         with self._lock:
             if self._cache is None:
                 self._cache = self._load()
