@@ -45,7 +45,6 @@ AREA_LABELS = {
     "config": "The LiteLLM config",
     "env.shared": "Shared environment entries",
     "settings": "App settings",
-    "tools": "Tool settings",
 }
 
 

@@ -79,7 +79,11 @@ class BridgeApp(MDApp):
         self.ctx = ctx
         ctx.preferences_changed = self.apply_preferences
         settings = ctx.services.settings
-        self.kiosk = ctx.kiosk = self.kiosk or bool(settings.get("ui.kiosk", False))
+        self.kiosk = ctx.kiosk = (
+            self.kiosk
+            or bool(settings.get("ui.kiosk", False))
+            or bool(ctx.services.policy.policy().kiosk)  # the company policy's ui.kiosk
+        )
         self.apply_preferences()
         manager = self.root
         manager.add_widget(WizardScreen(name="wizard", ctx=ctx, on_finished=self._logged_in))
@@ -90,6 +94,8 @@ class BridgeApp(MDApp):
         if self.kiosk or settings.get("proxy.autostart"):
             run_async("autostart", ctx.supervisor.start, None, self._autostart_failed)
         self._lock_check = Clock.schedule_interval(self._check_idle, 1.0)
+        # Changes made by other processes (policy, config...) and the machine-wide policy.
+        run_async("watch-changes", ctx.services.start_watching, None, self._autostart_failed)
         run_async("has-admin", ctx.services.auth.has_admin, self._first_screen)
 
     def _autostart_failed(self, exc: BaseException) -> None:
@@ -121,6 +127,7 @@ class BridgeApp(MDApp):
     def _logged_in(self, session: Session) -> None:
         assert self.ctx is not None
         self.ctx.set_session(session)
+        self.ctx.services.policy.serve_as(session)  # its limits and role apply to requests
         main = self.root.get_screen("main")
         main.session_changed()
         self.root.current = "main"
@@ -132,6 +139,7 @@ class BridgeApp(MDApp):
         assert self.ctx is not None
         session = self.ctx.session
         self.ctx.set_session(None)
+        self.ctx.services.policy.serve_as(None)
         if session is not None:
             run_async("logout", lambda: self.ctx.services.auth.logout(session))  # type: ignore[union-attr]
         self.root.current = "login"

@@ -65,7 +65,7 @@ def test_config_lock_levels(stack: Stack, tmp_path: Path) -> None:
     with pytest.raises(PolicyRefusedError, match="managed by your company"):
         service.check_change(None, "config")
     service.check_change(admin, "config")
-    assert service.locked_areas(bob) == {"config", "env.shared", "settings", "tools"}
+    assert service.locked_areas(bob) == {"config", "env.shared", "settings"}
 
     policy_file.write_text("config_lock: locked\n")
     service.apply(admin, policy_file)

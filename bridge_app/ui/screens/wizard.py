@@ -134,7 +134,9 @@ class WizardScreen(BridgeScreen):
             for key, value in values.items():
                 services.env.set(session, key, value, scope="shared")
             text = services.config.new_from_template(name)
-            services.config.apply(text, author=session.username, comment=f"template {name}")
+            services.config.apply(
+                text, author=session.username, comment=f"template {name}", session=session
+            )
             return services.tokens.iam_settings() is not None
 
         def done(iam_ready: bool) -> None:
