@@ -70,7 +70,7 @@ class Totals:
 
 
 class Counters(Protocol):
-    def totals(self, subject: str, now: float) -> Totals: ...
+    def totals(self, subject: str, now: float, *, month: bool = False) -> Totals: ...
 
     def add(self, subject: str, ts: float, requests: int, tokens: int, cost: float) -> None: ...
 
@@ -79,28 +79,42 @@ class LocalCounters:
     def __init__(self, *, db: Database) -> None:
         self._db = db
 
-    def totals(self, subject: str, now: float) -> Totals:
-        m, d, mo = now - MINUTE, now - DAY, month_start(now)
-        in_m, in_d, in_mo = _hits.c.ts >= m, _hits.c.ts >= d, _hits.c.ts >= mo
+    def totals(self, subject: str, now: float, *, month: bool = False) -> Totals:
+        """``month``: also the calendar month's cost (a larger scan: only for budgets)."""
+        m, d = now - MINUTE, now - DAY
+        in_m = _hits.c.ts >= m
         stmt = select(
             func.sum(case((in_m, _hits.c.requests), else_=0)),
             func.sum(case((in_m, _hits.c.tokens), else_=0)),
-            func.sum(case((in_d, _hits.c.requests), else_=0)),
-            func.sum(case((in_d, _hits.c.tokens), else_=0)),
-            func.sum(case((in_mo, _hits.c.cost), else_=0)),
+            func.sum(_hits.c.requests),
+            func.sum(_hits.c.tokens),
             func.min(case((in_m, _hits.c.ts), else_=None)),
-            func.min(case((in_d, _hits.c.ts), else_=None)),
-        ).where(and_(_hits.c.subject == subject, _hits.c.ts >= min(d, mo)))
+            func.min(_hits.c.ts),
+        ).where(and_(_hits.c.subject == subject, _hits.c.ts >= d))
+        cost = 0.0
         with self._db.reading() as conn:
             row = conn.execute(stmt).one()
+            if month:
+                cost = float(
+                    conn.execute(
+                        select(func.sum(_hits.c.cost)).where(
+                            and_(
+                                _hits.c.subject == subject,
+                                _hits.c.ts >= month_start(now),
+                                _hits.c.cost > 0,
+                            )
+                        )
+                    ).scalar()
+                    or 0.0
+                )
         return Totals(
             int(row[0] or 0),
             int(row[1] or 0),
             int(row[2] or 0),
             int(row[3] or 0),
-            float(row[4] or 0.0),
+            cost,
+            row[4],
             row[5],
-            row[6],
         )
 
     def add(self, subject: str, ts: float, requests: int, tokens: int, cost: float) -> None:
@@ -132,8 +146,8 @@ class RedisCounters:
     def _key(self, subject: str, kind: str) -> str:
         return f"{self._prefix}{subject}:{kind}"
 
-    def totals(self, subject: str, now: float) -> Totals:
-        since = min(now - DAY, month_start(now))
+    def totals(self, subject: str, now: float, *, month: bool = False) -> Totals:
+        since = min(now - DAY, month_start(now)) if month else now - DAY
         pipe = self._client.pipeline(transaction=False)
         for kind in ("r", "t", "c"):
             pipe.zremrangebyscore(self._key(subject, kind), "-inf", now - KEEP)
@@ -218,16 +232,16 @@ class SharedCounters:
     def _usable(self) -> bool:
         return time.monotonic() >= self._down_until
 
-    def totals(self, subject: str, now: float) -> Totals:
+    def totals(self, subject: str, now: float, *, month: bool = False) -> Totals:
         if self._usable():
             try:
-                totals = self._remote.totals(subject, now)
+                totals = self._remote.totals(subject, now, month=month)
             except Exception as exc:  # redis' errors, refused or timed-out sockets
                 self._failed(exc)
             else:
                 self._ok()
                 return totals
-        return self._local.totals(subject, now)
+        return self._local.totals(subject, now, month=month)
 
     def add(self, subject: str, ts: float, requests: int, tokens: int, cost: float) -> None:
         self._local.add(subject, ts, requests, tokens, cost)

@@ -30,6 +30,10 @@ _AGENTS = (
 )
 
 
+def _budget(limits: dict[str, float]) -> bool:
+    return "budget_usd_per_month" in limits
+
+
 def tool_of(data: dict[str, Any], client: str | None) -> str | None:
     if client and client != "admin":
         return client  # a per-tool key names its tool
@@ -82,7 +86,7 @@ class RequestPolicy:
         for subject, label, limits in subjects:
             if not limits:
                 continue
-            totals = counters.totals(subject, now)
+            totals = counters.totals(subject, now, month=_budget(limits.values))
             for name, allowed in limits.values.items():
                 used = totals.used(name)
                 over = used + 1 > allowed if name.startswith("requests") else used >= allowed
@@ -99,7 +103,7 @@ class RequestPolicy:
         for subject, label, limits in subjects:
             if limits:
                 counters.add(subject, now, 1, 0, 0.0)
-                totals = counters.totals(subject, now)
+                totals = counters.totals(subject, now, month=_budget(limits.values))
                 for name, allowed in limits.values.items():
                     self._crossed(subject, label, name, totals.used(name), allowed)
 
@@ -123,7 +127,7 @@ class RequestPolicy:
         ):
             if limits:
                 counters.add(subject, ts, 0, tokens, cost)
-                totals = counters.totals(subject, time.time())
+                totals = counters.totals(subject, time.time(), month=_budget(limits.values))
                 for name, allowed in limits.values.items():
                     self._crossed(subject, label, name, totals.used(name), allowed)
 

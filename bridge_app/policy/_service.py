@@ -470,7 +470,9 @@ class PolicyService:
         for subject, label, limits in subjects:
             if not limits:
                 continue
-            totals: Totals = counters.totals(subject, now)
+            totals: Totals = counters.totals(
+                subject, now, month="budget_usd_per_month" in limits.values
+            )
             for name, allowed in limits.values.items():
                 out.append(QuotaUse(label, name, totals.used(name), allowed))
         return out

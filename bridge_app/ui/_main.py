@@ -128,6 +128,9 @@ class BridgeApp(MDApp):
         assert self.ctx is not None
         self.ctx.set_session(session)
         self.ctx.services.policy.serve_as(session)  # its limits and role apply to requests
+        managed_idle = self.ctx.services.policy.policy().idle_lock_minutes
+        if managed_idle is not None:  # the company policy's ui.idle_lock_minutes wins
+            session.idle_lock_minutes = managed_idle
         main = self.root.get_screen("main")
         main.session_changed()
         self.root.current = "main"

@@ -57,6 +57,9 @@ def test_models_and_limits_on_every_wire_format_across_a_restart(tmp_path: Path)
                     assert r.status_code == 429, (kind, stream, r.text)
                     assert "requests_per_minute = 2" in r.text
                     assert 1 <= int(r.headers["retry-after"]) <= 60
+        status = cli(home, "status", **extra)
+        assert "Quota reached: user" in status.stdout
+        assert "2 of 2 requests per minute (100 %)" in status.stdout
     finally:
         serve.stop()
 
@@ -81,6 +84,9 @@ def test_models_and_limits_on_every_wire_format_across_a_restart(tmp_path: Path)
     finally:
         serve.stop()
 
+    listed = as_admin(home, "usage", "--by", "model")
+    assert listed.returncode == 0, listed.stderr
+    assert any(line.startswith("demo ") for line in listed.stdout.splitlines()), listed.stdout
     out = tmp_path / "usage.json"
     exported = as_admin(home, "usage", "export", "--format", "json", str(out), "--by", "model")
     assert exported.returncode == 0, exported.stderr
