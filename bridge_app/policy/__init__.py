@@ -12,6 +12,7 @@ from bridge_app.policy._errors import (
     PolicyInvalidError,
     PolicyRefusedError,
     PolicySignatureError,
+    UpstreamNotAllowedError,
 )
 from bridge_app.policy._example import EXAMPLE_POLICY
 from bridge_app.policy._location import POLICY_FILE_ENV, machine_policy_path, signature_path
@@ -42,6 +43,7 @@ __all__ = [
     "RequestPolicy",
     "SharedCounters",
     "Totals",
+    "UpstreamNotAllowedError",
     "fingerprint",
     "machine_policy_path",
     "parse_policy",

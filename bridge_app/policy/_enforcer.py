@@ -3,13 +3,19 @@ Retry-After), on every wire format, plus the audit of refusal bursts and quota c
 
 from __future__ import annotations
 
+import fnmatch
 import logging
 import threading
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from bridge_app.audit import AuditLog
-from bridge_app.policy._errors import LimitExceededError, ModelNotAllowedError
+from bridge_app.policy._errors import (
+    LimitExceededError,
+    ModelNotAllowedError,
+    UpstreamNotAllowedError,
+)
 from bridge_app.policy._model import LIMIT_KINDS
 from bridge_app.policy._service import PolicyService
 
@@ -106,6 +112,20 @@ class RequestPolicy:
                 totals = counters.totals(subject, now, month=_budget(limits.values))
                 for name, allowed in limits.values.items():
                     self._crossed(subject, label, name, totals.used(name), allowed)
+
+    def upstream(self, kwargs: dict[str, Any], _context: Any) -> None:
+        """A request hook (``supervisor.add_request_hook``): runs once the deployment is
+        chosen, with its resolved ``api_base``; refuses hosts outside
+        network.allowed_upstream_hosts (deployments without an api_base use their
+        provider's default and are not checked)."""
+        patterns = self._service.policy().allowed_upstream_hosts
+        api_base = kwargs.get("api_base")
+        if patterns is None or not api_base:
+            return
+        host = (urlsplit(str(api_base)).hostname or "").lower()
+        if not any(fnmatch.fnmatchcase(host, p.lower()) for p in patterns):
+            self._refused("upstream", f"upstream host {host}")
+            raise UpstreamNotAllowedError(host)
 
     # -- after the request -----------------------------------------------------------------
 

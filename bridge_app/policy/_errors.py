@@ -5,8 +5,8 @@
   - ``PolicySignatureError``: no valid signature from the enrolled company key.
 - ``PolicyRefusedError``: a change the config lock does not allow ("... is managed by your
   company"); the application core raises it before the change.
-- ``ModelNotAllowedError`` (HTTP 403) and ``LimitExceededError`` (HTTP 429 with
-  Retry-After): what the proxy's request hook answers.
+- ``ModelNotAllowedError`` and ``UpstreamNotAllowedError`` (HTTP 403) and
+  ``LimitExceededError`` (HTTP 429 with Retry-After): what the proxy's hooks answer.
 """
 
 from __future__ import annotations
@@ -45,6 +45,17 @@ class ModelNotAllowedError(BridgeError):
     def __init__(self, model: str) -> None:
         super().__init__(f"model {model} is not allowed by your company's policy")
         self.model = model
+
+
+class UpstreamNotAllowedError(BridgeError):
+    http_status = 403
+
+    def __init__(self, host: str) -> None:
+        super().__init__(
+            f"upstream host {host} is not allowed by your company's policy "
+            "(network.allowed_upstream_hosts)"
+        )
+        self.host = host
 
 
 class LimitExceededError(BridgeError):

@@ -141,6 +141,7 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
     enforcer = RequestPolicy(service=policy, audit=audit)
     # Registered before the token flow: a forbidden model is refused before anything else.
     proxy.on_supervisor(lambda supervisor: supervisor.add_admission_hook(enforcer))
+    proxy.on_supervisor(lambda supervisor: supervisor.add_request_hook(enforcer.upstream))
     proxy.usage.annotate = enforcer.annotate
     tokens = TokenService(db=db, settings=settings, env=env, redactor=redactor, audit=audit)
     token_keeper = attach_token_flow(proxy, tokens)
