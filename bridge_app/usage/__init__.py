@@ -3,8 +3,6 @@ tool or user; CSV/JSON export; retention."""
 
 from bridge_app.usage._service import (
     GROUPS,
-    MAIN_KEY_LABEL,
-    GroupBy,
     UsageError,
     UsageFilter,
     UsageGroup,
@@ -13,8 +11,6 @@ from bridge_app.usage._service import (
 
 __all__ = [
     "GROUPS",
-    "MAIN_KEY_LABEL",
-    "GroupBy",
     "UsageError",
     "UsageFilter",
     "UsageGroup",

@@ -11,14 +11,15 @@ import pytest
 from sqlalchemy import func, select
 
 from bridge_app.policy import (
+    LimitExceededError,
     LocalCounters,
+    ModelNotAllowedError,
     PolicyRefusedError,
     PolicyService,
     PolicyWatcher,
     RequestPolicy,
     parse_policy,
 )
-from bridge_app.policy._errors import LimitExceededError, ModelNotAllowedError
 from bridge_app.proxy._hooks import RequestContext
 from bridge_app.store import ChangeFeed, Database, tables
 from bridge_app.usage import UsageFilter, UsageService
