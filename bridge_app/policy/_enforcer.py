@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bridge_app.audit import AuditLog
+from bridge_app.policy._counters import Totals
 from bridge_app.policy._errors import (
     LimitExceededError,
     ModelNotAllowedError,
@@ -89,10 +90,12 @@ class RequestPolicy:
         counters = self._service.counters()
         now = time.time()
         subjects = self._service.subjects(tool)
+        seen_totals: dict[str, Totals] = {}
         for subject, label, limits in subjects:
             if not limits:
                 continue
             totals = counters.totals(subject, now, month=_budget(limits.values))
+            seen_totals[subject] = totals
             for name, allowed in limits.values.items():
                 used = totals.used(name)
                 over = used + 1 > allowed if name.startswith("requests") else used >= allowed
@@ -109,9 +112,10 @@ class RequestPolicy:
         for subject, label, limits in subjects:
             if limits:
                 counters.add(subject, now, 1, 0, 0.0)
-                totals = counters.totals(subject, now, month=_budget(limits.values))
+                seen = seen_totals[subject]
                 for name, allowed in limits.values.items():
-                    self._crossed(subject, label, name, totals.used(name), allowed)
+                    after = seen.used(name) + (1 if name.startswith("requests") else 0)
+                    self._crossed(subject, label, name, after, allowed)
 
     def upstream(self, kwargs: dict[str, Any], _context: Any) -> None:
         """A request hook (``supervisor.add_request_hook``): runs once the deployment is

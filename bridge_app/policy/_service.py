@@ -298,7 +298,11 @@ class PolicyService:
                 log.warning("the policy %s was refused: %s", path, exc.message)
             return Refusal(source, exc.message, time.time())
         current = self.current()
-        if current.source != source or current.digest != _digest(content):
+        if (
+            current.source != source
+            or current.digest != _digest(content)
+            or self.last_refusal() is not None  # the shipped file is valid again
+        ):
             self._record("active", source, content, "", None, signed=signed)
         return None
 

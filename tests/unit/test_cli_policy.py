@@ -112,6 +112,12 @@ def test_signed_machine_policy_flipped_byte_and_unsigned_are_refused(tmp_path: P
     _ship(machine, 'models: {allow: ["*"]}\n', Ed25519PrivateKey.generate())
     assert "signature does not match" in cli(home, "policy", "show", **env).stdout
 
+    # IT puts the shipped, signed file back: it is accepted again, nothing is refused.
+    _ship(machine, 'models: {allow: ["internal-*"]}\n', company)
+    shown = cli(home, "policy", "show", **env)
+    assert "refused" not in shown.stdout and "signed       yes" in shown.stdout
+    assert "signature does not match" not in cli(home, "doctor", **env).stdout
+
     audit = as_admin(home, "audit", "list", "--action", "policy", **env)
     assert "policy.trust" in audit.stdout and "policy.change" in audit.stdout
     assert "policy.refused" in audit.stdout
