@@ -218,3 +218,20 @@ def test_usage_summary_and_retention(stack: Stack, tmp_path: Path) -> None:
     with stack.db.reading() as conn:
         left = conn.execute(select(func.count()).select_from(tables["usage_records"])).scalar()
     assert left == 2
+
+
+def test_shared_environment_changes_follow_the_lock(stack: Stack, tmp_path: Path) -> None:
+    from bridge_app.envvars import EnvService
+
+    admin, bob = with_admin_and_user(stack)
+    service = _service(stack, tmp_path / "absent.yaml")
+    env = EnvService(db=stack.db, shared_key=b"\x01" * 32, redactor=stack.redactor)
+    env.change_guard = service.check_change
+    env.set(admin, "HTTPS_PROXY", "http://proxy.corp.example:8080", scope="shared")
+    policy_file = tmp_path / "p.yaml"
+    policy_file.write_text("config_lock: admin_only\n")
+    service.apply(admin, policy_file)
+    env.set(admin, "HTTPS_PROXY", "http://proxy2.corp.example:8080", scope="shared")
+    with pytest.raises(PolicyRefusedError, match="Shared environment entries is managed"):
+        env.set(bob, "HTTPS_PROXY", "http://elsewhere:1", scope="shared")
+    assert env.effective_environment(None)["HTTPS_PROXY"] == "http://proxy2.corp.example:8080"
