@@ -132,10 +132,12 @@ def _register_commands() -> None:
         _doctor,
         _env,
         _integrity,
+        _policy,
         _proxy,
         _settings,
         _tokens,
         _tools,
+        _usage,
         _users,
     )
 
@@ -150,6 +152,8 @@ def _register_commands() -> None:
         _tokens,
         _tools,
         _integrity,
+        _policy,
+        _usage,
         _dev,
     ):
         for command in module.COMMANDS:

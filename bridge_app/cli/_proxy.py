@@ -14,8 +14,10 @@ from typing import Any
 import click
 
 from bridge_app.cli._app import CliContext, fail, friendly_errors
-from bridge_app.runtime import InstanceLock
+from bridge_app.runtime import BridgeError, InstanceLock
 from bridge_app.services import is_loopback_host
+
+log = logging.getLogger(__name__)
 
 _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _LINE_LEVEL = re.compile(r"^\S+ \S+ (DEBUG|INFO|WARNING|ERROR|CRITICAL)\b")
@@ -154,10 +156,17 @@ def status(obj: CliContext, as_json: bool) -> None:
     from bridge_app.services import STATUS_FILE, read_status
 
     report = read_status(obj.paths.data_dir / STATUS_FILE).to_dict()
+    try:
+        report["quota_warnings"] = obj.services().policy.quota_warnings()
+    except BridgeError as exc:  # no database yet: the proxy part still answers
+        report["quota_warnings"] = []
+        log.debug("no quota status: %s", exc)
     if as_json:
         click.echo(json.dumps(report, indent=2))
     else:
         _print_status(report)
+        for warning in report["quota_warnings"]:
+            click.secho(f"  {warning}", fg="yellow")
 
 
 def _line_level(line: str) -> int:

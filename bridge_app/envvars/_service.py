@@ -5,6 +5,7 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, delete, insert, or_, select, update
 
@@ -60,6 +61,9 @@ class EnvService:
         self._reauthenticate = reauthenticate
         self._observers: list[Callable[[], None]] = []
         self._observers_lock = threading.Lock()
+        #: ``guard(session, "env.shared")`` raises when the managed policy's config lock
+        #: refuses a shared change (set by the composition root).
+        self.change_guard: Callable[[Any, str], None] | None = None
 
     # -- observers ("restart needed") ------------------------------------------------
 
@@ -288,6 +292,8 @@ class EnvService:
     # -- internals -------------------------------------------------------------------
 
     def _require_scope(self, session: SessionLike, scope: Scope) -> None:
+        if scope == "shared" and self.change_guard is not None:
+            self.change_guard(session, "env.shared")
         if scope == "shared" and not session.is_admin:
             self._record(session, "env.shared", "-", "denied", "not an admin")
             raise EnvPermissionError(

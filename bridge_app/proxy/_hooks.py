@@ -80,6 +80,7 @@ def _refusal(exc: BridgeError) -> ProxyException:
         type="bridge_hook_error",
         param=None,
         code=int(getattr(exc, "http_status", 503)),
+        headers=dict(getattr(exc, "http_headers", None) or {}) or None,  # e.g. Retry-After
     )
 
 
@@ -190,6 +191,7 @@ class BridgeCallbacks(CustomLogger):
             tokens_in=int(slo.get("prompt_tokens") or 0),
             tokens_out=int(slo.get("completion_tokens") or 0),
             client=metadata.get("user_api_key_alias"),
+            cost_usd=float(slo.get("response_cost") or 0.0),
         )
 
     def _record(self, sample: RequestSample) -> None:

@@ -24,6 +24,8 @@ class RequestSample:
     tokens_in: int = 0
     tokens_out: int = 0
     client: str | None = None
+    cost_usd: float = 0.0  # LiteLLM's estimate from its bundled (offline) cost map
+    user: str | None = None  # filled in when the row is written (UsageWriter.annotate)
 
     @property
     def ok(self) -> bool:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections.abc import Callable
 from dataclasses import asdict
+from typing import Any
 
 from bridge_app.proxy._metrics import RequestSample
 from bridge_app.store import Database, tables
@@ -27,6 +29,9 @@ class UsageWriter:
         self._thread: threading.Thread | None = None
         self._dropped = 0
         self.written = 0
+        #: Called on the writer thread with each row before it is stored (may fill in
+        #: ``user``, feed limit counters); the policy package sets it.
+        self.annotate: Callable[[dict[str, Any]], None] | None = None
 
     def start(self) -> None:
         if self._thread is None or not self._thread.is_alive():
@@ -58,6 +63,11 @@ class UsageWriter:
                 rows.append(asdict(self._queue.get_nowait()))
             except queue.Empty:
                 break
+            if self.annotate is not None:
+                try:
+                    self.annotate(rows[-1])
+                except Exception:
+                    log.exception("could not annotate a usage row")
         if rows:
             try:
                 with self._db.transaction() as conn:

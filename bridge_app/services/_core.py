@@ -78,6 +78,10 @@ class AppCore:
         else:
             services.tokens.activate(session)
         services.token_keeper.set_session(session)
+        services.policy.serve_as(session)  # whose limits and role apply to requests
+        managed_idle = services.policy.policy().idle_lock_minutes
+        if session is not None and managed_idle is not None:
+            session.idle_lock_minutes = managed_idle  # the company's idle lock wins
         for observer in list(self._session_observers):
             try:
                 observer(session)
@@ -112,6 +116,7 @@ class AppCore:
             log.warning("%s", status.warning)
         supervisor = services.proxy.supervisor(host=host, port=port)
         services.proxy.check_host(supervisor.host)  # loopback unless an admin allowed more
+        services.policy.check_listen(supervisor.host)  # and unless the company forbids it
         if supervisor.state not in (ProxyState.RUNNING, ProxyState.DEGRADED):
             supervisor.start()
         return supervisor
@@ -123,10 +128,22 @@ class AppCore:
 
     # -- config ------------------------------------------------------------------------
 
-    @use_case(role="admin", transactional=False)
+    def may_change(self, session: Session, area: str, *, operation: str) -> None:
+        """Who may change the config, shared entries or machine settings. Without a company
+        policy: admins. A policy's config_lock decides otherwise: ``off`` (anyone logged
+        in), ``admin_only`` or ``locked`` (nobody). Checked before the change's transaction
+        opens, so a refusal's audit event stays."""
+        policy = self.services.policy
+        if not policy.current().source.startswith("none"):
+            policy.check_change(session, area)
+        elif not session.is_admin:
+            self.services.auth.guard.require_admin(session, operation=operation)
+
+    @use_case(role="user", transactional=False)
     def apply_config(
         self, session: Session, content: str | bytes, *, comment: str = "", name: str | None = None
     ) -> ApplyResult:
+        self.may_change(session, "config", operation="apply config")
         config = self.services.config
         return self._after_apply(
             config.apply(
@@ -134,8 +151,9 @@ class AppCore:
             )
         )
 
-    @use_case(role="admin", transactional=False)
+    @use_case(role="user", transactional=False)
     def restore_config(self, session: Session, version: int) -> ApplyResult:
+        self.may_change(session, "config", operation="restore config")
         return self._after_apply(self.services.config.restore(version, author=session.username))
 
     def _after_apply(self, result: ApplyResult) -> ApplyResult:
@@ -187,9 +205,9 @@ class AppCore:
         for key, value in changes.items():
             rule = check_setting(key, value)
             cleaned[key] = rule.value
-            if rule.machine and settings.get(key) != rule.value and not session.is_admin:
+            if rule.machine and settings.get(key) != rule.value:
                 # Checked before the transaction opens: the refusal's audit event stays.
-                self.services.auth.guard.require_admin(session, operation=f"changing {key}")
+                self.may_change(session, "settings", operation=f"changing {key}")
         with self.db.transaction():
             for key, value in cleaned.items():
                 before = settings.get(key)

@@ -123,6 +123,7 @@ def run_doctor(paths: AppPaths) -> DoctorReport:
         elif db.upgraded_from is not None:
             detail += f" (upgraded from version {db.upgraded_from})"
         checks.append(Check("database", "ok", detail))
+        checks.append(_policy_check(db))
     except BridgeError as exc:
         checks.append(Check("database", "fail", exc.message, exc.hint))
     finally:
@@ -148,3 +149,27 @@ def run_doctor(paths: AppPaths) -> DoctorReport:
             )
         )
     return report
+
+
+def _policy_check(db: Any) -> Check:
+    """The policy in force, or the machine-wide policy that was refused (tampered,
+    unsigned while a company key is enrolled, invalid) and why."""
+    from bridge_app.audit import AuditLog
+    from bridge_app.policy import PolicyService
+    from bridge_app.runtime import Redactor
+    from bridge_app.settings import SettingsService
+
+    service = PolicyService(
+        db=db, audit=AuditLog(db=db, redactor=Redactor()), settings=SettingsService(db=db)
+    )
+    service.refresh_machine_file(force=True)
+    refusal = service.last_refusal()
+    current = service.current()
+    if refusal is not None:
+        return Check(
+            "policy",
+            "fail",
+            f"{refusal.source} was refused: {refusal.reason} In force: {current.source}.",
+            "Ask IT for the policy and its signature as shipped; `litellm-bridge policy show`.",
+        )
+    return Check("policy", "ok", current.source)

@@ -9,6 +9,7 @@ counter move within half a second, and LiveSync applies the change here:
 - tools: reloads the per-tool keys the proxy accepts.
 - users: ends the session of a person who was disabled, deleted or reset.
 - settings: tells the window (theme, idle lock...).
+- policy: the policy service reloads what is in force (bridge_app.policy.PolicyWatcher).
 
 Proxy restarts run on one worker thread, never on the feed's, so the feed keeps polling.
 """
@@ -35,9 +36,9 @@ log = logging.getLogger(__name__)
 
 
 class LiveSync:
-    def __init__(self, services: Services, *, interval: float = 0.5) -> None:
+    def __init__(self, services: Services) -> None:
         self._services = services
-        self.feed = ChangeFeed(db=services.db, interval=interval)
+        self.feed: ChangeFeed = services.changes
         self._running_config: bytes | None = None
         self._running_env: str | None = None
         self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
@@ -64,11 +65,15 @@ class LiveSync:
         self._worker = threading.Thread(target=self._work, name="live-sync", daemon=True)
         self._worker.start()
         feed.start()
+        # The machine-wide policy file (watched) and the policy topic (through the feed).
+        self._services.policy_watcher.start()
+        self._services.usage.start_pruning()
 
     def stop(self) -> None:
         if not self._started:
             return
         self._started = False
+        self._services.policy_watcher.stop()
         self.feed.stop()
         self._jobs.put(None)
         if self._worker is not None:

@@ -13,14 +13,16 @@ from bridge_app.clients import ToolsService
 from bridge_app.config import ConfigService
 from bridge_app.envvars import APP_PROVIDED, EnvService
 from bridge_app.integrity import IntegrityService
+from bridge_app.policy import PolicyService, PolicyWatcher, RequestPolicy
 from bridge_app.proxy import ProxyService
 from bridge_app.runtime import AppPaths, BridgeError, Redactor
 from bridge_app.services._core import AppCore
 from bridge_app.services._live import LiveSync
 from bridge_app.services._wiring import ProxyRestarter, attach_token_flow, proxy_audit_hook
 from bridge_app.settings import SettingsService
-from bridge_app.store import Database, DatabaseKey, KeyManager
+from bridge_app.store import ChangeFeed, Database, DatabaseKey, KeyManager
 from bridge_app.tokens import TokenKeeper, TokenService
+from bridge_app.usage import UsageService
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,10 @@ class Services:
     integrity: IntegrityService
     proxy: ProxyService
     tools: ToolsService
+    policy: PolicyService
+    usage: UsageService
+    changes: ChangeFeed
+    policy_watcher: PolicyWatcher
     _closed: bool = field(default=False, repr=False)
 
     core: AppCore = field(init=False, repr=False)
@@ -78,6 +84,7 @@ class Services:
             self._closed = True
             self.live.stop()
             self.token_keeper.stop()
+            self.usage.stop()
             self.proxy.close()  # before the database: it flushes usage rows
             self.db.close()
 
@@ -118,6 +125,14 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
         on_event=proxy_audit_hook(audit),
     )
     config.set_restarter(ProxyRestarter(proxy))
+    policy = PolicyService(db=db, audit=audit, settings=settings)
+    env.change_guard = policy.check_change  # shared entries under the config lock
+    changes = ChangeFeed(db=db)
+    enforcer = RequestPolicy(service=policy, audit=audit)
+    # Registered before the token flow: a forbidden model is refused before anything else.
+    proxy.on_supervisor(lambda supervisor: supervisor.add_admission_hook(enforcer))
+    proxy.on_supervisor(lambda supervisor: supervisor.add_request_hook(enforcer.upstream))
+    proxy.usage.annotate = enforcer.annotate
     tokens = TokenService(db=db, settings=settings, env=env, redactor=redactor, audit=audit)
     token_keeper = attach_token_flow(proxy, tokens)
     tools = ToolsService(
@@ -148,6 +163,10 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
         integrity=IntegrityService(settings=settings),
         proxy=proxy,
         tools=tools,
+        policy=policy,
+        usage=UsageService(db=db, policy=policy),
+        changes=changes,
+        policy_watcher=PolicyWatcher(service=policy, feed=changes),
     )
 
 

@@ -47,6 +47,17 @@ from bridge_app.integrity import (
     prepare_gui_environment,
     run_self_test,
 )
+from bridge_app.policy import (
+    AREA_LABELS,
+    EXAMPLE_POLICY,
+    InForce,
+    PolicyInvalidError,
+    PolicyRefusedError,
+    PolicyService,
+    QuotaUse,
+    Refusal,
+    fingerprint,
+)
 from bridge_app.proxy import (
     PROXY_LOG_NAME,
     STATUS_FILE,
@@ -72,9 +83,17 @@ from bridge_app.tokens import (
     parse_iam_settings,
     parse_iam_settings_text,
 )
+from bridge_app.usage import (
+    GROUPS,
+    UsageFilter,
+    UsageGroup,
+)
 
 __all__ = [
     "APP_PROVIDED",
+    "AREA_LABELS",
+    "EXAMPLE_POLICY",
+    "GROUPS",
     "MAX_SETTINGS_BYTES",
     "PROXY_LOG_NAME",
     "SHAPES",
@@ -97,13 +116,19 @@ __all__ = [
     "IamSettings",
     "ImportPreview",
     "ImportResult",
+    "InForce",
     "LogLine",
     "NoAdminError",
+    "PolicyInvalidError",
+    "PolicyRefusedError",
+    "PolicyService",
     "Problem",
     "Project",
     "ProxyState",
     "ProxyStatus",
     "ProxySupervisor",
+    "QuotaUse",
+    "Refusal",
     "ResetResult",
     "Session",
     "Template",
@@ -113,6 +138,8 @@ __all__ = [
     "ToolCard",
     "ToolSettings",
     "ToolsService",
+    "UsageFilter",
+    "UsageGroup",
     "UserInfo",
     "ValidationResult",
     "VerifyResult",
@@ -120,6 +147,7 @@ __all__ = [
     "example_data",
     "example_settings",
     "exposed_addresses",
+    "fingerprint",
     "is_loopback_host",
     "parse_iam_settings",
     "parse_iam_settings_text",

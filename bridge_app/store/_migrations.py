@@ -121,6 +121,33 @@ _V2 = _run(
     # config_versions.applied: 1 active, 0 never applied; 2 rolled back (see config history)
 )
 
+_V3 = _run(
+    # Every policy the app accepted or refused, newest last; the latest "active" one is in
+    # force (a refused file never replaces it).
+    """CREATE TABLE policy_versions (
+        id INTEGER PRIMARY KEY,
+        status TEXT NOT NULL CHECK (status IN ('active', 'refused')),
+        source TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        content TEXT NOT NULL,
+        signed INTEGER NOT NULL DEFAULT 0,
+        reason TEXT NOT NULL DEFAULT '',
+        actor TEXT NOT NULL,
+        created_at REAL NOT NULL)""",
+    # Admitted requests and their tokens/cost per subject ("user:NAME", "tool:NAME"): the
+    # local limit counters (they survive a restart); pruned after a month.
+    """CREATE TABLE policy_hits (
+        id INTEGER PRIMARY KEY,
+        subject TEXT NOT NULL,
+        ts REAL NOT NULL,
+        requests INTEGER NOT NULL DEFAULT 0,
+        tokens INTEGER NOT NULL DEFAULT 0,
+        cost REAL NOT NULL DEFAULT 0)""",
+    "CREATE INDEX policy_hits_subject_ts ON policy_hits(subject, ts)",
+    "ALTER TABLE usage_records ADD COLUMN user TEXT",
+    "ALTER TABLE usage_records ADD COLUMN cost_usd REAL NOT NULL DEFAULT 0",
+)
+
 MIGRATIONS: Sequence[Migration] = (
     Migration(
         1,
@@ -128,6 +155,7 @@ MIGRATIONS: Sequence[Migration] = (
         _V1,
     ),
     Migration(2, "change counters for live instances; login throttling by name", _V2),
+    Migration(3, "managed policy history, limit counters, usage user and cost", _V3),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -106,6 +106,33 @@ usage_records = Table(
     Column("tokens_in", Integer, nullable=False),
     Column("tokens_out", Integer, nullable=False),
     Column("client", Text),
+    Column("user", Text),  # who the proxy served (session user, else the OS account)
+    Column("cost_usd", Float, nullable=False, default=0.0),  # LiteLLM's offline estimate
+)
+
+policy_versions = Table(
+    "policy_versions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("status", Text, nullable=False),  # active | refused
+    Column("source", Text, nullable=False),
+    Column("digest", Text, nullable=False),
+    Column("content", Text, nullable=False),
+    Column("signed", Integer, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+policy_hits = Table(
+    "policy_hits",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("subject", Text, nullable=False),
+    Column("ts", Float, nullable=False),
+    Column("requests", Integer, nullable=False),
+    Column("tokens", Integer, nullable=False),
+    Column("cost", Float, nullable=False),
 )
 
 config_versions = Table(

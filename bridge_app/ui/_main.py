@@ -82,7 +82,11 @@ class BridgeApp(MDApp):
         # Settings changed by another process (the CLI, another window) apply here too.
         ctx.services.live.on("settings", lambda: Clock.schedule_once(self._settings_changed))
         settings = ctx.services.settings
-        self.kiosk = ctx.kiosk = self.kiosk or bool(settings.get("ui.kiosk", False))
+        self.kiosk = ctx.kiosk = (
+            self.kiosk
+            or bool(settings.get("ui.kiosk", False))
+            or bool(ctx.services.policy.policy().kiosk)  # the company policy's ui.kiosk
+        )
         self.apply_preferences()
         manager = self.root
         manager.add_widget(WizardScreen(name="wizard", ctx=ctx, on_finished=self._logged_in))
@@ -136,7 +140,7 @@ class BridgeApp(MDApp):
 
     def _logged_in(self, session: Session) -> None:
         assert self.ctx is not None
-        self.ctx.set_session(session)
+        self.ctx.set_session(session)  # the core applies the policy's limits and idle lock
         main = self.root.get_screen("main")
         main.session_changed()
         self.root.current = "main"

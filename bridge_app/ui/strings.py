@@ -18,6 +18,8 @@ NAV_ITEMS: tuple[tuple[str, str, str, bool], ...] = (
     ("tokens", "key-chain", "Token & projects", False),
     ("tools", "console", "Tools", False),
     ("logs", "text-box-search", "Logs", False),
+    ("usage", "chart-bar", "Usage", False),
+    ("policy", "domain", "Policy", False),
     ("users", "account-group", "Users", True),
     ("audit", "shield-check", "Audit", True),
     ("settings", "cog", "Settings", False),
@@ -160,3 +162,26 @@ OK = "OK"
 QUIT_TITLE = "Quit LiteLLM Bridge?"
 QUIT_TEXT = "Kiosk mode: an admin password is needed to quit."
 QUIT = "Quit"
+
+# usage and policy
+USAGE_TITLE = "Usage"
+USAGE_DAYS = "Days"
+USAGE_PER_DAY = "Requests per day"
+USAGE_PER_MODEL = "Requests per model"
+USAGE_NONE = "No usage recorded in this period."
+USAGE_TOTAL = (
+    "{requests} requests · {errors} errors · tokens {tokens_in} in / {tokens_out} out · "
+    "{latency:.0f} ms average · estimated cost ${cost:.4f}"
+)
+USAGE_EXPORT_TO = "Export to (.csv or .json)"
+POLICY_TITLE = "Policy in force"
+POLICY_FROM = "From:"
+POLICY_SIGNED = "signed with the company key"
+POLICY_UNSIGNED = "not signed"
+POLICY_REFUSED = "Refused, the policy above stays in force:"
+MANAGED_BY_COMPANY = "Managed by your company"
+NOTHING_LOCKED = "Nothing is locked for you by the policy."
+NO_QUOTAS = "No limits or quotas apply."
+NO_POLICY_TEXT = "No company policy has been applied on this machine."
+QUOTAS = "Your limits and quotas"
+SETTINGS_MANAGED = "These settings are managed by your company: only an admin can change them."

@@ -266,3 +266,74 @@ def test_settings_switch_to_the_dark_theme_and_remember_it(gui: Driver) -> None:
     gui.at_size((800, 480))
     assert gui.main.show("dashboard")
     gui.shot("dashboard-dark-800x480")
+
+
+def test_policy_quota_banner_managed_settings_usage_and_policy_screens(
+    gui: Driver, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A company policy applied by an admin (elsewhere): the person logged in (bob, a
+    user) sees the quota banner, settings and config managed by the company, their usage
+    per day and model, and the policy in force."""
+    services = gui.app.ctx.services
+    admin = services.auth.login(ADMIN, ADMIN_PW)
+    policy_file = tmp_path_factory.mktemp("policy") / "policy.yaml"
+    policy_file.write_text(
+        "config_lock: admin_only\nlimits:\n  per_user: {requests_per_minute: 3}\n",
+        encoding="utf-8",
+    )
+    services.policy.apply(admin, policy_file)
+    dashboard = gui.page("dashboard")
+    gui.wait(lambda: dashboard.state == "running", what="running state")
+    key = services.proxy.master_key()
+    codes = [
+        httpx.post(
+            f"{dashboard.address}/v1/chat/completions",
+            headers={"Authorization": f"Bearer {key}"},
+            json={"model": "demo", "messages": [{"role": "user", "content": "hi"}]},
+            timeout=30,
+        ).status_code
+        for _ in range(4)
+    ]
+    assert codes == [200, 200, 200, 429]
+
+    assert gui.main.show("dashboard")
+    gui.wait(lambda: "Quota reached" in dashboard.ids.quota_banner.text, what="the banner")
+    assert "3 of 3 requests per minute" in dashboard.ids.quota_banner.text
+    gui.shot("dashboard-quota-banner")
+
+    assert gui.main.show("settings")
+    settings = gui.page("settings")
+    gui.idle()
+    assert "managed by your company" in settings.ids.managed.text
+    assert settings.ids.save_button.disabled
+
+    assert gui.main.show("config")
+    config = gui.page("config")
+    gui.idle()
+    gui.press(config.ids.apply_button)
+    gui.idle()
+    assert "The LiteLLM config is managed by your company" in config.summary
+
+    assert gui.main.show("usage")
+    usage = gui.page("usage")
+    services.proxy.usage.flush()
+    usage.refresh()
+    gui.idle()
+    assert "requests" in usage.ids.summary.text, usage.ids.summary.text
+    assert any(row["key"] == "demo" for row in usage.rows)
+    assert usage.ids.day_chart.values and usage.ids.model_chart.values
+    gui.shot("usage")
+
+    assert gui.main.show("policy")
+    policy = gui.page("policy")
+    gui.idle()
+    assert "applied by alice from policy.yaml" in policy.ids.source.text
+    assert "Managed by your company" in policy.ids.managed.text
+    assert "App settings" in policy.ids.managed.text
+    assert "3 of 3 requests per minute" in policy.ids.quotas.text
+    assert "config_lock: admin_only" in policy.ids.content.text
+    gui.shot("policy")
+
+    policy_file.write_text("config_lock: off\n", encoding="utf-8")
+    services.policy.apply(admin, policy_file)
+    services.auth.logout(admin)

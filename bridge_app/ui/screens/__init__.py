@@ -13,6 +13,8 @@ SCREEN_KV = (
     "tokens",
     "tools",
     "logs",
+    "usage",
+    "policy",
     "users",
     "audit",
     "settings",

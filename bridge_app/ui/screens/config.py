@@ -13,6 +13,7 @@ from bridge_app.services import (
     ApplyResult,
     ConfigApplyError,
     ConfigVersion,
+    PolicyRefusedError,
     Problem,
     Template,
     ValidationResult,
@@ -93,12 +94,20 @@ class ConfigScreen(BridgeScreen):
 
         def failed(message: str) -> None:
             snackbar(message.splitlines()[0])
-            # An invalid config is refused before anything is touched: list why.
-            self.validate()
+            self.summary = message  # on screen too: a snackbar may not draw (software GL)
+            if not refused_by_policy:
+                # An invalid config is refused before anything is touched: list why.
+                self.validate()
+
+        refused_by_policy = False
 
         def job() -> ApplyResult:
+            nonlocal refused_by_policy
             try:
                 return self.ctx.core.apply_config(session, text)
+            except PolicyRefusedError:
+                refused_by_policy = True
+                raise
             except ConfigApplyError as exc:
                 restored = "the previous config runs again" if exc.restored else "not restored"
                 raise type(exc)(

@@ -16,6 +16,7 @@ from bridge_app.ui._base import BridgeScreen
 from bridge_app.ui._context import UiContext
 from bridge_app.ui.widgets import SparkChart  # noqa: F401  (used in the KV)
 
+log = logging.getLogger(__name__)
 _HISTORY = 180  # samples, one per second: the last three minutes
 
 
@@ -50,6 +51,7 @@ class DashboardScreen(BridgeScreen):
     error_rate = StringProperty("0 %")
     latency = StringProperty("– / –")
     connections = StringProperty("0")
+    quota_banner = StringProperty("")  # 80 % / 100 % of a quota of the managed policy
     rate_history = ListProperty([])
     latency_history = ListProperty([])
     connection_history = ListProperty([])
@@ -85,10 +87,20 @@ class DashboardScreen(BridgeScreen):
     def _tick(self, _dt: float) -> None:
         self.update(sample=True)
         self._token_age += 1
+        if self._token_age % 5 == 1:
+            run_async(
+                "quota-status",
+                self.services.policy.quota_warnings,
+                self._show_quota,
+                lambda exc: log.debug("no quota status: %s", exc),
+            )
         if self._token_age >= 15 and self.manager and self.manager.current == self.name:
             self._load_token()
         elif self._token is not None:
             self._show_token()
+
+    def _show_quota(self, warnings: list[str]) -> None:
+        self.quota_banner = "\n".join(warnings)
 
     def update(self, *, sample: bool = False) -> None:
         status = self.ctx.supervisor.status()

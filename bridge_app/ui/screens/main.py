@@ -18,9 +18,11 @@ from bridge_app.ui.screens.dashboard import DashboardScreen
 from bridge_app.ui.screens.diagnostics import DiagnosticsScreen
 from bridge_app.ui.screens.environment import EnvironmentScreen
 from bridge_app.ui.screens.logs import LogsScreen
+from bridge_app.ui.screens.policy import PolicyScreen
 from bridge_app.ui.screens.settings import SettingsScreen
 from bridge_app.ui.screens.tokens import TokensScreen
 from bridge_app.ui.screens.tools import ToolsScreen
+from bridge_app.ui.screens.usage import UsageScreen
 from bridge_app.ui.screens.users import UsersScreen
 
 _SCREENS: dict[str, type[BridgeScreen]] = {
@@ -30,6 +32,8 @@ _SCREENS: dict[str, type[BridgeScreen]] = {
     "tokens": TokensScreen,
     "tools": ToolsScreen,
     "logs": LogsScreen,
+    "usage": UsageScreen,
+    "policy": PolicyScreen,
     "users": UsersScreen,
     "audit": AuditScreen,
     "settings": SettingsScreen,

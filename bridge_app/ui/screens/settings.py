@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from kivy.properties import StringProperty
+
 from bridge_app.ui import strings as S
 from bridge_app.ui._base import BridgeScreen, snackbar
 
@@ -9,10 +11,19 @@ from bridge_app.ui._base import BridgeScreen, snackbar
 class SettingsScreen(BridgeScreen):
     """Port, autostart, idle lock, theme, on-screen keyboard."""
 
-    def refresh(self) -> None:
-        self.work("settings-read", self.services.settings.all, self._show)
+    managed = StringProperty("")  # set when the company policy locks these settings
 
-    def _show(self, values: dict[str, Any]) -> None:
+    def refresh(self) -> None:
+        services, session = self.services, self.ctx.session
+
+        def job() -> tuple[dict[str, Any], bool]:
+            return services.settings.all(), "settings" in services.policy.locked_areas(session)
+
+        self.work("settings-read", job, self._show)
+
+    def _show(self, result: tuple[dict[str, Any], bool]) -> None:
+        values, locked = result
+        self.managed = S.SETTINGS_MANAGED if locked else ""
         ids = self.ids
         ids.port.text = str(values.get("proxy.port", 4000))
         ids.autostart.active = bool(values.get("proxy.autostart"))

@@ -1,6 +1,6 @@
 """Small widgets shared by screens (drawn with Kivy graphics, no extra dependencies)."""
 
 from bridge_app.ui.widgets.busy import BusyIndicator
-from bridge_app.ui.widgets.chart import SparkChart
+from bridge_app.ui.widgets.chart import BarChart, SparkChart
 
-__all__ = ["BusyIndicator", "SparkChart"]
+__all__ = ["BarChart", "BusyIndicator", "SparkChart"]

@@ -1,0 +1,192 @@
+"""What the proxy enforces per request: allowed models (403) and limits (429 with
+Retry-After), on every wire format, plus the audit of refusal bursts and quota crossings."""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import threading
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+from bridge_app.audit import AuditLog
+from bridge_app.policy._counters import Totals
+from bridge_app.policy._errors import (
+    LimitExceededError,
+    ModelNotAllowedError,
+    UpstreamNotAllowedError,
+)
+from bridge_app.policy._model import LIMIT_KINDS
+from bridge_app.policy._service import PolicyService
+
+log = logging.getLogger(__name__)
+
+BURST_WINDOW = 60.0
+
+# Tools that send the install's main key are told apart by their User-Agent.
+_AGENTS = (
+    ("claude-cli", "claude-code"),
+    ("claude-code", "claude-code"),
+    ("codex", "codex-cli"),
+    ("geminicli", "gemini-cli"),
+    ("gemini-cli", "gemini-cli"),
+    ("qwen", "qwen-code"),
+    ("opencode", "opencode"),
+    ("aider", "aider"),
+)
+
+
+def _budget(limits: dict[str, float]) -> bool:
+    return "budget_usd_per_month" in limits
+
+
+def tool_of(data: dict[str, Any], client: str | None) -> str | None:
+    if client and client != "admin":
+        return client  # a per-tool key names its tool
+    request = data.get("proxy_server_request")
+    headers = request.get("headers") if isinstance(request, dict) else None
+    if isinstance(headers, dict):
+        agent = str(headers.get("user-agent") or headers.get("User-Agent") or "").lower()
+        for needle, tool in _AGENTS:
+            if needle in agent:
+                return tool
+    return None
+
+
+def model_of(data: dict[str, Any]) -> str | None:
+    model = data.get("model")
+    if model:
+        return str(model)
+    request = data.get("proxy_server_request")
+    url = str(request.get("url") or "") if isinstance(request, dict) else ""
+    if "/models/" in url:  # Gemini: /v1beta/models/<model>:generateContent
+        return url.split("/models/", 1)[1].split(":", 1)[0].split("?", 1)[0]
+    return None
+
+
+class RequestPolicy:
+    """An admission hook (``supervisor.add_admission_hook``) and a usage annotator
+    (``UsageWriter.annotate``) over one PolicyService."""
+
+    def __init__(self, *, service: PolicyService, audit: AuditLog) -> None:
+        self._service = service
+        self._audit = audit
+        self._lock = threading.Lock()
+        self._bursts: dict[str, tuple[float, int]] = {}  # kind -> (window start, count)
+        self._levels: dict[tuple[str, str], int] = {}  # (subject, limit) -> 0 / 80 / 100
+
+    # -- admission -----------------------------------------------------------------------
+
+    def __call__(self, data: dict[str, Any], context: Any) -> None:
+        policy = self._service.policy()
+        model = model_of(data)
+        tool = tool_of(data, getattr(context, "client", None))
+        if model and not policy.model_allowed(model, self._service.subject_role):
+            self._refused("model", f"model {model} for {self._service.subject_user}")
+            raise ModelNotAllowedError(model)
+        if not policy.has_limits:
+            return
+        counters = self._service.counters()
+        now = time.time()
+        subjects = self._service.subjects(tool)
+        seen_totals: dict[str, Totals] = {}
+        for subject, label, limits in subjects:
+            if not limits:
+                continue
+            totals = counters.totals(subject, now, month=_budget(limits.values))
+            seen_totals[subject] = totals
+            for name, allowed in limits.values.items():
+                used = totals.used(name)
+                over = used + 1 > allowed if name.startswith("requests") else used >= allowed
+                if over:
+                    retry = totals.retry_after(name, now)
+                    self._refused("limit", f"{name} for {label}")
+                    self._crossed(subject, label, name, used, allowed)
+                    raise LimitExceededError(
+                        f"Rate limit of your company's policy reached: {name} = {allowed:g} "
+                        f"for {label}. Retry after {max(1, int(retry + 0.999))} s.",
+                        retry_after=int(retry + 0.999),
+                        limit=name,
+                    )
+        for subject, label, limits in subjects:
+            if limits:
+                counters.add(subject, now, 1, 0, 0.0)
+                seen = seen_totals[subject]
+                for name, allowed in limits.values.items():
+                    after = seen.used(name) + (1 if name.startswith("requests") else 0)
+                    self._crossed(subject, label, name, after, allowed)
+
+    def upstream(self, kwargs: dict[str, Any], _context: Any) -> None:
+        """A request hook (``supervisor.add_request_hook``): runs once the deployment is
+        chosen, with its resolved ``api_base``; refuses hosts outside
+        network.allowed_upstream_hosts (deployments without an api_base use their
+        provider's default and are not checked)."""
+        patterns = self._service.policy().allowed_upstream_hosts
+        api_base = kwargs.get("api_base")
+        if patterns is None or not api_base:
+            return
+        host = (urlsplit(str(api_base)).hostname or "").lower()
+        if not any(fnmatch.fnmatchcase(host, p.lower()) for p in patterns):
+            self._refused("upstream", f"upstream host {host}")
+            raise UpstreamNotAllowedError(host)
+
+    # -- after the request -----------------------------------------------------------------
+
+    def annotate(self, row: dict[str, Any]) -> None:
+        """Fill in who was served and count the tokens and cost a request used."""
+        row["user"] = self._service.subject_user
+        policy = self._service.policy()
+        if not policy.has_limits:
+            return
+        tokens = int(row.get("tokens_in") or 0) + int(row.get("tokens_out") or 0)
+        cost = float(row.get("cost_usd") or 0.0)
+        if not tokens and not cost:
+            return
+        counters = self._service.counters()
+        ts = float(row.get("ts") or time.time())
+        client = row.get("client")
+        for subject, label, limits in self._service.subjects(
+            client if client and client != "admin" else None
+        ):
+            if limits:
+                counters.add(subject, ts, 0, tokens, cost)
+                totals = counters.totals(subject, time.time(), month=_budget(limits.values))
+                for name, allowed in limits.values.items():
+                    self._crossed(subject, label, name, totals.used(name), allowed)
+
+    # -- audit ---------------------------------------------------------------------------
+
+    def _refused(self, kind: str, what: str) -> None:
+        """One audit event per burst: the first refusal, then a count once a minute."""
+        now = time.monotonic()
+        with self._lock:
+            start, count = self._bursts.get(kind, (0.0, 0))
+            if now - start < BURST_WINDOW:
+                self._bursts[kind] = (start, count + 1)
+                return
+            self._bursts[kind] = (now, 1)
+        detail = f"refused: {what}"
+        if count > 1:
+            detail += f" ({count} refusals of this kind in the previous burst)"
+        self._safe_audit("policy.request_refused", kind, "denied", detail)
+
+    def _crossed(self, subject: str, label: str, name: str, used: float, allowed: float) -> None:
+        level = 100 if used >= allowed else 80 if used >= 0.8 * allowed else 0
+        key = (subject, name)
+        with self._lock:
+            before = self._levels.get(key, 0)
+            self._levels[key] = level
+        if level > before:
+            self._safe_audit(
+                "policy.quota",
+                label,
+                "ok",
+                f"{level} % of {name} = {allowed:g} ({LIMIT_KINDS[name][0]}) reached",
+            )
+
+    def _safe_audit(self, action: str, target: str, outcome: str, detail: str) -> None:
+        try:
+            self._audit.record(None, action, target, outcome, detail)
+        except Exception:
+            log.exception("could not record %s in the audit log", action)

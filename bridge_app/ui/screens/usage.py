@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from kivy.properties import ListProperty, StringProperty
+
+from bridge_app.services import UsageFilter, UsageGroup
+from bridge_app.ui import strings as S
+from bridge_app.ui._base import BridgeScreen, form_dialog, snackbar, text_field
+
+
+def _row(g: UsageGroup) -> dict[str, str]:
+    return {
+        "key": g.key,
+        "numbers": (
+            f"{g.requests} requests · {g.errors} errors · tokens {g.tokens_in} in / "
+            f"{g.tokens_out} out · {g.latency_ms_avg:.0f} ms avg · ~${g.cost_usd:.4f}"
+        ),
+    }
+
+
+class UsageScreen(BridgeScreen):
+    """Requests, tokens, errors, latency and estimated cost: a chart per day and per
+    model, and a table per model. A user sees their own usage, an admin everybody's."""
+
+    summary = StringProperty("")
+    day_values = ListProperty([])
+    day_caption = StringProperty("")
+    model_values = ListProperty([])
+    model_caption = StringProperty("")
+    rows = ListProperty([])
+
+    def _filter(self) -> UsageFilter:
+        try:
+            days = max(1, int(self.ids.days.text or "30"))
+        except ValueError:
+            days = 30
+        return UsageFilter(since=time.time() - days * 86_400)
+
+    def refresh(self) -> None:
+        session = self.ctx.require_session()
+        usage = self.services.usage
+        wanted = self._filter()
+
+        def job() -> tuple[list[UsageGroup], list[UsageGroup], UsageGroup]:
+            where = usage.scoped(session, wanted)
+            return usage.summary(where, "day"), usage.summary(where, "model"), usage.totals(where)
+
+        self.work("usage-read", job, self._show)
+
+    def _show(self, result: tuple[list[UsageGroup], list[UsageGroup], UsageGroup]) -> None:
+        days, models, total = result
+        if not total.requests:
+            self.summary = S.USAGE_NONE
+        else:
+            self.summary = S.USAGE_TOTAL.format(
+                requests=total.requests,
+                errors=total.errors,
+                tokens_in=total.tokens_in,
+                tokens_out=total.tokens_out,
+                latency=total.latency_ms_avg,
+                cost=total.cost_usd,
+            )
+        self.day_values = [g.requests for g in days]
+        self.day_caption = "   ".join(f"{g.key[5:]}: {g.requests}" for g in days[-10:])
+        self.model_values = [g.requests for g in models]
+        self.model_caption = "   ".join(f"{g.key}: {g.requests}" for g in models)
+        self.rows = [_row(g) for g in models]
+
+    def export(self) -> None:
+        session = self.ctx.require_session()
+        path = text_field(S.USAGE_EXPORT_TO, text=str(Path.home() / "usage.csv"))
+        usage = self.services.usage
+        wanted = self._filter()
+
+        def ok(dialog: Any) -> None:
+            dialog.dismiss()
+            target = Path(path.text.strip()).expanduser()
+            fmt = "json" if target.suffix.lower() == ".json" else "csv"
+
+            def done(_count: int) -> None:
+                self.summary = f"Exported to {target}."
+                snackbar(self.summary)
+
+            self.work(
+                "usage-export",
+                lambda: usage.export(target, fmt, usage.scoped(session, wanted), "day"),
+                done,
+            )
+
+        form_dialog(S.EXPORT, [path], ok, ok_text=S.EXPORT)

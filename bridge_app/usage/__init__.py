@@ -1,0 +1,18 @@
+"""Usage of the proxy: requests, tokens, errors, latency and estimated cost by day, model,
+tool or user; CSV/JSON export; retention."""
+
+from bridge_app.usage._service import (
+    GROUPS,
+    UsageError,
+    UsageFilter,
+    UsageGroup,
+    UsageService,
+)
+
+__all__ = [
+    "GROUPS",
+    "UsageError",
+    "UsageFilter",
+    "UsageGroup",
+    "UsageService",
+]

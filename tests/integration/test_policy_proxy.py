@@ -1,0 +1,102 @@
+"""The managed policy enforced by the real proxy (`serve` in its own process): forbidden
+models get 403, limits 429 with Retry-After, on every wire format, streaming or not; the
+counters survive a restart; a changed machine-wide policy reaches the running proxy; the
+usage export counts what was sent; and the audit log shows all of it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.integration._serve import Serve, as_admin, cli, create_admin, wait_until
+from tests.integration._upstream import free_port
+from tests.integration._wire import KINDS, answer_text, build
+
+pytestmark = pytest.mark.integration
+
+LIMITED = """\
+models: {allow: ["demo"]}
+limits:
+  per_user: {requests_per_minute: 2}
+"""
+
+
+def _client(port: int) -> httpx.Client:
+    return httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60, trust_env=False)
+
+
+def test_models_and_limits_on_every_wire_format_across_a_restart(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    policy = tmp_path / "etc" / "policy.yaml"
+    policy.parent.mkdir()
+    policy.write_text(LIMITED, encoding="utf-8")
+    extra = {"BRIDGE_POLICY_FILE": str(policy)}
+    create_admin(home)
+    port = free_port()
+    serve = Serve(home, port, **extra)
+    sent_ok = 0
+    try:
+        key = cli(home, "proxy-key").stdout.strip()
+        with _client(port) as c:
+            for kind in KINDS:
+                for stream in (False, True):
+                    r = c.send(build(c, kind, key, model="gpt-4o", stream=stream))
+                    assert r.status_code == 403, (kind, stream, r.text)
+                    assert "model gpt-4o is not allowed by your company's policy" in r.text
+            for _ in range(2):
+                r = c.send(build(c, "chat", key, text="within the limit"))
+                assert r.status_code == 200, r.text
+                assert "within the limit" in answer_text("chat", r, stream=False)
+                sent_ok += 1
+            for kind in KINDS:
+                for stream in (False, True):
+                    r = c.send(build(c, kind, key, stream=stream))
+                    assert r.status_code == 429, (kind, stream, r.text)
+                    assert "requests_per_minute = 2" in r.text
+                    assert 1 <= int(r.headers["retry-after"]) <= 60
+        status = cli(home, "status", **extra)
+        assert "Quota reached: user" in status.stdout
+        assert "2 of 2 requests per minute (100 %)" in status.stdout
+    finally:
+        serve.stop()
+
+    serve = Serve(home, port, **extra)
+    try:
+        with _client(port) as c:
+            again = c.send(build(c, "anthropic", key))
+            assert again.status_code == 429, again.text  # the counters came back from the store
+            assert "retry-after" in again.headers
+
+            # IT ships a new policy: the running proxy follows it without a restart.
+            policy.write_text('models: {allow: ["demo"]}\n', encoding="utf-8")
+
+            def passes() -> bool:
+                return c.send(build(c, "chat", key)).status_code == 200
+
+            assert wait_until(passes, timeout=20)
+            sent_ok += 1
+            shown = cli(home, "policy", "show", **extra)
+            assert f"Policy in force: machine file {policy}" in shown.stdout
+            assert "requests_per_minute" not in shown.stdout
+    finally:
+        serve.stop()
+
+    listed = as_admin(home, "usage", "--by", "model")
+    assert listed.returncode == 0, listed.stderr
+    assert any(line.startswith("demo ") for line in listed.stdout.splitlines()), listed.stdout
+    out = tmp_path / "usage.json"
+    exported = as_admin(home, "usage", "export", "--format", "json", str(out), "--by", "model")
+    assert exported.returncode == 0, exported.stderr
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    demo = next(g for g in doc["groups"] if g["key"] == "demo")
+    assert demo["requests"] - demo["errors"] == sent_ok
+    assert demo["tokens_in"] > 0 and demo["tokens_out"] > 0
+
+    audit = as_admin(home, "audit", "list", "--action", "policy")
+    assert audit.returncode == 0, audit.stderr
+    assert "policy.change" in audit.stdout and str(policy) in audit.stdout
+    assert "policy.request_refused" in audit.stdout and "model gpt-4o" in audit.stdout
+    assert "policy.quota" in audit.stdout and "100 % of requests_per_minute" in audit.stdout

@@ -1,0 +1,237 @@
+"""The policy service on a real SQLCipher store: vocabulary, the config lock, the change
+feed bringing a policy applied elsewhere to a running instance, limit counters, usage
+summaries and retention."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from bridge_app.policy import (
+    LimitExceededError,
+    LocalCounters,
+    ModelNotAllowedError,
+    PolicyRefusedError,
+    PolicyService,
+    PolicyWatcher,
+    RequestPolicy,
+    parse_policy,
+)
+from bridge_app.proxy._hooks import RequestContext
+from bridge_app.store import ChangeFeed, Database, tables
+from bridge_app.usage import UsageFilter, UsageService
+from tests.integration.conftest import wait_for
+from tests.unit._auth_stack import DB_KEY, Stack, open_stack, with_admin_and_user
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Stack:
+    s = open_stack(tmp_path / "bridge.db")
+    yield s
+    s.close()
+
+
+def _service(stack: Stack, machine: Path) -> PolicyService:
+    return PolicyService(
+        db=stack.db, audit=stack.audit, settings=stack.settings, machine_file=machine
+    )
+
+
+def test_models_allow_and_role_lists_both_apply() -> None:
+    policy, result = parse_policy(
+        'models: {allow: ["internal-*", "demo"]}\n'
+        'roles: {user: {models: {allow: ["internal-chat"]}}}\n'
+    )
+    assert result.ok and policy is not None
+    assert policy.model_allowed("internal-chat", "user")
+    assert not policy.model_allowed("internal-code", "user")
+    assert policy.model_allowed("internal-code", "admin")
+    assert not policy.model_allowed("gpt-4o", "admin")
+
+
+def test_config_lock_levels(stack: Stack, tmp_path: Path) -> None:
+    admin, bob = with_admin_and_user(stack)
+    policy_file = tmp_path / "p.yaml"
+    service = _service(stack, tmp_path / "absent.yaml")
+    for area in ("config", "env.shared", "settings"):
+        service.check_change(bob, area)  # no policy: nothing is locked
+
+    policy_file.write_text("config_lock: admin_only\n")
+    service.apply(admin, policy_file)
+    with pytest.raises(PolicyRefusedError, match="App settings is managed by your company"):
+        service.check_change(bob, "settings")
+    with pytest.raises(PolicyRefusedError, match="managed by your company"):
+        service.check_change(None, "config")
+    service.check_change(admin, "config")
+    assert service.locked_areas(bob) == {"config", "env.shared", "settings"}
+
+    policy_file.write_text("config_lock: locked\n")
+    service.apply(admin, policy_file)
+    with pytest.raises(PolicyRefusedError, match="nobody can change it on this machine"):
+        service.check_change(admin, "config")
+    service.check_change(admin, "settings")
+    assert service.locked_areas(admin) == {"config"}
+
+    with pytest.raises(Exception, match="Only an admin can change the policy"):
+        service.apply(bob, policy_file)
+
+
+def test_a_policy_applied_by_another_process_reaches_a_running_instance(
+    stack: Stack, tmp_path: Path
+) -> None:
+    admin, _bob = with_admin_and_user(stack)
+    other_db = Database(stack.db.path, DB_KEY)  # what a second process opens
+    other_db.open()
+    try:
+        running = PolicyService(
+            db=other_db,
+            audit=stack.audit,
+            settings=stack.settings,
+            machine_file=tmp_path / "absent.yaml",
+        )
+        feed = ChangeFeed(db=other_db, interval=0.2)
+        watcher = PolicyWatcher(service=running, feed=feed)
+        feed.start()
+        watcher.start()
+        assert running.policy().config_lock == "off"
+        file = tmp_path / "p.yaml"
+        file.write_text('config_lock: admin_only\nmodels: {allow: ["demo"]}\n')
+        _service(stack, tmp_path / "absent.yaml").apply(admin, file)
+        assert wait_for(lambda: running.policy().config_lock == "admin_only", timeout=10)
+        watcher.stop()
+        feed.stop()
+    finally:
+        other_db.close()
+
+
+def test_request_hook_refuses_models_and_counts_rolling_limits(
+    stack: Stack, tmp_path: Path
+) -> None:
+    admin, _bob = with_admin_and_user(stack)
+    file = tmp_path / "p.yaml"
+    file.write_text(
+        'models: {allow: ["demo"]}\n'
+        "limits:\n  per_user: {requests_per_minute: 2}\n"
+        "  per_tool: {claude-code: {requests_per_day: 1}}\n"
+    )
+    service = _service(stack, tmp_path / "absent.yaml")
+    service.apply(admin, file)
+    hook = RequestPolicy(service=service, audit=stack.audit)
+    ctx = RequestContext(call_type="acompletion", client="admin")
+    with pytest.raises(ModelNotAllowedError, match="model gpt-4o is not allowed"):
+        hook({"model": "gpt-4o"}, ctx)
+    claude = {
+        "model": "demo",
+        "proxy_server_request": {"headers": {"user-agent": "claude-cli/2.0 (external, cli)"}},
+    }
+    hook(claude, ctx)
+    with pytest.raises(LimitExceededError, match="requests_per_day = 1 for tool claude-code"):
+        hook(claude, ctx)
+    hook({"model": "demo"}, ctx)
+    with pytest.raises(LimitExceededError) as over:
+        hook({"model": "demo"}, ctx)
+    assert over.value.http_headers["Retry-After"] == str(over.value.retry_after)
+    assert 1 <= over.value.retry_after <= 60
+    assert "requests_per_minute = 2" in over.value.message
+
+    # Rolling: what was admitted a minute ago no longer counts.
+    counters = LocalCounters(db=stack.db)
+    later = time.time() + 61
+    assert counters.totals(f"user:{service.subject_user}", later).minute_requests == 0
+    assert counters.totals(f"user:{service.subject_user}", later).day_requests == 2
+
+    warnings = service.quota_warnings()
+    assert any("Quota reached" in w and "requests per minute" in w for w in warnings)
+    events = stack.audit.list_events(admin, action="policy", limit=50)
+    actions = [e.action for e in events]
+    assert "policy.request_refused" in actions and "policy.quota" in actions
+
+
+def test_usage_summary_and_retention(stack: Stack, tmp_path: Path) -> None:
+    admin, bob = with_admin_and_user(stack)
+    service = _service(stack, tmp_path / "absent.yaml")
+    usage = UsageService(db=stack.db, policy=service)
+    now = time.time()
+    rows = [
+        {
+            "ts": now - 3600,
+            "model": "demo",
+            "endpoint": "/v1/messages",
+            "status": 200,
+            "latency_ms": 10.0,
+            "tokens_in": 5,
+            "tokens_out": 7,
+            "client": "claude-code",
+            "user": "bob",
+            "cost_usd": 0.01,
+        },
+        {
+            "ts": now - 60,
+            "model": "internal-chat",
+            "endpoint": "/v1/chat/completions",
+            "status": 429,
+            "latency_ms": 1.0,
+            "tokens_in": 0,
+            "tokens_out": 0,
+            "client": "admin",
+            "user": "root",
+            "cost_usd": 0.0,
+        },
+        {
+            "ts": now - 40 * 86_400,
+            "model": "demo",
+            "endpoint": "/v1/chat/completions",
+            "status": 200,
+            "latency_ms": 3.0,
+            "tokens_in": 1,
+            "tokens_out": 1,
+            "client": None,
+            "user": "bob",
+            "cost_usd": 0.0,
+        },
+    ]
+    with stack.db.transaction() as conn:
+        conn.execute(tables["usage_records"].insert(), rows)
+    everything = UsageFilter()
+    by_model = {g.key: g for g in usage.summary(everything, "model")}
+    assert by_model["demo"].requests == 2 and by_model["internal-chat"].errors == 1
+    by_tool = {g.key for g in usage.summary(everything, "tool")}
+    assert by_tool == {"claude-code", "(main key)", "(none)"}
+    mine = usage.scoped(bob, UsageFilter(user=None))
+    assert usage.totals(mine).requests == 2
+    with pytest.raises(Exception, match="Only an admin can see another person's usage"):
+        usage.scoped(bob, UsageFilter(user="root"))
+
+    out = tmp_path / "usage.csv"
+    usage.export(out, "csv", usage.scoped(admin, everything), "user")
+    lines = out.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0].startswith("user,requests,errors,tokens_in,tokens_out")
+    assert lines[-1].startswith("total,3,1,6,8")
+
+    policy_file = tmp_path / "p.yaml"
+    policy_file.write_text("usage_retention_days: 30\n")
+    service.apply(admin, policy_file)
+    assert usage.prune() == 1
+    with stack.db.reading() as conn:
+        left = conn.execute(select(func.count()).select_from(tables["usage_records"])).scalar()
+    assert left == 2
+
+
+def test_shared_environment_changes_follow_the_lock(stack: Stack, tmp_path: Path) -> None:
+    from bridge_app.envvars import EnvService
+
+    admin, bob = with_admin_and_user(stack)
+    service = _service(stack, tmp_path / "absent.yaml")
+    env = EnvService(db=stack.db, shared_key=b"\x01" * 32, redactor=stack.redactor)
+    env.change_guard = service.check_change
+    env.set(admin, "HTTPS_PROXY", "http://proxy.corp.example:8080", scope="shared")
+    policy_file = tmp_path / "p.yaml"
+    policy_file.write_text("config_lock: admin_only\n")
+    service.apply(admin, policy_file)
+    env.set(admin, "HTTPS_PROXY", "http://proxy2.corp.example:8080", scope="shared")
+    with pytest.raises(PolicyRefusedError, match="Shared environment entries is managed"):
+        env.set(bob, "HTTPS_PROXY", "http://elsewhere:1", scope="shared")
+    assert env.effective_environment(None)["HTTPS_PROXY"] == "http://proxy2.corp.example:8080"
