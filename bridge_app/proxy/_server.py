@@ -41,6 +41,8 @@ from litellm.proxy.shutdown.graceful_shutdown_manager import (  # noqa: E402
 from litellm.router import Router  # noqa: E402
 from starlette.routing import Mount  # noqa: E402
 
+from bridge_app.proxy._listener import Listener  # noqa: E402
+
 log = logging.getLogger("bridge_app.proxy.server")
 
 _current = threading.local()  # the ServerThread whose loop is running the lifespan
@@ -167,17 +169,25 @@ class ServerThread:
     """
 
     def __init__(
-        self, *, host: str, port: int, after_startup: Callable[[], None] | None = None
+        self,
+        *,
+        host: str,
+        port: int,
+        after_startup: Callable[[], None] | None = None,
+        listener: Listener | None = None,
     ) -> None:
         self.host = host
-        self.port = port
+        self.port = listener.port if listener is not None else port
         self.after_startup = after_startup
         self.startup_error: BaseException | None = None
         self.refusal: str | None = None
         self.crash: BaseException | None = None
         self.abandoned = False
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.sock = self._bind()
+        self._answered_at = time.monotonic()  # the last heartbeat the loop ran
+        # A duplicate of the supervisor's listening socket: whatever this server does to
+        # its descriptor (close it, or have it taken away when abandoned), the port stays.
+        self.sock = listener.dup() if listener is not None else self._bind()
         config = uvicorn.Config(
             ps.app,
             log_config=None,  # never dictConfig() the app's logging
@@ -211,6 +221,7 @@ class ServerThread:
         _current.server = self
 
         async def main() -> None:
+            self._answered_at = time.monotonic()
             self.loop = asyncio.get_running_loop()
             await self.server.serve(sockets=[self.sock])
 
@@ -240,6 +251,21 @@ class ServerThread:
 
     def alive(self) -> bool:
         return self.thread.is_alive()
+
+    def beat(self) -> None:
+        """Ask the event loop to note the time; ``silence_s`` says how long it has not."""
+        loop = self.loop
+        if loop is None or loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(self._answer_beat)
+
+    def _answer_beat(self) -> None:
+        self._answered_at = time.monotonic()
+
+    def silence_s(self) -> float:
+        """Seconds since the event loop last ran a heartbeat (sent every watchdog tick)."""
+        return time.monotonic() - self._answered_at
 
     def ping(self, timeout: float) -> float | None:
         """Seconds for a round trip through the event loop; None if it did not answer."""
@@ -297,10 +323,10 @@ class ServerThread:
 
     def _release_port(self) -> None:
         # uvloop serves on our socket's file descriptor itself and holds a reference, so
-        # close() would not free the port. Put a fresh unbound socket on that descriptor
-        # number instead: the listening socket is closed at once, and when the stuck loop
-        # wakes up and closes "its" descriptor it closes the stand-in, never a descriptor
-        # the next server was given.
+        # close() would not release it. Put a fresh unbound socket on that descriptor
+        # number instead: this server's hold on the listening socket ends at once (the
+        # supervisor's listener keeps the port), and when the stuck loop wakes up and
+        # closes "its" descriptor it closes the stand-in, never one the next server uses.
         fd = self.sock.fileno()
         if os.name == "nt" or fd < 0:  # no uvloop there; asyncio's own close() frees it
             with contextlib.suppress(OSError):
