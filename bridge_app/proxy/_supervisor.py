@@ -215,7 +215,9 @@ class ProxySupervisor:
         server.beat()
         if silence >= self.policy.hang_timeout_s:
             return Probe(
-                fatal=f"the proxy's event loop did not answer for {silence:.1f} s", hung=True
+                fatal=f"the proxy's event loop did not answer for {silence:.1f} s",
+                hung=True,
+                silent_for_s=silence,
             )
         if silence >= self.policy.silent_after_s:
             return Probe(
@@ -252,14 +254,15 @@ class ProxySupervisor:
     def mark_healthy(self, *, source: str = HTTP_SOURCE) -> None:
         self._sm.heal(source)
 
-    def recover(self, reason: str, *, hung: bool = False) -> None:
+    def recover(self, reason: str, *, hung: bool = False, since_s: float = 0.0) -> None:
         """Bring a proxy that crashed or hung while running back at once; wait between
         attempts (growing) only while restarts fail; give up into `failed` after
         ``max_failed_restarts`` failed attempts, or when the running proxy crashed more
-        than ``burst_limit`` times within ``burst_window_s``."""
+        than ``burst_limit`` times within ``burst_window_s``. The recovery time counts
+        from the fault: ``since_s`` before now for a hang (when the loop last answered)."""
         stopping = self._watchdog.stopping
         kind = "hang" if hung else "crash"
-        t0 = time.monotonic()
+        t0 = time.monotonic() - since_s
         record = self._sm.record_restart(reason)
         self._event("proxy.crashed", f"{kind}: {reason}")
         crashes = self._sm.restarts_since(time.time() - self.policy.burst_window_s)

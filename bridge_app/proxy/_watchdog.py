@@ -47,6 +47,7 @@ class WatchdogPolicy:
 class Probe:
     fatal: str | None = None  # dead thread or hung loop: restart now, for this reason
     hung: bool = False  # the loop does not answer: waiting for a graceful stop is futile
+    silent_for_s: float = 0.0  # how long before now the loop last answered (a hang)
     silent: str | None = None  # the loop is quiet but not yet declared hung
     http_checked: bool = False  # an HTTP probe finished since the last tick
     http_problem: str | None = None  # ...and what was wrong (None: healthy)
@@ -59,7 +60,7 @@ class Watched(Protocol):
 
     def mark_healthy(self, *, source: str = ...) -> None: ...
 
-    def recover(self, reason: str, *, hung: bool = False) -> None: ...
+    def recover(self, reason: str, *, hung: bool = False, since_s: float = 0.0) -> None: ...
 
 
 class Watchdog:
@@ -110,7 +111,7 @@ class Watchdog:
             return
         if probe.fatal is not None:
             self._failures = 0
-            self._target.recover(probe.fatal, hung=probe.hung)
+            self._target.recover(probe.fatal, hung=probe.hung, since_s=probe.silent_for_s)
             return
         if probe.silent is not None:
             self._target.mark_degraded(probe.silent, source=LOOP_SOURCE)
