@@ -129,6 +129,7 @@ def _register_commands() -> None:
         _audit,
         _config,
         _dev,
+        _diagnostics,
         _doctor,
         _env,
         _integrity,
@@ -148,6 +149,7 @@ def _register_commands() -> None:
         _tokens,
         _tools,
         _integrity,
+        _diagnostics,
         _dev,
     ):
         for command in module.COMMANDS:

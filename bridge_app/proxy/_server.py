@@ -185,6 +185,7 @@ class ServerThread:
         self.abandoned = False
         self.loop: asyncio.AbstractEventLoop | None = None
         self._answered_at = time.monotonic()  # the last heartbeat the loop ran
+        self._answered_cpu = 0.0  # the loop thread's CPU seconds at that heartbeat
         # A duplicate of the supervisor's listening socket: whatever this server does to
         # its descriptor (close it, or have it taken away when abandoned), the port stays.
         self.sock = listener.dup() if listener is not None else self._bind()
@@ -221,7 +222,7 @@ class ServerThread:
         _current.server = self
 
         async def main() -> None:
-            self._answered_at = time.monotonic()
+            self._answer_beat()
             self.loop = asyncio.get_running_loop()
             await self.server.serve(sockets=[self.sock])
 
@@ -262,6 +263,21 @@ class ServerThread:
 
     def _answer_beat(self) -> None:
         self._answered_at = time.monotonic()
+        self._answered_cpu = time.thread_time()
+
+    def busy_share(self) -> float | None:
+        """The share of the time since the loop last answered that its thread spent on the
+        CPU: about 0 for a loop blocked in a call or deadlocked, high for one that computes
+        or imports. None where the OS cannot tell (then a silent loop counts as hung)."""
+        ident = self.thread.ident
+        if ident is None or not hasattr(time, "pthread_getcpuclockid"):
+            return None
+        try:
+            cpu = time.clock_gettime(time.pthread_getcpuclockid(ident))
+        except OSError:
+            return None
+        elapsed = time.monotonic() - self._answered_at
+        return (cpu - self._answered_cpu) / elapsed if elapsed > 0 else None
 
     def silence_s(self) -> float:
         """Seconds since the event loop last ran a heartbeat (sent every watchdog tick)."""

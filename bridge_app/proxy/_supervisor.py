@@ -213,9 +213,16 @@ class ProxySupervisor:
             return Probe(fatal=f"the proxy thread died ({why})")
         silence = server.silence_s()
         server.beat()
-        if silence >= self.policy.hang_timeout_s:
+        # Hung: silent and not using the CPU (blocked in a call, deadlocked). Silent but
+        # computing (a long synchronous import on a loaded machine) is only replaced after
+        # busy_timeout_s: a restart would not make that faster.
+        share = server.busy_share()
+        computing = share is not None and share >= self.policy.busy_cpu_share
+        hung = silence >= self.policy.hang_timeout_s and not computing
+        if hung or silence >= self.policy.busy_timeout_s:
+            what = "did not answer" if hung else "was busy and did not answer"
             return Probe(
-                fatal=f"the proxy's event loop did not answer for {silence:.1f} s",
+                fatal=f"the proxy's event loop {what} for {silence:.1f} s",
                 hung=True,
                 silent_for_s=silence,
             )

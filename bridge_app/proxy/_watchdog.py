@@ -2,7 +2,9 @@
 
 Two probes at different speeds. Every ``tick_s`` the proxy's event loop is asked to run a
 heartbeat; a loop that has not run one for ``silent_after_s`` makes the proxy `degraded:
-not answering` at once, and after ``hang_timeout_s`` it is replaced. Every ``interval_s``
+not answering` at once, and after ``hang_timeout_s`` it is replaced if its thread used
+(almost) no CPU meanwhile (blocked in a call, deadlocked); a thread that is computing (a
+long synchronous import on a loaded machine) gets ``busy_timeout_s``. Every ``interval_s``
 an HTTP liveliness probe runs on its own thread (so a hung loop never delays the heartbeat
 check); ``max_probe_failures`` failed ones in a row also restart the proxy.
 """
@@ -26,7 +28,9 @@ class WatchdogPolicy:
     tick_s: float = 0.25  # heartbeat check
     interval_s: float = 2.0  # between HTTP liveliness probes
     silent_after_s: float = 1.0  # a loop this quiet is reported "not answering"
-    hang_timeout_s: float = 2.0  # ...and this quiet is hung: replace it
+    hang_timeout_s: float = 2.0  # ...this quiet and idle on the CPU is hung: replace it
+    busy_timeout_s: float = 30.0  # ...this quiet while computing: replace it too
+    busy_cpu_share: float = 0.05  # CPU share of a silent loop's thread that counts as computing
     probe_timeout_s: float = 5.0  # HTTP liveliness probe
     max_probe_failures: int = 3  # consecutive failed HTTP probes before a restart
     backoff_base_s: float = 0.5  # delay after the first failed restart; doubles per failure

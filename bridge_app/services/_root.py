@@ -10,10 +10,12 @@ from bridge_app.audit import AuditLog
 from bridge_app.auth import AuthService, Session
 from bridge_app.clients import ToolsService
 from bridge_app.config import ConfigService
+from bridge_app.diagnostics import DiagnosticsService
 from bridge_app.envvars import APP_PROVIDED, EnvService
 from bridge_app.integrity import IntegrityService
 from bridge_app.proxy import ProxyService
 from bridge_app.runtime import AppPaths, Redactor
+from bridge_app.services._doctor import run_doctor
 from bridge_app.services._wiring import ProxyRestarter, attach_token_flow, proxy_audit_hook
 from bridge_app.settings import SettingsService
 from bridge_app.store import Database, DatabaseKey, KeyManager
@@ -53,6 +55,7 @@ class Services:
     integrity: IntegrityService
     proxy: ProxyService
     tools: ToolsService
+    diagnostics: DiagnosticsService
     _closed: bool = field(default=False, repr=False)
 
     def use_session(self, session: Session | None) -> None:
@@ -129,6 +132,20 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
         audit=audit,
     )
     tools.load_keys()  # per-tool keys are valid from the proxy's first request
+    integrity = IntegrityService(settings=settings)
+    diagnostics = DiagnosticsService(
+        paths=paths,
+        redactor=redactor,
+        settings=settings,
+        audit=audit,
+        config=config,
+        env=env,
+        tokens=tokens,
+        tools=tools,
+        proxy=proxy,
+        integrity=integrity,
+        doctor=lambda: run_doctor(paths).to_dict(),
+    )
     return Services(
         paths=paths,
         redactor=redactor,
@@ -141,9 +158,10 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
         config=config,
         tokens=tokens,
         token_keeper=token_keeper,
-        integrity=IntegrityService(settings=settings),
+        integrity=integrity,
         proxy=proxy,
         tools=tools,
+        diagnostics=diagnostics,
     )
 
 

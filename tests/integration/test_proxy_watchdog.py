@@ -3,6 +3,7 @@ port answering (503 + Retry-After) while it restarts, and gives up clearly on a 
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -147,6 +148,32 @@ def test_status_read_from_another_process_says_not_answering_during_a_hang(
         assert made.supervisor.status().restarts == 0
     finally:
         publisher.stop()
+
+
+def _busy(seconds: float) -> None:
+    """Keep the loop's thread working (moving from call to call), as a long synchronous
+    import does on a loaded machine."""
+    end = time.monotonic() + seconds
+    n = 0
+    while time.monotonic() < end:
+        n += len(json.dumps({"n": n, "items": list(range(n % 50))}))
+        n += sum(divmod(n, 7))
+
+
+def test_a_busy_loop_is_reported_but_not_replaced_before_the_busy_timeout(
+    make_proxy: Callable[..., Made],
+) -> None:
+    seen: list[tuple[ProxyState, str | None]] = []
+    made = make_proxy(policy=MANY)
+    made.supervisor.subscribe(lambda _old, new, err: seen.append((new, err)))
+    made.supervisor.start()
+    loop = made.supervisor.debug_server().loop
+    loop.call_soon_threadsafe(_busy, 4.0)  # twice the hang timeout
+    assert wait_for(lambda: ProxyState.DEGRADED in [s for s, _ in seen], 5)
+    assert wait_for(lambda: made.supervisor.state is ProxyState.RUNNING, 15)
+    assert _serves(made)
+    assert made.supervisor.status().restarts == 0
+    assert ProxyState.RESTARTING not in [s for s, _ in seen]
 
 
 def test_a_crash_followed_by_failing_restarts_ends_in_failed_saying_exactly_that(
