@@ -136,6 +136,7 @@ def _register_commands() -> None:
         _proxy,
         _tokens,
         _tools,
+        _updates,
         _users,
     )
 
@@ -150,6 +151,7 @@ def _register_commands() -> None:
         _tools,
         _integrity,
         _diagnostics,
+        _updates,
         _dev,
     ):
         for command in module.COMMANDS:

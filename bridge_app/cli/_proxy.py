@@ -53,6 +53,14 @@ def serve(
     lock = InstanceLock(obj.paths.lock_file)
     obj.paths.ensure()
     lock.acquire()
+    updates = obj.services().updates
+    if updates.has_pending():
+        # An installed update switches now, after its health check (which runs that
+        # version's own serve on this data folder: it needs the lock for a moment).
+        lock.release()
+        click.echo("Checking the installed update before switching to it ...")
+        click.echo(f"Update: {updates.at_start()}")
+        lock.acquire()
     stop = threading.Event()
     session = None
     try:

@@ -13,13 +13,14 @@ from bridge_app.config import ConfigService
 from bridge_app.diagnostics import DiagnosticsService
 from bridge_app.envvars import APP_PROVIDED, EnvService
 from bridge_app.integrity import IntegrityService
-from bridge_app.proxy import ProxyService
+from bridge_app.proxy import ProxyService, ProxyState
 from bridge_app.runtime import AppPaths, Redactor
 from bridge_app.services._doctor import run_doctor
 from bridge_app.services._wiring import ProxyRestarter, attach_token_flow, proxy_audit_hook
 from bridge_app.settings import SettingsService
 from bridge_app.store import Database, DatabaseKey, KeyManager
 from bridge_app.tokens import TokenKeeper, TokenService
+from bridge_app.updates import SOURCE_SETTING, UpdateService
 
 
 def key_manager(paths: AppPaths) -> KeyManager:
@@ -56,6 +57,7 @@ class Services:
     proxy: ProxyService
     tools: ToolsService
     diagnostics: DiagnosticsService
+    updates: UpdateService
     _closed: bool = field(default=False, repr=False)
 
     def use_session(self, session: Session | None) -> None:
@@ -146,6 +148,15 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
         integrity=integrity,
         doctor=lambda: run_doctor(paths).to_dict(),
     )
+    updates = UpdateService(
+        paths=paths,
+        source=lambda: settings.get(SOURCE_SETTING),
+        set_source=lambda value: settings.set(SOURCE_SETTING, value),
+        proxy_serving=lambda: proxy.status().state in (ProxyState.RUNNING, ProxyState.DEGRADED),
+        audit=lambda action, outcome, detail: audit.record(
+            None, action, "updates", outcome, detail
+        ),
+    )
     return Services(
         paths=paths,
         redactor=redactor,
@@ -162,6 +173,7 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
         proxy=proxy,
         tools=tools,
         diagnostics=diagnostics,
+        updates=updates,
     )
 
 

@@ -3,6 +3,10 @@ roles. Tests run in file order on one app (see conftest)."""
 
 from __future__ import annotations
 
+import io
+import zipfile
+from pathlib import Path
+
 import httpx
 import pytest
 
@@ -225,3 +229,42 @@ def test_settings_switch_to_the_dark_theme_and_remember_it(gui: Driver) -> None:
     gui.at_size((800, 480))
     assert gui.main.show("dashboard")
     gui.shot("dashboard-dark-800x480")
+
+
+def test_diagnostics_export_shows_progress_and_its_outcome_in_the_screen(
+    gui: Driver, tmp_path: Path
+) -> None:
+    assert gui.main.show("diagnostics")
+    screen = gui.page("diagnostics")
+    gui.idle()
+    assert screen.ids.export_path.text.endswith(".zip")  # a ready default
+    target = tmp_path / "support" / "diag.zip"
+    screen.ids.export_path.text = str(target)
+    fractions: list[float] = []
+    screen.bind(export_progress=lambda _w, value: fractions.append(value))
+    gui.press(screen.ids.export_button)
+    assert screen.exporting and screen.ids.export_button.disabled
+    gui.wait(lambda: not screen.exporting, timeout=120, what="the export")
+    message = screen.ids.export_message.text
+    assert message.startswith(f"Diagnostics written to {target}")
+    assert "no passwords, keys or tokens" in message
+    assert any(0 < f < 1 for f in fractions) and fractions[-1] == 1.0
+    gui.shot("diagnostics-exported")
+    data = target.read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert "logs/proxy.log" in zf.namelist()
+        texts = [zf.read(name) for name in zf.namelist()]
+        # An employee's export: the audit parts need an admin, and say so.
+        assert b"needs an admin" in zf.read("audit-verify.json")
+    for secret in (ADMIN_PW, USER_PW, USER_NEW_PW, gui.app.ctx.services.proxy.master_key()):
+        assert secret.encode() not in data
+        assert all(secret.encode() not in text for text in texts)
+
+    screen.ids.export_path.text = str(tmp_path / "diag.txt")
+    gui.press(screen.ids.export_button)
+    gui.wait(lambda: not screen.exporting, timeout=60, what="the refused export")
+    assert screen.export_failed
+    assert screen.ids.export_message.text.startswith(
+        "The diagnostics were not exported: diag.txt is not a .zip file name."
+    )
+    gui.shot("diagnostics-refused")
