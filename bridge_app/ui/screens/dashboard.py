@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections import deque
 from typing import Any
 
@@ -17,6 +18,7 @@ from bridge_app.ui._base import BridgeScreen
 from bridge_app.ui._context import UiContext
 from bridge_app.ui.widgets import SparkChart  # noqa: F401  (used in the KV)
 
+log = logging.getLogger(__name__)
 _HISTORY = 180  # samples, one per second: the last three minutes
 
 
@@ -54,6 +56,7 @@ class DashboardScreen(BridgeScreen):
     rate_history = ListProperty([])
     latency_history = ListProperty([])
     connection_history = ListProperty([])
+    update_banner = StringProperty("")  # "Version X is available ..." when an update is
 
     def __init__(self, *, ctx: UiContext, **kwargs: Any) -> None:
         super().__init__(ctx=ctx, **kwargs)
@@ -64,6 +67,7 @@ class DashboardScreen(BridgeScreen):
         self._token: TokenStatus | None = None
         self._token_age = 0
         self._errors_shown: tuple[str, ...] | None = None
+        self._update_checked = -3600.0
         # Observers run on supervisor threads: marshal to the Kivy thread.
         ctx.supervisor.subscribe(lambda *_a: on_ui(self.update))
         Clock.schedule_interval(self._tick, 1.0)
@@ -71,6 +75,33 @@ class DashboardScreen(BridgeScreen):
     def refresh(self) -> None:
         self.update()
         self._load_token()
+        self._check_update()
+
+    # -- update banner ----------------------------------------------------------------
+
+    def _check_update(self) -> None:
+        """Once per hour at most, when an update source is configured."""
+        now = time.monotonic()
+        if now - self._update_checked < 3600:
+            return
+        self._update_checked = now
+        updates = self.ctx.services.updates
+        if not updates.status().get("source"):
+            return
+
+        def show(available: Any) -> None:
+            if available.newer and available.allowed:
+                self.update_banner = (
+                    f"{available.describe()} An admin installs it with "
+                    "`litellm-bridge update apply`; it starts at the next start."
+                )
+            else:
+                self.update_banner = ""
+
+        def quiet(exc: BaseException) -> None:
+            log.info("update check failed: %s", exc)
+
+        run_async("update-check", updates.check, show, quiet)
 
     # -- start / stop -----------------------------------------------------------------
 
