@@ -268,3 +268,36 @@ def test_diagnostics_export_shows_progress_and_its_outcome_in_the_screen(
         "The diagnostics were not exported: diag.txt is not a .zip file name."
     )
     gui.shot("diagnostics-refused")
+
+
+def test_the_dashboard_shows_a_banner_when_an_update_is_available(
+    gui: Driver, tmp_path: Path
+) -> None:
+    import threading
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from tests.integration.test_updates import NEW, TufRepo, _bundle
+
+    repo = TufRepo(tmp_path / "repo")
+    repo.publish(NEW, _bundle(good=True))
+    handler = partial(SimpleHTTPRequestHandler, directory=str(repo.dir))
+    handler.log_message = lambda *_a, **_k: None  # type: ignore[attr-defined]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        services = gui.app.ctx.services
+        services.updates.trust_root(repo.dir / "metadata" / "root.json")
+        services.settings.set("updates.source", f"http://127.0.0.1:{server.server_address[1]}")
+        assert gui.main.show("dashboard")
+        dashboard = gui.page("dashboard")
+        dashboard._update_checked = -3600.0  # the hourly check is due
+        dashboard.refresh()
+        gui.wait(lambda: dashboard.ids.update_banner.text, timeout=60, what="the banner")
+        assert dashboard.ids.update_banner.text.startswith(f"Version {NEW} is available")
+        assert dashboard.ids.update_banner.opacity == 1
+        gui.shot("dashboard-update-banner")
+    finally:
+        server.shutdown()
+        thread.join(5)
