@@ -226,7 +226,10 @@ class ProxySupervisor:
                 hung=True,
                 silent_for_s=silence,
             )
-        if silence >= self.policy.silent_after_s:
+        # A computing loop is only reported after busy_silent_after_s: the first request's
+        # lazy imports on a loaded machine take a second or two and are not a problem.
+        quiet_for = self.policy.busy_silent_after_s if computing else self.policy.silent_after_s
+        if silence >= quiet_for:
             return Probe(
                 silent=f"not answering: the proxy's event loop has been silent for {silence:.1f} s"
             )

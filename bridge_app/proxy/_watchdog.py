@@ -27,7 +27,8 @@ HTTP_SOURCE = "watchdog"
 class WatchdogPolicy:
     tick_s: float = 0.25  # heartbeat check
     interval_s: float = 2.0  # between HTTP liveliness probes
-    silent_after_s: float = 1.5  # a loop this quiet is reported "not answering"
+    silent_after_s: float = 1.5  # a loop this quiet (and idle) is reported "not answering"
+    busy_silent_after_s: float = 5.0  # ...and this quiet while computing
     hang_timeout_s: float = 2.0  # ...this quiet and idle on the CPU is hung: replace it
     busy_timeout_s: float = 30.0  # ...this quiet while computing: replace it too
     busy_cpu_share: float = 0.05  # CPU share of a silent loop's thread that counts as computing

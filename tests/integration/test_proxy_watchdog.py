@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -164,7 +165,7 @@ def test_a_busy_loop_is_reported_but_not_replaced_before_the_busy_timeout(
     make_proxy: Callable[..., Made],
 ) -> None:
     seen: list[tuple[ProxyState, str | None]] = []
-    made = make_proxy(policy=MANY)
+    made = make_proxy(policy=replace(MANY, busy_silent_after_s=2.5))
     made.supervisor.subscribe(lambda _old, new, err: seen.append((new, err)))
     made.supervisor.start()
     loop = made.supervisor.debug_server().loop
