@@ -191,7 +191,8 @@ class DiagnosticsService:
             lambda: found.update(self._tools.sync_keys().values()),
         ]
         if session is not None:
-            steps.append(lambda: self._tokens.activate(session))
+            if self._tokens.current().token is None:  # a one-off command: load it to know it
+                steps.append(lambda: self._tokens.activate(session))
             steps.append(lambda: self._project_values(session, found))
         steps.append(lambda: self._context_values(found))
         for step in steps:
@@ -346,7 +347,7 @@ class DiagnosticsService:
             {
                 "this_run": self._proxy.unclean_shutdown,
                 "recorded": events,
-                "status_file_pid_alive": _pid_note(self._proxy.status()),
+                "serving_process": _pid_note(self._proxy.status()),
             }
         )
 
