@@ -49,22 +49,24 @@ def serve(
 ) -> None:
     """Run the proxy without a window until Ctrl+C."""
     from bridge_app.cli._session import PasswordInput
+    from bridge_app.services import switch_pending_update, update_pending
 
     lock = InstanceLock(obj.paths.lock_file)
     obj.paths.ensure()
     lock.acquire()
-    updates = obj.services().updates
-    if updates.has_pending():
+    if update_pending(obj.paths):
         # An installed update switches now, after its health check (which runs that
-        # version's own serve on this data folder: it needs the lock for a moment).
+        # version's own serve on this data folder: it needs the lock for a moment, and the
+        # database must not be open here).
         lock.release()
         click.echo("Checking the installed update before switching to it ...")
-        click.echo(f"Update: {updates.at_start()}")
+        click.echo(f"Update: {switch_pending_update(obj.paths)}")
         lock.acquire()
     stop = threading.Event()
     session = None
     try:
         services = obj.services()
+        services.updates.flush_audit()
         integrity = services.integrity.ensure_proxy_may_start()
         if integrity.warning:
             click.secho(f"warning: {integrity.warning}", fg="yellow", err=True)

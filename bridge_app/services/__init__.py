@@ -2,5 +2,15 @@
 
 from bridge_app.services._doctor import Check, DoctorReport, run_doctor
 from bridge_app.services._root import Services, build_services, open_store
+from bridge_app.services._updates import switch_pending_update, update_pending
 
-__all__ = ["Check", "DoctorReport", "Services", "build_services", "open_store", "run_doctor"]
+__all__ = [
+    "Check",
+    "DoctorReport",
+    "Services",
+    "build_services",
+    "open_store",
+    "run_doctor",
+    "switch_pending_update",
+    "update_pending",
+]

@@ -56,6 +56,7 @@ class UpdateState:
     pending_path: str | None = None
     last_outcome: str | None = None
     history: list[str] = field(default_factory=list)
+    unaudited: list[list[str]] = field(default_factory=list)  # recorded once the DB is open
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,11 @@ class UpdateService:
 
     def _record(self, action: str, outcome: str, detail: str) -> None:
         log.info("%s %s: %s", action, outcome, detail)
+        if self._audit is None:  # at start, before the database is open: keep it for later
+            state = self.state()
+            state.unaudited.append([action, outcome, detail])
+            self._save(state)
+            return
         if self._audit is not None:
             try:
                 self._audit(action, outcome, detail)
@@ -244,6 +250,16 @@ class UpdateService:
 
     # -- the next start ---------------------------------------------------------------------
 
+    def flush_audit(self) -> None:
+        """Record in the audit log what happened while the database was closed."""
+        state = self.state()
+        if not state.unaudited or self._audit is None:
+            return
+        for action, outcome, detail in state.unaudited:
+            self._record(action, outcome, detail)
+        state.unaudited = []
+        self._save(state)
+
     def has_pending(self) -> bool:
         """An installed update waits for the next start (and this is not its health check)."""
         return bool(self.state().pending) and not os.environ.get(HEALTH_CHECK_ENV)
@@ -255,6 +271,10 @@ class UpdateService:
         if not state.pending or not state.pending_path or os.environ.get(HEALTH_CHECK_ENV):
             return None
         version, folder = state.pending, Path(state.pending_path)
+        # The version under test may upgrade (or damage) the database: keep an exact copy to
+        # put back when it fails. Call this while no connection to the database is open.
+        snapshot = self._root / f"database-before-{version}"
+        self._copy_database(self._database_files(), snapshot)
         problem = self.health_check(folder / EXECUTABLE)
         state.pending, state.pending_path = None, None
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
@@ -262,16 +282,47 @@ class UpdateService:
             state.previous, state.previous_path = state.current, state.current_path
             state.current, state.current_path = version, str(folder)
             state.last_outcome = f"switched to {version} (health check passed)"
-            self._record("update.switch", "ok", state.last_outcome)
+            event = ["update.switch", "ok", state.last_outcome]
         else:
+            restored = self._restore_database(snapshot)
             state.last_outcome = (
-                f"{version} failed its health check and was rolled back to {state.current}: "
-                f"{problem}"
+                f"{version} failed its health check and was rolled back to {state.current}"
+                f"{' (database restored)' if restored else ''}: {problem}"
             )
-            self._record("update.rollback", "failed", state.last_outcome)
+            event = ["update.rollback", "failed", state.last_outcome]
         state.history.append(f"{stamp} {state.last_outcome}")
         self._save(state)
+        self._record(*event)
         return state.last_outcome
+
+    def _database_files(self) -> list[Path]:
+        db = self._paths.database_file
+        return [db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")]
+
+    @staticmethod
+    def _copy_database(files: list[Path], folder: Path) -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        for path in files:
+            if path.exists():
+                shutil.copy2(path, folder / path.name)
+
+    def _restore_database(self, folder: Path) -> bool:
+        """Put the database back exactly as it was before the health check; True when the
+        files had changed."""
+        changed = False
+        for path in self._database_files():
+            saved = folder / path.name
+            before = saved.read_bytes() if saved.exists() else None
+            now = path.read_bytes() if path.exists() else None
+            if before == now:
+                continue
+            changed = True
+            if before is None:
+                path.unlink()
+            else:
+                atomic_write(path, before, mode=0o600)
+        return changed
 
     def rollback(self, session: _Admin | None) -> str:
         """Go back to the previous version by hand (it starts at the next start)."""

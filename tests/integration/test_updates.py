@@ -32,7 +32,7 @@ from tuf.api.serialization.json import JSONSerializer
 
 import bridge_app
 from bridge_app.runtime import AppPaths
-from bridge_app.services import Services, build_services
+from bridge_app.services import Services, build_services, switch_pending_update
 from bridge_app.updates import CHANNEL_TARGET, EXECUTABLE, UpdateError
 
 pytestmark = [pytest.mark.integration, pytest.mark.skipif(os.name == "nt", reason="sh bundles")]
@@ -41,23 +41,26 @@ ADMIN_PW = "Admin-Password-42!"
 NEW = "9.9.0"
 
 
-def _launcher(good: bool) -> bytes:
+def _launcher(good: bool, damage: Path | None) -> bytes:
     if good:  # this very code, as "the new version" (a real doctor, serve and proxy)
         body = (
             "import runpy, sys\n"
             f"sys.path.insert(0, {str(REPO)!r})\n"
             "runpy.run_module('bridge_app', run_name='__main__', alter_sys=True)\n"
         )
-    else:
-        body = "import sys\nsys.exit('this build is broken: missing libraries')\n"
+    else:  # a broken build that also damages the database before failing
+        body = "import sys\n"
+        if damage is not None:
+            body += f"open({str(damage)!r}, 'ab').write(b'broken build was here')\n"
+        body += "sys.exit('this build is broken: missing libraries')\n"
     return f"#!{sys.executable}\n{body}".encode()
 
 
-def _bundle(good: bool) -> bytes:
+def _bundle(good: bool, damage: Path | None = None) -> bytes:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
         for name, data, mode in (
-            (EXECUTABLE, _launcher(good), 0o755),
+            (EXECUTABLE, _launcher(good, damage), 0o755),
             ("VERSION", f"{NEW}\n".encode(), 0o644),
         ):
             info = tarfile.TarInfo(name)
@@ -166,9 +169,15 @@ def test_an_update_is_verified_installed_beside_switched_after_its_health_check_
     assert (installed / "VERSION").read_text() == f"{NEW}\n"
     assert updates.current_executable() is None  # still this build until the next start
 
-    # The next start: doctor, serve until ready, one demo request — with the new version.
-    result = updates.at_start()
+    # The next start (database closed): doctor, serve until ready, one demo request — run
+    # by the new version.
+    services.close()
+    result = switch_pending_update(services.paths)
     assert result == f"switched to {NEW} (health check passed)"
+    services = build_services(services.paths)
+    updates = services.updates
+    updates.flush_audit()
+    session = services.auth.login("root", ADMIN_PW)
     state = updates.state()
     assert state.current == NEW and state.previous == bridge_app.__version__
     assert state.pending is None
@@ -178,6 +187,7 @@ def test_an_update_is_verified_installed_beside_switched_after_its_health_check_
     assert updates.rollback(session) == f"rolled back to {bridge_app.__version__} by hand"
     assert updates.state().current == bridge_app.__version__
     assert updates.current_executable() is None
+    services.close()
 
 
 def test_a_tampered_bundle_is_refused_and_nothing_is_installed(
@@ -196,25 +206,32 @@ def test_a_tampered_bundle_is_refused_and_nothing_is_installed(
     assert not (services.paths.data_dir / "updates" / "versions" / NEW).exists()
 
 
-def test_a_bundle_that_fails_its_health_check_is_rolled_back(
+def test_a_bundle_that_fails_its_health_check_is_rolled_back_with_the_database(
     services: Services, repo: tuple[TufRepo, str]
 ) -> None:
     tuf_repo, url = repo
-    tuf_repo.publish(NEW, _bundle(good=False))
+    database = services.paths.database_file
+    tuf_repo.publish(NEW, _bundle(good=False, damage=database))
     _configure(services, tuf_repo, url)
     session = services.auth.login("root", ADMIN_PW)
     services.updates.apply(session)
-    result = services.updates.at_start()
+    services.close()
+    before = database.read_bytes()
+    result = switch_pending_update(services.paths)
     assert result is not None
     assert result.startswith(
-        f"{NEW} failed its health check and was rolled back to {bridge_app.__version__}: "
-        "doctor failed (exit 1): this build is broken: missing libraries"
+        f"{NEW} failed its health check and was rolled back to {bridge_app.__version__} "
+        "(database restored): doctor failed (exit 1): this build is broken: missing libraries"
     )
+    assert database.read_bytes() == before
+    services = build_services(services.paths)  # opens: the damage was undone
+    services.updates.flush_audit()
     state = services.updates.state()
     assert state.current == bridge_app.__version__ and state.pending is None
     assert services.updates.current_executable() is None
     assert any("rolled back" in d for d in _audit(services, "update.rollback"))
     assert services.updates.at_start() is None  # nothing pending any more
+    services.close()
 
 
 def test_expired_metadata_is_refused(services: Services, repo: tuple[TufRepo, str]) -> None:
