@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 import tarfile
@@ -277,3 +278,38 @@ def test_policy_pin_and_serving_proxy_and_the_commands(
     assert f"Version {NEW} is available" in check.stdout
     status = run([sys.executable, "-m", "bridge_app", "update", "status"])
     assert f"Source    {url}" in status.stdout
+
+
+def test_serve_switches_to_the_installed_update_at_its_next_start(
+    services: Services, repo: tuple[TufRepo, str]
+) -> None:
+    from tests.integration._upstream import free_port
+    from tests.integration.test_proxy_cli import _until_ready
+
+    tuf_repo, url = repo
+    tuf_repo.publish(NEW, _bundle(good=True))
+    _configure(services, tuf_repo, url)
+    services.updates.apply(services.auth.login("root", ADMIN_PW))
+    paths = services.paths
+    services.close()
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "bridge_app", "serve", "--port", str(free_port())],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=REPO,
+    )
+    try:
+        lines = _until_ready(serve)
+    finally:
+        serve.send_signal(signal.SIGINT)
+        serve.wait(60)
+    assert f"Update: switched to {NEW} (health check passed)\n" in lines, lines
+    assert lines[-1].startswith("Press Ctrl+C")
+    again = build_services(paths)
+    try:
+        assert again.updates.state().current == NEW
+        assert any("health check passed" in d for d in _audit(again, "update.switch"))
+    finally:
+        again.close()
