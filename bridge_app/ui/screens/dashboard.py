@@ -86,11 +86,13 @@ class DashboardScreen(BridgeScreen):
             return
         self._update_checked = now
         updates = self.ctx.services.updates
-        if not updates.status().get("source"):
-            return
+
+        def job() -> Any:
+            updates.flush_audit()  # a switch or rollback at start, into the audit log
+            return updates.check() if updates.status().get("source") else None
 
         def show(available: Any) -> None:
-            if available.newer and available.allowed:
+            if available is not None and available.newer and available.allowed:
                 self.update_banner = (
                     f"{available.describe()} An admin installs it with "
                     "`litellm-bridge update apply`; it starts at the next start."
@@ -101,7 +103,7 @@ class DashboardScreen(BridgeScreen):
         def quiet(exc: BaseException) -> None:
             log.info("update check failed: %s", exc)
 
-        run_async("update-check", updates.check, show, quiet)
+        run_async("update-check", job, show, quiet)
 
     # -- start / stop -----------------------------------------------------------------
 
