@@ -162,4 +162,10 @@ _register_commands()
 
 
 def main() -> None:
+    # A packaged build hands over to the installed update that became current (switched
+    # after its health check); a source checkout always runs itself (and skips the import).
+    if getattr(sys, "frozen", False):
+        from bridge_app.services import run_installed_update
+
+        run_installed_update(AppPaths.from_environment())
     cli(prog_name="litellm-bridge")

@@ -2,7 +2,11 @@
 
 from bridge_app.services._doctor import Check, DoctorReport, run_doctor
 from bridge_app.services._root import Services, build_services, open_store
-from bridge_app.services._updates import switch_pending_update, update_pending
+from bridge_app.services._updates import (
+    run_installed_update,
+    switch_pending_update,
+    update_pending,
+)
 
 __all__ = [
     "Check",
@@ -11,6 +15,7 @@ __all__ = [
     "build_services",
     "open_store",
     "run_doctor",
+    "run_installed_update",
     "switch_pending_update",
     "update_pending",
 ]

@@ -3,6 +3,7 @@ switch at the next start after a health check, automatic and manual rollback."""
 
 from bridge_app.updates._service import (
     EXECUTABLE,
+    HEALTH_CHECK_ENV,
     SOURCE_SETTING,
     Available,
     UpdatePolicy,
@@ -15,6 +16,7 @@ from bridge_app.updates._tuf import CHANNEL_TARGET, UpdateError
 __all__ = [
     "CHANNEL_TARGET",
     "EXECUTABLE",
+    "HEALTH_CHECK_ENV",
     "SOURCE_SETTING",
     "Available",
     "UpdateError",

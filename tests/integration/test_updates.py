@@ -313,3 +313,35 @@ def test_serve_switches_to_the_installed_update_at_its_next_start(
         assert any("health check passed" in d for d in _audit(again, "update.switch"))
     finally:
         again.close()
+
+
+def test_a_packaged_build_hands_over_to_the_current_installed_update(
+    app_paths: AppPaths, tmp_path: Path
+) -> None:
+    import json as _json
+
+    installed = tmp_path / "versions" / NEW
+    installed.mkdir(parents=True)
+    launcher = installed / EXECUTABLE
+    launcher.write_text(
+        f"#!{sys.executable}\nimport os, sys\n"
+        "print('updated build ran with', sys.argv[1:], os.environ.get('BRIDGE_UPDATE_LAUNCHED'))\n"
+    )
+    launcher.chmod(0o755)
+    state = app_paths.data_dir / "updates" / "state.json"
+    state.parent.mkdir(parents=True)
+    state.write_text(_json.dumps({"current": NEW, "current_path": str(installed)}))
+    # What the PyInstaller build is: sys.frozen set; then its ordinary entry point.
+    code = "import sys; sys.frozen = True; from bridge_app.cli import main; main()"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    ran = subprocess.run(
+        [sys.executable, "-c", code, "status", "--json"],
+        env=env, capture_output=True, text=True, timeout=120, check=False, cwd=REPO,
+    )  # fmt: skip
+    assert ran.stdout.strip() == "updated build ran with ['status', '--json'] 1", ran.stderr
+    # A source checkout (not frozen) runs itself whatever the state says.
+    itself = subprocess.run(
+        [sys.executable, "-m", "bridge_app", "status", "--json"],
+        env=env, capture_output=True, text=True, timeout=120, check=False, cwd=REPO,
+    )  # fmt: skip
+    assert _json.loads(itself.stdout)["state"] == "stopped"
