@@ -129,6 +129,7 @@ def _register_commands() -> None:
         _audit,
         _config,
         _dev,
+        _diagnostics,
         _doctor,
         _env,
         _integrity,
@@ -137,6 +138,7 @@ def _register_commands() -> None:
         _settings,
         _tokens,
         _tools,
+        _updates,
         _usage,
         _users,
     )
@@ -152,6 +154,8 @@ def _register_commands() -> None:
         _tokens,
         _tools,
         _integrity,
+        _diagnostics,
+        _updates,
         _policy,
         _usage,
         _dev,
@@ -164,4 +168,10 @@ _register_commands()
 
 
 def main() -> None:
+    # A packaged build hands over to the installed update that became current (switched
+    # after its health check); a source checkout always runs itself (and skips the import).
+    if getattr(sys, "frozen", False):
+        from bridge_app.services import run_installed_update
+
+        run_installed_update(AppPaths.from_environment())
     cli(prog_name="litellm-bridge")

@@ -65,15 +65,25 @@ def serve(
 ) -> None:
     """Run the proxy without a window until Ctrl+C."""
     from bridge_app.cli._session import PasswordInput
+    from bridge_app.services import switch_pending_update, update_pending
 
     lock = InstanceLock(obj.paths.lock_file)
     obj.paths.ensure()
     lock.acquire()
+    if update_pending(obj.paths):
+        # An installed update switches now, after its health check (which runs that
+        # version's own serve on this data folder: it needs the lock for a moment, and the
+        # database must not be open here).
+        lock.release()
+        click.echo("Checking the installed update before switching to it ...")
+        click.echo(f"Update: {switch_pending_update(obj.paths)}")
+        lock.acquire()
     stop = threading.Event()
     session = None
     try:
         services = obj.services()
         core = services.core
+        services.updates.flush_audit()
         bind_host = host or str(services.settings.get("proxy.host"))
         services.proxy.check_host(bind_host)  # before any password is asked
         if as_user:
@@ -123,13 +133,20 @@ def serve(
 def _print_status(status: dict[str, Any]) -> None:
     state = status["state"]
     colour = {"running": "green", "degraded": "yellow", "failed": "red"}.get(state)
-    click.echo("Proxy: " + click.style(state, fg=colour, bold=True) + f"  {status['url']}")
+    error = status.get("last_error")
+    # Degraded and failed carry their reason in the headline: "degraded: not answering".
+    said = f"{state}: {error}" if error and state in ("degraded", "failed") else state
+    pid = f"  (pid {status['pid']})" if status.get("pid") else ""
+    click.echo("Proxy: " + click.style(said, fg=colour, bold=True) + f"  {status['url']}{pid}")
     if status.get("uptime_s") is not None:
         click.echo(f"  uptime     {status['uptime_s']:.0f} s, restarts {status['restarts']}")
     if status.get("config_path"):
         click.echo(f"  config     {status['config_path']}")
-    if status.get("last_error"):
-        click.echo(f"  last error {status['last_error']}")
+    if error and said == state:
+        click.echo(f"  last error {error}")
+    for record in (status.get("recent_restarts") or [])[-5:]:
+        when = time.strftime("%H:%M:%S", time.localtime(record["at"]))
+        click.echo(f"  restart    {when} {record['reason']}: {record['outcome']}")
     m = status.get("metrics") or {}
     if m.get("requests") or state in ("running", "degraded"):
         p50, p95 = m.get("latency_ms_p50"), m.get("latency_ms_p95")

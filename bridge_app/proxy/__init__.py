@@ -32,7 +32,13 @@ from bridge_app.proxy._logs import PROXY_LOG_NAME, LogCapture, LogLine
 from bridge_app.proxy._metrics import ProxyMetrics, RequestSample
 from bridge_app.proxy._service import ProxyService
 from bridge_app.proxy._state import ProxyState, ProxyStatus, RestartRecord, StateObserver
-from bridge_app.proxy._status_file import STATUS_FILE, StatusPublisher, read_status, write_status
+from bridge_app.proxy._status_file import (
+    STATUS_FILE,
+    StatusPublisher,
+    read_status,
+    unclean_shutdown,
+    write_status,
+)
 from bridge_app.proxy._supervisor import EventHook, ProxySupervisor
 from bridge_app.proxy._usage import UsageWriter
 from bridge_app.proxy._watchdog import WatchdogPolicy
@@ -75,6 +81,7 @@ __all__ = [
     "presented_key",
     "read_status",
     "referenced_env_names",
+    "unclean_shutdown",
     "route_access",
     "url_for",
     "write_status",

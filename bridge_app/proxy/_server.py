@@ -45,6 +45,7 @@ from bridge_app.proxy._gate import RouteGate  # noqa: E402
 from bridge_app.proxy._keys import KeyRegistry  # noqa: E402
 from bridge_app.proxy._metrics import ProxyMetrics  # noqa: E402
 from bridge_app.runtime import Redactor  # noqa: E402
+from bridge_app.proxy._listener import Listener  # noqa: E402
 
 log = logging.getLogger("bridge_app.proxy.server")
 
@@ -180,16 +181,21 @@ class ServerThread:
         keys: KeyRegistry | None = None,
         metrics: ProxyMetrics | None = None,
         admin_ui: bool = False,
+        listener: Listener | None = None,
     ) -> None:
         self.host = host
-        self.port = port
+        self.port = listener.port if listener is not None else port
         self.after_startup = after_startup
         self.startup_error: BaseException | None = None
         self.refusal: str | None = None
         self.crash: BaseException | None = None
         self.abandoned = False
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.sock = self._bind()
+        self._answered_at = time.monotonic()  # the last heartbeat the loop ran
+        self._answered_cpu = 0.0  # the loop thread's CPU seconds at that heartbeat
+        # A duplicate of the supervisor's listening socket: whatever this server does to
+        # its descriptor (close it, or have it taken away when abandoned), the port stays.
+        self.sock = listener.dup() if listener is not None else self._bind()
         # Every request meets the route gate before LiteLLM; without keys nothing but the
         # health probes answers (a warm-up rehearsal).
         gate = RouteGate(
@@ -231,6 +237,7 @@ class ServerThread:
         _current.server = self
 
         async def main() -> None:
+            self._answer_beat()
             self.loop = asyncio.get_running_loop()
             await self.server.serve(sockets=[self.sock])
 
@@ -260,6 +267,36 @@ class ServerThread:
 
     def alive(self) -> bool:
         return self.thread.is_alive()
+
+    def beat(self) -> None:
+        """Ask the event loop to note the time; ``silence_s`` says how long it has not."""
+        loop = self.loop
+        if loop is None or loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(self._answer_beat)
+
+    def _answer_beat(self) -> None:
+        self._answered_at = time.monotonic()
+        self._answered_cpu = time.thread_time()
+
+    def busy_share(self) -> float | None:
+        """The share of the time since the loop last answered that its thread spent on the
+        CPU: about 0 for a loop blocked in a call or deadlocked, high for one that computes
+        or imports. None where the OS cannot tell (then a silent loop counts as hung)."""
+        ident = self.thread.ident
+        if ident is None or not hasattr(time, "pthread_getcpuclockid"):
+            return None
+        try:
+            cpu = time.clock_gettime(time.pthread_getcpuclockid(ident))
+        except OSError:
+            return None
+        elapsed = time.monotonic() - self._answered_at
+        return (cpu - self._answered_cpu) / elapsed if elapsed > 0 else None
+
+    def silence_s(self) -> float:
+        """Seconds since the event loop last ran a heartbeat (sent every watchdog tick)."""
+        return time.monotonic() - self._answered_at
 
     def ping(self, timeout: float) -> float | None:
         """Seconds for a round trip through the event loop; None if it did not answer."""
@@ -317,10 +354,10 @@ class ServerThread:
 
     def _release_port(self) -> None:
         # uvloop serves on our socket's file descriptor itself and holds a reference, so
-        # close() would not free the port. Put a fresh unbound socket on that descriptor
-        # number instead: the listening socket is closed at once, and when the stuck loop
-        # wakes up and closes "its" descriptor it closes the stand-in, never a descriptor
-        # the next server was given.
+        # close() would not release it. Put a fresh unbound socket on that descriptor
+        # number instead: this server's hold on the listening socket ends at once (the
+        # supervisor's listener keeps the port), and when the stuck loop wakes up and
+        # closes "its" descriptor it closes the stand-in, never one the next server uses.
         fd = self.sock.fileno()
         if os.name == "nt" or fd < 0:  # no uvloop there; asyncio's own close() frees it
             with contextlib.suppress(OSError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +20,12 @@ from bridge_app.proxy._exposure import ALLOW_SETTING, check_bind_host
 from bridge_app.proxy._keys import KeyRegistry, MasterKeyStore
 from bridge_app.proxy._logs import LogCapture
 from bridge_app.proxy._state import ProxyStatus
-from bridge_app.proxy._status_file import STATUS_FILE, StatusPublisher, read_status
+from bridge_app.proxy._status_file import (
+    STATUS_FILE,
+    StatusPublisher,
+    read_status,
+    unclean_shutdown,
+)
 from bridge_app.proxy._supervisor import EventHook, ProxySupervisor
 from bridge_app.proxy._usage import UsageWriter
 from bridge_app.proxy._watchdog import WatchdogPolicy
@@ -27,6 +33,7 @@ from bridge_app.runtime import AppPaths, Redactor
 from bridge_app.settings import SettingsService
 from bridge_app.store import Database
 
+log = logging.getLogger(__name__)
 STARTUP_HOOKS_ENV = "LITELLM_WORKER_STARTUP_HOOKS"  # "module:function,..." LiteLLM imports
 
 
@@ -61,6 +68,7 @@ class ProxyService:
         self.logs = LogCapture(log_dir=paths.log_dir, redactor=redactor)
         self.usage = UsageWriter(db=db)
         self._on_supervisor: list[Callable[[ProxySupervisor], None]] = []
+        self.unclean_shutdown: str | None = None  # found when this run's supervisor began
 
     def on_supervisor(self, callback: Callable[[ProxySupervisor], None]) -> None:
         """Call ``callback(supervisor)`` once the supervisor exists (hooks are attached
@@ -115,6 +123,12 @@ class ProxyService:
                 )
                 for callback in self._on_supervisor:
                     callback(self._supervisor)
+                # Before this run overwrites it: did the previous one end without saying so?
+                self.unclean_shutdown = unclean_shutdown(self.status_file)
+                if self.unclean_shutdown is not None:
+                    log.warning("unclean shutdown detected: %s", self.unclean_shutdown)
+                    if self.on_event is not None:
+                        self.on_event("proxy.unclean_shutdown", self.unclean_shutdown)
                 # Other processes (`litellm-bridge status`) read what this one publishes.
                 self._publisher = StatusPublisher(
                     self.status_file,

@@ -42,9 +42,16 @@ _ALLOWED: dict[ProxyState, frozenset[ProxyState]] = {
 
 @dataclass(frozen=True)
 class RestartRecord:
+    """One crash or hang of a running proxy and what the watchdog made of it."""
+
     at: float  # epoch seconds
     reason: str
-    outcome: str = "restarting"
+    outcome: str = "restarting"  # then "recovered after N s", "failed: ..." or "stopped"
+    recovered_after_s: float | None = None
+    failed_restarts: int = 0  # attempts that failed before the outcome
+
+
+_RECORD_FIELDS = frozenset(RestartRecord.__dataclass_fields__)
 
 
 @dataclass(frozen=True)
@@ -88,7 +95,10 @@ class ProxyStatus:
             restarts=int(data.get("restarts", 0)),
             last_error=data.get("last_error"),
             config_path=data.get("config_path"),
-            recent_restarts=[RestartRecord(**r) for r in data.get("recent_restarts", [])],
+            recent_restarts=[
+                RestartRecord(**{k: v for k, v in r.items() if k in _RECORD_FIELDS})
+                for r in data.get("recent_restarts", [])
+            ],
             metrics=dict(data.get("metrics") or {}),
             updated_at=float(data.get("updated_at", 0.0)),
         )
@@ -190,6 +200,29 @@ class StateMachine:
             self._restarts.append(record)
             self._restart_count += 1
         return record
+
+    def finish_restart(
+        self,
+        record: RestartRecord,
+        outcome: str,
+        *,
+        recovered_after_s: float | None = None,
+        failed_restarts: int = 0,
+    ) -> RestartRecord:
+        """Give a restart record its final outcome (it stays in the same place)."""
+        done = RestartRecord(
+            at=record.at,
+            reason=record.reason,
+            outcome=outcome,
+            recovered_after_s=recovered_after_s,
+            failed_restarts=failed_restarts,
+        )
+        with self._lock:
+            for index, item in enumerate(self._restarts):
+                if item is record:
+                    self._restarts[index] = done
+                    break
+        return done
 
     def restarts_since(self, since: float) -> int:
         with self._lock:

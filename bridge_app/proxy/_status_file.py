@@ -14,6 +14,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from bridge_app.proxy._state import ProxyState, ProxyStatus, StateObserver
@@ -66,19 +67,49 @@ def read_status(path: Path, *, host: str = "127.0.0.1", port: int = 0) -> ProxyS
     except (OSError, ValueError, TypeError, KeyError):
         return stopped
     alive = _pid_alive(status.pid)
-    fresh = time.time() - status.updated_at < STALE_AFTER_S
-    if status.state in (ProxyState.STOPPED, ProxyState.FAILED) or (alive and fresh):
+    age = time.time() - status.updated_at
+    if alive and age < STALE_AFTER_S:
         return status
-    # The process died (or froze) without saying so: report it stopped, keep the history.
-    return ProxyStatus(
-        **{
-            **status.__dict__,
-            "state": ProxyState.STOPPED,
-            "ready": False,
-            "uptime_s": None,
-            "last_error": status.last_error
-            or ("the serving process is gone" if not alive else "the serving process froze"),
-        }
+    if status.state is ProxyState.STOPPED and status.pid <= 0:
+        return status
+    if alive and status.state is not ProxyState.STOPPED:
+        # It still exists (and holds the port and the lock) but publishes nothing: frozen
+        # (SIGSTOP, a debugger, swapped out) or wedged. It is not serving.
+        return replace(
+            status,
+            state=ProxyState.DEGRADED,
+            ready=False,
+            last_error=f"not answering: the serving process (pid {status.pid}) has not "
+            f"reported for {age:.0f} s (frozen or stuck)",
+        )
+    if alive or status.state is ProxyState.STOPPED:
+        return status  # it said it stopped (and may have moved on to other work)
+    return replace(
+        status,
+        state=ProxyState.STOPPED,
+        ready=False,
+        uptime_s=None,
+        last_error=f"gone: the serving process (pid {status.pid}) ended without stopping "
+        f"the proxy (last state {status.state.value})",
+    )
+
+
+def unclean_shutdown(path: Path) -> str | None:
+    """What the status file says about a previous run that ended without stopping its
+    proxy (killed, crashed, power loss), or None. Call it before publishing anew."""
+    try:
+        status = ProxyStatus.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    if status.state is ProxyState.STOPPED or status.pid == os.getpid():
+        return None
+    if _pid_alive(status.pid) and time.time() - status.updated_at < STALE_AFTER_S:
+        return None
+    seen = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(status.updated_at))
+    return (
+        f"the previous run (pid {status.pid}) ended without stopping the proxy: last state "
+        f"{status.state.value} at {seen}"
+        + (f", last error: {status.last_error}" if status.last_error else "")
     )
 
 

@@ -16,11 +16,18 @@ from bridge_app.proxy._config import check_environment, load_config
 from bridge_app.proxy._environment import EnvironmentApplier, EnvironmentProvider
 from bridge_app.proxy._errors import ProxyStartError, bind_error
 from bridge_app.proxy._keys import MASTER_KEY_ENV, KeyRegistry
+from bridge_app.proxy._listener import Listener
 from bridge_app.proxy._logs import LogCapture
 from bridge_app.proxy._metrics import ProxyMetrics, RequestSample
 from bridge_app.proxy._readiness import wait_ready
-from bridge_app.proxy._state import ProxyState, ProxyStatus, StateMachine, StateObserver
-from bridge_app.proxy._watchdog import Probe, Watchdog, WatchdogPolicy
+from bridge_app.proxy._state import (
+    ProxyState,
+    ProxyStatus,
+    RestartRecord,
+    StateMachine,
+    StateObserver,
+)
+from bridge_app.proxy._watchdog import HTTP_SOURCE, LOOP_SOURCE, Probe, Watchdog, WatchdogPolicy
 from bridge_app.runtime import BridgeError, Redactor, resource_path
 
 if TYPE_CHECKING:
@@ -97,6 +104,9 @@ class ProxySupervisor:
         self._warm: threading.Thread | None = None
         self._warm_error: BaseException | None = None
         self._watchdog = Watchdog(self, self.policy)
+        self._listener: Listener | None = None  # kept across watchdog restarts
+        self._http_probe: tuple[threading.Thread, list[str | None]] | None = None
+        self._http_due = 0.0
         self.timings: dict[str, float] = {}
 
     # -- public API ----------------------------------------------------------------------
@@ -151,6 +161,7 @@ class ProxySupervisor:
             except Exception as exc:
                 message = exc.message if isinstance(exc, BridgeError) else f"bug: {exc!r}"
                 self._env.clear()
+                self._close_listener()
                 self._sm.move(ProxyState.FAILED, error=message)
                 self._event("proxy.start_failed", message)
                 raise
@@ -163,6 +174,7 @@ class ProxySupervisor:
         self._watchdog.stop()
         with self._op_lock:
             self._teardown()
+            self._close_listener()
             self._env.clear()
             if self.state != ProxyState.STOPPED:
                 self._sm.move(ProxyState.STOPPED)
@@ -205,62 +217,137 @@ class ProxySupervisor:
             return None
         if not server.alive():
             why = repr(server.crash) if server.crash else "it ended without an error"
-            return Probe(False, fatal=True, reason=f"the proxy thread died ({why})")
-        if server.ping(self.policy.hang_timeout_s) is None:
+            return Probe(fatal=f"the proxy thread died ({why})")
+        silence = server.silence_s()
+        server.beat()
+        # Hung: silent and not using the CPU (blocked in a call, deadlocked). Silent but
+        # computing (a long synchronous import on a loaded machine) is only replaced after
+        # busy_timeout_s: a restart would not make that faster.
+        share = server.busy_share()
+        computing = share is not None and share >= self.policy.busy_cpu_share
+        hung = silence >= self.policy.hang_timeout_s and not computing
+        if hung or silence >= self.policy.busy_timeout_s:
+            what = "did not answer" if hung else "was busy and did not answer"
             return Probe(
-                False,
-                fatal=True,
+                fatal=f"the proxy's event loop {what} for {silence:.1f} s",
                 hung=True,
-                reason="the proxy's event loop did not answer for "
-                f"{self.policy.hang_timeout_s:g} s",
+                silent_for_s=silence,
             )
-        from bridge_app.proxy._readiness import probe_liveliness
+        # A computing loop is only reported after busy_silent_after_s: the first request's
+        # lazy imports on a loaded machine take a second or two and are not a problem.
+        quiet_for = self.policy.busy_silent_after_s if computing else self.policy.silent_after_s
+        if silence >= quiet_for:
+            return Probe(
+                silent=f"not answering: the proxy's event loop has been silent for {silence:.1f} s"
+            )
+        return self._http_probe_result()
 
-        problem = probe_liveliness(self.url, timeout=self.policy.probe_timeout_s)
-        return Probe(problem is None, reason=problem or "")
+    def _http_probe_result(self) -> Probe:
+        """Starts an HTTP liveliness probe when one is due (on its own thread, so a hung
+        loop cannot delay the heartbeat check) and hands back a finished one's result."""
+        pending = self._http_probe
+        if pending is not None and not pending[0].is_alive():
+            self._http_probe = None
+            return Probe(http_checked=True, http_problem=pending[1][0])
+        now = time.monotonic()
+        if pending is None and now >= self._http_due:
+            self._http_due = now + self.policy.interval_s
+            url, timeout = self.url, self.policy.probe_timeout_s
+            box: list[str | None] = [None]
 
-    def mark_degraded(self, reason: str, *, source: str = "watchdog") -> None:
+            def run() -> None:
+                from bridge_app.proxy._readiness import probe_liveliness
+
+                box[0] = probe_liveliness(url, timeout=timeout)
+
+            thread = threading.Thread(target=run, name="bridge-proxy-probe", daemon=True)
+            self._http_probe = (thread, box)
+            thread.start()
+        return Probe()
+
+    def mark_degraded(self, reason: str, *, source: str = HTTP_SOURCE) -> None:
         self._sm.degrade(source, reason)
 
-    def mark_healthy(self, *, source: str = "watchdog") -> None:
+    def mark_healthy(self, *, source: str = HTTP_SOURCE) -> None:
         self._sm.heal(source)
 
-    def recover(self, reason: str, *, hung: bool = False) -> None:
-        """Restart with exponential backoff; give up into `failed` after a burst."""
+    def recover(self, reason: str, *, hung: bool = False, since_s: float = 0.0) -> None:
+        """Bring a proxy that crashed or hung while running back at once; wait between
+        attempts (growing) only while restarts fail; give up into `failed` after
+        ``max_failed_restarts`` failed attempts, or when the running proxy crashed more
+        than ``burst_limit`` times within ``burst_window_s``. The recovery time counts
+        from the fault: ``since_s`` before now for a hang (when the loop last answered)."""
         stopping = self._watchdog.stopping
-        while not stopping.is_set():
-            self._sm.record_restart(reason)
-            self._event("proxy.restart", reason)
-            recent = self._sm.restarts_since(time.time() - self.policy.burst_window_s)
-            if recent > self.policy.burst_limit:
-                message = (
-                    f"The proxy crashed {recent} times in {self.policy.burst_window_s:g} s; "
-                    f"the watchdog gave up. Last problem: {reason}"
-                )
-                with self._op_lock:
-                    self._teardown(abandon=hung)
-                    self._sm.move(ProxyState.FAILED, error=message)
-                self._event("proxy.failed", message)
-                self._watchdog.stopping.set()
-                return
-            log.warning("restarting the proxy: %s", reason)
+        kind = "hang" if hung else "crash"
+        t0 = time.monotonic() - since_s
+        record = self._sm.record_restart(reason)
+        self._event("proxy.crashed", f"{kind}: {reason}")
+        crashes = self._sm.restarts_since(time.time() - self.policy.burst_window_s)
+        with self._op_lock:
+            if self._listener is not None:
+                self._listener.answer_restarting()  # clients get 503 + Retry-After
             self._sm.move(ProxyState.RESTARTING, error=reason)
-            if stopping.wait(self.policy.backoff(recent)):
+            self._teardown(abandon=hung)
+            # What the watchdog said about the old server does not hold for the next one.
+            self._sm.heal(LOOP_SOURCE)
+            self._sm.heal(HTTP_SOURCE)
+            self._http_probe = None
+            self._http_due = time.monotonic() + self.policy.interval_s
+        if crashes > self.policy.burst_limit:
+            message = (
+                f"The proxy crashed or hung {crashes} times in "
+                f"{self.policy.burst_window_s:g} s (each time it had been running); the "
+                f"watchdog stopped restarting it. Last problem: {reason}"
+            )
+            self._give_up(record, message, failed_restarts=0)
+            return
+        log.warning("restarting the proxy: %s", reason)
+        failed = 0
+        last_failure = ""
+        while True:
+            if stopping.wait(self.policy.backoff(failed)):
+                self._sm.finish_restart(record, "stopped", failed_restarts=failed)
                 return
             with self._op_lock:
                 if stopping.is_set():
+                    self._sm.finish_restart(record, "stopped", failed_restarts=failed)
                     return
-                self._teardown(abandon=hung)
-                hung = False
                 try:
                     self._launch()
                 except Exception as exc:
-                    detail = exc.message if isinstance(exc, BridgeError) else repr(exc)
-                    reason = f"restart failed: {detail}"
-                    continue
-                self._sm.move(ProxyState.RUNNING)
-            log.warning("the proxy is back after: %s", reason)
+                    failed += 1
+                    last_failure = exc.message if isinstance(exc, BridgeError) else repr(exc)
+                    log.warning("restart %d failed: %s", failed, last_failure)
+                    if self._listener is not None:
+                        self._listener.answer_restarting()
+                    self._sm.move(ProxyState.RESTARTING, error=f"restart failed: {last_failure}")
+                    if failed < self.policy.max_failed_restarts:
+                        continue
+                    restarts = "restart" if failed == 1 else "restarts"
+                    message = f"1 {kind}, then {failed} {restarts} failed: {last_failure}"
+                    self._give_up(record, message, failed_restarts=failed)
+                    return
+                self._sm.running()
+            took = round(time.monotonic() - t0, 1)
+            self._sm.finish_restart(
+                record,
+                f"recovered after {took:g} s",
+                recovered_after_s=took,
+                failed_restarts=failed,
+            )
+            self._event("proxy.recovered", f"recovered after {took:g} s ({kind}: {reason})")
+            log.warning("the proxy recovered after %.1f s (%s)", took, reason)
             return
+
+    def _give_up(self, record: RestartRecord, message: str, *, failed_restarts: int) -> None:
+        with self._op_lock:
+            self._teardown()
+            self._close_listener()
+            self._env.clear()
+            self._sm.move(ProxyState.FAILED, error=message)
+        self._sm.finish_restart(record, f"failed: {message}", failed_restarts=failed_restarts)
+        self._event("proxy.failed", message)
+        self._watchdog.stopping.set()
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -318,17 +405,20 @@ class ProxySupervisor:
         check_environment(path, data, preview)
         if self._code_check is not None:
             self._code_check(path, data, preview)
-        try:
-            server = server_mod.ServerThread(
-                host=self.host,
-                port=self.port,
-                after_startup=self._after_startup,
-                keys=self.keys,
-                metrics=self.metrics,
-                admin_ui=self.admin_ui,
-            )
-        except OSError as exc:
-            raise bind_error(exc, self.host, self.port) from None
+        if self._listener is None:
+            try:
+                self._listener = Listener(self.host, self.port)
+            except OSError as exc:
+                raise bind_error(exc, self.host, self.port) from None
+        server = server_mod.ServerThread(
+            host=self.host,
+            port=self.port,
+            after_startup=self._after_startup,
+            keys=self.keys,
+            metrics=self.metrics,
+            admin_ui=self.admin_ui,
+            listener=self._listener,
+        )
         # Checks passed: from here on the process environment changes.
         self._env.apply(values)
         os.environ[MASTER_KEY_ENV] = self._master_key
@@ -343,6 +433,8 @@ class ProxySupervisor:
         server.start()
         try:
             self._wait_started(server, path)
+            # uvicorn accepts from here on: the stand-in stops answering 503.
+            self._listener.serve_again()
             wait_ready(self.url, deadline=t0 + self.ready_timeout_s)
         except BridgeError:
             self._teardown()
@@ -394,6 +486,11 @@ class ProxySupervisor:
             litellm.callbacks.append(self._callbacks)
         if self.logs is not None:
             self.logs.sweep()
+
+    def _close_listener(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.close()
 
     def _teardown(self, *, abandon: bool = False) -> None:
         server, self._server = self._server, None

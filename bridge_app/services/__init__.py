@@ -6,6 +6,11 @@ from bridge_app.services._doctor import Check, DoctorReport, run_doctor
 from bridge_app.services._root import Services, build_services, open_store
 from bridge_app.services._settings_rules import SettingError, setting_keys
 from bridge_app.services._surface import *  # noqa: F403 - the front ends' view of the domain
+from bridge_app.services._updates import (
+    run_installed_update,
+    switch_pending_update,
+    update_pending,
+)
 from bridge_app.services._usecases import USE_CASES, UseCase
 
 __all__ = [
@@ -19,6 +24,9 @@ __all__ = [
     "build_services",
     "open_store",
     "run_doctor",
+    "run_installed_update",
     "setting_keys",
+    "switch_pending_update",
+    "update_pending",
 ]
 __all__ += _surface.__all__

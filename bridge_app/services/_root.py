@@ -11,17 +11,20 @@ from bridge_app.audit import AuditLog
 from bridge_app.auth import AuthService, Session
 from bridge_app.clients import ToolsService
 from bridge_app.config import ConfigService
+from bridge_app.diagnostics import DiagnosticsService
 from bridge_app.envvars import APP_PROVIDED, EnvService
 from bridge_app.integrity import IntegrityService
 from bridge_app.policy import PolicyService, PolicyWatcher, RequestPolicy
-from bridge_app.proxy import ProxyService
+from bridge_app.proxy import ProxyService, ProxyState
 from bridge_app.runtime import AppPaths, BridgeError, Redactor
 from bridge_app.services._core import AppCore
+from bridge_app.services._doctor import run_doctor
 from bridge_app.services._live import LiveSync
 from bridge_app.services._wiring import ProxyRestarter, attach_token_flow, proxy_audit_hook
 from bridge_app.settings import SettingsService
 from bridge_app.store import ChangeFeed, Database, DatabaseKey, KeyManager
 from bridge_app.tokens import TokenKeeper, TokenService
+from bridge_app.updates import SOURCE_SETTING, UpdateService
 from bridge_app.usage import UsageService
 
 log = logging.getLogger(__name__)
@@ -64,6 +67,8 @@ class Services:
     usage: UsageService
     changes: ChangeFeed
     policy_watcher: PolicyWatcher
+    diagnostics: DiagnosticsService
+    updates: UpdateService
     _closed: bool = field(default=False, repr=False)
 
     core: AppCore = field(init=False, repr=False)
@@ -148,6 +153,29 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
         config.reconcile()  # history always shows the active version, even after a crash
     except BridgeError as exc:
         log.warning("could not check the active config against its history: %s", exc.message)
+    integrity = IntegrityService(settings=settings)
+    diagnostics = DiagnosticsService(
+        paths=paths,
+        redactor=redactor,
+        settings=settings,
+        audit=audit,
+        config=config,
+        env=env,
+        tokens=tokens,
+        tools=tools,
+        proxy=proxy,
+        integrity=integrity,
+        doctor=lambda: run_doctor(paths).to_dict(),
+    )
+    updates = UpdateService(
+        paths=paths,
+        source=lambda: settings.get(SOURCE_SETTING),
+        set_source=lambda value: settings.set(SOURCE_SETTING, value),
+        proxy_serving=lambda: proxy.status().state in (ProxyState.RUNNING, ProxyState.DEGRADED),
+        audit=lambda action, outcome, detail: audit.record(
+            None, action, "updates", outcome, detail
+        ),
+    )
     return Services(
         paths=paths,
         redactor=redactor,
@@ -160,13 +188,15 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
         config=config,
         tokens=tokens,
         token_keeper=token_keeper,
-        integrity=IntegrityService(settings=settings),
+        integrity=integrity,
         proxy=proxy,
         tools=tools,
         policy=policy,
         usage=UsageService(db=db, policy=policy),
         changes=changes,
         policy_watcher=PolicyWatcher(service=policy, feed=changes),
+        diagnostics=diagnostics,
+        updates=updates,
     )
 
 

@@ -8,7 +8,7 @@ from bridge_app.audit import AuditLog
 from bridge_app.proxy import EventHook, ProxyService, ProxyState, ProxySupervisor
 from bridge_app.tokens import TokenInjector, TokenKeeper, TokenService
 
-_FAILED_ACTIONS = {"proxy.start_failed", "proxy.failed"}
+_FAILED_ACTIONS = {"proxy.start_failed", "proxy.failed", "proxy.crashed", "proxy.unclean_shutdown"}
 
 
 def proxy_audit_hook(audit: AuditLog) -> EventHook:

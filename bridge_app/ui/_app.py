@@ -23,6 +23,15 @@ def run(*, paths: AppPaths, redactor: Redactor, kiosk: bool = False) -> None:
     paths.ensure()
     lock = InstanceLock(paths.lock_file)
     lock.acquire()
+    from bridge_app.services import switch_pending_update, update_pending
+
+    if update_pending(paths):
+        # Before the window and the database open: the installed update's health check
+        # runs that version's own serve on this data folder (see `serve`).
+        lock.release()
+        log.warning("checking the installed update before switching to it")
+        log.warning("update: %s", switch_pending_update(paths))
+        lock.acquire()
     try:
         _prepare_kivy(paths)
         from bridge_app.ui._main import BridgeApp

@@ -3,6 +3,10 @@ roles. Tests run in file order on one app (see conftest)."""
 
 from __future__ import annotations
 
+import io
+import zipfile
+from pathlib import Path
+
 import httpx
 import pytest
 
@@ -337,3 +341,74 @@ def test_policy_quota_banner_managed_settings_usage_and_policy_screens(
     policy_file.write_text("config_lock: off\n", encoding="utf-8")
     services.policy.apply(admin, policy_file)
     services.auth.logout(admin)
+
+def test_diagnostics_export_shows_progress_and_its_outcome_in_the_screen(
+    gui: Driver, tmp_path: Path
+) -> None:
+    assert gui.main.show("diagnostics")
+    screen = gui.page("diagnostics")
+    gui.idle()
+    assert screen.ids.export_path.text.endswith(".zip")  # a ready default
+    target = tmp_path / "support" / "diag.zip"
+    screen.ids.export_path.text = str(target)
+    fractions: list[float] = []
+    screen.bind(export_progress=lambda _w, value: fractions.append(value))
+    gui.press(screen.ids.export_button)
+    assert screen.exporting and screen.ids.export_button.disabled
+    gui.wait(lambda: not screen.exporting, timeout=120, what="the export")
+    message = screen.ids.export_message.text
+    assert message.startswith(f"Diagnostics written to {target}")
+    assert "no passwords, keys or tokens" in message
+    assert any(0 < f < 1 for f in fractions) and fractions[-1] == 1.0
+    gui.shot("diagnostics-exported")
+    data = target.read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert "logs/proxy.log" in zf.namelist()
+        texts = [zf.read(name) for name in zf.namelist()]
+        # An employee's export: the audit parts need an admin, and say so.
+        assert b"needs an admin" in zf.read("audit-verify.json")
+    for secret in (ADMIN_PW, USER_PW, USER_NEW_PW, gui.app.ctx.services.proxy.master_key()):
+        assert secret.encode() not in data
+        assert all(secret.encode() not in text for text in texts)
+
+    screen.ids.export_path.text = str(tmp_path / "diag.txt")
+    gui.press(screen.ids.export_button)
+    gui.wait(lambda: not screen.exporting, timeout=60, what="the refused export")
+    assert screen.export_failed
+    assert screen.ids.export_message.text.startswith(
+        "The diagnostics were not exported: diag.txt is not a .zip file name."
+    )
+    gui.shot("diagnostics-refused")
+
+
+def test_the_dashboard_shows_a_banner_when_an_update_is_available(
+    gui: Driver, tmp_path: Path
+) -> None:
+    import threading
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from tests.integration.test_updates import NEW, TufRepo, _bundle
+
+    repo = TufRepo(tmp_path / "repo")
+    repo.publish(NEW, _bundle(good=True))
+    handler = partial(SimpleHTTPRequestHandler, directory=str(repo.dir))
+    handler.log_message = lambda *_a, **_k: None  # type: ignore[attr-defined]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        services = gui.app.ctx.services
+        services.updates.trust_root(repo.dir / "metadata" / "root.json")
+        services.settings.set("updates.source", f"http://127.0.0.1:{server.server_address[1]}")
+        assert gui.main.show("dashboard")
+        dashboard = gui.page("dashboard")
+        dashboard._update_checked = -3600.0  # the hourly check is due
+        dashboard.refresh()
+        gui.wait(lambda: dashboard.ids.update_banner.text, timeout=60, what="the banner")
+        assert dashboard.ids.update_banner.text.startswith(f"Version {NEW} is available")
+        assert dashboard.ids.update_banner.opacity == 1
+        gui.shot("dashboard-update-banner")
+    finally:
+        server.shutdown()
+        thread.join(5)

@@ -104,7 +104,7 @@ def test_serve_status_key_request_logs_and_ctrl_c(tmp_path: Path) -> None:
         out, err = serve.communicate(timeout=30)
         assert serve.returncode == 0, err
         assert "Stopped." in out
-        assert "Traceback" not in err
+        assert "Traceback" not in err, err
     finally:
         if serve.poll() is None:
             serve.kill()

@@ -29,6 +29,7 @@ from bridge_app.proxy import (
     load_config,
     read_status,
     referenced_env_names,
+    unclean_shutdown,
     write_status,
 )
 from bridge_app.proxy._config import check_environment
@@ -187,9 +188,33 @@ def test_status_file_round_trips_and_a_dead_server_reads_as_stopped(tmp_path: Pa
     assert json.loads(path.read_text())["state"] == "running"
     write_status(path, _status(ProxyState.RUNNING, 2**22 + 12345, time.time()))  # no such pid
     gone = read_status(path)
-    assert gone.state is ProxyState.STOPPED and gone.last_error == "the serving process is gone"
-    write_status(path, _status(ProxyState.RUNNING, os.getpid(), time.time() - 60))
-    assert read_status(path).state is ProxyState.STOPPED  # frozen: stopped publishing
+    assert gone.state is ProxyState.STOPPED
+    assert gone.last_error == (
+        f"gone: the serving process (pid {2**22 + 12345}) ended without stopping the proxy "
+        "(last state running)"
+    )
+    # Frozen: the process exists (here: our parent) but stopped publishing.
+    write_status(path, _status(ProxyState.RUNNING, os.getppid(), time.time() - 60))
+    frozen = read_status(path)
+    assert frozen.state is ProxyState.DEGRADED and not frozen.ready
+    assert frozen.last_error == (
+        f"not answering: the serving process (pid {os.getppid()}) has not reported for 60 s "
+        "(frozen or stuck)"
+    )
+
+
+def test_a_previous_run_that_ended_without_stopping_is_an_unclean_shutdown(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "status.json"
+    assert unclean_shutdown(path) is None  # first run ever
+    write_status(path, _status(ProxyState.STOPPED, 2**22 + 12345, time.time()))
+    assert unclean_shutdown(path) is None  # it stopped cleanly
+    write_status(path, _status(ProxyState.RUNNING, 2**22 + 12345, time.time() - 30))
+    found = unclean_shutdown(path)
+    assert found is not None
+    assert found.startswith(f"the previous run (pid {2**22 + 12345}) ended without stopping")
+    assert "last state running" in found
 
 
 def test_master_key_is_created_once_sealed_and_registered(app_paths: AppPaths) -> None:
@@ -252,4 +277,5 @@ def test_usage_writer_batches_rows_into_the_store(app_paths: AppPaths) -> None:
 
 def test_backoff_doubles_up_to_the_cap() -> None:
     policy = WatchdogPolicy(backoff_base_s=0.5, backoff_cap_s=3.0)
-    assert [policy.backoff(n) for n in (1, 2, 3, 4, 5)] == [0.5, 1.0, 2.0, 3.0, 3.0]
+    # No wait after a crash: the delay grows only while restart attempts fail.
+    assert [policy.backoff(n) for n in (0, 1, 2, 3, 4, 5)] == [0.0, 0.5, 1.0, 2.0, 3.0, 3.0]

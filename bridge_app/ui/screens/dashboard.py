@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections import deque
 from typing import Any
 
@@ -55,6 +56,7 @@ class DashboardScreen(BridgeScreen):
     rate_history = ListProperty([])
     latency_history = ListProperty([])
     connection_history = ListProperty([])
+    update_banner = StringProperty("")  # "Version X is available ..." when an update is
 
     def __init__(self, *, ctx: UiContext, **kwargs: Any) -> None:
         super().__init__(ctx=ctx, **kwargs)
@@ -65,6 +67,7 @@ class DashboardScreen(BridgeScreen):
         self._token: TokenStatus | None = None
         self._token_age = 0
         self._errors_shown: tuple[str, ...] | None = None
+        self._update_checked = -3600.0
         # Observers run on supervisor threads: marshal to the Kivy thread.
         ctx.supervisor.subscribe(lambda *_a: on_ui(self.update))
         Clock.schedule_interval(self._tick, 1.0)
@@ -72,6 +75,35 @@ class DashboardScreen(BridgeScreen):
     def refresh(self) -> None:
         self.update()
         self._load_token()
+        self._check_update()
+
+    # -- update banner ----------------------------------------------------------------
+
+    def _check_update(self) -> None:
+        """Once per hour at most, when an update source is configured."""
+        now = time.monotonic()
+        if now - self._update_checked < 3600:
+            return
+        self._update_checked = now
+        updates = self.ctx.services.updates
+
+        def job() -> Any:
+            updates.flush_audit()  # a switch or rollback at start, into the audit log
+            return updates.check() if updates.status().get("source") else None
+
+        def show(available: Any) -> None:
+            if available is not None and available.newer and available.allowed:
+                self.update_banner = (
+                    f"{available.describe()} An admin installs it with "
+                    "`litellm-bridge update apply`; it starts at the next start."
+                )
+            else:
+                self.update_banner = ""
+
+        def quiet(exc: BaseException) -> None:
+            log.info("update check failed: %s", exc)
+
+        run_async("update-check", job, show, quiet)
 
     # -- start / stop -----------------------------------------------------------------
 

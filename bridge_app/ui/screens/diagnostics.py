@@ -1,29 +1,86 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from kivy.clock import mainthread
-from kivy.properties import BooleanProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.utils import escape_markup
 from kivymd.uix.list import MDListItem, MDListItemHeadlineText, MDListItemSupportingText
 from kivymd.uix.screen import MDScreen
 
 from bridge_app.runtime import AppPaths
 from bridge_app.services import DoctorReport, run_doctor
+from bridge_app.ui._async import describe_error, on_ui, run_async
+
+if TYPE_CHECKING:
+    from bridge_app.ui._context import UiContext
 
 _STATUS_WORD = {"ok": "OK", "warn": "Warning", "fail": "Problem"}
 
 
+def default_export_path() -> Path:
+    """Where the archive goes unless the person types another path: Downloads if there is
+    one, else the home folder."""
+    home = Path.home()
+    folder = home / "Downloads" if (home / "Downloads").is_dir() else home
+    return folder / f"litellm-bridge-diagnostics-{time.strftime('%Y%m%d-%H%M%S')}.zip"
+
+
 class DiagnosticsScreen(MDScreen):
-    """What `litellm-bridge doctor` says, on screen; the checks run off the UI thread."""
+    """What `litellm-bridge doctor` says, on screen (the checks run off the UI thread), and
+    the diagnostics export with its progress and outcome shown in the screen itself."""
 
     summary = StringProperty("Checking the installation…")
     busy = BooleanProperty(False)
+    exporting = BooleanProperty(False)
+    export_progress = NumericProperty(0.0)  # 0..1
+    export_message = StringProperty(
+        "Export one archive for the support desk (no passwords, keys or tokens in it)."
+    )
+    export_failed = BooleanProperty(False)
 
-    def __init__(self, *, paths: AppPaths, **kwargs: Any) -> None:
+    def __init__(self, *, paths: AppPaths, ctx: UiContext | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._paths = paths
+        self._ctx = ctx
+        self.ids.export_path.text = str(default_export_path())
+
+    def export(self) -> None:
+        if self.exporting or self._ctx is None:
+            return
+        text = self.ids.export_path.text.strip()
+        path = Path(text).expanduser() if text else default_export_path()
+        diagnostics, session = self._ctx.services.diagnostics, self._ctx.session
+        self.exporting = True
+        self.export_failed = False
+        self.export_progress = 0.0
+        self.export_message = "Collecting…"
+
+        def progress(what: str, fraction: float) -> None:
+            on_ui(self._progress, what, fraction)
+
+        run_async(
+            "diagnostics-export",
+            lambda: diagnostics.export(session, path, progress),
+            lambda result: self._exported(result.describe(), failed=False),
+            lambda exc: self._exported(
+                "The diagnostics were not exported: " + describe_error(exc), failed=True
+            ),
+        )
+
+    def _progress(self, what: str, fraction: float) -> None:
+        if self.exporting:
+            self.export_progress = fraction
+            self.export_message = f"Collecting {what}… {fraction * 100:.0f}%"
+
+    def _exported(self, message: str, *, failed: bool) -> None:
+        self.exporting = False
+        self.export_failed = failed
+        self.export_progress = 0.0 if failed else 1.0
+        self.export_message = message
 
     def on_pre_enter(self, *_args: Any) -> None:
         self.refresh()

@@ -55,7 +55,7 @@ class MainScreen(MDScreen):
         pages = self.ids.pages
         for name, cls in _SCREENS.items():
             pages.add_widget(cls(name=name, ctx=ctx))
-        pages.add_widget(DiagnosticsScreen(name="diagnostics", paths=ctx.paths))
+        pages.add_widget(DiagnosticsScreen(name="diagnostics", paths=ctx.paths, ctx=ctx))
         Window.bind(size=self._resize)
         self._resize(Window, Window.size)
 

@@ -1,0 +1,27 @@
+"""Safe updates: signed metadata and bundles (The Update Framework), side-by-side install,
+switch at the next start after a health check, automatic and manual rollback."""
+
+from bridge_app.updates._service import (
+    EXECUTABLE,
+    HEALTH_CHECK_ENV,
+    SOURCE_SETTING,
+    Available,
+    UpdatePolicy,
+    UpdateService,
+    UpdateState,
+    describe_bytes,
+)
+from bridge_app.updates._tuf import CHANNEL_TARGET, UpdateError
+
+__all__ = [
+    "CHANNEL_TARGET",
+    "EXECUTABLE",
+    "HEALTH_CHECK_ENV",
+    "SOURCE_SETTING",
+    "Available",
+    "UpdateError",
+    "UpdatePolicy",
+    "UpdateService",
+    "UpdateState",
+    "describe_bytes",
+]

@@ -1,0 +1,442 @@
+"""UpdateService: check, download, install side by side, switch at the next start after a
+health check, and roll back (automatically when the check fails, or by hand).
+
+Layout under ``<data>/updates/``: ``metadata/`` (TUF, with the trusted ``root.json``),
+``downloads/``, ``versions/<version>/`` (one unpacked bundle each) and ``state.json``
+(which version is current, which is pending, the previous one, the last outcome). The
+packaged launcher starts ``current_executable()``; a source checkout has no bundle and
+runs itself.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+
+import bridge_app
+from bridge_app.runtime import AppPaths, atomic_write
+from bridge_app.updates._tuf import Progress, TufClient, UpdateError
+
+log = logging.getLogger(__name__)
+
+SOURCE_SETTING = "updates.source"
+HEALTH_CHECK_ENV = "BRIDGE_UPDATE_HEALTH_CHECK"  # set for the version being checked
+EXECUTABLE = "litellm-bridge.exe" if os.name == "nt" else "litellm-bridge"
+AuditHook = Callable[[str, str, str], object]  # (action, outcome, detail)
+
+
+@dataclass(frozen=True)
+class UpdatePolicy:
+    """What the managed policy decides about updates (the policy package supplies it)."""
+
+    disabled: bool = False
+    pinned_version: str | None = None  # only this version may be installed
+
+
+@dataclass
+class UpdateState:
+    current: str = bridge_app.__version__
+    current_path: str | None = None  # None: the installed (or source) build itself
+    previous: str | None = None
+    previous_path: str | None = None
+    pending: str | None = None
+    pending_path: str | None = None
+    last_outcome: str | None = None
+    history: list[str] = field(default_factory=list)
+    unaudited: list[list[str]] = field(default_factory=list)  # recorded once the DB is open
+
+
+@dataclass(frozen=True)
+class Available:
+    current: str
+    latest: str
+    bundle: str
+    newer: bool
+    allowed: bool
+    reason: str = ""
+
+    def describe(self) -> str:
+        if not self.newer:
+            return f"LiteLLM Bridge {self.current} is up to date."
+        if not self.allowed:
+            return f"Version {self.latest} is available but not allowed: {self.reason}"
+        return f"Version {self.latest} is available (running {self.current})."
+
+
+class _Admin(Protocol):
+    @property
+    def is_admin(self) -> bool: ...
+
+
+def _require_admin(session: _Admin | None, what: str) -> None:
+    if session is None or not session.is_admin:
+        raise UpdateError(f"Only an admin can {what}.")
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    parts: list[int] = []
+    for piece in version.split("."):
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        parts.append(int(digits) if digits else 0)
+    return tuple(parts)
+
+
+class UpdateService:
+    def __init__(
+        self,
+        *,
+        paths: AppPaths,
+        source: Callable[[], str | None],
+        set_source: Callable[[str], None] = lambda _s: None,
+        policy: Callable[[], UpdatePolicy] = UpdatePolicy,
+        proxy_serving: Callable[[], bool] = lambda: False,
+        audit: AuditHook | None = None,
+        health_timeout_s: float = 120.0,
+    ) -> None:
+        self._root = paths.data_dir / "updates"
+        self._paths = paths
+        self._source = source
+        self._set_source = set_source
+        self.policy = policy  # the policy package's hook: pin a version or disable updates
+        self._proxy_serving = proxy_serving
+        self._audit = audit
+        self.health_timeout_s = health_timeout_s
+
+    # -- state ----------------------------------------------------------------------------
+
+    @property
+    def metadata_dir(self) -> Path:
+        return self._root / "metadata"
+
+    def state(self) -> UpdateState:
+        try:
+            data = json.loads((self._root / "state.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return UpdateState()
+        known = set(UpdateState.__dataclass_fields__)
+        return UpdateState(**{k: v for k, v in data.items() if k in known})
+
+    def _save(self, state: UpdateState) -> None:
+        state.history = state.history[-20:]
+        data = json.dumps(asdict(state), indent=1).encode("utf-8")
+        atomic_write(self._root / "state.json", data, mode=0o600, make_parents=True)
+
+    def _record(self, action: str, outcome: str, detail: str) -> None:
+        log.info("%s %s: %s", action, outcome, detail)
+        if self._audit is None:  # at start, before the database is open: keep it for later
+            state = self.state()
+            state.unaudited.append([action, outcome, detail])
+            self._save(state)
+            return
+        if self._audit is not None:
+            try:
+                self._audit(action, outcome, detail)
+            except Exception:
+                log.exception("could not record %s in the audit log", action)
+
+    def current_executable(self) -> Path | None:
+        """What the launcher starts: the current installed update, else None (this build)."""
+        path = self.state().current_path
+        return Path(path) / EXECUTABLE if path else None
+
+    # -- configure, check, download ---------------------------------------------------------
+
+    def configure(self, session: _Admin | None, source: str, root_json: Path) -> None:
+        """Where updates come from and the root metadata to trust (admins)."""
+        _require_admin(session, "configure the update source")
+        self.trust_root(root_json)
+        self._set_source(source)
+        self._record("update.configure", "ok", f"source {source}")
+
+    def trust_root(self, root_json: Path) -> None:
+        """Install the update source's root metadata as the trust anchor."""
+        try:
+            data = root_json.read_bytes()
+            parsed = json.loads(data)
+        except (OSError, ValueError) as exc:
+            raise UpdateError(f"{root_json} is not a readable TUF root.json: {exc}.") from exc
+        if parsed.get("signed", {}).get("_type") != "root":
+            raise UpdateError(f"{root_json} is not TUF root metadata.")
+        shutil.rmtree(self.metadata_dir, ignore_errors=True)
+        atomic_write(self.metadata_dir / "root.json", data, mode=0o600, make_parents=True)
+
+    def _client(self) -> TufClient:
+        source = self._source()
+        if not source:
+            raise UpdateError(
+                "No update source is configured.",
+                hint="An admin runs `litellm-bridge update configure SOURCE --root root.json`.",
+            )
+        return TufClient(
+            source=source, metadata_dir=self.metadata_dir, download_dir=self._root / "downloads"
+        )
+
+    def check(self) -> Available:
+        channel = self._client().channel()
+        latest, current = channel["version"], self.state().current
+        newer = _version_key(latest) > _version_key(current)
+        policy = self.policy()
+        allowed, reason = True, ""
+        if policy.disabled:
+            allowed, reason = False, "updates are disabled by the managed policy."
+        elif policy.pinned_version and policy.pinned_version != latest:
+            allowed, reason = False, f"the managed policy pins version {policy.pinned_version}."
+        return Available(current, latest, channel["bundle"], newer, allowed, reason)
+
+    def download(self, progress: Progress | None = None) -> tuple[Available, Path]:
+        available = self.check()
+        if not available.newer:
+            raise UpdateError(available.describe())
+        if not available.allowed:
+            raise UpdateError(available.describe())
+        path = self._client().download(available.bundle, progress)
+        self._record("update.download", "ok", f"{available.latest}: {path.name} verified")
+        return available, path
+
+    # -- apply (install side by side; switch at the next start) ------------------------------
+
+    def apply(
+        self,
+        session: _Admin | None,
+        progress: Progress | None = None,
+        *,
+        proxy_agreed: bool = False,
+    ) -> str:
+        _require_admin(session, "install an update")
+        if self._proxy_serving() and not proxy_agreed:
+            raise UpdateError(
+                "The proxy is serving requests: the update was not installed.",
+                hint="Stop the proxy first, or agree to install now (`update apply --yes`); "
+                "the switch happens at the next start either way.",
+            )
+        available, bundle = self.download(progress)
+        target = self._root / "versions" / available.latest
+        staging = target.with_name(target.name + ".partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        try:
+            with tarfile.open(bundle) as archive:
+                archive.extractall(staging, filter="data")
+            if not (staging / EXECUTABLE).exists():
+                raise UpdateError(f"The bundle {bundle.name} has no {EXECUTABLE}.")
+        except (OSError, tarfile.TarError) as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise UpdateError(f"The bundle {bundle.name} could not be unpacked: {exc}.") from exc
+        except UpdateError:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        shutil.rmtree(target, ignore_errors=True)
+        staging.rename(target)
+        state = self.state()
+        state.pending, state.pending_path = available.latest, str(target)
+        state.last_outcome = f"{available.latest} installed; it starts at the next start"
+        state.history.append(f"{time.strftime('%Y-%m-%d %H:%M:%S')} installed {available.latest}")
+        self._save(state)
+        self._record("update.install", "ok", f"{available.latest} installed beside {state.current}")
+        return state.last_outcome
+
+    # -- the next start ---------------------------------------------------------------------
+
+    def flush_audit(self) -> None:
+        """Record in the audit log what happened while the database was closed."""
+        state = self.state()
+        if not state.unaudited or self._audit is None:
+            return
+        for action, outcome, detail in state.unaudited:
+            self._record(action, outcome, detail)
+        state.unaudited = []
+        self._save(state)
+
+    def has_pending(self) -> bool:
+        """An installed update waits for the next start (and this is not its health check)."""
+        return bool(self.state().pending) and not os.environ.get(HEALTH_CHECK_ENV)
+
+    def at_start(self) -> str | None:
+        """Switch to a pending version when its health check passes, else roll back to the
+        current one. Returns what happened (None: nothing pending)."""
+        state = self.state()
+        if not state.pending or not state.pending_path or os.environ.get(HEALTH_CHECK_ENV):
+            return None
+        version, folder = state.pending, Path(state.pending_path)
+        # The version under test may upgrade (or damage) the database: keep an exact copy to
+        # put back when it fails. Call this while no connection to the database is open.
+        snapshot = self._root / f"database-before-{version}"
+        self._copy_database(self._database_files(), snapshot)
+        problem = self.health_check(folder / EXECUTABLE)
+        state.pending, state.pending_path = None, None
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        if problem is None:
+            state.previous, state.previous_path = state.current, state.current_path
+            state.current, state.current_path = version, str(folder)
+            state.last_outcome = f"switched to {version} (health check passed)"
+            event = ["update.switch", "ok", state.last_outcome]
+        else:
+            restored = self._restore_database(snapshot)
+            state.last_outcome = (
+                f"{version} failed its health check and was rolled back to {state.current}"
+                f"{' (database restored)' if restored else ''}: {problem}"
+            )
+            event = ["update.rollback", "failed", state.last_outcome]
+        state.history.append(f"{stamp} {state.last_outcome}")
+        self._save(state)
+        self._record(*event)
+        return state.last_outcome
+
+    def _database_files(self) -> list[Path]:
+        db = self._paths.database_file
+        return [db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")]
+
+    @staticmethod
+    def _copy_database(files: list[Path], folder: Path) -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        for path in files:
+            if path.exists():
+                shutil.copy2(path, folder / path.name)
+
+    def _restore_database(self, folder: Path) -> bool:
+        """Put the database back exactly as it was before the health check; True when the
+        files had changed."""
+        changed = False
+        for path in self._database_files():
+            saved = folder / path.name
+            before = saved.read_bytes() if saved.exists() else None
+            now = path.read_bytes() if path.exists() else None
+            if before == now:
+                continue
+            changed = True
+            if before is None:
+                path.unlink()
+            else:
+                atomic_write(path, before, mode=0o600)
+        return changed
+
+    def rollback(self, session: _Admin | None) -> str:
+        """Go back to the previous version by hand (it starts at the next start)."""
+        _require_admin(session, "roll an update back")
+        state = self.state()
+        if state.previous is None:
+            raise UpdateError("There is no previous version to go back to.")
+        state.current, state.previous = state.previous, state.current
+        state.current_path, state.previous_path = state.previous_path, state.current_path
+        state.pending = state.pending_path = None
+        state.last_outcome = f"rolled back to {state.current} by hand"
+        state.history.append(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {state.last_outcome}")
+        self._save(state)
+        self._record("update.rollback", "ok", state.last_outcome)
+        return state.last_outcome
+
+    def health_check(self, executable: Path) -> str | None:
+        """`doctor`, then `serve` until the proxy is ready, then one demo request; None when
+        all passed, else what failed."""
+        if not executable.exists():
+            return f"{executable} is missing"
+        # The same data folder (BRIDGE_HOME) as this app; the version under test must not
+        # start a health check of the pending update (itself) in turn.
+        env = {**os.environ, HEALTH_CHECK_ENV: "1"}
+        try:
+            doctor = subprocess.run(
+                [str(executable), "doctor", "--json"],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=self.health_timeout_s,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"doctor could not run: {exc}"
+        if doctor.returncode != 0:
+            last = (doctor.stderr or doctor.stdout).strip().splitlines()[-1:] or ["no output"]
+            return f"doctor failed (exit {doctor.returncode}): {last[0][:300]}"
+        return self._serve_check(executable, env)
+
+    def _serve_check(self, executable: Path, env: dict[str, str]) -> str | None:
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        # Its output goes to a file: a pipe nobody reads while waiting would fill and stall it.
+        errors = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace")  # noqa: SIM115
+        serve = subprocess.Popen(
+            [str(executable), "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+            text=True,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + self.health_timeout_s
+            with httpx.Client(timeout=10, trust_env=False) as client:
+                while True:
+                    if serve.poll() is not None:
+                        errors.seek(0)
+                        err = errors.read().strip()
+                        return f"serve ended (exit {serve.returncode}): {err[-300:]}"
+                    try:
+                        if client.get(f"{url}/health/readiness").status_code == 200:
+                            break
+                    except httpx.HTTPError:
+                        pass
+                    if time.monotonic() > deadline:
+                        errors.seek(0)
+                        tail = errors.read().strip().splitlines()[-1:] or ["no output"]
+                        return (
+                            f"the proxy was not ready within {self.health_timeout_s:g} s "
+                            f"({tail[0][:300]})"
+                        )
+                    time.sleep(0.2)
+                key = subprocess.run(
+                    [str(executable), "proxy-key"],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                    check=False,
+                ).stdout.strip()
+                response = client.post(
+                    f"{url}/v1/chat/completions",
+                    headers={"Authorization": f"Bearer {key}"},
+                    json={"model": "demo", "messages": [{"role": "user", "content": "health"}]},
+                    timeout=60,
+                )
+                if response.status_code != 200:
+                    return f"the demo request answered HTTP {response.status_code}"
+        except (OSError, httpx.HTTPError, subprocess.TimeoutExpired) as exc:
+            return f"the health check failed: {exc}"
+        finally:
+            if serve.poll() is None:
+                serve.send_signal(signal.SIGINT if os.name != "nt" else signal.SIGTERM)
+                try:
+                    serve.wait(30)
+                except subprocess.TimeoutExpired:
+                    serve.kill()
+                    serve.wait(10)
+            errors.close()
+        return None
+
+    def status(self) -> dict[str, Any]:
+        state = asdict(self.state())
+        state["source"] = self._source()
+        state["trusted_root"] = (self.metadata_dir / "root.json").exists()
+        policy = self.policy()
+        state["policy"] = asdict(policy)
+        return state
+
+
+def describe_bytes(done: int, total: int) -> str:
+    return f"{done / 1e6:.1f} of {total / 1e6:.1f} MB"

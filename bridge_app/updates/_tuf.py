@@ -1,0 +1,162 @@
+"""The Update Framework client: signed metadata and bundles from an HTTP(S) URL or a folder.
+
+The repository an IT admin publishes holds TUF metadata (root, timestamp, snapshot,
+targets) under ``metadata/`` and the files under ``targets/``: ``channels/stable.json``
+(``{"version": "0.2.0", "bundle": "litellm-bridge-0.2.0-linux-x86_64.tar.gz"}``) and the
+bundles it names. python-tuf verifies signatures, expiry, versions, lengths and hashes;
+anything it refuses becomes an ``UpdateError`` with the reason in words.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from tuf.api import exceptions as tuf_errors
+from tuf.ngclient.fetcher import FetcherInterface
+from tuf.ngclient.updater import Updater
+from tuf.ngclient.urllib3_fetcher import Urllib3Fetcher
+
+from bridge_app.runtime import BridgeError
+
+log = logging.getLogger(__name__)
+
+CHANNEL_TARGET = "channels/stable.json"
+Progress = Callable[[int, int], None]  # (bytes so far, total)
+
+
+class UpdateError(BridgeError):
+    pass
+
+
+class _ProgressFetcher(FetcherInterface):
+    """HTTP(S) through python-tuf's own fetcher, or a folder (``file://``), counting bytes."""
+
+    def __init__(self) -> None:
+        self._http = Urllib3Fetcher(app_user_agent="litellm-bridge")
+        self.progress: Progress | None = None
+        self.expected = 0
+
+    def _fetch(self, url: str) -> Iterator[bytes]:
+        chunks = self._file(url) if url.startswith("file:") else self._http._fetch(url)
+        done = 0
+        for chunk in chunks:
+            done += len(chunk)
+            if self.progress is not None:
+                self.progress(done, max(self.expected, done))
+            yield chunk
+
+    @staticmethod
+    def _file(url: str) -> Iterator[bytes]:
+        path = Path(unquote(urlparse(url).path))
+        try:
+            handle = path.open("rb")
+        except FileNotFoundError:
+            raise tuf_errors.DownloadHTTPError(f"{path} does not exist", 404) from None
+        except OSError as exc:
+            raise tuf_errors.DownloadError(f"cannot read {path}: {exc}") from exc
+        with handle:
+            while chunk := handle.read(65536):
+                yield chunk
+
+
+def source_url(source: str) -> str:
+    """An update source as a base URL: http(s) as given, a folder as file://."""
+    if source.startswith(("http://", "https://", "file:")):
+        return source.rstrip("/")
+    return Path(source).expanduser().resolve().as_uri()
+
+
+def _explain(exc: Exception) -> UpdateError:
+    if isinstance(exc, tuf_errors.ExpiredMetadataError):
+        return UpdateError(
+            f"The update source's signed metadata has expired ({exc}); nothing was installed.",
+            hint="The IT department must re-sign and publish the update metadata.",
+        )
+    if isinstance(exc, tuf_errors.LengthOrHashMismatchError):
+        return UpdateError(
+            f"The downloaded bundle does not match its signed hash or length ({exc}); it was "
+            "refused and nothing was installed.",
+            hint="The bundle on the update source was changed after it was signed: tell IT.",
+        )
+    if isinstance(exc, tuf_errors.UnsignedMetadataError):
+        return UpdateError(
+            f"The update metadata is not signed by the trusted keys ({exc}).",
+            hint="Someone may be tampering with the update source: tell IT.",
+        )
+    if isinstance(exc, tuf_errors.RepositoryError):
+        return UpdateError(f"The update source's metadata was refused: {exc}.")
+    if isinstance(exc, tuf_errors.DownloadError):
+        return UpdateError(
+            f"Could not download from the update source: {exc}.",
+            hint="Check the network or the share, and the setting updates.source.",
+        )
+    return UpdateError(f"The update check failed: {exc.__class__.__name__}: {exc}.")
+
+
+class TufClient:
+    """One trusted TUF client per check: metadata cached in ``metadata_dir`` (which holds
+    the trusted ``root.json``), downloads in ``download_dir``."""
+
+    def __init__(self, *, source: str, metadata_dir: Path, download_dir: Path) -> None:
+        self._base = source_url(source)
+        self._metadata_dir = metadata_dir
+        self._download_dir = download_dir
+        self._fetcher = _ProgressFetcher()
+
+    def _updater(self) -> Updater:
+        if not (self._metadata_dir / "root.json").exists():
+            raise UpdateError(
+                "No trusted update root is installed.",
+                hint="An admin runs `litellm-bridge update configure SOURCE --root root.json`.",
+            )
+        self._download_dir.mkdir(parents=True, exist_ok=True)
+        return Updater(
+            metadata_dir=str(self._metadata_dir),
+            metadata_base_url=f"{self._base}/metadata/",
+            target_base_url=f"{self._base}/targets/",
+            target_dir=str(self._download_dir),
+            fetcher=self._fetcher,
+            bootstrap=None,
+        )
+
+    def channel(self) -> dict[str, str]:
+        """The verified ``channels/stable.json``."""
+        try:
+            updater = self._updater()
+            updater.refresh()
+            info = updater.get_targetinfo(CHANNEL_TARGET)
+            if info is None:
+                raise UpdateError(f"The update source publishes no {CHANNEL_TARGET}.")
+            path = updater.download_target(info, str(self._download_dir / "stable.json"))
+        except UpdateError:
+            raise
+        except Exception as exc:
+            raise _explain(exc) from exc
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or "version" not in data or "bundle" not in data:
+            raise UpdateError(f"{CHANNEL_TARGET} on the update source is not valid.")
+        return {str(k): str(v) for k, v in data.items()}
+
+    def download(self, name: str, progress: Progress | None = None) -> Path:
+        """The verified bundle ``name`` (from the cache when already there)."""
+        try:
+            updater = self._updater()
+            updater.refresh()
+            info = updater.get_targetinfo(name)
+            if info is None:
+                raise UpdateError(f"The update source's signed metadata lists no {name}.")
+            cached = updater.find_cached_target(info)
+            if cached:
+                return Path(cached)
+            self._fetcher.progress, self._fetcher.expected = progress, info.length
+            return Path(updater.download_target(info))
+        except UpdateError:
+            raise
+        except Exception as exc:
+            raise _explain(exc) from exc
+        finally:
+            self._fetcher.progress = None

@@ -1,0 +1,347 @@
+"""Signed updates against a real TUF repository on a loopback HTTP server: metadata made in
+the test with python-tuf's metadata API, two small real bundles whose launcher really runs
+`doctor` and `serve` (the good one) or fails (the broken one)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import tarfile
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from securesystemslib.signer import CryptoSigner
+from tuf.api.metadata import (
+    Metadata,
+    MetaFile,
+    Root,
+    Snapshot,
+    TargetFile,
+    Targets,
+    Timestamp,
+)
+from tuf.api.serialization.json import JSONSerializer
+
+import bridge_app
+from bridge_app.runtime import AppPaths
+from bridge_app.services import Services, build_services, switch_pending_update
+from bridge_app.updates import CHANNEL_TARGET, EXECUTABLE, UpdateError
+
+pytestmark = [pytest.mark.integration, pytest.mark.skipif(os.name == "nt", reason="sh bundles")]
+REPO = Path(__file__).resolve().parents[2]
+ADMIN_PW = "Admin-Password-42!"
+NEW = "9.9.0"
+
+
+def _launcher(good: bool, damage: Path | None) -> bytes:
+    if good:  # this very code, as "the new version" (a real doctor, serve and proxy)
+        body = (
+            "import runpy, sys\n"
+            f"sys.path.insert(0, {str(REPO)!r})\n"
+            "runpy.run_module('bridge_app', run_name='__main__', alter_sys=True)\n"
+        )
+    else:  # a broken build that also damages the database before failing
+        body = "import sys\n"
+        if damage is not None:
+            body += f"open({str(damage)!r}, 'ab').write(b'broken build was here')\n"
+        body += "sys.exit('this build is broken: missing libraries')\n"
+    return f"#!{sys.executable}\n{body}".encode()
+
+
+def _bundle(good: bool, damage: Path | None = None) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, data, mode in (
+            (EXECUTABLE, _launcher(good, damage), 0o755),
+            ("VERSION", f"{NEW}\n".encode(), 0o644),
+        ):
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), mode
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+class TufRepo:
+    """A TUF repository folder (metadata/ + targets/) signed with one ed25519 key."""
+
+    def __init__(self, root: Path) -> None:
+        self.dir = root
+        self.signer = CryptoSigner.generate_ed25519()
+        (root / "metadata").mkdir(parents=True)
+        (root / "targets" / "channels").mkdir(parents=True)
+        self.root = Root(expires=datetime.now(UTC) + timedelta(days=30))
+        self.root.consistent_snapshot = False
+        for role in ("root", "targets", "snapshot", "timestamp"):
+            self.root.add_key(self.signer.public_key, role)
+        self.targets = Targets(expires=datetime.now(UTC) + timedelta(days=30))
+        self.snapshot = Snapshot(expires=datetime.now(UTC) + timedelta(days=30))
+        self.timestamp = Timestamp(expires=datetime.now(UTC) + timedelta(days=30))
+        self._write(self.root, "1.root.json")
+        self._write(self.root, "root.json")
+
+    def _write(self, signed: Root | Targets | Snapshot | Timestamp, name: str) -> None:
+        md = Metadata(signed)
+        md.sign(self.signer)
+        md.to_file(str(self.dir / "metadata" / name), serializer=JSONSerializer(compact=False))
+
+    def add(self, name: str, data: bytes) -> None:
+        path = self.dir / "targets" / name
+        path.write_bytes(data)
+        self.targets.targets[name] = TargetFile.from_data(name, data, ["sha256"])
+
+    def publish(self, version: str, bundle: bytes, *, expires_in: timedelta | None = None) -> str:
+        name = f"litellm-bridge-{version}-linux-x86_64.tar.gz"
+        self.add(name, bundle)
+        self.add(CHANNEL_TARGET, json.dumps({"version": version, "bundle": name}).encode())
+        self.targets.version += 1
+        self._write(self.targets, "targets.json")
+        self.snapshot.meta["targets.json"] = MetaFile(version=self.targets.version)
+        self.snapshot.version += 1
+        self._write(self.snapshot, "snapshot.json")
+        self.timestamp.snapshot_meta = MetaFile(version=self.snapshot.version)
+        self.timestamp.version += 1
+        if expires_in is not None:
+            self.timestamp.expires = datetime.now(UTC) + expires_in
+        self._write(self.timestamp, "timestamp.json")
+        return name
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Iterator[tuple[TufRepo, str]]:
+    tuf_repo = TufRepo(tmp_path / "repo")
+    handler = partial(SimpleHTTPRequestHandler, directory=str(tuf_repo.dir))
+    handler.log_message = lambda *_a, **_k: None  # type: ignore[attr-defined]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield tuf_repo, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+
+
+@pytest.fixture
+def services(app_paths: AppPaths) -> Iterator[Services]:
+    built = build_services(app_paths)
+    built.auth.create_first_admin("root", ADMIN_PW)
+    yield built
+    built.close()
+
+
+def _configure(services: Services, repo: TufRepo, url: str) -> None:
+    session = services.auth.login("root", ADMIN_PW)
+    services.updates.configure(session, url, repo.dir / "metadata" / "root.json")
+
+
+def _audit(services: Services, action: str) -> list[str]:
+    session = services.auth.login("root", ADMIN_PW)
+    return [e.detail for e in services.audit.list_events(session, action=action)]
+
+
+def test_an_update_is_verified_installed_beside_switched_after_its_health_check_and_undone(
+    services: Services, repo: tuple[TufRepo, str]
+) -> None:
+    tuf_repo, url = repo
+    bundle = _bundle(good=True)
+    tuf_repo.publish(NEW, bundle)
+    _configure(services, tuf_repo, url)
+    updates = services.updates
+    available = updates.check()
+    assert available.newer and available.latest == NEW
+    assert available.describe() == f"Version {NEW} is available (running {bridge_app.__version__})."
+    session = services.auth.login("root", ADMIN_PW)
+    seen: list[tuple[int, int]] = []
+    outcome = updates.apply(session, lambda done, total: seen.append((done, total)))
+    assert outcome == f"{NEW} installed; it starts at the next start"
+    assert seen[-1] == (len(bundle), len(bundle))
+    state = updates.state()
+    assert state.pending == NEW and state.current == bridge_app.__version__
+    installed = Path(str(state.pending_path))
+    assert (installed / "VERSION").read_text() == f"{NEW}\n"
+    assert updates.current_executable() is None  # still this build until the next start
+
+    # The next start (database closed): doctor, serve until ready, one demo request — run
+    # by the new version.
+    services.close()
+    result = switch_pending_update(services.paths)
+    assert result == f"switched to {NEW} (health check passed)"
+    services = build_services(services.paths)
+    updates = services.updates
+    updates.flush_audit()
+    session = services.auth.login("root", ADMIN_PW)
+    state = updates.state()
+    assert state.current == NEW and state.previous == bridge_app.__version__
+    assert state.pending is None
+    assert updates.current_executable() == installed / EXECUTABLE
+    assert any("health check passed" in d for d in _audit(services, "update.switch"))
+
+    assert updates.rollback(session) == f"rolled back to {bridge_app.__version__} by hand"
+    assert updates.state().current == bridge_app.__version__
+    assert updates.current_executable() is None
+    services.close()
+
+
+def test_a_tampered_bundle_is_refused_and_nothing_is_installed(
+    services: Services, repo: tuple[TufRepo, str]
+) -> None:
+    tuf_repo, url = repo
+    name = tuf_repo.publish(NEW, _bundle(good=True))
+    _configure(services, tuf_repo, url)
+    # Someone replaces the bundle on the share after it was signed.
+    (tuf_repo.dir / "targets" / name).write_bytes(_bundle(good=False))
+    session = services.auth.login("root", ADMIN_PW)
+    with pytest.raises(UpdateError, match="does not match its signed hash or length"):
+        services.updates.apply(session)
+    state = services.updates.state()
+    assert state.pending is None and state.current == bridge_app.__version__
+    assert not (services.paths.data_dir / "updates" / "versions" / NEW).exists()
+
+
+def test_a_bundle_that_fails_its_health_check_is_rolled_back_with_the_database(
+    services: Services, repo: tuple[TufRepo, str]
+) -> None:
+    tuf_repo, url = repo
+    database = services.paths.database_file
+    tuf_repo.publish(NEW, _bundle(good=False, damage=database))
+    _configure(services, tuf_repo, url)
+    session = services.auth.login("root", ADMIN_PW)
+    services.updates.apply(session)
+    services.close()
+    before = database.read_bytes()
+    result = switch_pending_update(services.paths)
+    assert result is not None
+    assert result.startswith(
+        f"{NEW} failed its health check and was rolled back to {bridge_app.__version__} "
+        "(database restored): doctor failed (exit 1): this build is broken: missing libraries"
+    )
+    assert database.read_bytes() == before
+    services = build_services(services.paths)  # opens: the damage was undone
+    services.updates.flush_audit()
+    state = services.updates.state()
+    assert state.current == bridge_app.__version__ and state.pending is None
+    assert services.updates.current_executable() is None
+    assert any("rolled back" in d for d in _audit(services, "update.rollback"))
+    assert services.updates.at_start() is None  # nothing pending any more
+    services.close()
+
+
+def test_expired_metadata_is_refused(services: Services, repo: tuple[TufRepo, str]) -> None:
+    tuf_repo, url = repo
+    tuf_repo.publish(NEW, _bundle(good=True), expires_in=timedelta(days=-1))
+    _configure(services, tuf_repo, url)
+    with pytest.raises(UpdateError, match="signed metadata has expired"):
+        services.updates.check()
+    session = services.auth.login("root", ADMIN_PW)
+    with pytest.raises(UpdateError, match="signed metadata has expired"):
+        services.updates.apply(session)
+    assert services.updates.state().pending is None
+
+
+def test_policy_pin_and_serving_proxy_and_the_commands(
+    services: Services, repo: tuple[TufRepo, str]
+) -> None:
+    from bridge_app.updates import UpdatePolicy
+
+    tuf_repo, url = repo
+    tuf_repo.publish(NEW, _bundle(good=True))
+    _configure(services, tuf_repo, url)
+    updates = services.updates
+    updates.policy = lambda: UpdatePolicy(pinned_version="9.8.0")
+    assert "not allowed: the managed policy pins version 9.8.0" in updates.check().describe()
+    updates.policy = lambda: UpdatePolicy(disabled=True)
+    with pytest.raises(UpdateError, match="disabled by the managed policy"):
+        updates.apply(services.auth.login("root", ADMIN_PW))
+    updates.policy = UpdatePolicy
+    supervisor = services.proxy.supervisor(port=0)
+    supervisor.start()
+    with pytest.raises(UpdateError, match="The proxy is serving requests"):
+        updates.apply(services.auth.login("root", ADMIN_PW))
+    assert updates.state().pending is None
+    services.close()
+
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    run = partial(
+        subprocess.run, env=env, capture_output=True, text=True, timeout=120, check=False, cwd=REPO
+    )
+    check = run([sys.executable, "-m", "bridge_app", "update", "check"])
+    assert check.returncode == 0, check.stderr
+    assert f"Version {NEW} is available" in check.stdout
+    status = run([sys.executable, "-m", "bridge_app", "update", "status"])
+    assert f"Source    {url}" in status.stdout
+
+
+def test_serve_switches_to_the_installed_update_at_its_next_start(
+    services: Services, repo: tuple[TufRepo, str]
+) -> None:
+    from tests.integration._upstream import free_port
+    from tests.integration.test_proxy_cli import _until_ready
+
+    tuf_repo, url = repo
+    tuf_repo.publish(NEW, _bundle(good=True))
+    _configure(services, tuf_repo, url)
+    services.updates.apply(services.auth.login("root", ADMIN_PW))
+    paths = services.paths
+    services.close()
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "bridge_app", "serve", "--port", str(free_port())],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=REPO,
+    )
+    try:
+        lines = _until_ready(serve)
+    finally:
+        serve.send_signal(signal.SIGINT)
+        serve.wait(60)
+    assert f"Update: switched to {NEW} (health check passed)\n" in lines, lines
+    assert lines[-1].startswith("Press Ctrl+C")
+    again = build_services(paths)
+    try:
+        assert again.updates.state().current == NEW
+        assert any("health check passed" in d for d in _audit(again, "update.switch"))
+    finally:
+        again.close()
+
+
+def test_a_packaged_build_hands_over_to_the_current_installed_update(
+    app_paths: AppPaths, tmp_path: Path
+) -> None:
+    import json as _json
+
+    installed = tmp_path / "versions" / NEW
+    installed.mkdir(parents=True)
+    launcher = installed / EXECUTABLE
+    launcher.write_text(
+        f"#!{sys.executable}\nimport os, sys\n"
+        "print('updated build ran with', sys.argv[1:], os.environ.get('BRIDGE_UPDATE_LAUNCHED'))\n"
+    )
+    launcher.chmod(0o755)
+    state = app_paths.data_dir / "updates" / "state.json"
+    state.parent.mkdir(parents=True)
+    state.write_text(_json.dumps({"current": NEW, "current_path": str(installed)}))
+    # What the PyInstaller build is: sys.frozen set; then its ordinary entry point.
+    code = "import sys; sys.frozen = True; from bridge_app.cli import main; main()"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    ran = subprocess.run(
+        [sys.executable, "-c", code, "status", "--json"],
+        env=env, capture_output=True, text=True, timeout=120, check=False, cwd=REPO,
+    )  # fmt: skip
+    assert ran.stdout.strip() == "updated build ran with ['status', '--json'] 1", ran.stderr
+    # A source checkout (not frozen) runs itself whatever the state says.
+    itself = subprocess.run(
+        [sys.executable, "-m", "bridge_app", "status", "--json"],
+        env=env, capture_output=True, text=True, timeout=120, check=False, cwd=REPO,
+    )  # fmt: skip
+    assert _json.loads(itself.stdout)["state"] == "stopped"
