@@ -12,7 +12,7 @@ from bridge_app.cli._session import PasswordInput, logged_in, session_options
 
 
 def _progress(done: int, total: int) -> None:
-    from bridge_app.updates import describe_bytes
+    from bridge_app.services import describe_bytes
 
     click.echo(f"\r  downloading {describe_bytes(done, total)}", nl=done >= total, err=True)
 

@@ -81,8 +81,8 @@ __all__ = [
     "presented_key",
     "read_status",
     "referenced_env_names",
-    "unclean_shutdown",
     "route_access",
+    "unclean_shutdown",
     "url_for",
     "write_status",
 ]

@@ -43,9 +43,9 @@ from starlette.routing import Mount  # noqa: E402
 
 from bridge_app.proxy._gate import RouteGate  # noqa: E402
 from bridge_app.proxy._keys import KeyRegistry  # noqa: E402
+from bridge_app.proxy._listener import Listener  # noqa: E402
 from bridge_app.proxy._metrics import ProxyMetrics  # noqa: E402
 from bridge_app.runtime import Redactor  # noqa: E402
-from bridge_app.proxy._listener import Listener  # noqa: E402
 
 log = logging.getLogger("bridge_app.proxy.server")
 

@@ -83,6 +83,9 @@ from bridge_app.tokens import (
     parse_iam_settings,
     parse_iam_settings_text,
 )
+from bridge_app.updates import (
+    describe_bytes,
+)
 from bridge_app.usage import (
     GROUPS,
     UsageFilter,
@@ -144,6 +147,7 @@ __all__ = [
     "ValidationResult",
     "VerifyResult",
     "check_integrity",
+    "describe_bytes",
     "example_data",
     "example_settings",
     "exposed_addresses",

@@ -138,7 +138,7 @@ def test_oauth_password_once_then_refresh_tokens_with_a_real_cli_until_revoked(
             ),
         )
         services.tokens.save_project(session, Project("P-7", "Apollo"))
-        services.use_session(session)
+        services.core.use_session(session)
         services.tokens.login(session, "E42", "employee-pw-42")  # not remembered
         services.proxy.supervisor(port=free_port()).start()
 

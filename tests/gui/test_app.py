@@ -342,6 +342,7 @@ def test_policy_quota_banner_managed_settings_usage_and_policy_screens(
     services.policy.apply(admin, policy_file)
     services.auth.logout(admin)
 
+
 def test_diagnostics_export_shows_progress_and_its_outcome_in_the_screen(
     gui: Driver, tmp_path: Path
 ) -> None:

@@ -67,7 +67,7 @@ def test_every_shipped_template_starts_the_proxy(
         "openai-compatible",
     } <= names
     services.tokens.projects.save(session, Project("P-1", "Apollo"))
-    services.use_session(session)
+    services.core.use_session(session)
     supervisor = services.proxy.supervisor(port=0)
     supervisor.start()  # the demo config of a fresh install
     key = services.proxy.master_key()

@@ -158,7 +158,7 @@ def test_the_archive_has_every_part_and_no_secret_after_upstreams_echoed_them(
             active = app_paths.proxy_config_dir / "config.yaml"
             active.parent.mkdir(parents=True, exist_ok=True)
             active.write_text(CONFIG, encoding="utf-8")
-            services.use_session(session)
+            services.core.use_session(session)
             supervisor = services.proxy.supervisor(port=0)
             supervisor.start()
             with httpx.Client(base_url=supervisor.url, timeout=60, trust_env=False) as client:

@@ -95,9 +95,9 @@ def test_personal_entries_apply_once_the_user_is_signed_in(
         supervisor = svc.proxy.supervisor(port=0)  # exists before anyone signs in
         supervisor.start()
         assert "BRIDGE_TEST_EXTRA" not in os.environ
-        svc.use_session(admin)
+        svc.core.use_session(admin)
         supervisor.restart("signed in")
         assert os.environ.get("BRIDGE_TEST_EXTRA") == "personal-value-7"
-        svc.use_session(None)
+        svc.core.use_session(None)
         supervisor.restart("signed out")
         assert "BRIDGE_TEST_EXTRA" not in os.environ

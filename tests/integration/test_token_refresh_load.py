@@ -46,7 +46,7 @@ def test_eight_streaming_clients_for_90_s_on_20_s_tokens(app_paths: AppPaths) ->
             ),
         )
         services.tokens.save_project(session, Project("P-1", "Apollo"))
-        services.use_session(session)
+        services.core.use_session(session)
         supervisor = services.proxy.supervisor(port=0)
         supervisor.start()
         started = time.monotonic()
