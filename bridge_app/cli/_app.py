@@ -133,6 +133,7 @@ def _register_commands() -> None:
         _env,
         _integrity,
         _proxy,
+        _remote,
         _tokens,
         _tools,
         _users,
@@ -147,6 +148,7 @@ def _register_commands() -> None:
         _config,
         _tokens,
         _tools,
+        _remote,
         _integrity,
         _dev,
     ):

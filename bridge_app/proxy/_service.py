@@ -10,6 +10,8 @@ from bridge_app.proxy._config import ensure_active_config
 from bridge_app.proxy._environment import EnvironmentProvider
 from bridge_app.proxy._keys import KeyRegistry, MasterKeyStore
 from bridge_app.proxy._logs import LogCapture
+from bridge_app.proxy._metrics import ProxyMetrics
+from bridge_app.proxy._routing import router_view
 from bridge_app.proxy._state import ProxyStatus
 from bridge_app.proxy._status_file import STATUS_FILE, StatusPublisher, read_status
 from bridge_app.proxy._supervisor import EventHook, ProxySupervisor
@@ -96,6 +98,12 @@ class ProxyService:
                     host=host or str(self._settings.get("proxy.host")),
                     port=int(port if port is not None else self._settings.get("proxy.port")),
                     usage_sink=self.usage.submit,
+                    # Each deployment's state (cooling down, last error) comes from the
+                    # router; error texts pass the redactor (upstreams echo credentials).
+                    metrics=ProxyMetrics(
+                        routing=router_view(self._redactor.redact),
+                        redact=self._redactor.redact,
+                    ),
                     on_event=self.on_event,
                     policy=policy,
                     logs=self.logs,

@@ -13,6 +13,7 @@ from bridge_app.config import ConfigService
 from bridge_app.envvars import APP_PROVIDED, EnvService
 from bridge_app.integrity import IntegrityService
 from bridge_app.proxy import ProxyService
+from bridge_app.remote import RemoteService
 from bridge_app.runtime import AppPaths, Redactor
 from bridge_app.services._wiring import ProxyRestarter, attach_token_flow, proxy_audit_hook
 from bridge_app.settings import SettingsService
@@ -53,6 +54,7 @@ class Services:
     integrity: IntegrityService
     proxy: ProxyService
     tools: ToolsService
+    remote: RemoteService
     _closed: bool = field(default=False, repr=False)
 
     def use_session(self, session: Session | None) -> None:
@@ -144,6 +146,16 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
         integrity=IntegrityService(settings=settings),
         proxy=proxy,
         tools=tools,
+        remote=RemoteService(
+            paths=paths,
+            db=db,
+            seal_key=derive_install_key(key, "remote-gateway"),
+            env=env,
+            config=config,
+            audit=audit,
+            active_config=proxy.active_config,
+            proxy_status=proxy.status,
+        ),
     )
 
 
