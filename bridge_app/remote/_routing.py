@@ -32,6 +32,7 @@ class Deployment:
     order: int | None
     timeout: float | None
     max_retries: int | None
+    explicit_id: bool = True  # False: LiteLLM gives it a hash id at start
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def _fallbacks(document: ConfigDocument) -> dict[str, tuple[str, ...]]:
 def model_groups(document: ConfigDocument) -> list[ModelGroup]:
     fallbacks = _fallbacks(document)
     groups: dict[str, list[Deployment]] = {}
-    for index, entry in enumerate(_entries(document)):
+    for entry in _entries(document):
         if not isinstance(entry, Mapping) or not entry.get("model_name"):
             continue
         name = str(entry["model_name"])
@@ -84,7 +85,8 @@ def model_groups(document: ConfigDocument) -> list[ModelGroup]:
         retries = params.get("max_retries")
         members.append(
             Deployment(
-                id=str(info.get("id") or f"{name}#{len(members) + 1} (line {index + 1})"),
+                id=str(info.get("id") or f"{name}#{len(members) + 1}"),
+                explicit_id=bool(info.get("id")),
                 group=name,
                 model=str(params.get("model") or ""),
                 api_base=str(params["api_base"]) if params.get("api_base") else None,
@@ -202,10 +204,15 @@ def _yaml(value: Any) -> Any:
 def remove_deployment(document: ConfigDocument, deployment_id: str) -> str:
     """Remove one deployment; returns its group. The group's fallbacks go with its last
     deployment, and so do fallbacks to it."""
+    seen: dict[str, int] = {}
     for index, entry in enumerate(_entries(document)):
-        info = entry.get("model_info") if isinstance(entry, Mapping) else None
-        if isinstance(info, Mapping) and str(info.get("id")) == deployment_id:
-            group = str(entry.get("model_name"))
+        if not isinstance(entry, Mapping) or not entry.get("model_name"):
+            continue
+        group = str(entry["model_name"])
+        seen[group] = seen.get(group, 0) + 1
+        info = entry.get("model_info")
+        explicit = str(info.get("id")) if isinstance(info, Mapping) and info.get("id") else None
+        if (explicit or f"{group}#{seen[group]}") == deployment_id:
             document.remove(("model_list", index), prune=False)
             if not any(g.name == group for g in model_groups(document)):
                 remaining = {
@@ -300,16 +307,38 @@ def _clock(ts: float) -> str:
     return time.strftime("%H:%M:%S", time.localtime(ts))
 
 
+def live_ids(groups: Sequence[ModelGroup], metrics: Mapping[str, Any]) -> dict[str, str]:
+    """The router's id -> the config's id of each deployment. A deployment without a
+    ``model_info.id`` gets a hash id from LiteLLM: it is matched by its group, in order."""
+    live: Mapping[str, Any] = metrics.get("deployments") or {}
+    mapping = {d.id: d.id for g in groups for d in g.deployments if d.explicit_id and d.id in live}
+    for group in groups:
+        unclaimed = [
+            live_id
+            for live_id, data in live.items()
+            if live_id not in mapping
+            and isinstance(data, Mapping)
+            and data.get("model") == group.name
+        ]
+        implicit = [d for d in group.deployments if not d.explicit_id]
+        for deployment, live_id in zip(implicit, unclaimed, strict=False):
+            mapping[live_id] = deployment.id
+    return mapping
+
+
 def deployment_states(
     groups: Sequence[ModelGroup], metrics: Mapping[str, Any], *, now: float | None = None
 ) -> list[DeploymentState]:
     """Each deployment of the config with what the running proxy says of it."""
     now = time.time() if now is None else now
     live: Mapping[str, Any] = metrics.get("deployments") or {}
+    by_config_id = {
+        config_id: live[live_id] for live_id, config_id in live_ids(groups, metrics).items()
+    }
     states = []
     for group in groups:
         for deployment in group.deployments:
-            data = live.get(deployment.id) or {}
+            data = by_config_id.get(deployment.id) or {}
             target = deployment.model + (f" @ {deployment.api_base}" if deployment.api_base else "")
             requests, errors = int(data.get("requests") or 0), int(data.get("errors") or 0)
             until = data.get("cooldown_until")
@@ -348,19 +377,26 @@ class AnsweredRequest:
     deployment: str | None
     status: int
 
+    def clock(self) -> str:
+        return _clock(self.ts)
+
     def line(self) -> str:
         who = self.deployment or "-"
         return f"{_clock(self.ts)}  {self.model:<16} -> {who:<20} HTTP {self.status}"
 
 
-def recent_requests(metrics: Mapping[str, Any], limit: int = 20) -> list[AnsweredRequest]:
-    """Newest first: which deployment answered each recent request."""
+def recent_requests(
+    metrics: Mapping[str, Any], limit: int = 20, names: Mapping[str, str] | None = None
+) -> list[AnsweredRequest]:
+    """Newest first: which deployment answered each recent request (``names`` maps the
+    router's ids to the config's)."""
     recent = list(metrics.get("recent") or [])[-limit:]
+    names = names or {}
     return [
         AnsweredRequest(
             ts=float(r.get("ts") or 0),
             model=str(r.get("model") or ""),
-            deployment=r.get("deployment"),
+            deployment=names.get(str(r.get("deployment")), r.get("deployment")),
             status=int(r.get("status") or 0),
         )
         for r in reversed(recent)

@@ -31,6 +31,7 @@ from bridge_app.remote._routing import (
     RouterSettings,
     add_deployment,
     deployment_states,
+    live_ids,
     model_groups,
     recent_requests,
     remove_deployment,
@@ -244,7 +245,7 @@ class RemoteService:
             groups=tuple(groups),
             router=router_settings(document),
             states=tuple(deployment_states(groups, metrics if running else {})),
-            recent=tuple(recent_requests(metrics)),
+            recent=tuple(recent_requests(metrics, names=live_ids(groups, metrics))),
             proxy_running=running,
         )
 

@@ -17,6 +17,7 @@ NAV_ITEMS: tuple[tuple[str, str, str, bool], ...] = (
     ("environment", "variable", "Environment", False),
     ("tokens", "key-chain", "Token & projects", False),
     ("tools", "console", "Tools", False),
+    ("remote", "lan-connect", "Remote & models", False),
     ("logs", "text-box-search", "Logs", False),
     ("users", "account-group", "Users", True),
     ("audit", "shield-check", "Audit", True),
@@ -135,3 +136,16 @@ OK = "OK"
 QUIT_TITLE = "Quit LiteLLM Bridge?"
 QUIT_TEXT = "Kiosk mode: an admin password is needed to quit."
 QUIT = "Quit"
+
+# remote gateways and logical models
+REMOTE_ADD = "Add gateway"
+REMOTE_ADD_DEPLOYMENT = "Add to a model"
+REMOTE_ROUTING = "Routing"
+REMOTE_GATEWAYS = "Remote LiteLLM gateways (tap one: test, models, remove)"
+REMOTE_DEPLOYMENTS = "Logical models: each deployment's state (tap one to remove it)"
+REMOTE_RECENT = "Which deployment answered each recent request"
+REMOTE_NO_GATEWAYS = "No remote gateway yet: Add gateway (admins)."
+REMOTE_TEST = "Test connection"
+REMOTE_MODELS = "Models"
+REMOTE_REMOVE = "Remove"
+REMOTE_USE = "Use here"

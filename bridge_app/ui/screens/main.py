@@ -18,6 +18,7 @@ from bridge_app.ui.screens.dashboard import DashboardScreen
 from bridge_app.ui.screens.diagnostics import DiagnosticsScreen
 from bridge_app.ui.screens.environment import EnvironmentScreen
 from bridge_app.ui.screens.logs import LogsScreen
+from bridge_app.ui.screens.remote import RemoteScreen
 from bridge_app.ui.screens.settings import SettingsScreen
 from bridge_app.ui.screens.tokens import TokensScreen
 from bridge_app.ui.screens.tools import ToolsScreen
@@ -29,6 +30,7 @@ _SCREENS: dict[str, type[BridgeScreen]] = {
     "environment": EnvironmentScreen,
     "tokens": TokensScreen,
     "tools": ToolsScreen,
+    "remote": RemoteScreen,
     "logs": LogsScreen,
     "users": UsersScreen,
     "audit": AuditScreen,
