@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from bridge_app.proxy._config import ensure_active_config
@@ -53,6 +53,12 @@ class ProxyService:
         self.logs = LogCapture(log_dir=paths.log_dir, redactor=redactor)
         self.usage = UsageWriter(db=db)
         self._on_supervisor: list[Callable[[ProxySupervisor], None]] = []
+        self._environment_layers: list[Callable[[dict[str, str]], Mapping[str, str]]] = []
+
+    def add_environment_layer(self, layer: Callable[[dict[str, str]], Mapping[str, str]]) -> None:
+        """``layer(environment)`` returns variables to add on top of what the proxy sees at
+        its next start (e.g. a CA bundle that also trusts the remote gateways' CAs)."""
+        self._environment_layers.append(layer)
 
     def on_supervisor(self, callback: Callable[[ProxySupervisor], None]) -> None:
         """Call ``callback(supervisor)`` once the supervisor exists (hooks are attached
@@ -121,7 +127,10 @@ class ProxyService:
             return self._supervisor
 
     def _current_environment(self) -> dict[str, str]:
-        return dict(self.environment()) if self.environment is not None else {}
+        env = dict(self.environment()) if self.environment is not None else {}
+        for layer in self._environment_layers:
+            env.update(layer(env))
+        return env
 
     def has_supervisor(self) -> bool:
         """Whether this process runs (or ran) the proxy, as opposed to reading a `serve`'s."""

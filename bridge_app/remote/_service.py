@@ -40,7 +40,7 @@ from bridge_app.remote._routing import (
     set_router,
 )
 from bridge_app.remote._team import TeamExport, export_team
-from bridge_app.runtime import AppPaths
+from bridge_app.runtime import AppPaths, atomic_write
 
 #: What a remote model carries by default, so the gateway's upstream receives the internal
 #: token and project exactly as a local internal model would send them.
@@ -148,6 +148,25 @@ class RemoteService:
         self._audit.record(session, "remote.add", name, "ok", detail)
         return result
 
+    def proxy_environment(self, environment: Mapping[str, str]) -> dict[str, str]:
+        """An environment layer for the embedded proxy: with a gateway's private CA, LiteLLM's
+        outbound calls must trust it as well as the public CAs (and any SSL_CERT_FILE the
+        environment already names), so they get one bundle of all of them."""
+        cas = [g.ca_pem for g in self.gateways() if g.ca_pem]
+        if not cas:
+            return {}
+        import certifi
+
+        parts = [Path(certifi.where()).read_text(encoding="utf-8")]
+        current = environment.get("SSL_CERT_FILE")
+        if current and Path(current).is_file():
+            parts.append(Path(current).read_text(encoding="utf-8", errors="replace"))
+        parts += cas
+        bundle = self._paths.config_dir / "remote-ca" / "bundle.pem"
+        atomic_write(bundle, "\n".join(p.strip() + "\n" for p in parts).encode(), mode=0o644,
+                     make_parents=True)  # fmt: skip
+        return {"SSL_CERT_FILE": str(bundle)}
+
     def ca_file(self, name: str) -> Path:
         """Where the proxy finds a gateway's private CA (a certificate: not a secret)."""
         return self._paths.config_dir / "remote-ca" / f"{name}.pem"
@@ -201,8 +220,6 @@ class RemoteService:
             inject = DEFAULT_INJECTION
         if inject:
             params["extra_body"] = dict(inject)
-        if gateway.ca_pem:
-            params["ssl_verify"] = str(self.ca_file(gateway.name))
         document = self._document()
         group = local_name or model
         add_deployment(

@@ -131,6 +131,17 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
         audit=audit,
     )
     tools.load_keys()  # per-tool keys are valid from the proxy's first request
+    remote = RemoteService(
+        paths=paths,
+        db=db,
+        seal_key=derive_install_key(key, "remote-gateway"),
+        env=env,
+        config=config,
+        audit=audit,
+        active_config=proxy.active_config,
+        proxy_status=proxy.status,
+    )
+    proxy.add_environment_layer(remote.proxy_environment)
     return Services(
         paths=paths,
         redactor=redactor,
@@ -146,16 +157,7 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
         integrity=IntegrityService(settings=settings),
         proxy=proxy,
         tools=tools,
-        remote=RemoteService(
-            paths=paths,
-            db=db,
-            seal_key=derive_install_key(key, "remote-gateway"),
-            env=env,
-            config=config,
-            audit=audit,
-            active_config=proxy.active_config,
-            proxy_status=proxy.status,
-        ),
+        remote=remote,
     )
 
 

@@ -152,15 +152,17 @@ def test_a_closed_port_and_a_server_that_is_not_litellm(app: tuple[Services, Ses
     assert services.remote.gateways() == []
 
 
-def test_https_with_a_private_ca(team: Team, app: tuple[Services, Session], tmp_path: Path) -> None:
+def test_https_with_a_private_ca(app: tuple[Services, Session], tmp_path: Path) -> None:
     services, session = app
     ca, cert, key = make_private_ca(tmp_path)
+    open_upstream = FakeInternalUpstream(required_fields=()).start()
     secure = StandaloneLiteLLM(
-        gateway_config(tmp_path / "tls-gateway.yaml", team.upstream.url),
+        gateway_config(tmp_path / "tls-gateway.yaml", open_upstream.url),
         env={"GATEWAY_MASTER_KEY": GATEWAY_KEY},
         tls=(cert, key),
-    ).start()
+    )
     try:
+        secure.start()
         with pytest.raises(RemoteError) as untrusted:
             services.remote.add(session, "secure", secure.url, key=GATEWAY_KEY)
         assert "is not trusted" in untrusted.value.message
@@ -173,8 +175,22 @@ def test_https_with_a_private_ca(team: Team, app: tuple[Services, Session], tmp_
         assert result.models == ("team-chat",)
         assert services.remote.test("secure").tls == "verified (private CA)"
         assert services.remote.ca_file("secure").read_text() == ca.read_text()
+
+        # The embedded proxy trusts the same CA for this gateway's models (ssl_verify).
+        services.remote.use_model("secure", "team-chat", author="root", inject={})
+        supervisor = services.proxy.supervisor(port=free_port())
+        supervisor.start()
+        answer = httpx.post(
+            f"{supervisor.url}/v1/chat/completions",
+            headers={"Authorization": f"Bearer {services.proxy.master_key()}"},
+            json={"model": "team-chat", "messages": [{"role": "user", "content": "hi"}]},
+            timeout=60,
+        )
+        assert answer.status_code == 200, answer.text
+        assert open_upstream.seen and open_upstream.seen[-1].accepted
     finally:
         secure.stop()
+        open_upstream.stop()
 
 
 def test_a_remote_model_in_one_step_carries_the_token_and_project_upstream(

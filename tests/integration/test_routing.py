@@ -12,10 +12,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from bridge_app.auth import Session
 from bridge_app.runtime import AppPaths, Redactor
 from bridge_app.services import Services, build_services
+from bridge_app.store import tables
 from tests.integration._upstream import FakeUpstream, free_port
 from tests.integration.conftest import wait_for
 
@@ -117,6 +119,14 @@ def test_a_failing_first_deployment_cools_down_and_the_second_answers(
     assert answered_by(services, "primary")
     assert _state(services, "primary")[0] == "healthy"
     assert "sk-upstream" not in str(remote.routing().states)
+
+    # Usage rows are still written (the sample's extra fields stay in the metrics).
+    services.proxy.usage.flush()
+    with services.db.reading() as conn:
+        rows = conn.execute(
+            select(tables["usage_records"].c.model, tables["usage_records"].c.status)
+        ).all()
+    assert rows.count(("smart", 200)) >= 4
 
 
 def test_several_keys_rotate_and_a_fallback_answers_for_a_failing_model(
