@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import ssl
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -63,10 +65,27 @@ def _verify(url: str, ca_pem: str | None) -> ssl.SSLContext | bool:
     return context
 
 
-def _client(url: str, ca_pem: str | None, timeout: float) -> httpx.Client:
-    # trust_env=False: a corporate HTTP(S)_PROXY of this shell must not hide the gateway's
-    # own answer (the embedded proxy gets the configured proxy settings separately).
-    return httpx.Client(base_url=url, verify=_verify(url, ca_pem), timeout=timeout, trust_env=False)
+def proxy_for(url: str, network: Mapping[str, str]) -> str | None:
+    """The corporate proxy the embedded proxy would use for ``url`` (from the app's
+    environment entries: HTTPS_PROXY / HTTP_PROXY, except hosts listed in NO_PROXY)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if host in ("127.0.0.1", "localhost", "::1"):
+        return None
+    for entry in (network.get("NO_PROXY") or network.get("no_proxy") or "").split(","):
+        entry = entry.strip().lower().lstrip(".")
+        if entry == "*" or (entry and (host == entry or host.endswith("." + entry))):
+            return None
+    name = "HTTPS_PROXY" if parts.scheme == "https" else "HTTP_PROXY"
+    return network.get(name) or network.get(name.lower()) or None
+
+
+def _client(url: str, ca_pem: str | None, timeout: float, proxy: str | None = None) -> httpx.Client:
+    # trust_env=False: the shell's own variables do not decide the route; the app's network
+    # entries do (``proxy``), as they do for the embedded proxy.
+    return httpx.Client(
+        base_url=url, verify=_verify(url, ca_pem), timeout=timeout, trust_env=False, proxy=proxy
+    )
 
 
 def _connect_error(url: str, exc: Exception) -> RemoteError:
@@ -152,11 +171,16 @@ def _litellm_version(
 
 
 def probe(
-    url: str, key: str | None, *, ca_pem: str | None = None, timeout: float = DEFAULT_TIMEOUT
+    url: str,
+    key: str | None,
+    *,
+    ca_pem: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    proxy: str | None = None,
 ) -> ProbeResult:
     """Reach the gateway, check it is LiteLLM, check the key against /v1/models."""
     try:
-        with _client(url, ca_pem, timeout) as client:
+        with _client(url, ca_pem, timeout, proxy) as client:
             headers = {"Authorization": f"Bearer {key}"} if key else {}
             is_litellm, version, latency = _litellm_version(client, headers)
             if not is_litellm:
@@ -199,15 +223,20 @@ def _model_ids(response: httpx.Response) -> list[str]:
 
 
 def list_models(
-    url: str, key: str | None, *, ca_pem: str | None = None, timeout: float = DEFAULT_TIMEOUT
+    url: str,
+    key: str | None,
+    *,
+    ca_pem: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    proxy: str | None = None,
 ) -> list[RemoteModel]:
     """The gateway's models from /v1/models, with /model/info details when the key may
     read them (a virtual key often may not)."""
-    result = probe(url, key, ca_pem=ca_pem, timeout=timeout)
+    result = probe(url, key, ca_pem=ca_pem, timeout=timeout, proxy=proxy)
     details: dict[str, dict[str, Any]] = {}
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     try:
-        with _client(url, ca_pem, timeout) as client:
+        with _client(url, ca_pem, timeout, proxy) as client:
             info = client.get("/model/info", headers=headers)
         if info.status_code == 200:
             for entry in info.json().get("data") or []:

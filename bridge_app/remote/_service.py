@@ -23,7 +23,14 @@ from bridge_app.remote._gateways import (
     key_env_name,
     normalize_url,
 )
-from bridge_app.remote._probe import ProbeResult, RemoteError, RemoteModel, list_models, probe
+from bridge_app.remote._probe import (
+    ProbeResult,
+    RemoteError,
+    RemoteModel,
+    list_models,
+    probe,
+    proxy_for,
+)
 from bridge_app.remote._routing import (
     AnsweredRequest,
     DeploymentState,
@@ -41,6 +48,7 @@ from bridge_app.remote._routing import (
 )
 from bridge_app.remote._team import TeamExport, export_team
 from bridge_app.runtime import AppPaths, atomic_write
+from bridge_app.store import Database
 
 #: What a remote model carries by default, so the gateway's upstream receives the internal
 #: token and project exactly as a local internal model would send them.
@@ -65,7 +73,7 @@ class RemoteService:
         self,
         *,
         paths: AppPaths,
-        db: Any,
+        db: Database,
         seal_key: bytes,
         env: EnvService,
         config: ConfigService,
@@ -134,7 +142,7 @@ class RemoteService:
         url = normalize_url(url)
         ca = check_ca_pem(ca_pem) if ca_pem else None
         key = key.strip() if key else None
-        result = probe(url, key, ca_pem=ca) if check else None
+        result = probe(url, key, ca_pem=ca, proxy=self._proxy_for(url)) if check else None
         key_env = key_env_name(name)
         if key:
             self._env.set(session, key_env, key, scope="shared")
@@ -187,13 +195,26 @@ class RemoteService:
             if d.api_base == gateway.url
         ]
 
+    def _proxy_for(self, url: str) -> str | None:
+        return proxy_for(url, self._env.network_settings(None))
+
     def test(self, name: str) -> ProbeResult:
         gateway = self.gateway(name)
-        return probe(gateway.url, self._key(gateway), ca_pem=gateway.ca_pem)
+        return probe(
+            gateway.url,
+            self._key(gateway),
+            ca_pem=gateway.ca_pem,
+            proxy=self._proxy_for(gateway.url),
+        )
 
     def models(self, name: str) -> list[RemoteModel]:
         gateway = self.gateway(name)
-        return list_models(gateway.url, self._key(gateway), ca_pem=gateway.ca_pem)
+        return list_models(
+            gateway.url,
+            self._key(gateway),
+            ca_pem=gateway.ca_pem,
+            proxy=self._proxy_for(gateway.url),
+        )
 
     def use_model(
         self,

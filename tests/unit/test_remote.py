@@ -13,6 +13,7 @@ from bridge_app.auth import PermissionDeniedError
 from bridge_app.config import ConfigDocument
 from bridge_app.proxy import ProxyMetrics, RequestSample
 from bridge_app.remote import RemoteError, key_env_name, normalize_url
+from bridge_app.remote._probe import proxy_for
 from bridge_app.remote._routing import (
     add_deployment,
     deployment_states,
@@ -64,6 +65,20 @@ def test_gateway_addresses_are_http_or_https_base_urls() -> None:
         with pytest.raises(RemoteError, match=says):
             normalize_url(bad)
     assert key_env_name("team-eu") == "REMOTE_TEAM_EU_API_KEY"
+
+
+def test_the_gateway_is_reached_through_the_same_corporate_proxy_as_the_app() -> None:
+    network = {
+        "HTTPS_PROXY": "http://proxy.corp:8080",
+        "HTTP_PROXY": "http://plain.corp:8080",
+        "NO_PROXY": "internal.corp, .lab.corp",
+    }
+    assert proxy_for("https://gw.example.com", network) == "http://proxy.corp:8080"
+    assert proxy_for("http://gw.example.com", network) == "http://plain.corp:8080"
+    assert proxy_for("https://llm.internal.corp:4000", network) is None
+    assert proxy_for("https://gw.lab.corp", network) is None
+    assert proxy_for("http://127.0.0.1:4000", network) is None
+    assert proxy_for("https://gw.example.com", {}) is None
 
 
 def test_logical_model_with_priorities_rotation_and_router_settings() -> None:

@@ -11,7 +11,7 @@ from kivy.clock import Clock
 from kivy.properties import BooleanProperty, StringProperty
 from kivymd.uix.dialog import MDDialog
 
-from bridge_app.remote import Gateway, ProbeResult, RemoteModel, RoutingView
+from bridge_app.remote import Gateway, ProbeResult, RemoteError, RemoteModel, RoutingView
 from bridge_app.ui import strings as S
 from bridge_app.ui._async import describe_error, run_async
 from bridge_app.ui._base import BridgeScreen, button, confirm, form_dialog, text_field
@@ -139,7 +139,10 @@ class RemoteScreen(BridgeScreen):
             key.text = ""
 
             def job() -> ProbeResult | None:
-                pem = Path(ca_path).expanduser().read_text() if ca_path else None
+                try:
+                    pem = Path(ca_path).expanduser().read_text() if ca_path else None
+                except OSError as exc:
+                    raise RemoteError(f"Cannot read the CA file {ca_path}: {exc}") from exc
                 return self.services.remote.add(
                     session, name.text, url.text, key=secret, ca_pem=pem
                 )
