@@ -190,6 +190,28 @@ def test_the_remote_screen_adds_a_gateway_tests_it_and_uses_one_of_its_models(
         for size, dims in SIZES.items():
             gui.at_size(dims)
             gui.shot(f"remote-{size}")
+
+        # Tap the remote deployment to remove it, then the gateway: the proxy no longer
+        # needs an internal token (it was degraded without one) and runs as before.
+        row = next(
+            w
+            for w in screen.ids.deployments.walk()
+            if getattr(w, "action", None) and "team-chat-1" in getattr(w, "headline", "")
+        )
+        gui.press(row)
+        gui.press(_dialog_button(_top_dialog(gui), "Remove"))
+        gui.idle()
+        assert "Removed team-chat-1." in screen.ids.result.text
+        gui.wait(lambda: "team-chat" not in _rows(screen.ids.deployments), what="row gone")
+        gateway_row = next(w for w in screen.ids.gateways.walk() if getattr(w, "action", None))
+        gui.press(gateway_row)
+        gui.press(_dialog_button(_top_dialog(gui), "Remove"))
+        gui.press(_dialog_button(_top_dialog(gui), "Remove"))  # the confirmation
+        gui.idle()
+        assert "Removed the gateway team and its key." in screen.ids.result.text
+        gui.wait(lambda: "No remote gateway yet" in _rows(screen.ids.gateways), what="no gateway")
+        supervisor = gui.app.ctx.supervisor
+        gui.wait(lambda: supervisor.state.value == "running", timeout=60, what="running again")
     finally:
         gateway.stop()
         upstream.stop()

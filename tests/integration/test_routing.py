@@ -176,3 +176,59 @@ def test_several_keys_rotate_and_a_fallback_answers_for_a_failing_model(
     assert state in ("failing", "cooling down")
     assert "503" in detail or "rejected" in detail
     assert "sk-upstream" not in detail  # the upstream echoed the key; it is masked
+
+
+def test_models_status_reads_a_running_serve_process(
+    tmp_path: Path, upstreams: list[FakeUpstream]
+) -> None:
+    """`models status` in another process shows the deployments of the proxy `serve` runs
+    (through the status file) and which one answered."""
+    import subprocess
+    import sys
+
+    from tests.integration.test_proxy_cli import REPO, _cli, _env, _until_ready
+
+    first, second, _ = upstreams
+    home = tmp_path / "home"
+    for args in (
+        ("models", "add", "smart", "openai/up-model", "--api-base", first.base_url,
+         "--order", "1", "--id", "primary"),
+        ("models", "add", "smart", "openai/up-model", "--api-base", second.base_url,
+         "--order", "2", "--id", "secondary"),
+        ("models", "routing", "--retries", "2", "--cooldown", "60", "--allowed-fails", "0"),
+    ):  # fmt: skip
+        done = _cli(home, *args)
+        assert done.returncode == 0, done.stderr
+    port = free_port()
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "bridge_app", "serve", "--port", str(port)],
+        env={**_env(home), "OPENAI_API_KEY": "sk-upstream-unused-0000"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    try:
+        lines = _until_ready(serve)
+        assert any(f"http://127.0.0.1:{port}" in ln for ln in lines), lines
+        key = _cli(home, "proxy-key").stdout.strip()
+        first.fail_with = 429
+        answer = httpx.post(
+            f"http://127.0.0.1:{port}/v1/chat/completions",
+            headers={"Authorization": f"Bearer {key}"},
+            json={"model": "smart", "messages": [{"role": "user", "content": "hi"}]},
+            timeout=60,
+        )
+        assert answer.status_code == 200, answer.text
+
+        def status() -> str:
+            return _cli(home, "models", "status").stdout
+
+        shown = wait_for(lambda: "-> secondary" in status() and status(), timeout=20)
+        assert shown, status()
+        assert "sk-upstream-unused-0000" not in shown  # the upstream echoed it; masked
+        assert "primary              cooling down  until" in shown
+        assert "secondary            healthy" in shown
+    finally:
+        serve.terminate()
+        serve.wait(30)
