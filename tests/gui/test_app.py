@@ -191,6 +191,36 @@ def test_the_remote_screen_adds_a_gateway_tests_it_and_uses_one_of_its_models(
             gui.at_size(dims)
             gui.shot(f"remote-{size}")
 
+        # A logical model through the form, with a priority; a typo in the routing form is
+        # said on the screen and changes nothing.
+        gui.press(screen.ids.add_deployment_button)
+        dialog = _top_dialog(gui)
+        group, model, base, keys, order, _timeout = [
+            w for w in dialog.walk() if isinstance(w, MDTextField)
+        ]
+        group.text, model.text, order.text = "fast", "openai/up-model", "1"
+        base.text, keys.text = "http://127.0.0.1:9/v1", ""
+        gui.press(_dialog_button(dialog, "OK"))
+        gui.idle()
+        assert "Added fast-1." in screen.ids.result.text, screen.ids.result.text
+        gui.wait(lambda: "fast · fast-1 · healthy" in _rows(screen.ids.deployments), what="fast")
+        gui.press(screen.ids.routing_button)
+        dialog = _top_dialog(gui)
+        _retries, _t, cooldown, *_rest = [w for w in dialog.walk() if isinstance(w, MDTextField)]
+        cooldown.text = "soon"
+        gui.press(_dialog_button(dialog, "OK"))
+        assert screen.ids.result.text == "not a number: soon" and screen.failed
+        dialog.dismiss()
+        row = next(
+            w
+            for w in screen.ids.deployments.walk()
+            if getattr(w, "action", None) and "fast-1" in getattr(w, "headline", "")
+        )
+        gui.press(row)
+        gui.press(_dialog_button(_top_dialog(gui), "Remove"))
+        gui.idle()
+        gui.wait(lambda: "fast-1" not in _rows(screen.ids.deployments), what="fast removed")
+
         # Tap the remote deployment to remove it, then the gateway: the proxy no longer
         # needs an internal token (it was degraded without one) and runs as before.
         row = next(

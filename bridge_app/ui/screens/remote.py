@@ -261,12 +261,15 @@ class RemoteScreen(BridgeScreen):
         base = text_field("API base (optional)")
         keys = text_field("Key entries, comma-separated (rotated)")
         order = text_field("Priority: 1 first (optional)")
+        timeout = text_field("Timeout, seconds (optional)")
 
         def ok(dialog: MDDialog) -> None:
             priority = _number(order.text, int)
-            if isinstance(priority, str):
-                self._fail(priority)
-                return
+            seconds = _number(timeout.text, float)
+            for value in (priority, seconds):
+                if isinstance(value, str):
+                    self._fail(value)
+                    return
             dialog.dismiss()
             author = self.ctx.session.username if self.ctx.session else "unknown"
             names = [k.strip() for k in keys.text.split(",") if k.strip()]
@@ -279,12 +282,13 @@ class RemoteScreen(BridgeScreen):
                     api_base=base.text.strip() or None,
                     key_envs=names,
                     order=priority,
+                    timeout=seconds,
                 ),
                 lambda r: self._announce(f"Added {', '.join(r[0])}. {r[1].message}"),
                 failed=self._fail,
             )
 
-        form_dialog(S.REMOTE_ADD_DEPLOYMENT, [group, model, base, keys, order], ok)
+        form_dialog(S.REMOTE_ADD_DEPLOYMENT, [group, model, base, keys, order, timeout], ok)
 
     def edit_routing(self) -> None:
         retries = text_field("Retries")
