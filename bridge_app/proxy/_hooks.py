@@ -178,6 +178,13 @@ class BridgeCallbacks(CustomLogger):
     def _sample(self, kwargs: dict[str, Any], start: Any, end: Any, status: int) -> RequestSample:
         slo = kwargs.get("standard_logging_object") or {}
         params = kwargs.get("litellm_params") or {}
+        model_info = params.get("model_info") or {}
+        deployment = slo.get("model_id") or (
+            model_info.get("id") if isinstance(model_info, dict) else None
+        )
+        error = None
+        if status >= 400:
+            error = str(slo.get("error_str") or kwargs.get("exception") or "")[:300] or None
         request = params.get("proxy_server_request") or {}
         url = request.get("url") if isinstance(request, dict) else None
         endpoint = urlsplit(url).path if url else str(kwargs.get("call_type") or "")
@@ -192,6 +199,8 @@ class BridgeCallbacks(CustomLogger):
             tokens_out=int(slo.get("completion_tokens") or 0),
             client=metadata.get("user_api_key_alias"),
             cost_usd=float(slo.get("response_cost") or 0.0),
+            deployment=str(deployment) if deployment else None,
+            error=error,
         )
 
     def _record(self, sample: RequestSample) -> None:

@@ -5,11 +5,18 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from statistics import quantiles
 from typing import Any
 
 _WINDOW = 1000  # latency samples kept per model for the percentiles
+_RECENT = 50  # finished requests kept with the deployment that answered them
+
+#: deployment id -> what the router knows of it right now: ``model`` (its group), ``target``
+#: (provider model and address) and, while it cools down, ``cooldown_until`` (epoch seconds),
+#: ``cooldown_status`` and ``cooldown_error``. Read from the running LiteLLM router.
+RoutingView = Callable[[], dict[str, dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -26,6 +33,8 @@ class RequestSample:
     client: str | None = None
     cost_usd: float = 0.0  # LiteLLM's estimate from its bundled (offline) cost map
     user: str | None = None  # filled in when the row is written (UsageWriter.annotate)
+    deployment: str | None = None  # the router's id of the deployment that was called
+    error: str | None = None  # the upstream's error, for a failed call (secrets masked)
 
     @property
     def ok(self) -> bool:
@@ -72,23 +81,95 @@ class _Counter:
         }
 
 
+class _Deployment:
+    __slots__ = ("errors", "last_error", "last_error_at", "last_ok_at", "model", "requests")
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+        self.requests = 0
+        self.errors = 0
+        self.last_error: str | None = None
+        self.last_error_at: float | None = None
+        self.last_ok_at: float | None = None
+
+    def add(self, sample: RequestSample) -> None:
+        self.requests += 1
+        if sample.ok:
+            self.last_ok_at = sample.ts
+        else:
+            self.errors += 1
+            self.last_error = sample.error or f"HTTP {sample.status}"
+            self.last_error_at = sample.ts
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "requests": self.requests,
+            "errors": self.errors,
+            "last_error": self.last_error,
+            "last_error_at": self.last_error_at,
+            "last_ok_at": self.last_ok_at,
+        }
+
+
 class ProxyMetrics:
     """Aggregates finished requests since the supervisor was built (restarts keep them).
 
     ``record`` is called from the proxy's event loop; ``snapshot`` from any thread.
+    ``routing`` adds what the router knows of each deployment (cooldowns) to the snapshot.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        routing: RoutingView | None = None,
+        redact: Callable[[str], str] | None = None,
+    ) -> None:
+        self._redact = redact
         self._lock = threading.Lock()
         self._total = _Counter()
         self._per_model: dict[str, _Counter] = {}
+        self._deployments: dict[str, _Deployment] = {}
+        self._recent: deque[dict[str, Any]] = deque(maxlen=_RECENT)
         self._rejected = 0
         self._since = time.time()
+        self._routing = routing
 
     def record(self, sample: RequestSample) -> None:
         with self._lock:
             self._total.add(sample)
             self._per_model.setdefault(sample.model or "unknown", _Counter()).add(sample)
+            if sample.error and self._redact is not None:
+                sample = replace(sample, error=self._redact(sample.error))
+            if sample.deployment:
+                self._deployments.setdefault(sample.deployment, _Deployment(sample.model)).add(
+                    sample
+                )
+            self._recent.append(
+                {
+                    "ts": sample.ts,
+                    "model": sample.model,
+                    "deployment": sample.deployment,
+                    "status": sample.status,
+                    "endpoint": sample.endpoint,
+                }
+            )
+
+    def _deployment_view(self) -> dict[str, dict[str, Any]]:
+        routed: dict[str, dict[str, Any]] = {}
+        if self._routing is not None:
+            try:
+                routed = self._routing()
+            except Exception:  # the router is LiteLLM's: never let it break status
+                routed = {}
+        with self._lock:
+            seen = {d: c.as_dict() for d, c in self._deployments.items()}
+        view: dict[str, dict[str, Any]] = {}
+        for deployment in sorted(set(routed) | set(seen)):
+            merged = dict(seen.get(deployment) or {"requests": 0, "errors": 0})
+            merged.update(routed.get(deployment) or {})
+            view[deployment] = merged
+        return view
 
     def record_rejected(self) -> None:
         """A request refused before reaching a model (bad or missing key)."""
@@ -102,4 +183,6 @@ class ProxyMetrics:
             data["open_connections"] = open_connections
             data["since"] = self._since
             data["per_model"] = {m: c.as_dict() for m, c in sorted(self._per_model.items())}
+            data["recent"] = list(self._recent)
+        data["deployments"] = self._deployment_view()
         return data

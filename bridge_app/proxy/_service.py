@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,8 @@ from bridge_app.proxy._environment import EnvironmentProvider
 from bridge_app.proxy._exposure import ALLOW_SETTING, check_bind_host
 from bridge_app.proxy._keys import KeyRegistry, MasterKeyStore
 from bridge_app.proxy._logs import LogCapture
+from bridge_app.proxy._metrics import ProxyMetrics
+from bridge_app.proxy._routing import router_view
 from bridge_app.proxy._state import ProxyStatus
 from bridge_app.proxy._status_file import (
     STATUS_FILE,
@@ -69,6 +71,12 @@ class ProxyService:
         self.usage = UsageWriter(db=db)
         self._on_supervisor: list[Callable[[ProxySupervisor], None]] = []
         self.unclean_shutdown: str | None = None  # found when this run's supervisor began
+        self._environment_layers: list[Callable[[dict[str, str]], Mapping[str, str]]] = []
+
+    def add_environment_layer(self, layer: Callable[[dict[str, str]], Mapping[str, str]]) -> None:
+        """``layer(environment)`` returns variables to add on top of what the proxy sees at
+        its next start (e.g. a CA bundle that also trusts the remote gateways' CAs)."""
+        self._environment_layers.append(layer)
 
     def on_supervisor(self, callback: Callable[[ProxySupervisor], None]) -> None:
         """Call ``callback(supervisor)`` once the supervisor exists (hooks are attached
@@ -114,6 +122,12 @@ class ProxyService:
                     host=host or str(self._settings.get("proxy.host")),
                     port=int(port if port is not None else self._settings.get("proxy.port")),
                     usage_sink=self.usage.submit,
+                    # Each deployment's state (cooling down, last error) comes from the
+                    # router; error texts pass the redactor (upstreams echo credentials).
+                    metrics=ProxyMetrics(
+                        routing=router_view(self._redactor.redact),
+                        redact=self._redactor.redact,
+                    ),
                     on_event=self.on_event,
                     policy=policy,
                     logs=self.logs,
@@ -170,7 +184,10 @@ class ProxyService:
                 )
 
     def _current_environment(self) -> dict[str, str]:
-        return dict(self.environment()) if self.environment is not None else {}
+        env = dict(self.environment()) if self.environment is not None else {}
+        for layer in self._environment_layers:
+            env.update(layer(env))
+        return env
 
     def has_supervisor(self) -> bool:
         """Whether this process runs (or ran) the proxy, as opposed to reading a `serve`'s."""

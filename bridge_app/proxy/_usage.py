@@ -14,6 +14,9 @@ from bridge_app.store import Database, tables
 
 log = logging.getLogger(__name__)
 _usage = tables["usage_records"]
+# The sample carries more than a usage row holds (the deployment, an error text for the
+# live view): keep only the table's columns.
+_COLUMNS = frozenset(c.name for c in _usage.columns)
 
 
 class UsageWriter:
@@ -60,7 +63,8 @@ class UsageWriter:
         rows = []
         while True:
             try:
-                rows.append(asdict(self._queue.get_nowait()))
+                sample = asdict(self._queue.get_nowait())
+                rows.append({k: v for k, v in sample.items() if k in _COLUMNS})
             except queue.Empty:
                 break
             if self.annotate is not None:

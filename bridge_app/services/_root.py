@@ -16,6 +16,7 @@ from bridge_app.envvars import APP_PROVIDED, EnvService
 from bridge_app.integrity import IntegrityService
 from bridge_app.policy import PolicyService, PolicyWatcher, RequestPolicy
 from bridge_app.proxy import ProxyService, ProxyState
+from bridge_app.remote import RemoteService
 from bridge_app.runtime import AppPaths, BridgeError, Redactor
 from bridge_app.services._core import AppCore
 from bridge_app.services._doctor import run_doctor
@@ -69,6 +70,7 @@ class Services:
     policy_watcher: PolicyWatcher
     diagnostics: DiagnosticsService
     updates: UpdateService
+    remote: RemoteService
     _closed: bool = field(default=False, repr=False)
 
     core: AppCore = field(init=False, repr=False)
@@ -176,6 +178,17 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
             None, action, "updates", outcome, detail
         ),
     )
+    remote = RemoteService(
+        paths=paths,
+        db=db,
+        seal_key=derive_install_key(key, "remote-gateway"),
+        env=env,
+        config=config,
+        audit=audit,
+        active_config=proxy.active_config,
+        proxy_status=proxy.status,
+    )
+    proxy.add_environment_layer(remote.proxy_environment)
     return Services(
         paths=paths,
         redactor=redactor,
@@ -197,6 +210,7 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
         policy_watcher=PolicyWatcher(service=policy, feed=changes),
         diagnostics=diagnostics,
         updates=updates,
+        remote=remote,
     )
 
 

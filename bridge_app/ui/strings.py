@@ -17,6 +17,7 @@ NAV_ITEMS: tuple[tuple[str, str, str, bool], ...] = (
     ("environment", "variable", "Environment", False),
     ("tokens", "key-chain", "Token & projects", False),
     ("tools", "console", "Tools", False),
+    ("remote", "lan-connect", "Remote & models", False),
     ("logs", "text-box-search", "Logs", False),
     ("usage", "chart-bar", "Usage", False),
     ("policy", "domain", "Policy", False),
@@ -185,3 +186,15 @@ NO_QUOTAS = "No limits or quotas apply."
 NO_POLICY_TEXT = "No company policy has been applied on this machine."
 QUOTAS = "Your limits and quotas"
 SETTINGS_MANAGED = "These settings are managed by your company: only an admin can change them."
+# remote gateways and logical models
+REMOTE_ADD = "Add gateway"
+REMOTE_ADD_DEPLOYMENT = "Add to a model"
+REMOTE_ROUTING = "Routing"
+REMOTE_GATEWAYS = "Remote LiteLLM gateways (tap one: test, models, remove)"
+REMOTE_DEPLOYMENTS = "Logical models: each deployment's state (tap one to remove it)"
+REMOTE_RECENT = "Which deployment answered each recent request"
+REMOTE_NO_GATEWAYS = "No remote gateway yet: Add gateway (admins)."
+REMOTE_TEST = "Test connection"
+REMOTE_MODELS = "Models"
+REMOTE_REMOVE = "Remove"
+REMOTE_USE = "Use here"

@@ -141,6 +141,157 @@ def test_iam_settings_are_validated_tested_and_saved_from_the_token_screen(gui: 
         screen.ids.password.text = ""
 
 
+def _dialog_button(dialog, label: str):  # type: ignore[no-untyped-def]
+    from kivymd.uix.button import MDButton, MDButtonText
+
+    return next(
+        w
+        for w in dialog.walk()
+        if isinstance(w, MDButton)
+        and any(isinstance(c, MDButtonText) and c.text.startswith(label) for c in w.children)
+    )
+
+
+def _top_dialog(gui: Driver):  # type: ignore[no-untyped-def]
+    from kivy.core.window import Window
+    from kivymd.uix.dialog import MDDialog
+
+    return gui.wait(
+        lambda: next((w for w in Window.children if isinstance(w, MDDialog)), None),
+        what="a dialog",
+    )
+
+
+def _rows(widget) -> str:  # type: ignore[no-untyped-def]
+    """What a person reads in a RecycleView list: its rendered rows' labels."""
+    from kivymd.uix.label import MDLabel
+
+    return " ".join(w.text for w in widget.walk() if isinstance(w, MDLabel))
+
+
+def test_the_remote_screen_adds_a_gateway_tests_it_and_uses_one_of_its_models(
+    gui: Driver, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from kivymd.uix.textfield import MDTextField
+
+    from bridge_app.devtools import FakeInternalUpstream
+    from tests.integration._litellm_cli import StandaloneLiteLLM
+    from tests.integration.test_remote_gateways import GATEWAY_KEY, gateway_config
+
+    work = tmp_path_factory.mktemp("gui-gateway")
+    upstream = FakeInternalUpstream().start()
+    gateway = StandaloneLiteLLM(
+        gateway_config(work / "gateway.yaml", upstream.url),
+        env={"GATEWAY_MASTER_KEY": GATEWAY_KEY},
+    ).start()
+    try:
+        assert gui.main.show("remote")
+        screen = gui.page("remote")
+        gui.idle()
+        gui.wait(lambda: "No remote gateway yet" in _rows(screen.ids.gateways), what="empty")
+
+        for key, expected in (("sk-wrong-key-0000000", "refused the key (401"), (GATEWAY_KEY, "")):
+            gui.press(screen.ids.add_gateway_button)
+            dialog = _top_dialog(gui)
+            name, url, key_field, _ca = [w for w in dialog.walk() if isinstance(w, MDTextField)]
+            name.text, url.text, key_field.text = "team", gateway.url, key
+            gui.press(_dialog_button(dialog, "Add gateway"))
+            gui.idle()
+            if expected:
+                assert expected in screen.ids.result.text
+                assert screen.failed  # shown as an error, in full
+        assert "LiteLLM:  1.106.2" in screen.ids.result.text, screen.ids.result.text
+        assert not screen.failed
+        gui.wait(lambda: "key stored" in _rows(screen.ids.gateways), what="the gateway row")
+        assert gateway.url in _rows(screen.ids.gateways)
+        assert GATEWAY_KEY not in _rows(screen) + screen.ids.result.text
+
+        # Tap the gateway: Models -> pick its model -> it is used here in one step.
+        row = next(w for w in screen.ids.gateways.walk() if getattr(w, "action", None))
+        gui.press(row)
+        gui.press(_dialog_button(_top_dialog(gui), "Models"))
+        gui.idle()
+        gui.window_shot("remote-models")
+        gui.press(_dialog_button(_top_dialog(gui), "Use here: team-chat"))
+        gui.idle()
+        assert "Local model team-chat -> team/team-chat" in screen.ids.result.text
+        gui.wait(
+            lambda: "team-chat · team-chat-1 · healthy" in _rows(screen.ids.deployments),
+            timeout=120,
+            what="the new deployment's state",
+        )
+        assert "litellm_proxy/team-chat @ " + gateway.url in _rows(screen.ids.deployments)
+
+        # A request to the demo model: the screen names the deployment that answered it.
+        key = gui.app.ctx.services.proxy.master_key()
+        answer = httpx.post(
+            f"{gui.app.ctx.supervisor.url}/v1/chat/completions",
+            headers={"Authorization": f"Bearer {key}"},
+            json={"model": "demo", "messages": [{"role": "user", "content": "hello"}]},
+            timeout=30,
+        )
+        assert answer.status_code == 200, answer.text
+        gui.wait(lambda: "demo -> demo#1" in _rows(screen.ids.recent), timeout=20, what="recent")
+        for size, dims in SIZES.items():
+            gui.at_size(dims)
+            gui.shot(f"remote-{size}")
+
+        # A logical model through the form, with a priority; a typo in the routing form is
+        # said on the screen and changes nothing.
+        gui.press(screen.ids.add_deployment_button)
+        dialog = _top_dialog(gui)
+        group, model, base, keys, order, _timeout = [
+            w for w in dialog.walk() if isinstance(w, MDTextField)
+        ]
+        group.text, model.text, order.text = "fast", "openai/up-model", "1"
+        base.text, keys.text = "http://127.0.0.1:9/v1", ""
+        gui.press(_dialog_button(dialog, "OK"))
+        gui.idle()
+        assert "Added fast-1." in screen.ids.result.text, screen.ids.result.text
+        gui.wait(lambda: "fast · fast-1 · healthy" in _rows(screen.ids.deployments), what="fast")
+        gui.press(screen.ids.routing_button)
+        dialog = _top_dialog(gui)
+        _retries, _t, cooldown, *_rest = [w for w in dialog.walk() if isinstance(w, MDTextField)]
+        cooldown.text = "soon"
+        gui.press(_dialog_button(dialog, "OK"))
+        assert screen.ids.result.text == "not a number: soon" and screen.failed
+        dialog.dismiss()
+        row = next(
+            w
+            for w in screen.ids.deployments.walk()
+            if getattr(w, "action", None) and "fast-1" in getattr(w, "headline", "")
+        )
+        gui.press(row)
+        gui.press(_dialog_button(_top_dialog(gui), "Remove"))
+        gui.idle()
+        gui.wait(lambda: "fast-1" not in _rows(screen.ids.deployments), what="fast removed")
+
+        # Tap the remote deployment to remove it, then the gateway: the proxy no longer
+        # needs an internal token (it was degraded without one) and runs as before.
+        row = next(
+            w
+            for w in screen.ids.deployments.walk()
+            if getattr(w, "action", None) and "team-chat-1" in getattr(w, "headline", "")
+        )
+        gui.press(row)
+        gui.press(_dialog_button(_top_dialog(gui), "Remove"))
+        gui.idle()
+        assert "Removed team-chat-1." in screen.ids.result.text
+        gui.wait(lambda: "team-chat" not in _rows(screen.ids.deployments), what="row gone")
+        gateway_row = next(w for w in screen.ids.gateways.walk() if getattr(w, "action", None))
+        gui.press(gateway_row)
+        gui.press(_dialog_button(_top_dialog(gui), "Remove"))
+        gui.press(_dialog_button(_top_dialog(gui), "Remove"))  # the confirmation
+        gui.idle()
+        assert "Removed the gateway team and its key." in screen.ids.result.text
+        gui.wait(lambda: "No remote gateway yet" in _rows(screen.ids.gateways), what="no gateway")
+        supervisor = gui.app.ctx.supervisor
+        gui.wait(lambda: supervisor.state.value == "running", timeout=60, what="running again")
+    finally:
+        gateway.stop()
+        upstream.stop()
+
+
 def test_every_screen_at_small_and_large_sizes(gui: Driver) -> None:
     for size, dims in SIZES.items():
         gui.at_size(dims)

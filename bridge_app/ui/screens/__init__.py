@@ -12,6 +12,7 @@ SCREEN_KV = (
     "environment",
     "tokens",
     "tools",
+    "remote",
     "logs",
     "usage",
     "policy",

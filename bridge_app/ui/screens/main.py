@@ -19,6 +19,7 @@ from bridge_app.ui.screens.diagnostics import DiagnosticsScreen
 from bridge_app.ui.screens.environment import EnvironmentScreen
 from bridge_app.ui.screens.logs import LogsScreen
 from bridge_app.ui.screens.policy import PolicyScreen
+from bridge_app.ui.screens.remote import RemoteScreen
 from bridge_app.ui.screens.settings import SettingsScreen
 from bridge_app.ui.screens.tokens import TokensScreen
 from bridge_app.ui.screens.tools import ToolsScreen
@@ -31,6 +32,7 @@ _SCREENS: dict[str, type[BridgeScreen]] = {
     "environment": EnvironmentScreen,
     "tokens": TokensScreen,
     "tools": ToolsScreen,
+    "remote": RemoteScreen,
     "logs": LogsScreen,
     "usage": UsageScreen,
     "policy": PolicyScreen,

@@ -1,0 +1,300 @@
+"""Remote gateways against a real standalone LiteLLM proxy (the `litellm` command) in front
+of a local upstream: add / test / models (good key, wrong key, closed port, a server that
+is not LiteLLM, https with a private CA), and a remote model used in one step, with the
+internal token and project reaching the upstream through bridge -> gateway -> upstream."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bridge_app.auth import Session
+from bridge_app.devtools import FakeIam, FakeInternalUpstream
+from bridge_app.remote import RemoteError
+from bridge_app.runtime import AppPaths, Redactor
+from bridge_app.services import Services, build_services
+from bridge_app.tokens import IamSettings, Project
+from tests.integration._litellm_cli import StandaloneLiteLLM, make_private_ca
+from tests.integration._upstream import FakeUpstream, free_port
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[2]
+GATEWAY_KEY = "sk-team-gateway-7f3a9c2e41b8"
+ADMIN_PW = "Admin-Password-42!"
+REPLY = "Hello from behind the team gateway."
+
+
+def gateway_config(path: Path, upstream_url: str) -> Path:
+    path.write_text(
+        f"""model_list:
+  - model_name: team-chat
+    litellm_params:
+      model: hosted_vllm/internal-chat
+      api_base: {upstream_url}/v1
+    model_info:
+      mode: chat
+litellm_settings:
+  drop_params: true
+general_settings:
+  master_key: os.environ/GATEWAY_MASTER_KEY
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+@dataclass
+class Team:
+    iam: FakeIam
+    upstream: FakeInternalUpstream
+    gateway: StandaloneLiteLLM
+
+
+@pytest.fixture(scope="module")
+def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
+    work = tmp_path_factory.mktemp("team-gateway")
+    iam = FakeIam({"E42": "employee-pw-42"}).start()
+    upstream = FakeInternalUpstream(token_valid=iam.valid, reply=REPLY).start()
+    gateway = StandaloneLiteLLM(
+        gateway_config(work / "gateway.yaml", upstream.url),
+        env={"GATEWAY_MASTER_KEY": GATEWAY_KEY},
+    )
+    try:
+        gateway.start()
+        yield Team(iam, upstream, gateway)
+    finally:
+        gateway.stop()
+        upstream.stop()
+        iam.stop()
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[tuple[Services, Session]]:
+    paths = AppPaths.from_environment({"BRIDGE_HOME": str(tmp_path / "home")})
+    services = build_services(paths, redactor=Redactor())
+    services.auth.create_first_admin("root", ADMIN_PW)
+    session = services.auth.login("root", ADMIN_PW)
+    try:
+        yield services, session
+    finally:
+        services.close()
+
+
+def test_add_test_and_models_against_a_real_litellm_gateway(
+    team: Team, app: tuple[Services, Session]
+) -> None:
+    services, session = app
+    result = services.remote.add(session, "team", team.gateway.url + "/v1/", key=GATEWAY_KEY)
+    assert result is not None
+    assert result.version == "1.106.2"
+    assert result.models == ("team-chat",)
+    assert result.auth == "key accepted"
+    assert result.tls == "not used (http)"
+
+    (gateway,) = services.remote.gateways()
+    assert gateway.url == team.gateway.url  # the /v1 suffix is not part of the base
+    assert gateway.has_key
+    # The key is a sealed shared environment entry (what the proxy receives at start).
+    assert services.env.effective_environment(None)[gateway.key_env] == GATEWAY_KEY
+    assert GATEWAY_KEY.encode() not in services.paths.database_file.read_bytes()
+
+    tested = services.remote.test("team")
+    assert "LiteLLM:  1.106.2" in tested.lines()
+    (model,) = services.remote.models("team")
+    assert model.id == "team-chat"
+    assert model.upstream_model == "hosted_vllm/internal-chat"  # /model/info with the master key
+    assert model.mode == "chat"
+
+    services.remote.remove(session, "team")
+    assert services.remote.gateways() == []
+    assert gateway.key_env not in services.env.defined_names(None)
+
+
+def test_a_wrong_key_is_refused_with_a_clear_message_and_nothing_is_kept(
+    team: Team, app: tuple[Services, Session]
+) -> None:
+    services, session = app
+    with pytest.raises(RemoteError) as refused:
+        services.remote.add(session, "team", team.gateway.url, key="sk-not-the-right-key-000")
+    assert "refused the key (401 Unauthorized" in refused.value.message
+    assert "--key-stdin" in (refused.value.hint or "")
+    with pytest.raises(RemoteError) as keyless:
+        services.remote.add(session, "team", team.gateway.url)
+    assert "needs a key" in keyless.value.message
+    assert services.remote.gateways() == []
+
+
+def test_a_closed_port_and_a_server_that_is_not_litellm(app: tuple[Services, Session]) -> None:
+    services, session = app
+    with pytest.raises(RemoteError) as closed:
+        services.remote.add(session, "team", f"http://127.0.0.1:{free_port()}", key="sk-x")
+    assert "Nothing answers at http://127.0.0.1:" in closed.value.message
+
+    other = FakeUpstream().start()
+    try:
+        with pytest.raises(RemoteError) as not_litellm:
+            services.remote.add(session, "team", f"http://127.0.0.1:{other.port}", key="sk-x")
+    finally:
+        other.stop()
+    assert "is not a LiteLLM proxy" in not_litellm.value.message
+
+    for bad in ("ftp://gateway.corp", "gateway.corp:4000", "https://user:pw@gateway.corp"):
+        with pytest.raises(RemoteError):
+            services.remote.add(session, "team", bad, check=False)
+    assert services.remote.gateways() == []
+
+
+def test_https_with_a_private_ca(app: tuple[Services, Session], tmp_path: Path) -> None:
+    services, session = app
+    ca, cert, key = make_private_ca(tmp_path)
+    open_upstream = FakeInternalUpstream(required_fields=()).start()
+    secure = StandaloneLiteLLM(
+        gateway_config(tmp_path / "tls-gateway.yaml", open_upstream.url),
+        env={"GATEWAY_MASTER_KEY": GATEWAY_KEY},
+        tls=(cert, key),
+    )
+    try:
+        secure.start()
+        with pytest.raises(RemoteError) as untrusted:
+            services.remote.add(session, "secure", secure.url, key=GATEWAY_KEY)
+        assert "is not trusted" in untrusted.value.message
+        assert "--ca-file" in (untrusted.value.hint or "")
+
+        result = services.remote.add(
+            session, "secure", secure.url, key=GATEWAY_KEY, ca_pem=ca.read_text()
+        )
+        assert result is not None and result.tls == "verified (private CA)"
+        assert result.models == ("team-chat",)
+        assert services.remote.test("secure").tls == "verified (private CA)"
+        assert services.remote.ca_file("secure").read_text() == ca.read_text()
+
+        # The embedded proxy trusts the same CA for this gateway's models (ssl_verify).
+        services.remote.use_model("secure", "team-chat", author="root", inject={})
+        supervisor = services.proxy.supervisor(port=free_port())
+        supervisor.start()
+        answer = httpx.post(
+            f"{supervisor.url}/v1/chat/completions",
+            headers={"Authorization": f"Bearer {services.proxy.master_key()}"},
+            json={"model": "team-chat", "messages": [{"role": "user", "content": "hi"}]},
+            timeout=60,
+        )
+        assert answer.status_code == 200, answer.text
+        assert open_upstream.seen and open_upstream.seen[-1].accepted
+    finally:
+        secure.stop()
+        open_upstream.stop()
+
+
+def test_a_remote_model_in_one_step_carries_the_token_and_project_upstream(
+    team: Team, app: tuple[Services, Session]
+) -> None:
+    services, session = app
+    services.remote.add(session, "team", team.gateway.url, key=GATEWAY_KEY)
+    services.tokens.set_iam_settings(
+        session, IamSettings(url=team.iam.token_url, token_path="data.access_token")
+    )
+    services.tokens.projects.save(session, Project("P-7", "Apollo"))
+    services.tokens.activate(session)
+    services.tokens.login(session, "E42", "employee-pw-42")
+    services.use_session(session)
+
+    with pytest.raises(RemoteError) as missing:
+        services.remote.use_model("team", "no-such-model", author="root")
+    assert "team-chat" in (missing.value.hint or "")
+    applied = services.remote.use_model("team", "team-chat", author="root", local_name="team")
+    assert applied.version_id >= 1
+    config = services.config.read_active() or ""
+    assert "litellm_proxy/team-chat" in config
+    assert "os.environ/REMOTE_TEAM_API_KEY" in config
+    assert GATEWAY_KEY not in config
+
+    supervisor = services.proxy.supervisor(port=free_port())
+    supervisor.start()
+    token = services.tokens.current().token
+    first = len(team.upstream.seen)
+    answer = httpx.post(
+        f"{supervisor.url}/v1/chat/completions",
+        headers={"Authorization": f"Bearer {services.proxy.master_key()}"},
+        json={"model": "team", "messages": [{"role": "user", "content": "hi"}]},
+        timeout=60,
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["choices"][0]["message"]["content"] == REPLY
+    (seen,) = team.upstream.seen[first:]
+    assert seen.accepted
+    assert seen.body["internal_token"] == token
+    assert seen.body["project_id"] == "P-7"
+    assert seen.body["project_name"] == "Apollo"
+
+
+def _cli(home: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "BRIDGE_HOME": str(home), "BRIDGE_KEYRING": "off", "PYTHONPATH": str(REPO)}
+    env.pop("DISPLAY", None)
+    return subprocess.run(
+        [sys.executable, "-m", "bridge_app", *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=REPO,
+    )
+
+
+def test_the_remote_commands(team: Team, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    services = build_services(AppPaths.from_environment({"BRIDGE_HOME": str(home)}))
+    services.auth.create_first_admin("root", ADMIN_PW)
+    services.close()
+
+    wrong = _cli(
+        home, "remote", "add", "team", team.gateway.url, "--key-stdin", "--as", "root",
+        "--password-stdin", stdin=f"{ADMIN_PW}\nsk-wrong-key-123456789\n",
+    )  # fmt: skip
+    assert wrong.returncode == 1
+    assert "error: The gateway refused the key (401 Unauthorized" in wrong.stderr
+    assert "Traceback" not in wrong.stderr
+
+    added = _cli(
+        home, "remote", "add", "team", team.gateway.url, "--key-stdin", "--as", "root",
+        "--password-stdin", stdin=f"{ADMIN_PW}\n{GATEWAY_KEY}\n",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    assert "LiteLLM:  1.106.2" in added.stdout
+    assert "Added the remote gateway team." in added.stdout
+
+    listed = _cli(home, "remote", "list")
+    assert f"team             {team.gateway.url}" in listed.stdout
+    assert "key stored" in listed.stdout
+    assert GATEWAY_KEY not in listed.stdout
+
+    tested = _cli(home, "remote", "test", "team")
+    assert tested.returncode == 0, tested.stderr
+    assert "key:      key accepted" in tested.stdout
+    models = _cli(home, "remote", "models", "team")
+    assert models.stdout.startswith("team-chat")
+    assert "hosted_vllm/internal-chat" in models.stdout
+
+    used = _cli(
+        home, "remote", "use", "team", "team-chat", "--as", "root", "--password-stdin",
+        stdin=f"{ADMIN_PW}\n",
+    )  # fmt: skip
+    assert used.returncode == 0, used.stderr
+    assert "Local model team-chat -> team/team-chat." in used.stdout
+    shown = _cli(home, "models", "list")
+    assert "litellm_proxy/team-chat @ " + team.gateway.url in shown.stdout
+
+    removed = _cli(
+        home, "remote", "remove", "team", "--as", "root", "--password-stdin", stdin=f"{ADMIN_PW}\n"
+    )
+    assert removed.returncode == 0, removed.stderr
+    assert "These local models still point at it: team-chat" in removed.stdout
