@@ -191,6 +191,8 @@ def test_models_status_reads_a_running_serve_process(
     first, second, _ = upstreams
     home = tmp_path / "home"
 
+    STDIN = ("--password-stdin",)  # noqa: N806
+
     def as_root(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "bridge_app", *args, "--as", "root", "--password-stdin"],
@@ -204,8 +206,7 @@ def test_models_status_reads_a_running_serve_process(
         )
 
     made = subprocess.run(
-        [sys.executable, "-m", "bridge_app", "user", "create", "--admin", "root"]
-        + ["--password-stdin"],
+        [sys.executable, "-m", "bridge_app", "user", "create", "--admin", "root", *STDIN],
         env=_env(home),
         input="Admin-Password-42!\n",
         capture_output=True,
