@@ -191,7 +191,7 @@ def test_models_status_reads_a_running_serve_process(
     first, second, _ = upstreams
     home = tmp_path / "home"
 
-    STDIN = ("--password-stdin",)  # noqa: N806
+    STDIN = ("--password-stdin",)
 
     def as_root(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
