@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
+# Sets everything up (including the npm CLI tools for the end-to-end tests), then runs the
 # whole suite: ruff, mypy --strict (as Linux and as Windows see the code), and pytest with
 # every marker (unit, integration, gui under Xvfb, e2e, slow). Extra arguments go to pytest.
-# under Xvfb, e2e, slow). Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --e2e
