@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import os
 import sys
@@ -157,5 +159,19 @@ def _register_commands() -> None:
 _register_commands()
 
 
+def tolerant_output() -> None:
+    """Never fail on a character the console cannot show.
+
+    Redirected output on Windows is encoded in the ANSI code page (cp1252 and friends),
+    which has no room for most user data (names, paths, model replies); a strict stream
+    would end the command with UnicodeEncodeError half-way. Show a "?" instead.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+            with contextlib.suppress(ValueError, OSError):
+                stream.reconfigure(errors="replace")
+
+
 def main() -> None:
+    tolerant_output()
     cli(prog_name="litellm-bridge")

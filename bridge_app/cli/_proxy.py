@@ -4,7 +4,6 @@ import ipaddress
 import json
 import logging
 import re
-import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ from typing import Any
 import click
 
 from bridge_app.cli._app import CliContext, fail, friendly_errors
-from bridge_app.runtime import InstanceLock
+from bridge_app.runtime import InstanceLock, StopRequest
 
 _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _LINE_LEVEL = re.compile(r"^\S+ \S+ (DEBUG|INFO|WARNING|ERROR|CRITICAL)\b")
@@ -47,13 +46,13 @@ def serve(
     as_user: str | None,
     password_stdin: bool,
 ) -> None:
-    """Run the proxy without a window until Ctrl+C."""
+    """Run the proxy without a window until Ctrl+C (or Ctrl+Break on Windows)."""
     from bridge_app.cli._session import PasswordInput
 
     lock = InstanceLock(obj.paths.lock_file)
     obj.paths.ensure()
     lock.acquire()
-    stop = threading.Event()
+    stop = StopRequest()
     session = None
     try:
         services = obj.services()
@@ -75,8 +74,10 @@ def serve(
                 fg="yellow",
                 err=True,
             )
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
+        # Ctrl+C, SIGTERM, and on Windows Ctrl+Break (how the release smoke test and
+        # service wrappers stop a console program) and closing the console window.
+        handled = stop.install()
+        logging.getLogger("bridge_app.cli").info("serve stops on: %s", ", ".join(handled))
         try:
             click.echo(f"Starting the proxy on {supervisor.url} ...")
             supervisor.start()
@@ -89,14 +90,17 @@ def serve(
                 ticks += 1
                 if ticks % 4 == 0:  # tool keys created or revoked by another process
                     tools.sync_keys()
-            click.echo("Stopping ...")
+            click.echo(f"Stopping ({stop.reason}) ...")
         finally:
             proxy.close()
         click.echo("Stopped.")
     finally:
-        if session is not None:
-            obj.services().auth.logout(session)
-        lock.release()
+        try:
+            if session is not None:
+                obj.services().auth.logout(session)
+            lock.release()
+        finally:
+            stop.finished()
 
 
 def _print_status(status: dict[str, Any]) -> None:

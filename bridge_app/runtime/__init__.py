@@ -6,6 +6,7 @@ from bridge_app.runtime._files import atomic_write
 from bridge_app.runtime._lock import InstanceLock, InstanceLockedError
 from bridge_app.runtime._logging import configure_logging
 from bridge_app.runtime._paths import HOME_ENV, AppPaths
+from bridge_app.runtime._process import Captured, StopRequest, pid_alive, run_captured
 from bridge_app.runtime._redact import MASK, RedactingFilter, Redactor, mask_secret
 from bridge_app.runtime._resources import resource_path
 
@@ -14,12 +15,16 @@ __all__ = [
     "MASK",
     "AppPaths",
     "BridgeError",
+    "Captured",
     "InstanceLock",
     "InstanceLockedError",
     "RedactingFilter",
     "Redactor",
+    "StopRequest",
     "atomic_write",
     "configure_logging",
     "mask_secret",
+    "pid_alive",
     "resource_path",
+    "run_captured",
 ]

@@ -198,3 +198,39 @@ def test_serve_as_a_user_logs_in_first_and_refuses_a_wrong_password(
         serve.send_signal(signal.SIGINT)
         assert serve.wait(timeout=60) == 0
     assert not port_open(port)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="stands SIGUSR1 in for SIGBREAK (POSIX)")
+def test_serve_stops_cleanly_on_ctrl_break(tmp_path: Path) -> None:
+    """Windows' release smoke test stops `serve` with Ctrl+Break (SIGBREAK). Linux has no
+    SIGBREAK, so the process is given one (SIGUSR1) before the CLI starts, as Windows would."""
+    home = tmp_path / "home"
+    port = free_port()
+    boot = (
+        "import signal, sys; signal.SIGBREAK = signal.SIGUSR1; "
+        "from bridge_app.cli import main; sys.argv[0] = 'litellm-bridge'; main()"
+    )
+    serve = subprocess.Popen(
+        [sys.executable, "-c", boot, "serve", "--port", str(port)],
+        env=_env(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    try:
+        lines = _until_ready(serve)
+        assert any(ln.startswith("Press Ctrl+C") for ln in lines), lines
+        assert port_open(port)
+        serve.send_signal(signal.SIGUSR1)
+        out, err = serve.communicate(timeout=30)
+        assert serve.returncode == 0, err
+        assert "Stopping (SIGUSR1) ..." in out
+        assert "Stopped." in out
+        assert "Traceback" not in err
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+            serve.wait()
+    assert not port_open(port)
+    assert json.loads(_cli(home, "status", "--json").stdout)["state"] == "stopped"
