@@ -170,6 +170,9 @@ def _follow(path: Path, stop: threading.Event) -> Iterator[str]:
             yield line.rstrip("\n")
             continue
         try:
+            if path.stat().st_size < handle.tell():  # truncated in place (Windows rotation)
+                handle.seek(0)
+                continue
             if path.stat().st_ino != inode:
                 handle.close()
                 handle = path.open("r", encoding="utf-8", errors="replace")

@@ -4,7 +4,7 @@ locks, logging and secret redaction."""
 from bridge_app.runtime._errors import BridgeError
 from bridge_app.runtime._files import atomic_write
 from bridge_app.runtime._lock import InstanceLock, InstanceLockedError
-from bridge_app.runtime._logging import configure_logging
+from bridge_app.runtime._logging import SharedRotatingFileHandler, configure_logging
 from bridge_app.runtime._paths import HOME_ENV, AppPaths
 from bridge_app.runtime._process import Captured, StopRequest, pid_alive, run_captured
 from bridge_app.runtime._redact import MASK, RedactingFilter, Redactor, mask_secret
@@ -20,6 +20,7 @@ __all__ = [
     "InstanceLockedError",
     "RedactingFilter",
     "Redactor",
+    "SharedRotatingFileHandler",
     "StopRequest",
     "atomic_write",
     "configure_logging",
