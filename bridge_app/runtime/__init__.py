@@ -7,6 +7,7 @@ from bridge_app.runtime._lock import InstanceLock, InstanceLockedError
 from bridge_app.runtime._logging import SharedRotatingFileHandler, configure_logging
 from bridge_app.runtime._paths import HOME_ENV, AppPaths
 from bridge_app.runtime._process import Captured, StopRequest, pid_alive, run_captured
+from bridge_app.runtime._protect import SecretProtector, os_protector
 from bridge_app.runtime._redact import MASK, RedactingFilter, Redactor, mask_secret
 from bridge_app.runtime._resources import resource_path
 
@@ -20,11 +21,13 @@ __all__ = [
     "InstanceLockedError",
     "RedactingFilter",
     "Redactor",
+    "SecretProtector",
     "SharedRotatingFileHandler",
     "StopRequest",
     "atomic_write",
     "configure_logging",
     "mask_secret",
+    "os_protector",
     "pid_alive",
     "resource_path",
     "run_captured",
