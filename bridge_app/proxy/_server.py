@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -194,7 +195,12 @@ class ServerThread:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:
-            if os.name != "nt":  # on Windows SO_REUSEADDR would allow a second listener
+            if sys.platform == "win32":
+                # Without it another local program can bind the same address (Windows lets
+                # a more specific or SO_REUSEADDR bind share the port) and receive the keys
+                # the tools send. SO_REUSEADDR there would allow exactly that.
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)
+            else:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((self.host, self.port))
         except OSError:
