@@ -58,20 +58,27 @@ def list_(obj: CliContext, as_json: bool) -> None:
 
 @tools.command()
 @click.argument("tool", type=_TOOL)
-@click.option("--shell", type=click.Choice([*SHELLS, "all"]), default="all", show_default=True)
+@click.option(
+    "--shell",
+    type=click.Choice([*SHELLS, "all"]),
+    help="Only this shell's form (default: this platform's shells: PowerShell and cmd on "
+    "Windows, bash elsewhere).",
+)
 @click.option("--model", help="A model from the proxy's config (default: the tool's choice).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_obj
 @friendly_errors
-def show(obj: CliContext, tool: str, shell: str, model: str | None, as_json: bool) -> None:
+def show(obj: CliContext, tool: str, shell: str | None, model: str | None, as_json: bool) -> None:
     """The environment variables and config snippet for TOOL (includes its proxy key)."""
-    settings = _tools(obj).show(tool, model=model)
+    service = _tools(obj)
+    settings = service.show(tool, model=model)
     if as_json:
         click.echo(json.dumps(dataclasses.asdict(settings), indent=2))
         return
     click.echo(f"# {tool}: proxy {settings.proxy_url}, model {settings.model}")
     click.echo(f"# models: {', '.join(settings.models)}")
-    for name in SHELLS if shell == "all" else (shell,):
+    names = SHELLS if shell == "all" else (shell,) if shell else service.shells()
+    for name in names:
         click.echo(f"\n## {name}\n{settings.shells[name]}", nl=False)
     for path, text in settings.files.items():
         click.echo(f"\n## {path}\n{text}", nl=False)

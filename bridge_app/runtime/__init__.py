@@ -1,8 +1,9 @@
 """Process-wide plumbing every other sub-package relies on: paths, resources, errors,
 locks, logging and secret redaction."""
 
+from bridge_app.runtime._clipboard import copy_secret_windows
 from bridge_app.runtime._errors import BridgeError
-from bridge_app.runtime._files import atomic_write
+from bridge_app.runtime._files import atomic_write, replace_with_retry
 from bridge_app.runtime._lock import InstanceLock, InstanceLockedError
 from bridge_app.runtime._logging import SharedRotatingFileHandler, configure_logging
 from bridge_app.runtime._paths import HOME_ENV, AppPaths
@@ -26,9 +27,11 @@ __all__ = [
     "StopRequest",
     "atomic_write",
     "configure_logging",
+    "copy_secret_windows",
     "mask_secret",
     "os_protector",
     "pid_alive",
+    "replace_with_retry",
     "resource_path",
     "run_captured",
 ]

@@ -34,7 +34,9 @@ def home(tmp_path: Path) -> Path:
     return path
 
 
-def make_tools(services: Services, home: Path) -> ToolsService:
+def make_tools(
+    services: Services, home: Path, environ: dict[str, str] | None = None
+) -> ToolsService:
     return ToolsService(
         db=services.db,
         seal_key=derive_install_key(services.db_key, "tool-config"),
@@ -44,6 +46,7 @@ def make_tools(services: Services, home: Path) -> ToolsService:
         audit=services.audit,
         home=home,
         search_path="",
+        environ=environ or {},  # never the developer's CODEX_HOME / XDG_CONFIG_HOME
     )
 
 
@@ -145,6 +148,67 @@ def test_codex_gets_a_provider_with_the_responses_wire_api(tools: ToolsService, 
     provider = data["model_providers"]["litellm-bridge"]
     assert provider["base_url"] == "http://127.0.0.1:4000/v1"
     assert provider["wire_api"] == "responses"
+
+
+def test_windows_people_get_powershell_and_cmd_forms(services: Services, home: Path) -> None:
+    tools = ToolsService(
+        db=services.db,
+        seal_key=derive_install_key(services.db_key, "tool-config"),
+        settings=services.settings,
+        proxy=services.proxy,
+        redactor=services.redactor,
+        home=home,
+        platform="windows",
+        search_path="",
+        environ={},
+    )
+    assert tools.shells() == ("powershell", "cmd")
+    settings = tools.show("claude-code")
+    key = services.proxy.master_key()
+    assert "$env:ANTHROPIC_BASE_URL = 'http://127.0.0.1:4000'" in settings.shells["powershell"]
+    assert f'set "ANTHROPIC_AUTH_TOKEN={key}"' in settings.shells["cmd"]
+    assert make_tools(services, home).shells() == ("bash",)
+
+
+def test_codex_home_moves_codex_cli_config(services: Services, home: Path, tmp_path: Path) -> None:
+    codex_home = tmp_path / "codex-home"
+    codex_home.mkdir()
+    tools = make_tools(services, home, {"CODEX_HOME": str(codex_home)})
+    assert tools.card("codex-cli").config_files == (str(codex_home / "config.toml"),)
+    tools.apply("codex-cli")
+    data = tomlkit.parse((codex_home / "config.toml").read_text()).unwrap()
+    assert data["model_provider"] == "litellm-bridge"
+    assert not (home / ".codex").exists()
+    tools.revert("codex-cli")
+    assert not (codex_home / "config.toml").exists()
+
+
+def test_xdg_config_home_and_opencode_config_move_opencodes_file(
+    services: Services, home: Path, tmp_path: Path
+) -> None:
+    xdg = tmp_path / "xdg"
+    tools = make_tools(services, home, {"XDG_CONFIG_HOME": str(xdg)})
+    tools.apply("opencode")
+    data = json.loads((xdg / "opencode" / "opencode.json").read_text())
+    assert data["model"].startswith("litellm-bridge/")
+    assert not (home / ".config").exists()
+    tools.revert("opencode")
+
+    chosen = tmp_path / "team" / "opencode.jsonc.json"
+    chosen.parent.mkdir()
+    chosen.write_text('{"theme": "light"}\n')
+    tools = make_tools(
+        services, home, {"XDG_CONFIG_HOME": str(xdg), "OPENCODE_CONFIG": str(chosen)}
+    )
+    tools.apply("opencode")
+    data = json.loads(chosen.read_text())
+    assert data["theme"] == "light" and "litellm-bridge" in data["provider"]
+
+
+def test_a_relative_codex_home_is_not_guessed_at(services: Services, home: Path) -> None:
+    # Relative to the tool's working folder, which the app cannot know: the default stays.
+    tools = make_tools(services, home, {"CODEX_HOME": "relative/dir"})
+    assert tools.card("codex-cli").config_files == (str(home / ".codex" / "config.toml"),)
 
 
 def test_a_file_changed_since_apply_is_a_conflict_until_forced(

@@ -11,7 +11,7 @@ from kivymd.uix.list import (
     MDListItemTertiaryText,
 )
 
-from bridge_app.clients import ChangeResult, ToolCard, ToolSettings
+from bridge_app.clients import SHELL_TITLES, ChangeResult, ToolCard, ToolSettings
 from bridge_app.ui._base import BridgeScreen, button, confirm, form_dialog, snackbar
 from bridge_app.ui.screens.config import _scroll
 
@@ -67,9 +67,10 @@ class ToolsScreen(BridgeScreen):
 
     def show_settings(self, card: ToolCard) -> None:
         def shown(settings: ToolSettings) -> None:
-            text = settings.shells.get("bash") or "\n".join(
-                f"{k}={v}" for k, v in settings.env.items()
-            )
+            # The forms this platform's people type: PowerShell and cmd on Windows.
+            shells = [n for n in self.services.tools.shells() if settings.shells.get(n)]
+            text = "\n".join(f"# {SHELL_TITLES[n]}\n{settings.shells[n]}" for n in shells)
+            text = text or "\n".join(f"{k}={v}" for k, v in settings.env.items())
             label = MDLabel(text=escape_markup(text), adaptive_height=True)
             label.font_name = "RobotoMono-Regular"
             form_dialog(f"{card.name}: settings", [_scroll([label])], lambda d: d.dismiss())
