@@ -166,6 +166,11 @@ def tolerant_output() -> None:
     which has no room for most user data (names, paths, model replies); a strict stream
     would end the command with UnicodeEncodeError half-way. Show a "?" instead.
     """
+    # The windowed Windows executable (litellm-bridge-gui.exe) has no console: no streams.
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - process-long
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
             with contextlib.suppress(ValueError, OSError):
