@@ -5,6 +5,7 @@ import logging
 import logging.handlers
 import os
 import shutil
+import sys
 from pathlib import Path
 
 from filelock import FileLock, Timeout
@@ -27,7 +28,8 @@ class SharedRotatingFileHandler(logging.handlers.RotatingFileHandler):
       then, never nowhere.
     - Windows refuses to rename a file another process holds open (WinError 32). Then the
       file is copied to the first backup and truncated in place instead; every writer opens
-      it in append mode, so their next lines go to the (now short) file.
+      it in append mode, so their next lines go to the (now short) file, and on Windows
+      each write holds the same lock, so no line falls between the copy and the truncation.
     - A rotation that fails leaves the lines in the big file rather than losing them.
     """
 
@@ -41,6 +43,15 @@ class SharedRotatingFileHandler(logging.handlers.RotatingFileHandler):
         if self.stream is not None and self._renamed_away():
             self.stream.close()
             self.stream = None  # reopened by the next write
+        if sys.platform == "win32":
+            # Copy-and-truncate would drop a line another process appends between the copy
+            # and the truncation: on Windows every write takes the rotation lock too.
+            try:
+                with self._rotation_lock.acquire(timeout=2):
+                    super().emit(record)
+                return
+            except Timeout:
+                pass  # a stuck lock must not silence logging
         super().emit(record)
 
     def _renamed_away(self) -> bool:

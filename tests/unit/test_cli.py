@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -62,6 +64,7 @@ def test_doctor_names_the_problem_and_exits_non_zero_on_a_wrong_key(tmp_path: Pa
     assert db.read_bytes() == before
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows always has a display")
 def test_gui_without_a_display_says_what_to_do(tmp_path: Path) -> None:
     result = run_cli(home=tmp_path)
     assert result.returncode == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -108,8 +109,9 @@ def test_apply_then_revert_restores_existing_files_byte_for_byte(
 
     assert tools.revert(tool).done
     assert snapshot(home) == before
-    for rel in EXISTING:
-        assert stat.S_IMODE((home / rel).stat().st_mode) == 0o640
+    if sys.platform != "win32":  # NTFS has no POSIX modes to restore
+        for rel in EXISTING:
+            assert stat.S_IMODE((home / rel).stat().st_mode) == 0o640
     assert not tools.card(tool).applied
 
 
@@ -120,7 +122,8 @@ def test_revert_removes_files_that_did_not_exist(
     tools.apply(tool)
     created = files_of(tools, tool)
     assert all(p.is_file() for p in created)
-    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in created)  # they hold a key
+    if sys.platform != "win32":  # NTFS has no POSIX modes
+        assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in created)  # hold a key
     tools.revert(tool)
     assert not any(p.exists() for p in created)
 
@@ -390,9 +393,13 @@ def test_cards_report_installed_tools_with_their_version(
 ) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    fake = bin_dir / "codex"
-    fake.write_text("#!/bin/sh\necho 'codex-cli 9.8.7'\n")
-    fake.chmod(0o755)
+    if sys.platform == "win32":  # what npm installs there: a .cmd shim found through PATHEXT
+        fake = bin_dir / "codex.cmd"
+        fake.write_text("@echo codex-cli 9.8.7\r\n")
+    else:
+        fake = bin_dir / "codex"
+        fake.write_text("#!/bin/sh\necho 'codex-cli 9.8.7'\n")
+        fake.chmod(0o755)
     tools.search_path = str(bin_dir)
     cards = {card.id: card for card in tools.cards()}
     assert cards["codex-cli"].installed and cards["codex-cli"].version == "9.8.7"
