@@ -55,7 +55,9 @@ class SharedRotatingFileHandler(logging.handlers.RotatingFileHandler):
         super().emit(record)
 
     def _renamed_away(self) -> bool:
-        if self.stream is None:
+        # Windows cannot rename a file this handler holds open (and its stat/fstat ids need
+        # not agree): there rotation truncates in place and the file never moves.
+        if self.stream is None or sys.platform == "win32":
             return False
         try:
             disk = os.stat(self.baseFilename)

@@ -218,7 +218,10 @@ def test_real_migrations_are_numbered_in_order() -> None:
     assert versions == list(range(1, len(versions) + 1))
 
 
-def test_key_file_is_created_owner_only_and_reused(app_paths: AppPaths) -> None:
+def test_key_file_is_created_owner_only_and_reused(
+    app_paths: AppPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BRIDGE_KEYRING", "off")
     db, key = open_store(app_paths)
     db.close()
     assert key.source == "key-file"

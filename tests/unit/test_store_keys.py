@@ -7,6 +7,7 @@ contract: bytes sealed for one user account, and OSError for anyone else.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -58,11 +59,27 @@ def _make_database(tmp_path: Path) -> None:
     (tmp_path / "data" / "bridge.db").write_bytes(b"\x01" * 64)
 
 
-def test_this_os_has_no_file_protector_and_windows_would_use_dpapi() -> None:
-    if sys.platform == "win32":
-        assert os_protector() is not None and os_protector().tag == "dpapi"  # type: ignore[union-attr]
-    else:
-        assert os_protector() is None  # POSIX: the 0600 mode is the protection
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows has DPAPI (tested below)")
+def test_posix_has_no_file_protector_the_0600_mode_is_the_protection() -> None:
+    assert os_protector() is None
+
+
+@pytest.mark.skipif(sys.platform != "win32", reason="DPAPI exists only on Windows")
+def test_real_dpapi_round_trip_and_default_key_file_on_windows(tmp_path: Path) -> None:
+    protector = os_protector()
+    assert protector is not None and protector.tag == "dpapi"
+    sealed = protector.protect(b"00" * 32)
+    assert b"00" * 32 not in sealed
+    assert protector.unprotect(sealed) == b"00" * 32
+    with pytest.raises(OSError):
+        protector.unprotect(sealed[:-4] + b"\0\0\0\0")
+    keys = KeyManager(
+        key_file=tmp_path / "db.key", database_file=tmp_path / "bridge.db", entry_name="t"
+    )
+    key = keys.load_or_create()
+    assert (tmp_path / "db.key").read_text().startswith("dpapi:")
+    assert keys.key_file_problem() is None
+    assert keys.load_or_create().raw == key.raw
 
 
 def test_the_key_file_holds_no_plain_key_when_protected(tmp_path: Path) -> None:
@@ -160,3 +177,24 @@ def test_a_keyring_that_fails_with_a_database_present_names_the_failure(
         manager(tmp_path, None).load_or_create()
     assert "The OS keyring could not be read here (Win32CtypesError" in caught.value.message
     assert not (tmp_path / "config" / "db.key").exists()
+
+
+@pytest.mark.skipif(
+    os.environ.get("BRIDGE_TEST_KEYRING", "").lower() != "on",
+    reason="uses the real OS keyring: run with BRIDGE_TEST_KEYRING=on (Windows CI leg)",
+)
+def test_the_real_os_keyring_holds_the_key(tmp_path: Path) -> None:
+    import keyring
+
+    entry = f"test-{os.getpid()}-{tmp_path.name}"
+    keys = KeyManager(
+        key_file=tmp_path / "db.key", database_file=tmp_path / "bridge.db", entry_name=entry
+    )
+    try:
+        key = keys.load_or_create()
+        assert key.source == "keyring", key.note
+        assert not (tmp_path / "db.key").exists()
+        assert keys.load_or_create().raw == key.raw
+    finally:
+        with contextlib.suppress(Exception):
+            keyring.delete_password("litellm-bridge", entry)
