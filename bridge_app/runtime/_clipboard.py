@@ -38,6 +38,23 @@ if sys.platform == "win32":
 
     _user32 = ctypes.WinDLL("user32", use_last_error=True)
     _kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    _user32.GetActiveWindow.restype = wintypes.HWND
+    _user32.CreateWindowExW.argtypes = (
+        wintypes.DWORD,
+        wintypes.LPCWSTR,
+        wintypes.LPCWSTR,
+        wintypes.DWORD,
+        ctypes.c_int,
+        ctypes.c_int,
+        ctypes.c_int,
+        ctypes.c_int,
+        wintypes.HWND,
+        wintypes.HMENU,
+        wintypes.HINSTANCE,
+        wintypes.LPVOID,
+    )
+    _user32.CreateWindowExW.restype = wintypes.HWND
+    _user32.DestroyWindow.argtypes = (wintypes.HWND,)
     _user32.OpenClipboard.argtypes = (wintypes.HWND,)
     _user32.OpenClipboard.restype = wintypes.BOOL
     _user32.EmptyClipboard.restype = wintypes.BOOL
@@ -70,19 +87,35 @@ if sys.platform == "win32":
             return False
         return True
 
+    _HWND_MESSAGE = -3  # parent of a message-only window
+
     def _copy_secret_windows(text: str) -> bool:
-        if not _user32.OpenClipboard(None):
-            return False
+        # The clipboard needs an owner window: with OpenClipboard(NULL), EmptyClipboard
+        # leaves no owner and SetClipboardData fails. The app's window when it is active,
+        # else a message-only window (its data stays on the clipboard after it is gone).
+        owner = _user32.GetActiveWindow()
+        temporary = None
+        if not owner:
+            temporary = _user32.CreateWindowExW(
+                0, "STATIC", None, 0, 0, 0, 0, 0, _HWND_MESSAGE, None, None, None
+            )
+            owner = temporary
         try:
-            if not _user32.EmptyClipboard():
+            if not owner or not _user32.OpenClipboard(owner):
                 return False
-            for fmt, data in secret_clipboard_formats(text):
-                number = fmt if isinstance(fmt, int) else _user32.RegisterClipboardFormatW(fmt)
-                if not number or not _put(number, data):
+            try:
+                if not _user32.EmptyClipboard():
                     return False
-            return True
+                for fmt, data in secret_clipboard_formats(text):
+                    number = fmt if isinstance(fmt, int) else _user32.RegisterClipboardFormatW(fmt)
+                    if not number or not _put(number, data):
+                        return False
+                return True
+            finally:
+                _user32.CloseClipboard()
         finally:
-            _user32.CloseClipboard()
+            if temporary:
+                _user32.DestroyWindow(temporary)
 
 
 def copy_secret_windows(text: str) -> bool:
