@@ -12,7 +12,7 @@ if (-not (Test-Path $Python)) {
     & $Base -m venv $Venv
     if ($LASTEXITCODE -ne 0) { throw "Cannot create the virtual environment $Venv" }
     & $Python -m pip install -q --upgrade pip
-    & $Python -m pip install -q -c constraints.txt -e ".[dev]"
+    & $Python -m pip install -q -c constraints.txt -c constraints-windows.txt -e ".[dev]"
     if ($LASTEXITCODE -ne 0) { throw "Installing the app and its pinned dependencies failed" }
 }
 & $Python packaging\build.py @args

@@ -32,6 +32,7 @@ import urllib.request
 from pathlib import Path
 
 EXE = "litellm-bridge.exe" if sys.platform == "win32" else "litellm-bridge"
+GUI_EXE = "litellm-bridge-gui.exe"  # Windows only: the windowed GUI
 FLIP_TARGET = "_internal/kv/diagnostics.kv"  # a bundled file verify itself does not need
 ADDED_FILE = "_internal/sitecustomize.py"
 INSIDE_NETNS = "BRIDGE_SMOKE_IN_NETNS"
@@ -116,10 +117,12 @@ class Bundle:
             "BRIDGE_KEYRING": "off",
         }
 
-    def run(self, *args: str, prefix: list[str] | None = None) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, prefix: list[str] | None = None, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [*(prefix or []), str(self.exe), *args],
-            env=self.env,
+            env={**self.env, **(env or {})},
             capture_output=True,
             text=True,
             timeout=COMMAND_TIMEOUT,
@@ -153,9 +156,22 @@ def core(bundle: Bundle, work: Path) -> None:
         raise fail(step, "no 'No problems found.'", text.stdout + text.stderr)
     ok(step, f"No problems found; kv/assets/configs under {inside}; SQLCipher database opened")
 
+    if sys.platform == "win32":
+        step = "Windows executables and Kivy's DLLs"
+        wanted = [GUI_EXE, "SDL2.dll", "glew32.dll", "libEGL.dll", "libGLESv2.dll"]
+        missing = [name for name in wanted if not any(bundle.root.rglob(name))]
+        if missing:
+            raise fail(step, f"missing from the bundle: {', '.join(missing)}")
+        ok(step, ", ".join(wanted))
+
     step = "self-test"
-    gui = shutil.which("xvfb-run") is not None and sys.platform.startswith("linux")
-    if gui:
+    gui = sys.platform == "win32" or (
+        shutil.which("xvfb-run") is not None and sys.platform.startswith("linux")
+    )
+    if sys.platform == "win32":
+        # ANGLE: what VMs and Remote Desktop sessions with only OpenGL 1.1 fall back to.
+        result = bundle.run("self-test", "--gui", env={"KIVY_GL_BACKEND": "angle_sdl2"})
+    elif gui:
         result = bundle.run("self-test", "--gui", prefix=["xvfb-run", "-a"])
     else:
         result = bundle.run("self-test")
@@ -164,7 +180,8 @@ def core(bundle: Bundle, work: Path) -> None:
     if "remote model cost map" in result.stdout + result.stderr:  # LiteLLM's phone-home warning
         raise fail(step, "LiteLLM tried to fetch its cost map online", result.stderr)
     passed = [line.strip()[3:].strip() for line in result.stdout.splitlines() if "  ok " in line]
-    ok(step, ("under Xvfb; " if gui else "") + "; ".join(passed))
+    where = "under ANGLE; " if sys.platform == "win32" else "under Xvfb; " if gui else ""
+    ok(step, where + "; ".join(passed))
 
     step = "verify (fresh bundle)"
     result = bundle.run("verify", "--require")
@@ -278,7 +295,7 @@ def serve(bundle: Bundle, work: Path) -> None:
             raise fail(step, "empty answer", body)
         ok(step, f"answered {content[:60]!r}")
 
-        step = "SIGINT stops serve"
+        step = "Ctrl+Break stops serve" if sys.platform == "win32" else "SIGINT stops serve"
         if sys.platform == "win32":
             proc.send_signal(signal.CTRL_BREAK_EVENT)
         else:

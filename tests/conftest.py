@@ -8,8 +8,11 @@ import pytest
 
 from bridge_app.runtime import AppPaths
 
-# Tests never touch the developer's real keyring or per-user folders.
-os.environ["BRIDGE_KEYRING"] = "off"
+# Tests never touch the developer's real keyring or per-user folders, unless a run asks for
+# the OS keyring on purpose (BRIDGE_TEST_KEYRING=on: the Windows CI leg with the Credential
+# Manager).
+KEYRING_UNDER_TEST = os.environ.get("BRIDGE_TEST_KEYRING", "").lower() == "on"
+os.environ["BRIDGE_KEYRING"] = "on" if KEYRING_UNDER_TEST else "off"
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import os
 import sys
@@ -169,7 +171,26 @@ def _register_commands() -> None:
 _register_commands()
 
 
+def tolerant_output() -> None:
+    """Never fail on a character the console cannot show.
+
+    Redirected output on Windows is encoded in the ANSI code page (cp1252 and friends),
+    which has no room for most user data (names, paths, model replies); a strict stream
+    would end the command with UnicodeEncodeError half-way. Show a "?" instead.
+    """
+    # The windowed Windows executable (litellm-bridge-gui.exe) has no console: no streams.
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - process-long
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+            with contextlib.suppress(ValueError, OSError):
+                stream.reconfigure(errors="replace")
+
+
 def main() -> None:
+    tolerant_output()
     # A packaged build hands over to the installed update that became current (switched
     # after its health check); a source checkout always runs itself (and skips the import).
     if getattr(sys, "frozen", False):

@@ -4,7 +4,6 @@ import ipaddress
 import json
 import logging
 import re
-import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ from typing import Any
 import click
 
 from bridge_app.cli._app import CliContext, fail, friendly_errors
-from bridge_app.runtime import BridgeError, InstanceLock
+from bridge_app.runtime import BridgeError, InstanceLock, StopRequest
 from bridge_app.services import is_loopback_host
 
 log = logging.getLogger(__name__)
@@ -63,7 +62,7 @@ def serve(
     as_user: str | None,
     password_stdin: bool,
 ) -> None:
-    """Run the proxy without a window until Ctrl+C."""
+    """Run the proxy without a window until Ctrl+C (or Ctrl+Break on Windows)."""
     from bridge_app.cli._session import PasswordInput
     from bridge_app.services import switch_pending_update, update_pending
 
@@ -78,7 +77,7 @@ def serve(
         click.echo("Checking the installed update before switching to it ...")
         click.echo(f"Update: {switch_pending_update(obj.paths)}")
         lock.acquire()
-    stop = threading.Event()
+    stop = StopRequest()
     session = None
     try:
         services = obj.services()
@@ -99,8 +98,10 @@ def serve(
                 )
             )
         proxy = services.proxy
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
+        # Ctrl+C, SIGTERM, and on Windows Ctrl+Break (how the release smoke test and
+        # service wrappers stop a console program) and closing the console window.
+        handled = stop.install()
+        log.info("serve stops on: %s", ", ".join(handled))
         # Changes made by other processes (token, project, env, config, tool keys, users)
         # reach this proxy while it runs.
         services.live.start()
@@ -118,16 +119,19 @@ def serve(
             click.echo("Press Ctrl+C to stop.")
             while not stop.wait(0.5):
                 pass
-            click.echo("Stopping ...")
+            click.echo(f"Stopping ({stop.reason}) ...")
         finally:
             services.live.stop()
             core.stop_proxy()
             proxy.close()
         click.echo("Stopped.")
     finally:
-        if session is not None:
-            obj.services().core.logout(session)
-        lock.release()
+        try:
+            if session is not None:
+                obj.services().core.logout(session)
+            lock.release()
+        finally:
+            stop.finished()
 
 
 def _print_status(status: dict[str, Any]) -> None:
@@ -211,6 +215,9 @@ def _follow(path: Path, stop: threading.Event) -> Iterator[str]:
             yield line.rstrip("\n")
             continue
         try:
+            if path.stat().st_size < handle.tell():  # truncated in place (Windows rotation)
+                handle.seek(0)
+                continue
             if path.stat().st_ino != inode:
                 handle.close()
                 handle = path.open("r", encoding="utf-8", errors="replace")

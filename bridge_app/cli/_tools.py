@@ -58,15 +58,21 @@ def list_(obj: CliContext, as_json: bool) -> None:
 
 @tools.command()
 @click.argument("tool", type=_TOOL)
-@click.option("--shell", type=click.Choice([*SHELLS, "all"]), default="all", show_default=True)
+@click.option(
+    "--shell",
+    type=click.Choice([*SHELLS, "all"]),
+    help="Only this shell's form (default: this platform's shells: PowerShell and cmd on "
+    "Windows, bash elsewhere).",
+)
 @click.option("--model", help="A model from the proxy's config (default: the tool's choice).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_obj
 @friendly_errors
-def show(obj: CliContext, tool: str, shell: str, model: str | None, as_json: bool) -> None:
+def show(obj: CliContext, tool: str, shell: str | None, model: str | None, as_json: bool) -> None:
     """The environment variables and config files for TOOL — exactly what `tools apply`
     writes — with the tool's own proxy key (created on first use; never the master key)."""
-    settings = _tools(obj).show(tool, model=model)
+    service = _tools(obj)
+    settings = service.show(tool, model=model)
     if as_json:
         click.echo(json.dumps(dataclasses.asdict(settings), indent=2))
         return
@@ -74,7 +80,8 @@ def show(obj: CliContext, tool: str, shell: str, model: str | None, as_json: boo
     click.echo(f"# models: {', '.join(settings.models)}")
     if not settings.env:
         click.echo("# no environment variables: everything is in the config file below")
-    for name in (SHELLS if shell == "all" else (shell,)) if settings.env else ():
+    names = SHELLS if shell == "all" else (shell,) if shell else service.shells()
+    for name in names if settings.env else ():
         click.echo(f"\n## {name}\n{settings.shells[name]}", nl=False)
     for path, text in settings.files.items():
         click.echo(f"\n## {path}\n{text}", nl=False)

@@ -35,6 +35,7 @@ from bridge_app.clients._model import (
 )
 from bridge_app.clients._registry import TOOLS, tool_spec
 from bridge_app.clients._service import DEFAULT_MODEL, ToolsService
+from bridge_app.clients._snippets import SHELL_TITLES
 from bridge_app.clients._store import BACKUP_KIND, KEY_KIND
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "DEFAULT_MODEL",
     "KEY_KIND",
     "SHELLS",
+    "SHELL_TITLES",
     "TOOLS",
     "ChangeResult",
     "ConfigFile",

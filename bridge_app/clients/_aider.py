@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bridge_app.clients._model import ConfigFile, Platform, Target, ToolSpec
+from bridge_app.clients._model import ConfigFile, Env, Platform, Target, ToolSpec
 
 
 def _env(target: Target) -> dict[str, str]:
@@ -18,7 +18,7 @@ def _env(target: Target) -> dict[str, str]:
     }
 
 
-def _config(home: Path, platform: Platform) -> Path:
+def _config(home: Path, platform: Platform, env: Env) -> Path:
     return home / ".aider.conf.yml"
 
 

@@ -17,7 +17,15 @@ from bridge_app.clients._files import (
     unified_diff,
 )
 from bridge_app.clients._formats import MERGERS, ConfigFileError
-from bridge_app.clients._model import Action, ChangeResult, FileChange, Platform, Target, ToolSpec
+from bridge_app.clients._model import (
+    Action,
+    ChangeResult,
+    Env,
+    FileChange,
+    Platform,
+    Target,
+    ToolSpec,
+)
 from bridge_app.clients._store import Backup, ToolStore
 from bridge_app.runtime import BridgeError
 
@@ -44,12 +52,18 @@ def _decode(path: Path, data: bytes | None) -> str | None:
 
 
 def plan_apply(
-    spec: ToolSpec, target: Target, *, home: Path, platform: Platform, store: ToolStore
+    spec: ToolSpec,
+    target: Target,
+    *,
+    home: Path,
+    platform: Platform,
+    env: Env,
+    store: ToolStore,
 ) -> list[_Step]:
     check_home(home)
     steps = []
     for config in spec.files:
-        path = config.path(home, platform)
+        path = config.path(home, platform, env)
         check_target(path, writing=True)
         current = read_bytes(path)
         new = MERGERS[config.format](path, _decode(path, current), config.values(target))
@@ -65,11 +79,13 @@ def plan_apply(
     return steps
 
 
-def plan_revert(spec: ToolSpec, *, home: Path, platform: Platform, store: ToolStore) -> list[_Step]:
+def plan_revert(
+    spec: ToolSpec, *, home: Path, platform: Platform, env: Env, store: ToolStore
+) -> list[_Step]:
     check_home(home)
     steps = []
     for config in spec.files:
-        path = config.path(home, platform)
+        path = config.path(home, platform, env)
         backup = store.backup(spec.id, config.id)
         if backup is None:
             steps.append(_Step(config.id, path, None, None, None, FileChange(path, "none")))

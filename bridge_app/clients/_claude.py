@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bridge_app.clients._model import ConfigFile, Platform, Target, ToolSpec
+from bridge_app.clients._model import ConfigFile, Env, Platform, Target, ToolSpec
 
 
 def _env(target: Target) -> dict[str, str]:
@@ -26,7 +26,7 @@ def _env(target: Target) -> dict[str, str]:
     }
 
 
-def _settings(home: Path, platform: Platform) -> Path:
+def _settings(home: Path, platform: Platform, env: Env) -> Path:
     return home / ".claude" / "settings.json"
 
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bridge_app.clients._model import ConfigFile, Platform, Target, ToolSpec
+from bridge_app.clients._files import configured_dir
+from bridge_app.clients._model import ConfigFile, Env, Platform, Target, ToolSpec
 
 PROVIDER = "litellm-bridge"
 KEY_ENV = "LITELLM_BRIDGE_API_KEY"
@@ -25,8 +26,8 @@ def _env(target: Target) -> dict[str, str]:
     return {}  # the key lives in config.toml (experimental_bearer_token)
 
 
-def _config(home: Path, platform: Platform) -> Path:
-    return home / ".codex" / "config.toml"
+def _config(home: Path, platform: Platform, env: Env) -> Path:
+    return configured_dir(env, "CODEX_HOME", home / ".codex") / "config.toml"
 
 
 def _values(target: Target) -> dict[tuple[str, ...], Any]:

@@ -1,12 +1,16 @@
-"""Is a tool installed, and which version: PATH lookup plus ``--version`` with a timeout."""
+"""Is a tool installed, and which version: PATH lookup plus ``--version`` with a timeout.
+
+On Windows the PATH entry is often an npm ``.cmd`` shim that starts node: a probe that
+times out has its whole process tree killed, and output is read as UTF-8."""
 
 from __future__ import annotations
 
 import os
 import re
 import shutil
-import subprocess
 from dataclasses import dataclass
+
+from bridge_app.runtime import run_captured
 
 _VERSION = re.compile(r"\d+\.\d+(?:\.\d+)?(?:[-+.][0-9A-Za-z.]+)?")
 
@@ -35,16 +39,10 @@ def _version(binary: str, timeout: float) -> str | None:
         NO_COLOR="1",
     )
     try:
-        done = subprocess.run(
-            [binary, "--version"],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
+        done = run_captured([binary, "--version"], timeout=timeout, env=env)
+    except OSError:
+        return None
+    if done.timed_out:
         return None
     match = _VERSION.search(done.stdout or done.stderr or "")
     return match.group(0) if match else None

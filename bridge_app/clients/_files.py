@@ -9,9 +9,10 @@ import hashlib
 import os
 import stat
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
-from bridge_app.runtime import BridgeError
+from bridge_app.runtime import BridgeError, replace_with_retry
 
 
 class UnsafeTargetError(BridgeError):
@@ -20,6 +21,18 @@ class UnsafeTargetError(BridgeError):
 
 def sha256(data: bytes | None) -> str | None:
     return None if data is None else hashlib.sha256(data).hexdigest()
+
+
+def configured_dir(env: Mapping[str, str], name: str, default: Path) -> Path:
+    """The folder an environment variable (CODEX_HOME, XDG_CONFIG_HOME) points a tool at,
+    or ``default``. An empty value is ignored, and so is a relative one: it depends on the
+    tool's working folder, which the app cannot know."""
+    value = (env.get(name) or "").strip()
+    if value:
+        path = Path(value).expanduser()
+        if path.is_absolute():
+            return path
+    return default
 
 
 def check_home(home: Path) -> None:
@@ -86,7 +99,7 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
             out.flush()
             os.fsync(out.fileno())
         os.chmod(tmp, mode)
-        os.replace(tmp, path)
+        replace_with_retry(tmp, path)  # an editor or scanner may hold it for a moment
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bridge_app.clients._model import ConfigFile, Platform, Target, ToolSpec
+from bridge_app.clients._model import ConfigFile, Env, Platform, Target, ToolSpec
 
 
 def _env(target: Target) -> dict[str, str]:
@@ -32,11 +32,11 @@ def _env(target: Target) -> dict[str, str]:
     }
 
 
-def _settings(home: Path, platform: Platform) -> Path:
+def _settings(home: Path, platform: Platform, env: Env) -> Path:
     return home / ".gemini" / "settings.json"
 
 
-def _dotenv(home: Path, platform: Platform) -> Path:
+def _dotenv(home: Path, platform: Platform, env: Env) -> Path:
     return home / ".gemini" / ".env"
 
 
@@ -47,7 +47,7 @@ def _settings_values(target: Target) -> dict[tuple[str, ...], Any]:
     }
 
 
-def _trusted(home: Path, platform: Platform) -> Path:
+def _trusted(home: Path, platform: Platform, env: Env) -> Path:
     return home / ".gemini" / "trustedFolders.json"
 
 

@@ -13,6 +13,7 @@ Wire = Literal["anthropic", "responses", "gemini", "chat"]
 Platform = Literal["linux", "windows"]
 Action = Literal["create", "update", "unchanged", "restore", "remove", "none"]
 SHELLS = ("bash", "powershell", "cmd")
+Env = Mapping[str, str]  # the environment the tools run with
 
 
 @dataclass(frozen=True)
@@ -31,11 +32,13 @@ class ConfigFile:
 
     id: str
     format: Format
-    location: Callable[[Path, Platform], Path]  # (home, platform) -> file
+    # (home, platform, environment) -> file; the environment holds variables such as
+    # CODEX_HOME or XDG_CONFIG_HOME that move a tool's configuration.
+    location: Callable[[Path, Platform, Env], Path]
     values: Callable[[Target], Mapping[KeyPath, Any]]
 
-    def path(self, home: Path, platform: Platform) -> Path:
-        return self.location(home, platform)
+    def path(self, home: Path, platform: Platform, env: Env) -> Path:
+        return self.location(home, platform, env)
 
 
 @dataclass(frozen=True)

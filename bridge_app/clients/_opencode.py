@@ -1,5 +1,6 @@
 """OpenCode (npm opencode-ai): ``~/.config/opencode/opencode.json`` (same place under the
-user folder on Windows) declares a provider using the ``@ai-sdk/openai-compatible``
+user folder on Windows; ``$XDG_CONFIG_HOME/opencode/opencode.json`` when that is set, or the
+file ``OPENCODE_CONFIG`` names) declares a provider using the ``@ai-sdk/openai-compatible``
 package with ``options.baseURL`` / ``options.apiKey`` and its models; top-level ``model``
 is ``<provider>/<model>``."""
 
@@ -8,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bridge_app.clients._model import ConfigFile, Platform, Target, ToolSpec
+from bridge_app.clients._files import configured_dir
+from bridge_app.clients._model import ConfigFile, Env, Platform, Target, ToolSpec
 
 PROVIDER = "litellm-bridge"
 
@@ -17,8 +19,13 @@ def _env(target: Target) -> dict[str, str]:
     return {"LITELLM_BRIDGE_API_KEY": target.key}
 
 
-def _config(home: Path, platform: Platform) -> Path:
-    return home / ".config" / "opencode" / "opencode.json"
+def _config(home: Path, platform: Platform, env: Env) -> Path:
+    # OPENCODE_CONFIG names the file itself; XDG_CONFIG_HOME moves ~/.config (OpenCode
+    # reads it on Windows too).
+    chosen = (env.get("OPENCODE_CONFIG") or "").strip()
+    if chosen:
+        return Path(chosen).expanduser()
+    return configured_dir(env, "XDG_CONFIG_HOME", home / ".config") / "opencode" / "opencode.json"
 
 
 def _values(target: Target) -> dict[tuple[str, ...], Any]:

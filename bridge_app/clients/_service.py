@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -24,7 +25,7 @@ from bridge_app.clients._model import (
     VerifyResult,
 )
 from bridge_app.clients._registry import TOOLS, tool_spec
-from bridge_app.clients._snippets import shell_text
+from bridge_app.clients._snippets import PLATFORM_SHELLS, shell_text
 from bridge_app.clients._store import ToolStore
 from bridge_app.clients._verify import run_headless, verify
 from bridge_app.proxy import KeyIdentity, ProxyService, load_config, new_proxy_key
@@ -51,6 +52,7 @@ class ToolsService:
         home: Path | None = None,
         platform: Platform | None = None,
         search_path: str | None = None,
+        environ: Mapping[str, str] | None = None,
         version_timeout: float = 10.0,
     ) -> None:
         self._store = ToolStore(db=db, seal_key=seal_key)
@@ -61,6 +63,9 @@ class ToolsService:
         self._home = home
         self.platform: Platform = platform or ("windows" if sys.platform == "win32" else "linux")
         self.search_path = search_path  # None: the process PATH
+        # Where the tools keep their files can move with CODEX_HOME, XDG_CONFIG_HOME and
+        # OPENCODE_CONFIG: read from the process environment (None) at each use.
+        self._environ = environ
         self._version_timeout = version_timeout
         self._loaded: dict[str, str] = {}  # tool -> key given to the proxy's registry
 
@@ -69,6 +74,14 @@ class ToolsService:
     @property
     def home(self) -> Path:
         return self._home if self._home is not None else Path.home()
+
+    @property
+    def environ(self) -> Mapping[str, str]:
+        return self._environ if self._environ is not None else os.environ
+
+    def shells(self) -> tuple[str, ...]:
+        """The shells whose snippets fit this platform, most usual first."""
+        return PLATFORM_SHELLS.get(self.platform, ("bash",))
 
     @staticmethod
     def tools() -> tuple[ToolSpec, ...]:
@@ -141,7 +154,7 @@ class ToolsService:
         if at is None:
             return None
         config = spec.file(at[0])
-        path = config.path(self.home, self.platform)
+        path = config.path(self.home, self.platform, self.environ)
         try:
             if path.is_symlink() and not path.exists():
                 return None
@@ -176,7 +189,9 @@ class ToolsService:
             if model
             else self.model_for(spec.id),
             has_own_key=self._store.tool_key(spec.id) is not None,
-            config_files=tuple(str(f.path(self.home, self.platform)) for f in spec.files),
+            config_files=tuple(
+                str(f.path(self.home, self.platform, self.environ)) for f in spec.files
+            ),
             notes=spec.notes,
         )
 
@@ -193,7 +208,7 @@ class ToolsService:
         env = spec.env(target)
         files: dict[str, str] = {}
         for config in spec.files:
-            path = config.path(self.home, self.platform)
+            path = config.path(self.home, self.platform, self.environ)
             values = config.values(target)  # exactly what apply writes: the two agree
             files[str(path)] = MERGERS[config.format](path, None, values)
         return ToolSettings(
@@ -228,6 +243,7 @@ class ToolsService:
             self._target(spec, model),
             home=self.home,
             platform=self.platform,
+            env=self.environ,
             store=self._store,
         )
         return self._masked(ChangeResult(spec.id, False, tuple(s.change for s in steps)))
@@ -247,7 +263,14 @@ class ToolsService:
         spec = tool_spec(tool_id)
         self._require_files(spec)
         target = self._target(spec, model, folder=folder, actor=actor)
-        steps = plan_apply(spec, target, home=self.home, platform=self.platform, store=self._store)
+        steps = plan_apply(
+            spec,
+            target,
+            home=self.home,
+            platform=self.platform,
+            env=self.environ,
+            store=self._store,
+        )
         result = self._masked(run_apply(spec, steps, store=self._store, force=force))
         if result.done:
             if model is not None:
@@ -263,7 +286,9 @@ class ToolsService:
         a ``.before-revert-<time>`` file next to it."""
         spec = tool_spec(tool_id)
         self._require_files(spec)
-        steps = plan_revert(spec, home=self.home, platform=self.platform, store=self._store)
+        steps = plan_revert(
+            spec, home=self.home, platform=self.platform, env=self.environ, store=self._store
+        )
         result = self._masked(run_revert(spec, steps, store=self._store, force=force))
         if result.done:
             self._record(actor, "tools.revert", spec.id, f"force={force}")

@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+from bridge_app.clients._model import Platform
+
+#: What each platform's people type into: Windows users get PowerShell first, then cmd.
+PLATFORM_SHELLS: dict[Platform, tuple[str, ...]] = {
+    "windows": ("powershell", "cmd"),
+    "linux": ("bash",),
+}
+SHELL_TITLES = {"bash": "bash / zsh", "powershell": "PowerShell", "cmd": "Command Prompt (cmd)"}
+
 
 def _bash_quote(value: str) -> str:
     return "'" + value.replace("'", "'\"'\"'") + "'"

@@ -107,7 +107,10 @@ def verify(
         )
 
     try:
-        response = httpx.post(url, headers=headers, json=body, timeout=timeout)
+        # trust_env=False: the proxy is on loopback; a corporate HTTP(S)_PROXY or the
+        # Windows system proxy must neither see the key nor answer in the proxy's place.
+        with httpx.Client(timeout=timeout, trust_env=False) as client:
+            response = client.post(url, headers=headers, json=body)
     except httpx.ConnectError:
         return result(
             False,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import re
 import threading
 from collections import deque
@@ -11,7 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bridge_app.runtime import RedactingFilter, Redactor
+from bridge_app.runtime import RedactingFilter, Redactor, SharedRotatingFileHandler
 
 PROXY_LOG_NAME = "proxy.log"
 LINE_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
@@ -103,8 +102,10 @@ class LogCapture:
         self.file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         redacting = RedactingFilter(self._redactor)
         formatter = logging.Formatter(LINE_FORMAT)
-        file_handler = logging.handlers.RotatingFileHandler(
-            self.file, maxBytes=5 * 1024 * 1024, backupCount=3, encoding="utf-8", delay=True
+        # Shared: the window and `serve` never run together, but `logs -f` and status
+        # readers hold the file open, which blocks a rename on Windows.
+        file_handler = SharedRotatingFileHandler(
+            self.file, max_bytes=5 * 1024 * 1024, backup_count=3
         )
         capture = _CaptureHandler(self)
         handler: logging.Handler

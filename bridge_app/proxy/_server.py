@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import os
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -165,6 +167,9 @@ def open_connections(server: uvicorn.Server | None) -> int:
     return len(server.server_state.connections)
 
 
+_EXCLUSIVE_REBIND_WAIT_S = 3.0
+
+
 class ServerThread:
     """One uvicorn.Server on a socket we bind ourselves, in the thread ``litellm-proxy``.
 
@@ -218,14 +223,26 @@ class ServerThread:
 
     def _bind(self) -> socket.socket:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        try:
-            if os.name != "nt":  # on Windows SO_REUSEADDR would allow a second listener
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self.host, self.port))
-        except OSError:
-            sock.close()
-            raise
+        # Windows: an exclusive port stays taken while a connection the previous server
+        # accepted is still open, so a restart on the same port waits briefly for it.
+        deadline = time.monotonic() + (_EXCLUSIVE_REBIND_WAIT_S if sys.platform == "win32" else 0)
+        while True:
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            try:
+                if sys.platform == "win32":
+                    # Without it another local program can bind the same address (Windows
+                    # lets a more specific or SO_REUSEADDR bind share the port) and receive
+                    # the keys the tools send. SO_REUSEADDR there would allow exactly that.
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)
+                else:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.bind((self.host, self.port))
+                break
+            except OSError as exc:
+                sock.close()
+                if exc.errno != errno.EADDRINUSE or time.monotonic() >= deadline:
+                    raise
+            time.sleep(0.2)
         if self.port == 0:
             self.port = sock.getsockname()[1]
         return sock
@@ -285,7 +302,7 @@ class ServerThread:
         CPU: about 0 for a loop blocked in a call or deadlocked, high for one that computes
         or imports. None where the OS cannot tell (then a silent loop counts as hung)."""
         ident = self.thread.ident
-        if ident is None or not hasattr(time, "pthread_getcpuclockid"):
+        if sys.platform == "win32" or ident is None:
             return None
         try:
             cpu = time.clock_gettime(time.pthread_getcpuclockid(ident))

@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bridge_app.proxy._state import ProxyState, ProxyStatus, StateObserver
-from bridge_app.runtime import atomic_write
+from bridge_app.runtime import atomic_write, pid_alive
 
 log = logging.getLogger(__name__)
 
@@ -29,22 +29,6 @@ STALE_AFTER_S = 5.0
 def write_status(path: Path, status: ProxyStatus) -> None:
     payload = json.dumps(status.to_dict(), indent=1).encode("utf-8")
     atomic_write(path, payload, mode=0o600, make_parents=True)
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    if pid == os.getpid():
-        return True
-    if os.name == "nt":  # os.kill(pid, 0) would send Ctrl+C there; freshness must do
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # e.g. PermissionError: it exists, owned by someone else
-        return True
-    return True
 
 
 def read_status(path: Path, *, host: str = "127.0.0.1", port: int = 0) -> ProxyStatus:
@@ -66,7 +50,7 @@ def read_status(path: Path, *, host: str = "127.0.0.1", port: int = 0) -> ProxyS
         status = ProxyStatus.from_dict(data)
     except (OSError, ValueError, TypeError, KeyError):
         return stopped
-    alive = _pid_alive(status.pid)
+    alive = pid_alive(status.pid)
     age = time.time() - status.updated_at
     if alive and age < STALE_AFTER_S:
         return status
@@ -103,7 +87,7 @@ def unclean_shutdown(path: Path) -> str | None:
         return None
     if status.state is ProxyState.STOPPED or status.pid == os.getpid():
         return None
-    if _pid_alive(status.pid) and time.time() - status.updated_at < STALE_AFTER_S:
+    if pid_alive(status.pid) and time.time() - status.updated_at < STALE_AFTER_S:
         return None
     seen = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(status.updated_at))
     return (

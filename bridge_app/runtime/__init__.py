@@ -1,12 +1,15 @@
 """Process-wide plumbing every other sub-package relies on: paths, resources, errors,
 locks, logging and secret redaction."""
 
+from bridge_app.runtime._clipboard import copy_secret_windows
 from bridge_app.runtime._errors import BridgeError
 from bridge_app.runtime._faults import fault_point
-from bridge_app.runtime._files import atomic_write
+from bridge_app.runtime._files import atomic_write, replace_with_retry
 from bridge_app.runtime._lock import InstanceLock, InstanceLockedError
-from bridge_app.runtime._logging import configure_logging
+from bridge_app.runtime._logging import SharedRotatingFileHandler, configure_logging
 from bridge_app.runtime._paths import ACTIVE_CONFIG_FILENAME, HOME_ENV, AppPaths
+from bridge_app.runtime._process import Captured, StopRequest, pid_alive, run_captured
+from bridge_app.runtime._protect import SecretProtector, os_protector
 from bridge_app.runtime._redact import MASK, RedactingFilter, Redactor, mask_secret
 from bridge_app.runtime._resources import RESOURCE_KINDS, resource_path
 
@@ -17,13 +20,22 @@ __all__ = [
     "RESOURCE_KINDS",
     "AppPaths",
     "BridgeError",
+    "Captured",
     "InstanceLock",
     "InstanceLockedError",
     "RedactingFilter",
     "Redactor",
+    "SecretProtector",
+    "SharedRotatingFileHandler",
+    "StopRequest",
     "atomic_write",
     "configure_logging",
+    "copy_secret_windows",
     "fault_point",
     "mask_secret",
+    "os_protector",
+    "pid_alive",
+    "replace_with_retry",
     "resource_path",
+    "run_captured",
 ]

@@ -1,11 +1,18 @@
 """Atomic file replacement: a reader sees the old file or the new one, never half of it,
-and a failed write leaves nothing behind."""
+and a failed write leaves nothing behind.
+
+On Windows a file cannot be replaced while another process has it open without
+FILE_SHARE_DELETE: a reader of the status file, an antivirus scanner or the search indexer
+holding it for a moment makes ``os.replace`` fail with a sharing violation. Those are
+brief, so the replace is retried for about two seconds before the write fails.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import tempfile
+import time
 from pathlib import Path
 
 from bridge_app.runtime._errors import BridgeError
@@ -37,7 +44,7 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o600, make_parents: bo
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
-        os.replace(tmp, path)
+        replace_with_retry(tmp, path)
         tmp = None
     except OSError as exc:
         raise BridgeError(
@@ -50,6 +57,30 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o600, make_parents: bo
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
     _fsync_dir(path.parent)
+
+
+#: ERROR_ACCESS_DENIED, ERROR_SHARING_VIOLATION, ERROR_LOCK_VIOLATION: what Windows answers
+#: when the target (or the temp file) is held open by someone else for a moment.
+_SHARING_ERRORS = frozenset({5, 32, 33})
+_RETRY_DELAYS_S = (0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
+
+
+def is_sharing_violation(exc: OSError) -> bool:
+    return isinstance(exc, PermissionError) and getattr(exc, "winerror", None) in _SHARING_ERRORS
+
+
+def replace_with_retry(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+    """``os.replace`` that waits out brief sharing violations (Windows); other errors and a
+    violation that outlasts the retries are raised as they are."""
+    for delay in _RETRY_DELAYS_S:
+        try:
+            os.replace(source, target)
+            return
+        except OSError as exc:
+            if not is_sharing_violation(exc):
+                raise
+        time.sleep(delay)
+    os.replace(source, target)
 
 
 def _fsync_dir(folder: Path) -> None:

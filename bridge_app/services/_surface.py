@@ -14,6 +14,7 @@ from bridge_app.auth import (
     UserInfo,
 )
 from bridge_app.clients import (
+    SHELL_TITLES,
     SHELLS,
     TOOLS,
     ChangeResult,
@@ -110,6 +111,7 @@ __all__ = [
     "PROXY_LOG_NAME",
     "SHAPES",
     "SHELLS",
+    "SHELL_TITLES",
     "STATUS_FILE",
     "STRATEGIES",
     "TOOLS",

@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 from bridge_app.runtime import AppPaths, InstanceLock, Redactor, resource_path
+from bridge_app.ui._gl import prepare_gl_backend
 
 log = logging.getLogger(__name__)
 
@@ -17,6 +18,7 @@ def _prepare_kivy(paths: AppPaths) -> None:
     os.environ.setdefault("KIVY_HOME", str(kivy_home))
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+    prepare_gl_backend()  # Windows: ANGLE when desktop OpenGL is older than 2.0
 
 
 def run(*, paths: AppPaths, redactor: Redactor, kiosk: bool = False) -> None:

@@ -18,7 +18,14 @@ from bridge_app.runtime import AppPaths, Redactor, resource_path
 from bridge_app.services import Services, build_services
 from bridge_app.services._root import derive_install_key
 from bridge_app.tokens import IamSettings, Project
-from tests.e2e.test_tools_real_cli import BIN, COMMANDS, ORIGINALS, free_port, run_tool
+from tests.e2e.test_tools_real_cli import (
+    BIN,
+    COMMANDS,
+    ORIGINALS,
+    free_port,
+    run_tool,
+    tool_env,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -83,6 +90,7 @@ def test_real_cli_requests_reach_the_internal_endpoint_with_token_and_project(
         redactor=svc.redactor,
         home=home,
         search_path=str(BIN),
+        environ=tool_env(home),
     )
     assert MODEL in tools.models()
     assert tools.apply(tool, model=MODEL, folder=str(work)).done

@@ -13,6 +13,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,6 +30,20 @@ from tests.integration.conftest import wait_for
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 BIN = Path(__file__).parent / "node_modules" / ".bin"
+
+
+def tool_binary(name: str) -> Path:
+    """npm's launcher for a CLI: a shell script on POSIX, a .cmd shim on Windows."""
+    return BIN / (f"{name}.cmd" if sys.platform == "win32" else name)
+
+
+def system_path() -> list[str]:
+    if sys.platform == "win32":  # cmd.exe runs the .cmd shims
+        root = os.environ.get("SYSTEMROOT", r"C:\Windows")
+        return [os.path.join(root, "System32"), root]
+    return ["/usr/bin", "/bin"]
+
+
 DEMO_REPLY = "Hello from the LiteLLM Bridge demo model"
 RUN_TIMEOUT = 180
 
@@ -118,7 +133,7 @@ def tool_env(home: Path) -> dict[str, str]:
         "XDG_CACHE_HOME": str(home / ".cache"),
         "XDG_DATA_HOME": str(home / ".local/share"),
         "XDG_STATE_HOME": str(home / ".local/state"),
-        "PATH": os.pathsep.join([str(BIN), str(Path(node).parent), "/usr/bin", "/bin"]),
+        "PATH": os.pathsep.join([str(BIN), str(Path(node).parent), *system_path()]),
         "LANG": "C.UTF-8",
         "TERM": "dumb",
         "NO_COLOR": "1",
@@ -130,6 +145,17 @@ def tool_env(home: Path) -> dict[str, str]:
         "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
         "GEMINI_CLI_NO_RELAUNCH": "true",
         "GEMINI_TELEMETRY_ENABLED": "false",
+        # Windows: what node, npm shims and cmd.exe need to start at all.
+        **{
+            name: os.environ[name]
+            for name in ("SYSTEMROOT", "COMSPEC", "PATHEXT", "WINDIR", "TEMP", "TMP")
+            if sys.platform == "win32" and name in os.environ
+        },
+        **(
+            {"APPDATA": str(home / "AppData/Roaming"), "LOCALAPPDATA": str(home / "AppData/Local")}
+            if sys.platform == "win32"
+            else {}
+        ),
     }
 
 
@@ -140,7 +166,7 @@ def run_tool(
     exits 0."""
     command = COMMANDS[tool]
     done = subprocess.run(
-        [str(BIN / command[0]), *command[1:]],
+        [str(tool_binary(command[0])), *command[1:]],
         env=tool_env(home),
         cwd=work,
         capture_output=True,
@@ -158,7 +184,7 @@ def test_real_cli_answers_through_the_proxy_after_apply_and_revert_restores(
     services: Services, tmp_path: Path, tool: str
 ) -> None:
     command = COMMANDS[tool]
-    if not (BIN / command[0]).exists():
+    if not tool_binary(command[0]).exists():
         pytest.fail(f"{command[0]} is not installed in tests/e2e/node_modules")
     home = tmp_path / "home"
     work = tmp_path / "work"
@@ -174,6 +200,7 @@ def test_real_cli_answers_through_the_proxy_after_apply_and_revert_restores(
         redactor=services.redactor,
         home=home,
         search_path=str(BIN),
+        environ=tool_env(home),  # where the tools look (XDG_CONFIG_HOME...) is where they run
     )
     card = tools.card(tool)
     assert card.installed and card.version and not card.pointed_at_proxy

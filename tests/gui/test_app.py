@@ -292,6 +292,34 @@ def test_the_remote_screen_adds_a_gateway_tests_it_and_uses_one_of_its_models(
         upstream.stop()
 
 
+def test_windows_people_are_shown_powershell_and_cmd_settings(gui: Driver) -> None:
+    from kivy.core.window import Window
+    from kivymd.uix.dialog import MDDialog
+
+    tools = gui.app.ctx.services.tools
+    assert gui.main.show("tools")
+    screen = gui.page("tools")
+    card = tools.card("claude-code")
+    before = tools.platform
+    tools.platform = "windows"  # what ToolsService decides on a Windows machine
+    try:
+        screen.show_settings(card)
+        dialog = gui.wait(
+            lambda: next((w for w in Window.children if isinstance(w, MDDialog)), None),
+            what="the settings dialog",
+        )
+        gui.wait(lambda: any("$env:" in t for t in _texts(dialog)), what="the settings text")
+        gui.window_shot("tools-settings-windows")
+        shown = "\n".join(_texts(dialog))
+        assert "# PowerShell" in shown and "$env:ANTHROPIC_BASE_URL = '" in shown
+        assert "# Command Prompt (cmd)" in shown and 'set "ANTHROPIC_BASE_URL=' in shown
+        assert "export " not in shown
+        dialog.dismiss()
+        gui.pump(10)
+    finally:
+        tools.platform = before
+
+
 def test_every_screen_at_small_and_large_sizes(gui: Driver) -> None:
     for size, dims in SIZES.items():
         gui.at_size(dims)

@@ -21,6 +21,15 @@ pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 
 
+# Windows: Ctrl+Break (SIGBREAK) is the stop key that reaches a console program started in
+# its own process group; send_signal(SIGINT) is not supported there.
+NEW_GROUP = subprocess.CREATE_NEW_PROCESS_GROUP if sys.platform == "win32" else 0
+
+
+def _interrupt(proc: subprocess.Popen[str]) -> None:
+    proc.send_signal(signal.CTRL_BREAK_EVENT if sys.platform == "win32" else signal.SIGINT)
+
+
 def _env(home: Path) -> dict[str, str]:
     env = {**os.environ, "BRIDGE_HOME": str(home), "BRIDGE_KEYRING": "off", "PYTHONPATH": str(REPO)}
     env.pop("DISPLAY", None)
@@ -65,6 +74,7 @@ def test_serve_status_key_request_logs_and_ctrl_c(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
         cwd=REPO,
+        creationflags=NEW_GROUP,
     )
     try:
         assert serve.stdout is not None
@@ -100,7 +110,7 @@ def test_serve_status_key_request_logs_and_ctrl_c(tmp_path: Path) -> None:
         assert "POST /v1/chat/completions" in logs.stdout
         assert key not in logs.stdout
 
-        serve.send_signal(signal.SIGINT)
+        _interrupt(serve)
         out, err = serve.communicate(timeout=30)
         assert serve.returncode == 0, err
         assert "Stopped." in out
@@ -184,6 +194,7 @@ def test_serve_as_a_user_logs_in_first_and_refuses_a_wrong_password(
         stderr=subprocess.PIPE,
         text=True,
         cwd=REPO,
+        creationflags=NEW_GROUP,
     )
     try:
         assert serve.stdin is not None and serve.stdout is not None
@@ -195,7 +206,7 @@ def test_serve_as_a_user_logs_in_first_and_refuses_a_wrong_password(
         )
         assert json.loads(_cli(home, "status", "--json").stdout)["state"] == "running"
     finally:
-        serve.send_signal(signal.SIGINT)
+        _interrupt(serve)
         assert serve.wait(timeout=60) == 0
     assert not port_open(port)
 
@@ -231,3 +242,40 @@ def test_serve_beyond_loopback_needs_the_admin_setting_and_says_what_it_exposes(
     assert "may not listen" not in allowed.stderr
     assert allowed.returncode == 1  # the port was taken, and it says so
     assert f"Port {port} on 0.0.0.0 is already in use" in allowed.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="stands SIGUSR1 in for SIGBREAK (POSIX)")
+def test_serve_stops_cleanly_on_ctrl_break(tmp_path: Path) -> None:
+    """Windows' release smoke test stops `serve` with Ctrl+Break (SIGBREAK). Linux has no
+    SIGBREAK, so the process is given one (SIGUSR1) before the CLI starts, as Windows would."""
+    home = tmp_path / "home"
+    port = free_port()
+    boot = (
+        "import signal, sys; signal.SIGBREAK = signal.SIGUSR1; "
+        "from bridge_app.cli import main; sys.argv[0] = 'litellm-bridge'; main()"
+    )
+    serve = subprocess.Popen(
+        [sys.executable, "-c", boot, "serve", "--port", str(port)],
+        env=_env(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        creationflags=NEW_GROUP,
+    )
+    try:
+        lines = _until_ready(serve)
+        assert any(ln.startswith("Press Ctrl+C") for ln in lines), lines
+        assert port_open(port)
+        serve.send_signal(signal.SIGUSR1)
+        out, err = serve.communicate(timeout=30)
+        assert serve.returncode == 0, err
+        assert "Stopping (SIGUSR1) ..." in out
+        assert "Stopped." in out
+        assert "Traceback" not in err
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+            serve.wait()
+    assert not port_open(port)
+    assert json.loads(_cli(home, "status", "--json").stdout)["state"] == "stopped"

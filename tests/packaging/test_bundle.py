@@ -66,6 +66,9 @@ def test_bundle_runs_offline_and_verify_names_a_flipped_byte(bundle: Path) -> No
     assert "ok   verify (fresh bundle): All" in out
     assert "ok   verify (tampered copy): exit 1 naming _internal/kv/diagnostics.kv (changed)" in out
     assert "smoke test passed" in out
+    if sys.platform == "win32":
+        assert "ok   Windows executables and Kivy's DLLs: litellm-bridge-gui.exe" in out
+        assert "ok   self-test: under ANGLE" in out
 
 
 def test_bundle_serves_a_demo_request_offline(bundle: Path) -> None:
@@ -73,4 +76,5 @@ def test_bundle_serves_a_demo_request_offline(bundle: Path) -> None:
     result = smoke(bundle, "serve")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ok   demo chat completion" in result.stdout
-    assert "ok   SIGINT stops serve: exit 0" in result.stdout
+    stop = "Ctrl+Break stops serve" if sys.platform == "win32" else "SIGINT stops serve"
+    assert f"ok   {stop}: exit 0" in result.stdout

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -62,6 +64,7 @@ def test_doctor_names_the_problem_and_exits_non_zero_on_a_wrong_key(tmp_path: Pa
     assert db.read_bytes() == before
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows always has a display")
 def test_gui_without_a_display_says_what_to_do(tmp_path: Path) -> None:
     result = run_cli(home=tmp_path)
     assert result.returncode == 1
@@ -77,3 +80,25 @@ def test_unwritable_home_gives_one_clear_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "Traceback" not in result.stdout + result.stderr
     assert "Cannot create the config directory" in result.stdout
+
+
+def test_non_ascii_user_data_through_a_cp1252_stream_never_raises(tmp_path: Path) -> None:
+    """Redirected output on Windows is cp1252: a data folder named in Japanese must not end
+    the command with UnicodeEncodeError; what cp1252 cannot show becomes "?"."""
+    home = tmp_path / "プロジェクト-café"
+    env = {**os.environ, "BRIDGE_HOME": str(home), "BRIDGE_KEYRING": "off"}
+    env.update(PYTHONPATH=str(REPO), PYTHONIOENCODING="cp1252")
+    env.pop("DISPLAY", None)
+    env.pop("WAYLAND_DISPLAY", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "bridge_app", "doctor"],
+        env=env,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    out = result.stdout.decode("cp1252")
+    assert result.returncode == 0, result.stderr.decode("cp1252", errors="replace")
+    assert "UnicodeEncodeError" not in result.stderr.decode("cp1252", errors="replace")
+    assert str(tmp_path / "??????-café" / "data" / "bridge.db") in out
+    assert "No problems found." in out

@@ -67,6 +67,13 @@ def test_show_prints_settings_for_each_shell(tmp_path: Path, user_home: Path) ->
         assert master not in path.read_text()
 
 
+def test_show_defaults_to_this_platforms_shell(tmp_path: Path, user_home: Path) -> None:
+    shown = tools("show", "codex-cli", bridge=tmp_path / "bridge", home=user_home)
+    assert shown.returncode == 0, shown.stderr
+    assert "## bash" in shown.stdout and "export LITELLM_BRIDGE_API_KEY=" in shown.stdout
+    assert "## powershell" not in shown.stdout and "$env:" not in shown.stdout
+
+
 def test_apply_conflict_and_revert(tmp_path: Path, user_home: Path) -> None:
     bridge = tmp_path / "bridge"
     config = user_home / ".codex" / "config.toml"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,7 +35,9 @@ def home(tmp_path: Path) -> Path:
     return path
 
 
-def make_tools(services: Services, home: Path) -> ToolsService:
+def make_tools(
+    services: Services, home: Path, environ: dict[str, str] | None = None
+) -> ToolsService:
     return ToolsService(
         db=services.db,
         seal_key=derive_install_key(services.db_key, "tool-config"),
@@ -44,6 +47,7 @@ def make_tools(services: Services, home: Path) -> ToolsService:
         audit=services.audit,
         home=home,
         search_path="",
+        environ=environ or {},  # never the developer's CODEX_HOME / XDG_CONFIG_HOME
     )
 
 
@@ -105,8 +109,9 @@ def test_apply_then_revert_restores_existing_files_byte_for_byte(
 
     assert tools.revert(tool).done
     assert snapshot(home) == before
-    for rel in EXISTING:
-        assert stat.S_IMODE((home / rel).stat().st_mode) == 0o640
+    if sys.platform != "win32":  # NTFS has no POSIX modes to restore
+        for rel in EXISTING:
+            assert stat.S_IMODE((home / rel).stat().st_mode) == 0o640
     assert not tools.card(tool).applied
 
 
@@ -117,7 +122,8 @@ def test_revert_removes_files_that_did_not_exist(
     tools.apply(tool)
     created = files_of(tools, tool)
     assert all(p.is_file() for p in created)
-    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in created)  # they hold a key
+    if sys.platform != "win32":  # NTFS has no POSIX modes
+        assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in created)  # hold a key
     tools.revert(tool)
     assert not any(p.exists() for p in created)
 
@@ -147,6 +153,67 @@ def test_codex_gets_a_provider_with_the_responses_wire_api(tools: ToolsService, 
     provider = data["model_providers"]["litellm-bridge"]
     assert provider["base_url"] == "http://127.0.0.1:4000/v1"
     assert provider["wire_api"] == "responses"
+
+
+def test_windows_people_get_powershell_and_cmd_forms(services: Services, home: Path) -> None:
+    tools = ToolsService(
+        db=services.db,
+        seal_key=derive_install_key(services.db_key, "tool-config"),
+        settings=services.settings,
+        proxy=services.proxy,
+        redactor=services.redactor,
+        home=home,
+        platform="windows",
+        search_path="",
+        environ={},
+    )
+    assert tools.shells() == ("powershell", "cmd")
+    settings = tools.show("claude-code")
+    key = services.proxy.master_key()
+    assert "$env:ANTHROPIC_BASE_URL = 'http://127.0.0.1:4000'" in settings.shells["powershell"]
+    assert f'set "ANTHROPIC_AUTH_TOKEN={key}"' in settings.shells["cmd"]
+    assert make_tools(services, home).shells() == ("bash",)
+
+
+def test_codex_home_moves_codex_cli_config(services: Services, home: Path, tmp_path: Path) -> None:
+    codex_home = tmp_path / "codex-home"
+    codex_home.mkdir()
+    tools = make_tools(services, home, {"CODEX_HOME": str(codex_home)})
+    assert tools.card("codex-cli").config_files == (str(codex_home / "config.toml"),)
+    tools.apply("codex-cli")
+    data = tomlkit.parse((codex_home / "config.toml").read_text()).unwrap()
+    assert data["model_provider"] == "litellm-bridge"
+    assert not (home / ".codex").exists()
+    tools.revert("codex-cli")
+    assert not (codex_home / "config.toml").exists()
+
+
+def test_xdg_config_home_and_opencode_config_move_opencodes_file(
+    services: Services, home: Path, tmp_path: Path
+) -> None:
+    xdg = tmp_path / "xdg"
+    tools = make_tools(services, home, {"XDG_CONFIG_HOME": str(xdg)})
+    tools.apply("opencode")
+    data = json.loads((xdg / "opencode" / "opencode.json").read_text())
+    assert data["model"].startswith("litellm-bridge/")
+    assert not (home / ".config").exists()
+    tools.revert("opencode")
+
+    chosen = tmp_path / "team" / "opencode.jsonc.json"
+    chosen.parent.mkdir()
+    chosen.write_text('{"theme": "light"}\n')
+    tools = make_tools(
+        services, home, {"XDG_CONFIG_HOME": str(xdg), "OPENCODE_CONFIG": str(chosen)}
+    )
+    tools.apply("opencode")
+    data = json.loads(chosen.read_text())
+    assert data["theme"] == "light" and "litellm-bridge" in data["provider"]
+
+
+def test_a_relative_codex_home_is_not_guessed_at(services: Services, home: Path) -> None:
+    # Relative to the tool's working folder, which the app cannot know: the default stays.
+    tools = make_tools(services, home, {"CODEX_HOME": "relative/dir"})
+    assert tools.card("codex-cli").config_files == (str(home / ".codex" / "config.toml"),)
 
 
 def test_a_file_changed_since_apply_is_a_conflict_until_forced(
@@ -328,9 +395,13 @@ def test_cards_report_installed_tools_with_their_version(
 ) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    fake = bin_dir / "codex"
-    fake.write_text("#!/bin/sh\necho 'codex-cli 9.8.7'\n")
-    fake.chmod(0o755)
+    if sys.platform == "win32":  # what npm installs there: a .cmd shim found through PATHEXT
+        fake = bin_dir / "codex.cmd"
+        fake.write_text("@echo codex-cli 9.8.7\r\n")
+    else:
+        fake = bin_dir / "codex"
+        fake.write_text("#!/bin/sh\necho 'codex-cli 9.8.7'\n")
+        fake.chmod(0o755)
     tools.search_path = str(bin_dir)
     cards = {card.id: card for card in tools.cards()}
     assert cards["codex-cli"].installed and cards["codex-cli"].version == "9.8.7"

@@ -204,11 +204,9 @@ def test_failed_migration_leaves_previous_version_and_rows(tmp_path: Path) -> No
 def test_newer_schema_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     path = tmp_path / "bridge.db"
     chain = _older_chain()
-    # Closed, not left to the garbage collector: closing checkpoints the WAL into the
-    # file, which must not happen at some arbitrary moment during the check below.
     newer = Database(path, _key(), migrations=chain)
     newer.open()
-    newer.close()
+    newer.close()  # left open, its WAL checkpoint at garbage collection changes the file
     before = _digest(path)
     with pytest.raises(StoreError, match=r"newer LiteLLM Bridge \(schema version 2"):
         Database(path, _key(), migrations=chain[:1]).open()
@@ -220,7 +218,10 @@ def test_real_migrations_are_numbered_in_order() -> None:
     assert versions == list(range(1, len(versions) + 1))
 
 
-def test_key_file_is_created_owner_only_and_reused(app_paths: AppPaths) -> None:
+def test_key_file_is_created_owner_only_and_reused(
+    app_paths: AppPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BRIDGE_KEYRING", "off")
     db, key = open_store(app_paths)
     db.close()
     assert key.source == "key-file"

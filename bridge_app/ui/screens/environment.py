@@ -14,6 +14,7 @@ from kivymd.uix.list import (
     MDListItemTertiaryText,
 )
 
+from bridge_app.runtime import copy_secret_windows
 from bridge_app.services import EnvEntry, ImportPreview, ImportResult
 from bridge_app.ui import strings as S
 from bridge_app.ui._async import on_ui
@@ -131,7 +132,10 @@ class EnvironmentScreen(BridgeScreen):
 
     def copy(self, entry: EnvEntry) -> None:
         def copied(value: str) -> None:
-            Clipboard.copy(value)
+            # On Windows, out of clipboard history and cloud sync (the 30 s clear cannot
+            # reach those copies); elsewhere Kivy's clipboard.
+            if not copy_secret_windows(value):
+                Clipboard.copy(value)
             snackbar(S.COPIED)
             Clock.schedule_once(lambda _dt: _clear_clipboard(value), CLIPBOARD_SECONDS)
 

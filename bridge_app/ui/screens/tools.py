@@ -11,7 +11,7 @@ from kivymd.uix.list import (
     MDListItemTertiaryText,
 )
 
-from bridge_app.services import ChangeResult, ToolCard, ToolSettings
+from bridge_app.services import SHELL_TITLES, ChangeResult, ToolCard, ToolSettings
 from bridge_app.ui._base import BridgeScreen, button, confirm, form_dialog, snackbar
 from bridge_app.ui.screens.config import _scroll
 
@@ -67,8 +67,11 @@ class ToolsScreen(BridgeScreen):
 
     def show_settings(self, card: ToolCard) -> None:
         def shown(settings: ToolSettings) -> None:
-            # Exactly what Apply writes: the variables (if the tool reads any) and each file.
-            parts = [settings.shells["bash"]] if settings.env else []
+            # Exactly what Apply writes, in the forms this platform's people type (PowerShell
+            # and cmd on Windows): the variables (if the tool reads any) and each file.
+            shells = [n for n in self.services.tools.shells() if settings.shells.get(n)]
+            parts = [f"# {SHELL_TITLES[n]}\n{settings.shells[n]}" for n in shells]
+            parts = parts if settings.env else []
             parts += [f"# {path}\n{content}" for path, content in settings.files.items()]
             text = "\n".join(parts)
             label = MDLabel(text=escape_markup(text), adaptive_height=True)

@@ -1,0 +1,172 @@
+"""Choose Kivy's OpenGL backend before Kivy loads (Windows).
+
+Kivy needs OpenGL 2.0. Virtual machines, Remote Desktop sessions and machines without a
+GPU driver often offer only Microsoft's "GDI Generic" OpenGL 1.1, where Kivy shows a fatal
+error box and quits. ANGLE (OpenGL ES over Direct3D, bundled from ``kivy_deps.angle``)
+works there: when the desktop OpenGL is too old, or cannot even be queried, the app sets
+``KIVY_GL_BACKEND=angle_sdl2`` and says so in the log. An explicit KIVY_GL_BACKEND wins.
+No Kivy import here: this runs before Kivy is imported.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+from collections.abc import Callable, MutableMapping
+
+log = logging.getLogger(__name__)
+
+ANGLE_BACKEND = "angle_sdl2"
+MIN_GL_VERSION = (2, 0)
+_VERSION = re.compile(r"(\d+)\.(\d+)")
+
+
+def choose_gl_backend(
+    environ: MutableMapping[str, str], probe: Callable[[], str | None]
+) -> tuple[str | None, str]:
+    """(backend to force or None, the reason in words). ``probe`` returns the desktop
+    OpenGL version string (e.g. "4.6.0 NVIDIA 552.44" or "1.1.0"), or None."""
+    chosen = environ.get("KIVY_GL_BACKEND", "").strip()
+    if chosen:
+        return None, f"KIVY_GL_BACKEND is set to {chosen}"
+    version_text = probe()
+    if not version_text:
+        return ANGLE_BACKEND, "desktop OpenGL could not be queried"
+    match = _VERSION.match(version_text.strip())
+    version = (int(match.group(1)), int(match.group(2))) if match else None
+    if version is None or version < MIN_GL_VERSION:
+        return ANGLE_BACKEND, f"desktop OpenGL is {version_text.strip()} (Kivy needs 2.0)"
+    return None, f"desktop OpenGL {version_text.strip()}"
+
+
+def prepare_gl_backend(environ: MutableMapping[str, str] | None = None) -> str | None:
+    """On Windows, switch Kivy to ANGLE when desktop OpenGL will not do; returns the
+    backend it set, if any. Elsewhere nothing to do (Mesa offers OpenGL 2+ everywhere)."""
+    if sys.platform == "win32":
+        env = os.environ if environ is None else environ
+        backend, reason = choose_gl_backend(env, _desktop_gl_version)
+        if backend is None:
+            log.info("OpenGL: %s; Kivy's default backend", reason)
+            return None
+        env["KIVY_GL_BACKEND"] = backend
+        log.warning("OpenGL: %s; using ANGLE (Direct3D): KIVY_GL_BACKEND=%s", reason, backend)
+        return backend
+    return None
+
+
+if sys.platform == "win32":
+    import ctypes
+    from ctypes import wintypes
+
+    _u8 = ctypes.c_ubyte
+
+    class _PixelFormat(ctypes.Structure):  # PIXELFORMATDESCRIPTOR
+        _fields_ = (
+            ("nSize", wintypes.WORD),
+            ("nVersion", wintypes.WORD),
+            ("dwFlags", wintypes.DWORD),
+            ("iPixelType", _u8),
+            ("cColorBits", _u8),
+            ("cRedBits", _u8),
+            ("cRedShift", _u8),
+            ("cGreenBits", _u8),
+            ("cGreenShift", _u8),
+            ("cBlueBits", _u8),
+            ("cBlueShift", _u8),
+            ("cAlphaBits", _u8),
+            ("cAlphaShift", _u8),
+            ("cAccumBits", _u8),
+            ("cAccumRedBits", _u8),
+            ("cAccumGreenBits", _u8),
+            ("cAccumBlueBits", _u8),
+            ("cAccumAlphaBits", _u8),
+            ("cDepthBits", _u8),
+            ("cStencilBits", _u8),
+            ("cAuxBuffers", _u8),
+            ("iLayerType", _u8),
+            ("bReserved", _u8),
+            ("dwLayerMask", wintypes.DWORD),
+            ("dwVisibleMask", wintypes.DWORD),
+            ("dwDamageMask", wintypes.DWORD),
+        )
+
+    _PFD_DRAW_TO_WINDOW = 0x4
+    _PFD_SUPPORT_OPENGL = 0x20
+    _PFD_DOUBLEBUFFER = 0x1
+    _WS_POPUP = 0x80000000
+    _GL_VERSION = 0x1F02
+
+    _user32 = ctypes.WinDLL("user32", use_last_error=True)
+    _gdi32 = ctypes.WinDLL("gdi32", use_last_error=True)
+    _opengl32 = ctypes.WinDLL("opengl32", use_last_error=True)
+    _user32.CreateWindowExW.argtypes = (
+        wintypes.DWORD,
+        wintypes.LPCWSTR,
+        wintypes.LPCWSTR,
+        wintypes.DWORD,
+        ctypes.c_int,
+        ctypes.c_int,
+        ctypes.c_int,
+        ctypes.c_int,
+        wintypes.HWND,
+        wintypes.HMENU,
+        wintypes.HINSTANCE,
+        wintypes.LPVOID,
+    )
+    _user32.CreateWindowExW.restype = wintypes.HWND
+    _user32.GetDC.argtypes = (wintypes.HWND,)
+    _user32.GetDC.restype = wintypes.HDC
+    _user32.ReleaseDC.argtypes = (wintypes.HWND, wintypes.HDC)
+    _user32.DestroyWindow.argtypes = (wintypes.HWND,)
+    _gdi32.ChoosePixelFormat.argtypes = (wintypes.HDC, ctypes.POINTER(_PixelFormat))
+    _gdi32.SetPixelFormat.argtypes = (wintypes.HDC, ctypes.c_int, ctypes.POINTER(_PixelFormat))
+    _gdi32.SetPixelFormat.restype = wintypes.BOOL
+    _opengl32.wglCreateContext.argtypes = (wintypes.HDC,)
+    _opengl32.wglCreateContext.restype = wintypes.HANDLE
+    _opengl32.wglMakeCurrent.argtypes = (wintypes.HDC, wintypes.HANDLE)
+    _opengl32.wglMakeCurrent.restype = wintypes.BOOL
+    _opengl32.wglDeleteContext.argtypes = (wintypes.HANDLE,)
+    _opengl32.glGetString.argtypes = (wintypes.UINT,)
+    _opengl32.glGetString.restype = ctypes.c_char_p
+
+    def _query_version(hdc: int) -> str | None:
+        pfd = _PixelFormat()
+        pfd.nSize = ctypes.sizeof(_PixelFormat)
+        pfd.nVersion = 1
+        pfd.dwFlags = _PFD_DRAW_TO_WINDOW | _PFD_SUPPORT_OPENGL | _PFD_DOUBLEBUFFER
+        pfd.cColorBits = 32
+        pfd.cDepthBits = 24
+        fmt = _gdi32.ChoosePixelFormat(hdc, ctypes.byref(pfd))
+        if not fmt or not _gdi32.SetPixelFormat(hdc, fmt, ctypes.byref(pfd)):
+            return None
+        context = _opengl32.wglCreateContext(hdc)
+        if not context:
+            return None
+        try:
+            if not _opengl32.wglMakeCurrent(hdc, context):
+                return None
+            raw = _opengl32.glGetString(_GL_VERSION)
+            return raw.decode("ascii", errors="replace") if raw else None
+        finally:
+            _opengl32.wglMakeCurrent(None, None)
+            _opengl32.wglDeleteContext(context)
+
+    def _desktop_gl_version() -> str | None:
+        """GL_VERSION of a throwaway context on a hidden window (what Kivy would get)."""
+        try:
+            hwnd = _user32.CreateWindowExW(
+                0, "STATIC", "gl-probe", _WS_POPUP, 0, 0, 1, 1, None, None, None, None
+            )
+            if not hwnd:
+                return None
+            hdc = _user32.GetDC(hwnd)
+            try:
+                return _query_version(hdc) if hdc else None
+            finally:
+                if hdc:
+                    _user32.ReleaseDC(hwnd, hdc)
+                _user32.DestroyWindow(hwnd)
+        except (OSError, AttributeError, ValueError):
+            return None
