@@ -20,6 +20,7 @@ from litellm.proxy._types import (
 
 from bridge_app.proxy._keys import KeyRegistry
 from bridge_app.proxy._metrics import ProxyMetrics, RequestSample
+from bridge_app.proxy._usage_estimate import is_estimated
 from bridge_app.runtime import BridgeError
 
 log = logging.getLogger(__name__)
@@ -174,7 +175,9 @@ class BridgeCallbacks(CustomLogger):
 
     # -- after it finished ---------------------------------------------------------------
 
-    def _sample(self, kwargs: dict[str, Any], start: Any, end: Any, status: int) -> RequestSample:
+    def _sample(
+        self, kwargs: dict[str, Any], start: Any, end: Any, status: int, *, estimated: bool = False
+    ) -> RequestSample:
         slo = kwargs.get("standard_logging_object") or {}
         params = kwargs.get("litellm_params") or {}
         request = params.get("proxy_server_request") or {}
@@ -190,6 +193,7 @@ class BridgeCallbacks(CustomLogger):
             tokens_in=int(slo.get("prompt_tokens") or 0),
             tokens_out=int(slo.get("completion_tokens") or 0),
             client=metadata.get("user_api_key_alias"),
+            tokens_estimated=estimated,
         )
 
     def _record(self, sample: RequestSample) -> None:
@@ -201,7 +205,10 @@ class BridgeCallbacks(CustomLogger):
         self, kwargs: dict[str, Any], response_obj: Any, start_time: Any, end_time: Any
     ) -> None:
         try:
-            self._record(self._sample(kwargs, start_time, end_time, 200))
+            sample = self._sample(
+                kwargs, start_time, end_time, 200, estimated=is_estimated(response_obj)
+            )
+            self._record(sample)
         except Exception:
             log.exception("could not record a finished request")
 

@@ -24,6 +24,8 @@ class RequestSample:
     tokens_in: int = 0
     tokens_out: int = 0
     client: str | None = None
+    #: tokens_in is the bridge's estimate: the upstream's stream carried no usage
+    tokens_estimated: bool = False
 
     @property
     def ok(self) -> bool:

@@ -41,6 +41,8 @@ from litellm.proxy.shutdown.graceful_shutdown_manager import (  # noqa: E402
 from litellm.router import Router  # noqa: E402
 from starlette.routing import Mount  # noqa: E402
 
+from bridge_app.proxy._usage_estimate import install as install_usage_estimate  # noqa: E402
+
 log = logging.getLogger("bridge_app.proxy.server")
 
 _current = threading.local()  # the ServerThread whose loop is running the lifespan
@@ -93,6 +95,9 @@ def _record_refusal(text: str) -> None:
 
 
 _install_lifespan_wrapper()
+# Prompt tokens of streams without usage: an O(1) estimate instead of tiktoken over the
+# whole prompt, several times per request (see _usage_estimate).
+install_usage_estimate()
 
 
 _UI_MOUNTS = frozenset({"ui", "next_static"})

@@ -114,6 +114,11 @@ MIGRATIONS: Sequence[Migration] = (
         "initial schema: settings, users, env, secrets, projects, audit, usage, config history",
         _V1,
     ),
+    Migration(
+        6,
+        "usage_records.tokens_estimated: 1 when tokens_in is an estimate (no usage upstream)",
+        _run("ALTER TABLE usage_records ADD COLUMN tokens_estimated INTEGER NOT NULL DEFAULT 0"),
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

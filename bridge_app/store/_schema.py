@@ -106,6 +106,7 @@ usage_records = Table(
     Column("tokens_in", Integer, nullable=False),
     Column("tokens_out", Integer, nullable=False),
     Column("client", Text),
+    Column("tokens_estimated", Integer, nullable=False, server_default="0"),
 )
 
 config_versions = Table(
