@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import random
@@ -306,15 +307,21 @@ def _prepare_bridge_home(home: Path, config_text: str) -> None:
         iam.stop()  # the token lasts a day: serve needs no IAM while the run lasts
 
 
-def start_targets(work: Path, extra_env: dict[str, str]) -> tuple[list[Target], Target]:
+def start_targets(
+    work: Path, extra_env: dict[str, str], baseline: Path | None, started: list[Target]
+) -> tuple[list[Target], Target]:
+    """Start every target; each one is appended to ``started`` at once, so that the caller
+    stops them all even when a later one fails to start."""
     up_port = free_port()
     upstream_proc = subprocess.Popen(
         [sys.executable, str(Path(__file__).with_name("_agent_upstream.py")), str(up_port)]
     )
     upstream = Target("direct", f"http://127.0.0.1:{up_port}", "x", upstream_proc)
+    started.append(upstream)
     wait_http_ok(f"{upstream.base}/health", proc=upstream_proc)
     bridge_cfg, standalone_cfg = _configs(upstream.base)
     home = work / "home"
+    (work / "bridge.yaml").write_text(bridge_cfg)
     _prepare_bridge_home(home, bridge_cfg)
     env = {**bench_env(home), **extra_env, "BENCH_INTERNAL_TOKEN": "tok-" + secrets.token_hex(8)}
     (work / "standalone.yaml").write_text(standalone_cfg)
@@ -327,10 +334,20 @@ def start_targets(work: Path, extra_env: dict[str, str]) -> tuple[list[Target], 
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     standalone = Target("litellm", f"http://127.0.0.1:{port}", cli_key, cli)
+    started.append(standalone)
     bridge_key = subprocess.run(
         [sys.executable, "-m", "bridge_app", "proxy-key"],
         env=env, capture_output=True, text=True, check=True, cwd=REPO,
     ).stdout.strip()  # fmt: skip
+    if baseline is not None:  # its own data folder, set up by that version of the app
+        subprocess.run(
+            [sys.executable, "-c",
+             "import sys; from pathlib import Path; sys.path.append(sys.argv[1]); "
+             "from agent_traffic import _prepare_bridge_home as p; "
+             "p(Path(sys.argv[2]), Path(sys.argv[3]).read_text())",
+             str(Path(__file__).parent), str(work / "home-before"), str(work / "bridge.yaml")],
+            env={**os.environ, "PYTHONPATH": str(baseline)}, cwd=baseline, check=True,
+        )  # fmt: skip
     port = free_port()
     serve = subprocess.Popen(
         [sys.executable, "-m", "bridge_app", "serve", "--port", str(port), "--as", ADMIN,
@@ -342,9 +359,32 @@ def start_targets(work: Path, extra_env: dict[str, str]) -> tuple[list[Target], 
     serve.stdin.write(ADMIN_PW.encode() + b"\n")
     serve.stdin.close()
     bridge = Target("bridge", f"http://127.0.0.1:{port}", bridge_key, serve)
-    wait_http_ok(f"{standalone.base}/health/readiness", proc=cli, timeout=300)
-    wait_http_ok(f"{bridge.base}/health/readiness", proc=serve, timeout=300)
-    return [upstream, standalone, bridge], upstream
+    started.append(bridge)
+    targets = [upstream, standalone, bridge]
+    if baseline is not None:
+        # The same set-up served by an older checkout of the app (A/B in one run).
+        env_before = {**env, **bench_env(work / "home-before"), "PYTHONPATH": str(baseline)}
+        env_before["BENCH_INTERNAL_TOKEN"] = env["BENCH_INTERNAL_TOKEN"]
+        port = free_port()
+        before = subprocess.Popen(
+            [sys.executable, "-m", "bridge_app", "serve", "--port", str(port), "--as", ADMIN,
+             "--password-stdin"],
+            env=env_before, cwd=baseline, stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        assert before.stdin is not None
+        before.stdin.write(ADMIN_PW.encode() + b"\n")
+        before.stdin.close()
+        targets.append(Target("before", f"http://127.0.0.1:{port}", "", before))
+        started.append(targets[-1])
+        targets[-1].key = subprocess.run(
+            [sys.executable, "-m", "bridge_app", "proxy-key"],
+            env=env_before, capture_output=True, text=True, check=True, cwd=baseline,
+        ).stdout.strip()  # fmt: skip
+    for target in targets[1:]:
+        assert target.proc is not None
+        wait_http_ok(f"{target.base}/health/readiness", proc=target.proc, timeout=300)
+    return targets, upstream
 
 
 # -- measuring -----------------------------------------------------------------------------
@@ -407,7 +447,12 @@ def main() -> None:
     parser.add_argument("--sizes", default=",".join(SIZES))
     parser.add_argument("--clients", default=",".join(map(str, CLIENTS)))
     parser.add_argument("--usage", default=",".join(USAGE_MODES))
-    parser.add_argument("--targets", default="direct,litellm,bridge")
+    parser.add_argument("--targets", default="direct,litellm,bridge,before")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="source tree of an older version of the app, served as the target `before`",
+    )
     parser.add_argument("--json", type=Path, help="write all rounds here")
     parser.add_argument(
         "--profile",
@@ -425,11 +470,19 @@ def main() -> None:
     wanted = args.targets.split(",")
     print(machine(), flush=True)
     work = Path(tempfile.mkdtemp(prefix="bridge-agent-bench-"))
-    targets, upstream = start_targets(work, {})
-    targets = [t for t in targets if t.name in wanted]
+    started: list[Target] = []
     results: list[dict[str, Any]] = []
     try:
-        spy = _start_profiler(targets, args.profile) if args.profile else None
+        targets, upstream = start_targets(work, {}, args.baseline, started)
+        targets = [t for t in targets if t.name in wanted]
+        spy = None
+        if args.profile:
+            # First requests build LiteLLM's lazy parts (routes, tokenizer): not per-request
+            # costs, so the profile starts after one pass over the cases.
+            bridge = next(t for t in targets if t.name == "bridge")
+            for fmt, usage, size in itertools.product(formats, usages, sizes):
+                asyncio.run(run_case(bridge, fmt, usage, SIZES[size], 1, 2))
+            spy = _start_profiler(targets, args.profile)
         for round_no in range(args.rounds):
             for fmt in formats:
                 for usage in usages:
@@ -454,11 +507,9 @@ def main() -> None:
         stats = httpx.get(f"{upstream.base}/stats", trust_env=False).json()
         print("upstream saw:", stats, flush=True)
     finally:
-        for target in targets:
+        for target in started:
             if target.proc is not None:
                 stop(target.proc)
-        if upstream.proc is not None:
-            stop(upstream.proc)
     summary = summarise(results)
     print(render(summary))
     if args.json:
@@ -504,8 +555,9 @@ def summarise(rows: list[dict[str, Any]]) -> dict[tuple[str, str, str, int], dic
 def render(summary: dict[tuple[str, str, str, int], dict[str, Any]]) -> str:
     lines = [
         "| format | upstream usage | body | clients | direct p50 | litellm p50 | bridge p50 "
-        "| added litellm / bridge | bridge/litellm added | rps litellm / bridge | errors |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| added litellm / bridge | bridge/litellm added | rps litellm / bridge "
+        "| before p50 / rps | errors |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (fmt, usage, size, n), t in summary.items():
         d, c, b = t.get("direct"), t.get("litellm"), t.get("bridge")
@@ -521,9 +573,11 @@ def render(summary: dict[tuple[str, str, str, int], dict[str, Any]]) -> str:
         if c and b:
             rps = f"{c['rps']} / {b['rps']}"
         errs = sum(x["errors"] for x in t.values())
+        old = t.get("before")
+        old_cell = f"{old['p50_ms']} / {old['rps']}" if old else "-"
         lines.append(
             f"| {fmt} | {usage} | {size} | {n} | {p50(d)} | {p50(c)} | {p50(b)} | {added} "
-            f"| {ratio} | {rps} | {errs} |"
+            f"| {ratio} | {rps} | {old_cell} | {errs} |"
         )
     return "\n".join(lines)
 
