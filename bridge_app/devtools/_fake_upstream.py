@@ -24,7 +24,8 @@ class FakeInternalUpstream(LoopbackServer):
 
     ``token_valid`` decides whether the token in ``token_field`` is current (the fake IAM's
     ``valid``); ``required_fields`` must be present and non-empty. Every request is recorded
-    so tests can assert what really reached the upstream.
+    so tests can assert what really reached the upstream. ``stream_usage=False`` makes its
+    streams carry no ``usage`` even when asked for it, like older internal gateways.
     """
 
     def __init__(
@@ -34,6 +35,7 @@ class FakeInternalUpstream(LoopbackServer):
         token_field: str = "internal_token",
         required_fields: tuple[str, ...] = ("project_id",),
         reply: str = "Hello from the internal endpoint.",
+        stream_usage: bool = True,
         port: int = 0,
     ) -> None:
         super().__init__(port)
@@ -41,6 +43,7 @@ class FakeInternalUpstream(LoopbackServer):
         self.token_field = token_field
         self.required_fields = required_fields
         self.reply = reply
+        self.stream_usage = stream_usage
         self.seen: list[SeenRequest] = []
         self._lock = threading.Lock()
 
@@ -130,17 +133,17 @@ class FakeInternalUpstream(LoopbackServer):
                     "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}],
                 }
             )
-        chunks.append(
-            {
-                **base,
-                "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
-                "usage": {
-                    "prompt_tokens": 9,
-                    "completion_tokens": len(words),
-                    "total_tokens": 9 + len(words),
-                },
+        last: dict[str, Any] = {
+            **base,
+            "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+        }
+        if self.stream_usage:
+            last["usage"] = {
+                "prompt_tokens": 9,
+                "completion_tokens": len(words),
+                "total_tokens": 9 + len(words),
             }
-        )
+        chunks.append(last)
         for chunk in chunks:
             handler.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
             handler.wfile.flush()

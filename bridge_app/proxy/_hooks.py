@@ -20,6 +20,7 @@ from litellm.proxy._types import (
 
 from bridge_app.proxy._keys import KeyRegistry
 from bridge_app.proxy._metrics import ProxyMetrics, RequestSample
+from bridge_app.proxy._usage_estimate import is_estimated
 from bridge_app.runtime import BridgeError
 
 log = logging.getLogger(__name__)
@@ -175,7 +176,9 @@ class BridgeCallbacks(CustomLogger):
 
     # -- after it finished ---------------------------------------------------------------
 
-    def _sample(self, kwargs: dict[str, Any], start: Any, end: Any, status: int) -> RequestSample:
+    def _sample(
+        self, kwargs: dict[str, Any], start: Any, end: Any, status: int, *, estimated: bool = False
+    ) -> RequestSample:
         slo = kwargs.get("standard_logging_object") or {}
         params = kwargs.get("litellm_params") or {}
         model_info = params.get("model_info") or {}
@@ -201,6 +204,7 @@ class BridgeCallbacks(CustomLogger):
             cost_usd=float(slo.get("response_cost") or 0.0),
             deployment=str(deployment) if deployment else None,
             error=error,
+            tokens_estimated=estimated,
         )
 
     def _record(self, sample: RequestSample) -> None:
@@ -212,7 +216,10 @@ class BridgeCallbacks(CustomLogger):
         self, kwargs: dict[str, Any], response_obj: Any, start_time: Any, end_time: Any
     ) -> None:
         try:
-            self._record(self._sample(kwargs, start_time, end_time, 200))
+            sample = self._sample(
+                kwargs, start_time, end_time, 200, estimated=is_estimated(response_obj)
+            )
+            self._record(sample)
         except Exception:
             log.exception("could not record a finished request")
 

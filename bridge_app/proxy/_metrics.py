@@ -35,6 +35,8 @@ class RequestSample:
     user: str | None = None  # filled in when the row is written (UsageWriter.annotate)
     deployment: str | None = None  # the router's id of the deployment that was called
     error: str | None = None  # the upstream's error, for a failed call (secrets masked)
+    #: tokens_in is the bridge's estimate: the upstream's stream carried no usage
+    tokens_estimated: bool = False
 
     @property
     def ok(self) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import ssl
 import time
 
 import httpx
@@ -34,10 +36,17 @@ def wait_ready(url: str, *, deadline: float) -> None:
             time.sleep(0.02)
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    # httpx builds a verifying TLS context (reading the CA bundle) for every Client, even
+    # for plain-HTTP loopback URLs: the watchdog's probe did that every few seconds.
+    return ssl.create_default_context()
+
+
 def probe_liveliness(url: str, *, timeout: float) -> str | None:
     """None when healthy, else what went wrong."""
     try:
-        with httpx.Client(timeout=timeout, trust_env=False) as client:
+        with httpx.Client(timeout=timeout, trust_env=False, verify=_tls_context()) as client:
             response = client.get(f"{url}/health/liveliness")
     except httpx.HTTPError as exc:
         return f"{exc.__class__.__name__}: {exc}"

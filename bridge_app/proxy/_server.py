@@ -47,6 +47,7 @@ from bridge_app.proxy._gate import RouteGate  # noqa: E402
 from bridge_app.proxy._keys import KeyRegistry  # noqa: E402
 from bridge_app.proxy._listener import Listener  # noqa: E402
 from bridge_app.proxy._metrics import ProxyMetrics  # noqa: E402
+from bridge_app.proxy._usage_estimate import install as install_usage_estimate  # noqa: E402
 from bridge_app.runtime import Redactor  # noqa: E402
 
 log = logging.getLogger("bridge_app.proxy.server")
@@ -101,6 +102,9 @@ def _record_refusal(text: str) -> None:
 
 
 _install_lifespan_wrapper()
+# Prompt tokens of streams without usage: an O(1) estimate instead of tiktoken over the
+# whole prompt, several times per request (see _usage_estimate).
+install_usage_estimate()
 
 
 _UI_MOUNTS = frozenset({"ui", "next_static"})

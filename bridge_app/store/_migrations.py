@@ -156,6 +156,11 @@ MIGRATIONS: Sequence[Migration] = (
     ),
     Migration(2, "change counters for live instances; login throttling by name", _V2),
     Migration(3, "managed policy history, limit counters, usage user and cost", _V3),
+    Migration(
+        4,
+        "usage_records.tokens_estimated: 1 when tokens_in is an estimate (no usage upstream)",
+        _run("ALTER TABLE usage_records ADD COLUMN tokens_estimated INTEGER NOT NULL DEFAULT 0"),
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

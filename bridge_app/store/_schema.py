@@ -108,6 +108,7 @@ usage_records = Table(
     Column("client", Text),
     Column("user", Text),  # who the proxy served (session user, else the OS account)
     Column("cost_usd", Float, nullable=False, default=0.0),  # LiteLLM's offline estimate
+    Column("tokens_estimated", Integer, nullable=False, server_default="0"),
 )
 
 policy_versions = Table(
