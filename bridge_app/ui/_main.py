@@ -15,10 +15,10 @@ from bridge_app.auth import Session
 from bridge_app.runtime import AppPaths, Redactor, resource_path
 from bridge_app.ui import strings as S
 from bridge_app.ui._app import kv_file
-from bridge_app.ui._async import describe_error, run_async
-from bridge_app.ui._base import form_dialog, snackbar, text_field
+from bridge_app.ui._async import closing, describe_error, opening, run_async
+from bridge_app.ui._base import confirm, dialog_error, form_dialog, text_field
 from bridge_app.ui._context import UiContext, compose
-from bridge_app.ui.screens import SCREEN_KV
+from bridge_app.ui.screens import SCREEN_KV, SHARED_KV
 from bridge_app.ui.screens.loading import LoadingScreen
 from bridge_app.ui.screens.lock import LockScreen
 from bridge_app.ui.screens.login import LoginScreen
@@ -47,12 +47,13 @@ class BridgeApp(MDApp):
     # -- start-up ---------------------------------------------------------------------
 
     def build(self) -> MDScreenManager:
+        opening()
         self.theme_cls.theme_style = "Light"
         self.theme_cls.primary_palette = "Indigo"
-        for name in SCREEN_KV:
+        import bridge_app.ui.widgets  # noqa: F401  (registers the shared widgets for KV)
+
+        for name in SHARED_KV + SCREEN_KV:
             Builder.load_file(str(kv_file(name)))
-        if self.kiosk:
-            Window.fullscreen = "auto"
         manager = MDScreenManager()
         manager.add_widget(LoadingScreen(name="loading"))
         Window.bind(on_request_close=self._on_request_close)
@@ -87,13 +88,66 @@ class BridgeApp(MDApp):
         manager.add_widget(LockScreen(name="lock", ctx=ctx, on_unlocked=self._unlocked))
         manager.add_widget(MainScreen(name="main", ctx=ctx, on_logout=self.logout))
         manager.get_screen("loading").message = S.LOADING_WARM
-        if self.kiosk or settings.get("proxy.autostart"):
-            run_async("autostart", ctx.supervisor.start, None, self._autostart_failed)
+        self._autostart_wanted = bool(self.kiosk or settings.get("proxy.autostart"))
+        self._autostart(None)
         self._lock_check = Clock.schedule_interval(self._check_idle, 1.0)
         run_async("has-admin", ctx.services.auth.has_admin, self._first_screen)
 
-    def _autostart_failed(self, exc: BaseException) -> None:
-        snackbar(describe_error(exc).splitlines()[0])
+    # -- autostart ----------------------------------------------------------------------
+
+    def _autostart(self, session: Session | None) -> None:
+        """Start the proxy when the app opens (kiosk, ``proxy.autostart``). A config that
+        needs a person's own entries waits for the login, and a start that failed before
+        the login is tried again after it."""
+        ctx = self.ctx
+        if ctx is None or not getattr(self, "_autostart_wanted", False):
+            return
+        supervisor = ctx.supervisor
+        if supervisor.state.value in ("running", "degraded", "starting", "restarting"):
+            return
+
+        def job() -> str:
+            if session is None:
+                missing = self._missing_entries()
+                if missing:
+                    return (
+                        "The proxy starts after you log in: the config needs your entries "
+                        + ", ".join(missing)
+                        + "."
+                    )
+            supervisor.start()
+            return ""
+
+        def done(waiting: str) -> None:
+            if waiting:
+                self._dashboard_tell(waiting, "info")
+            elif session is not None:
+                self._dashboard_tell(f"Proxy started at {supervisor.url}.", "success")
+
+        def failed(exc: BaseException) -> None:
+            self._dashboard_tell("The proxy did not start: " + describe_error(exc), "error")
+
+        run_async("autostart", job, done, failed)
+
+    def _missing_entries(self) -> list[str]:
+        import os
+
+        from bridge_app.envvars import APP_PROVIDED
+
+        assert self.ctx is not None
+        services = self.ctx.services
+        text = services.config.read_active() or ""
+        check = services.env.check(None, text)
+        return [
+            name
+            for name in check.missing + check.disabled
+            if name not in os.environ and name not in APP_PROVIDED
+        ]
+
+    def _dashboard_tell(self, text: str, kind: str) -> None:
+        main = self.root.get_screen("main") if self.root.has_screen("main") else None
+        if main is not None:
+            main.ids.pages.get_screen("dashboard").tell(text, kind)
 
     def _first_screen(self, has_admin: bool) -> None:
         self.root.current = "login" if has_admin else "wizard"
@@ -124,6 +178,7 @@ class BridgeApp(MDApp):
         main = self.root.get_screen("main")
         main.session_changed()
         self.root.current = "main"
+        self._autostart(session)
 
     def _unlocked(self) -> None:
         self.root.current = "main"
@@ -149,8 +204,14 @@ class BridgeApp(MDApp):
 
     # -- closing ----------------------------------------------------------------------
 
-    def _on_request_close(self, *_args: Any, **_kwargs: Any) -> bool:
+    def _on_request_close(self, *_args: Any, **kwargs: Any) -> bool:
+        if self._quitting:
+            return False
         if not self.kiosk or self.ctx is None:
+            if kwargs.get("source") == "keyboard":
+                # Esc is "go back" on touch screens, never "quit": ask.
+                confirm(S.QUIT_TITLE, S.QUIT_DESKTOP_TEXT, self.quit, yes=S.QUIT)
+                return True
             return False
         field = text_field(S.PASSWORD, password=True)
         user = text_field(S.USERNAME)
@@ -171,18 +232,25 @@ class BridgeApp(MDApp):
 
             def failed(exc: BaseException) -> None:
                 field.error = True
-                snackbar(describe_error(exc).splitlines()[0])
+                dialog_error(dialog, describe_error(exc))
 
             def quit_now(_result: None) -> None:
                 dialog.dismiss()
-                self.stop()
+                self.quit()
 
             run_async("quit-check", verify, quit_now, failed)
 
         form_dialog(S.QUIT_TITLE, [user, field], check, ok_text=S.QUIT, supporting=S.QUIT_TEXT)
         return True
 
+    _quitting = False
+
+    def quit(self) -> None:
+        self._quitting = True
+        self.stop()
+
     def on_stop(self) -> None:
+        closing()
         ctx = self.ctx
         if ctx is None:
             return

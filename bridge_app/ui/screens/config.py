@@ -18,7 +18,7 @@ from bridge_app.config import (
     ValidationResult,
 )
 from bridge_app.ui import strings as S
-from bridge_app.ui._base import BridgeScreen, form_dialog, snackbar
+from bridge_app.ui._base import BridgeScreen, form_dialog
 
 
 def problem_text(problem: Problem) -> str:
@@ -44,11 +44,15 @@ class ConfigScreen(BridgeScreen):
 
     # -- validate -----------------------------------------------------------------------
 
-    def validate(self) -> None:
+    def validate(self, *, announce: bool = True) -> None:
         text = self.ids.editor.text
-        self.work(
-            "config-validate", lambda: self.services.config.validate(text), self.show_problems
-        )
+
+        def shown(result: ValidationResult) -> None:
+            self.show_problems(result)
+            if announce:
+                self.tell(self.summary, "error" if result.errors else "success")
+
+        self.work("config-validate", lambda: self.services.config.validate(text), shown)
 
     def show_problems(self, result: ValidationResult) -> None:
         box = self.ids.problems
@@ -86,23 +90,35 @@ class ConfigScreen(BridgeScreen):
         session = self.ctx.require_session()
         text = self.ids.editor.text
 
+        rolled_back: list[bool] = []
+
         def done(result: ApplyResult) -> None:
-            self.summary = result.message
             self.show_problems(result.validation)
-            snackbar(result.message)
+            self.summary = result.message
+            self.tell(result.message)
 
         def failed(message: str) -> None:
-            snackbar(message.splitlines()[0])
+            if rolled_back:
+                # The config was valid: the proxy refused it and the old one came back.
+                self.summary = "Not applied: rolled back."
+                self.tell(message, "error")
+                return
+            self.tell(message, "error")
             # An invalid config is refused before anything is touched: list why.
-            self.validate()
+            self.validate(announce=False)
 
         def job() -> ApplyResult:
             try:
                 return self.services.config.apply(text, author=session.username)
             except ConfigApplyError as exc:
-                restored = "the previous config runs again" if exc.restored else "not restored"
+                rolled_back.append(True)
+                restored = (
+                    "the previous config was restored and runs again"
+                    if exc.restored
+                    else "the previous config could not be restored"
+                )
                 raise type(exc)(
-                    f"The proxy refused it ({exc.reason}); {restored}.",
+                    f"Not applied: the proxy refused this config ({exc.reason}); {restored}.",
                     reason=exc.reason,
                     restored=exc.restored,
                     hint=exc.hint,

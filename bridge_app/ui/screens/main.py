@@ -10,7 +10,7 @@ from kivymd.uix.button import MDButton, MDButtonIcon, MDButtonText
 from kivymd.uix.screen import MDScreen
 
 from bridge_app.ui import strings as S
-from bridge_app.ui._base import BridgeScreen, snackbar
+from bridge_app.ui._base import BridgeScreen, set_fallback
 from bridge_app.ui._context import UiContext
 from bridge_app.ui.screens.audit import AuditScreen
 from bridge_app.ui.screens.config import ConfigScreen
@@ -42,6 +42,9 @@ class MainScreen(MDScreen):
 
     compact = BooleanProperty(False)
     who = StringProperty("")
+    #: The status line above the pages shows the outcome of the page on show.
+    notice = StringProperty("")
+    notice_kind = StringProperty("info")
 
     def __init__(self, *, ctx: UiContext, on_logout: Callable[[], None], **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -52,6 +55,10 @@ class MainScreen(MDScreen):
         for name, cls in _SCREENS.items():
             pages.add_widget(cls(name=name, ctx=ctx))
         pages.add_widget(DiagnosticsScreen(name="diagnostics", paths=ctx.paths))
+        for page in pages.screens:
+            if isinstance(page, BridgeScreen):
+                page.bind(notice=self._page_notice, notice_kind=self._page_notice)
+        set_fallback(self.tell)
         Window.bind(size=self._resize)
         self._resize(Window, Window.size)
 
@@ -59,6 +66,28 @@ class MainScreen(MDScreen):
         self.compact = size[0] < dp(1000)
         for name, btn in self._buttons.items():
             self._dress(btn, name)
+
+    def current_page(self) -> BridgeScreen | None:
+        page = self.ids.pages.current_screen
+        return page if isinstance(page, BridgeScreen) else None
+
+    def _page_notice(self, page: BridgeScreen, *_args: Any) -> None:
+        if page is self.current_page():
+            self.notice_kind, self.notice = page.notice_kind, page.notice
+
+    def tell(self, text: str, kind: str = "info") -> None:
+        """An outcome that belongs to no page in particular (shown on the current one)."""
+        page = self.current_page()
+        if page is not None:
+            page.tell(text, kind)
+        else:
+            self.notice_kind, self.notice = kind, text
+
+    def dismiss_notice(self) -> None:
+        page = self.current_page()
+        if page is not None:
+            page.clear_notice()
+        self.notice = ""
 
     def session_changed(self) -> None:
         session = self.ctx.session
@@ -91,9 +120,12 @@ class MainScreen(MDScreen):
         pages = self.ids.pages
         screen = pages.get_screen(name)
         if isinstance(screen, BridgeScreen) and not screen.allowed():
-            snackbar(S.ADMIN_ONLY)
+            self.tell(S.ADMIN_ONLY, "error")
             return False
         pages.current = name
+        page = self.current_page()
+        self.notice_kind = page.notice_kind if page else "info"
+        self.notice = page.notice if page else ""
         for key, btn in self._buttons.items():
             btn.style = "tonal" if key == name else "text"
         return True

@@ -4,7 +4,7 @@ from typing import Any
 
 from bridge_app.runtime import BridgeError
 from bridge_app.ui import strings as S
-from bridge_app.ui._base import BridgeScreen, snackbar
+from bridge_app.ui._base import BridgeScreen
 
 
 class SettingsScreen(BridgeScreen):
@@ -28,7 +28,7 @@ class SettingsScreen(BridgeScreen):
             idle = float(ids.idle.text)
         except ValueError:
             self.error = "Port and idle minutes must be numbers."
-            snackbar(self.error)
+            self.tell(self.error, "error")
             return
         values = {
             "proxy.port": port,
@@ -41,7 +41,10 @@ class SettingsScreen(BridgeScreen):
 
         def job() -> None:
             if not 1024 <= port <= 65535:
-                raise BridgeError("The port must be between 1024 and 65535.")
+                raise BridgeError(
+                    f"Not saved: the port must be between 1024 and 65535 (not {port}).",
+                    hint="Nothing was changed.",
+                )
             for key, value in values.items():
                 settings.set(key, value)
 
@@ -52,7 +55,7 @@ class SettingsScreen(BridgeScreen):
             if self.ctx.preferences_changed is not None:
                 self.ctx.preferences_changed()
             restart = port != self.ctx.supervisor.port
-            snackbar(
+            self.tell(
                 S.SETTINGS_SAVED
                 + (" The new port applies after a restart of the app." if restart else "")
             )

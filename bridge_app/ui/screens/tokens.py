@@ -10,7 +10,7 @@ from kivymd.uix.list import MDListItem, MDListItemHeadlineText, MDListItemSuppor
 from bridge_app.tokens import Project, TokenStatus
 from bridge_app.ui import strings as S
 from bridge_app.ui._async import on_ui
-from bridge_app.ui._base import BridgeScreen, form_dialog, snackbar, text_field
+from bridge_app.ui._base import BridgeScreen, form_dialog, text_field
 
 
 class TokensScreen(BridgeScreen):
@@ -49,7 +49,9 @@ class TokensScreen(BridgeScreen):
         box.clear_widgets()
         for project, active in projects:
             item = MDListItem(
-                MDListItemHeadlineText(text=escape_markup(("✓ " if active else "") + project.name)),
+                MDListItemHeadlineText(
+                    text=escape_markup(project.name + (" (active)" if active else ""))
+                ),
                 MDListItemSupportingText(text=escape_markup(project.project_id)),
             )
             item.bind(on_release=lambda _i, p=project: self.use_project(p))
@@ -76,7 +78,7 @@ class TokensScreen(BridgeScreen):
 
         def done(_status: TokenStatus) -> None:
             self.ids.password.text = ""
-            snackbar("Token received.")
+            self.tell("Token received.")
             self.refresh()
 
         self.work(
@@ -98,12 +100,17 @@ class TokensScreen(BridgeScreen):
         pid, name = text_field(S.PROJECT_ID), text_field(S.PROJECT_NAME)
 
         def ok(dialog: Any) -> None:
-            dialog.dismiss()
             project = Project(project_id=pid.text.strip(), name=name.text.strip())
-            self.work(
+
+            def done(_r: object) -> None:
+                self.tell(f"Project {project.name} saved.")
+                self.refresh()
+
+            self.submit(
+                dialog,
                 "project-save",
                 lambda: self.services.tokens.projects.save(session, project),
-                lambda _r: self.refresh(),
+                done,
             )
 
         form_dialog(S.ADD, [pid, name], ok, ok_text=S.SAVE)

@@ -12,7 +12,7 @@ from kivymd.uix.list import (
 )
 
 from bridge_app.clients import ChangeResult, ToolCard, ToolSettings
-from bridge_app.ui._base import BridgeScreen, button, confirm, form_dialog, snackbar
+from bridge_app.ui._base import BridgeScreen, button, confirm, form_dialog
 from bridge_app.ui.screens.config import _scroll
 
 
@@ -98,7 +98,7 @@ class ToolsScreen(BridgeScreen):
         self.work("tool-preview", lambda: tools.preview(card.id), previewed)
 
     def _done(self, message: str) -> None:
-        snackbar(message)
+        self.tell(message)
         self.refresh()
 
     def revert(self, card: ToolCard) -> None:

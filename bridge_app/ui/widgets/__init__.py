@@ -2,5 +2,6 @@
 
 from bridge_app.ui.widgets.busy import BusyIndicator
 from bridge_app.ui.widgets.chart import SparkChart
+from bridge_app.ui.widgets.status import StatusBanner
 
-__all__ = ["BusyIndicator", "SparkChart"]
+__all__ = ["BusyIndicator", "SparkChart", "StatusBanner"]

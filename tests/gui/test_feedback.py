@@ -1,0 +1,219 @@
+"""Every outcome is read in the window itself, in plain widgets that draw on software
+OpenGL: the status line above each screen and the error line inside dialogs, which keep
+what was typed when they refuse it. Tests run in file order on one app (see conftest)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from bridge_app.runtime import AppPaths
+from tests.gui.conftest import Driver
+
+pytestmark = pytest.mark.gui
+
+ADMIN, ADMIN_PW = "dana", "Quiet-Violet-Harbour-31"
+
+
+@pytest.fixture(scope="module")
+def gui_home(gui_home: AppPaths) -> Iterator[AppPaths]:
+    # An installation whose admin exists already: the window opens on the login screen.
+    from bridge_app.services import build_services
+
+    services = build_services(gui_home)
+    services.auth.create_first_admin(ADMIN, ADMIN_PW, display_name="Dana")
+    services.close()
+    yield gui_home
+
+
+def _dialog() -> Any:
+    from kivy.core.window import Window
+    from kivymd.uix.dialog import MDDialog
+
+    dialogs = [w for w in Window.children if isinstance(w, MDDialog)]
+    return dialogs[0] if dialogs else None
+
+
+def _fields(dialog: Any) -> list[Any]:
+    from kivymd.uix.textfield import MDTextField
+
+    return [w for w in dialog.walk() if isinstance(w, MDTextField)]
+
+
+def _press_text(gui: Driver, root: Any, text: str) -> None:
+    from kivymd.uix.button import MDButton, MDButtonText
+
+    btn = next(
+        w
+        for w in root.walk()
+        if isinstance(w, MDButton)
+        and any(isinstance(c, MDButtonText) and c.text == text for c in w.children)
+    )
+    gui.press(btn)
+
+
+def _banner(gui: Driver) -> Any:
+    return gui.main.ids.banner
+
+
+def test_login_opens_the_dashboard(gui: Driver) -> None:
+    gui.wait(lambda: gui.app.root.current == "login", what="the login screen")
+    login = gui.app.root.get_screen("login")
+    login.ids.username.text, login.ids.password.text = ADMIN, ADMIN_PW
+    gui.press(login.ids.submit)
+    gui.wait(lambda: gui.app.root.current == "main", what="the main screen")
+    gui.idle()
+
+
+def test_a_weak_password_keeps_the_create_dialog_open_with_its_reason(gui: Driver) -> None:
+    assert gui.main.show("users")
+    users = gui.page("users")
+    gui.idle()
+    gui.press(users.ids.create_button)
+    gui.pump(10)
+    dialog = _dialog()
+    username, display, password = _fields(dialog)
+    username.text, display.text, password.text = "carol", "Carol", "short"
+    _press_text(gui, dialog, "Create user")
+    gui.idle()
+    assert _dialog() is dialog, "the refused dialog stays open"
+    assert "too short" in dialog.error_label.text
+    assert username.text == "carol" and display.text == "Carol"  # nothing typed is lost
+    gui.window_shot("users-create-refused")
+    password.text = "Sturdy-Pelican-Window-58"
+    _press_text(gui, dialog, "Create user")
+    gui.idle()
+    gui.wait(lambda: _dialog() is None, what="the dialog to close")
+    assert "carol created" in _banner(gui).text
+    assert _banner(gui).kind == "success"
+    gui.wait(lambda: "carol" in " ".join(_texts(users.ids.users)), what="the new account")
+
+
+def test_a_wrong_password_in_reveal_is_said_in_the_dialog(gui: Driver) -> None:
+    ctx = gui.app.ctx
+    secret = "sk-corp-0a1b2c3d4e5f"
+    ctx.services.env.set(ctx.session, "CORP_API_KEY", secret, scope="personal")
+    assert gui.main.show("environment")
+    env = gui.page("environment")
+    gui.wait(lambda: "CORP_API_KEY" in _texts(env.ids.entries), what="the entry")
+    gui.idle()
+    entry = next(e for e in ctx.services.env.entries(ctx.session) if e.name == "CORP_API_KEY")
+    env.reveal(entry)
+    gui.pump(10)
+    dialog = _dialog()
+    (field,) = _fields(dialog)
+    field.text = "not-my-password"
+    _press_text(gui, dialog, "Reveal")
+    gui.idle()
+    assert _dialog() is dialog
+    assert "Wrong username or password" in dialog.error_label.text
+    assert field.text == "not-my-password"
+    gui.window_shot("environment-reveal-refused")
+    field.text = ADMIN_PW
+    _press_text(gui, dialog, "Reveal")
+    gui.idle()
+    gui.wait(lambda: _dialog() is None, what="the dialog to close")
+    gui.wait(lambda: secret in " ".join(_texts(env.ids.entries)), what="the revealed value")
+    assert "CORP_API_KEY is shown for 10 s" in _banner(gui).text
+
+
+def test_port_99999_is_refused_in_the_status_line_and_nothing_is_saved(gui: Driver) -> None:
+    assert gui.main.show("settings")
+    settings = gui.page("settings")
+    gui.idle()
+    before = gui.app.ctx.services.settings.get("proxy.port")
+    settings.ids.port.text = "99999"
+    gui.press(settings.ids.save_button)
+    gui.idle()
+    banner = _banner(gui)
+    assert banner.kind == "error"
+    assert "port must be between 1024 and 65535 (not 99999)" in banner.text
+    assert settings.ids.port.text == "99999"
+    assert gui.app.ctx.services.settings.get("proxy.port") == before
+    gui.shot("settings-refused")
+    settings.ids.port.text = str(before)
+    gui.press(settings.ids.save_button)
+    gui.idle()
+    assert banner.kind == "success" and "Settings saved." in banner.text
+
+
+def test_a_status_line_stays_per_screen_until_dismissed(gui: Driver) -> None:
+    settings = gui.page("settings")
+    assert "Settings saved." in _banner(gui).text
+    assert gui.main.show("dashboard")
+    assert _banner(gui).text == ""  # the dashboard has nothing to say
+    assert gui.main.show("settings")
+    assert "Settings saved." in _banner(gui).text  # still there when coming back
+    gui.press(_banner(gui).ids.close_button)
+    assert _banner(gui).text == "" and settings.notice == ""
+
+
+def test_long_messages_wrap_expand_and_copy_in_full(gui: Driver) -> None:
+    from kivy.core.clipboard import Clipboard
+
+    settings = gui.page("settings")
+    lines = [f"line {i}: " + "the cause is explained in full here " * 3 for i in range(1, 9)]
+    settings.tell("\n".join(lines), "error")
+    gui.pump(5)
+    banner = _banner(gui)
+    label = banner.ids.message
+    assert "line 1:" in label.text and "line 8:" not in label.text
+    assert "4 more lines" in label.text
+    assert "…" not in label.text
+    gui.press(banner.ids.expand_button)
+    gui.pump(5)
+    assert "line 8:" in label.text
+    assert label.texture_size[0] <= label.width + 1  # wrapped, not running off the side
+    gui.shot("status-line-expanded-800x480")
+    gui.press(banner.ids.copy_button)
+    assert Clipboard.paste() == "\n".join(lines)
+    gui.press(banner.ids.close_button)
+
+
+def test_a_config_the_proxy_refuses_is_reported_as_rolled_back(gui: Driver) -> None:
+    ctx = gui.app.ctx
+    ctx.supervisor.start()
+    assert gui.main.show("config")
+    config = gui.page("config")
+    gui.idle()
+    good = ctx.services.config.read_active()
+    document = ctx.services.config.open_document(good)
+    document.set(("litellm_settings", "callbacks"), ["no_such_module.handler"])
+    config.ids.editor.text = document.to_text()
+    gui.press(config.ids.apply_button)
+    gui.wait(lambda: not config.busy and config.notice, timeout=180, what="the apply outcome")
+    gui.idle()
+    banner = _banner(gui)
+    assert banner.kind == "error", banner.text
+    assert "Not applied: the proxy refused this config" in banner.text
+    assert "the previous config was restored and runs again" in banner.text
+    assert "No problems found." not in config.summary
+    assert ctx.services.config.read_active() == good
+    gui.shot("config-rolled-back")
+    config.ids.editor.text = good
+    gui.press(config.ids.apply_button)
+    gui.wait(lambda: not config.busy and banner.kind == "success", timeout=180, what="apply")
+
+
+def test_escape_asks_before_quitting_on_the_desktop(gui: Driver) -> None:
+    from kivy.core.window import Window
+
+    assert Window.dispatch("on_request_close", source="keyboard") is True
+    gui.pump(10)
+    dialog = _dialog()
+    assert dialog is not None
+    assert "Quit LiteLLM Bridge?" in _texts(dialog)
+    _press_text(gui, dialog, "Cancel")
+    gui.pump(10)
+    assert _dialog() is None and gui.app.root.current == "main"
+
+
+def _texts(widget: Any) -> list[str]:
+    out = []
+    for child in widget.walk():
+        text = getattr(child, "text", None)
+        if isinstance(text, str) and text:
+            out.append(text)
+    return out
