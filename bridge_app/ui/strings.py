@@ -66,10 +66,24 @@ STOP = "Stop"
 STARTING = "Starting…"
 STOPPING = "Stopping…"
 NO_ERRORS = "No errors."
-ERROR_HINT_401 = "The upstream refused the token: it has probably expired. Log in again."
+ERROR_HINT_401 = (
+    "401: the upstream refused the credentials: the internal token has probably expired "
+    "(log in again under Token & projects) or the API key is wrong."
+)
+ERROR_HINT_403 = (
+    "403: the upstream knows who you are but refuses this request: check that your project "
+    "or account may use this model."
+)
+ERROR_HINT_429 = (
+    "429: too many requests or the quota is used up: wait a moment, or ask for a higher limit."
+)
+ERROR_HINT_TLS = (
+    "TLS: the endpoint's certificate is not trusted: set SSL_CERT_FILE (Environment) to "
+    "the company's CA bundle."
+)
 ERROR_HINT_REFUSED = (
-    "The internal endpoint is unreachable: check the network, the endpoint address "
-    "and the proxy settings (HTTPS_PROXY)."
+    "Connection refused: the endpoint is unreachable: check the network, the endpoint "
+    "address and the proxy settings (HTTPS_PROXY)."
 )
 ERROR_HINT_PORT = "Another program uses this port: choose another one under Settings."
 ERROR_HINT_OTHER = "See the Logs screen for details."

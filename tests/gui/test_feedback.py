@@ -197,6 +197,62 @@ def test_a_config_the_proxy_refuses_is_reported_as_rolled_back(gui: Driver) -> N
     gui.wait(lambda: not config.busy and banner.kind == "success", timeout=180, what="apply")
 
 
+def test_dashboard_chip_charts_and_errors_that_clear(gui: Driver) -> None:
+    import logging
+    import time
+
+    import httpx
+    from kivy.core.clipboard import Clipboard
+
+    from bridge_app.ui.screens.dashboard import error_hint
+
+    ctx = gui.app.ctx
+    gui.at_size((800, 480))
+    assert gui.main.show("dashboard")
+    dashboard = gui.page("dashboard")
+    gui.wait(lambda: dashboard.state == "running", what="running")
+    assert dashboard.ids.state_chip.proxy_state == "running"
+    assert dashboard.ids.state_chip.ids.chip_label.text == "Running"
+    # The Start/Stop label fits inside its button.
+    text = next(c for c in dashboard.ids.toggle.children if hasattr(c, "texture_size"))
+    assert text.text == "Stop" and text.texture_size[0] < dashboard.ids.toggle.width
+    # An error the proxy logs shows in full with the hint naming its cause...
+    cause = "upstream said 429 Too Many Requests for model demo:" + " details" * 30
+    logging.getLogger("LiteLLM Proxy").error(cause)
+    gui.wait(lambda: cause in " ".join(dashboard.shown_errors()), timeout=10, what="the error")
+    shown = " ".join(_texts(dashboard.ids.errors))
+    assert cause in shown and "429: too many requests" in shown
+    gui.press(dashboard.ids.copy_errors_button)
+    assert cause in Clipboard.paste()
+    # ...and goes away once a request succeeds again.
+    time.sleep(0.05)
+    key = ctx.services.proxy.master_key()
+    response = httpx.post(
+        f"{dashboard.address}/v1/chat/completions",
+        headers={"Authorization": f"Bearer {key}"},
+        json={"model": "demo", "messages": [{"role": "user", "content": "hello"}]},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    gui.wait(lambda: "1 / s" in dashboard.ids.requests_card.value, timeout=15, what="1 / s")
+    gui.wait(
+        lambda: cause not in " ".join(dashboard.shown_errors()), timeout=15, what="errors cleared"
+    )
+    assert "No errors." in _texts(dashboard.ids.errors)
+    chart = dashboard.ids.requests_card.children[0]
+    assert chart.y_label() == "1 /s" and chart.x_label() == "-3 min"
+    gui.press(dashboard.ids.copy_url_button)
+    assert Clipboard.paste() == dashboard.address
+    gui.shot("dashboard-800x480")
+    for text, words in [
+        ("Error code: 401 Unauthorized", "401: the upstream refused"),
+        ("403 Forbidden", "403: the upstream knows who you are"),
+        ("[Errno 111] Connection refused", "Connection refused: the endpoint"),
+        ("SSL: CERTIFICATE_VERIFY_FAILED", "TLS: the endpoint's certificate"),
+    ]:
+        assert words in error_hint(text)
+
+
 def test_escape_asks_before_quitting_on_the_desktop(gui: Driver) -> None:
     from kivy.core.window import Window
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from kivy.core.window import Window
 from kivy.metrics import dp
-from kivy.properties import BooleanProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivymd.uix.button import MDButton, MDButtonIcon, MDButtonText
 from kivymd.uix.screen import MDScreen
 
@@ -41,6 +41,9 @@ class MainScreen(MDScreen):
     screens of a logged-in person."""
 
     compact = BooleanProperty(False)
+    #: Two columns of icons when one column would not fit the height (800x480 panels):
+    #: every destination stays on screen, none behind a scroll.
+    nav_cols = NumericProperty(1)
     who = StringProperty("")
     #: The status line above the pages shows the outcome of the page on show.
     notice = StringProperty("")
@@ -64,6 +67,9 @@ class MainScreen(MDScreen):
 
     def _resize(self, _window: Any, size: tuple[int, int]) -> None:
         self.compact = size[0] < dp(1000)
+        rows = len(self._buttons) or len(S.NAV_ITEMS)
+        needed = rows * dp(52) + dp(48 + 16) + (0 if self.compact else dp(32))
+        self.nav_cols = 2 if self.compact and needed > size[1] else 1
         for name, btn in self._buttons.items():
             self._dress(btn, name)
 
@@ -105,6 +111,7 @@ class MainScreen(MDScreen):
             self._buttons[name] = btn
             self._dress(btn, name)
             nav.add_widget(btn)
+        self._resize(Window, Window.size)
         if session is not None and session.must_change_password:
             return
         self.show("dashboard")

@@ -2,6 +2,6 @@
 
 from bridge_app.ui.widgets.busy import BusyIndicator
 from bridge_app.ui.widgets.chart import SparkChart
-from bridge_app.ui.widgets.status import StatusBanner
+from bridge_app.ui.widgets.status import StateChip, StatusBanner
 
-__all__ = ["BusyIndicator", "SparkChart", "StatusBanner"]
+__all__ = ["BusyIndicator", "SparkChart", "StateChip", "StatusBanner"]

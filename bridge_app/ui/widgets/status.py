@@ -69,3 +69,9 @@ class StatusBanner(MDBoxLayout):
 
     def on_dismiss(self) -> None:
         """Default handler: the owner clears ``text``."""
+
+
+class StateChip(MDBoxLayout):
+    """The proxy's state as a coloured chip (plain widgets: it draws on any OpenGL)."""
+
+    proxy_state = StringProperty("")
