@@ -4,6 +4,7 @@ what was typed when they refuse it. Tests run in file order on one app (see conf
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,7 +26,13 @@ def gui_home(gui_home: AppPaths) -> Iterator[AppPaths]:
     services = build_services(gui_home)
     services.auth.create_first_admin(ADMIN, ADMIN_PW, display_name="Dana")
     services.close()
+    # Tools write into their own files under the home folder: a throwaway one here.
+    old_home = os.environ.get("HOME")
+    os.environ["HOME"] = str(gui_home.data_dir.parent / "user-home")
+    (gui_home.data_dir.parent / "user-home").mkdir(parents=True, exist_ok=True)
     yield gui_home
+    if old_home is not None:
+        os.environ["HOME"] = old_home
 
 
 def _dialog() -> Any:
@@ -251,6 +258,55 @@ def test_dashboard_chip_charts_and_errors_that_clear(gui: Driver) -> None:
         ("SSL: CERTIFICATE_VERIFY_FAILED", "TLS: the endpoint's certificate"),
     ]:
         assert words in error_hint(text)
+
+
+def test_tools_cards_apply_with_a_diff_verify_and_copy_the_whole_block(gui: Driver) -> None:
+    from kivy.core.clipboard import Clipboard
+
+    from bridge_app.ui.widgets import CopyBlock, InfoChip
+
+    assert gui.main.show("tools")
+    tools = gui.page("tools")
+    gui.wait(lambda: len(tools.ids.tools.children) == 8, timeout=60, what="the tool cards")
+    gui.idle()
+
+    def chips(tool_id: str) -> list[str]:
+        view = tools.card_view(tool_id)
+        return [c.text for c in view.ids.chips.children if isinstance(c, InfoChip)][::-1]
+
+    assert "Not pointed at the proxy" in chips("codex-cli")
+    assert "Not verified yet" in chips("codex-cli")
+    # Apply shows the diff it will write, then writes it.
+    _press_text(gui, tools.card_view("codex-cli"), "Apply")
+    gui.idle()
+    dialog = _dialog()
+    shown = " ".join(_texts(dialog))
+    assert "config.toml" in shown and "base_url" in shown and "+" in shown, shown
+    gui.window_shot("tools-apply-diff")
+    _press_text(gui, dialog, "Apply")
+    gui.idle()
+    gui.wait(lambda: _dialog() is None, what="the apply dialog to close")
+    assert "Codex CLI now uses the proxy." in _banner(gui).text
+    gui.wait(lambda: "Pointed at the proxy" in chips("codex-cli"), what="the pointed chip")
+    # The settings dialog shows the whole config block, each part with its Copy button.
+    _press_text(gui, tools.card_view("codex-cli"), "Settings")
+    gui.idle()
+    dialog = _dialog()
+    blocks = {b.title: b for b in dialog.walk() if isinstance(b, CopyBlock)}
+    toml = next(b for t, b in blocks.items() if "config.toml" in t)
+    assert "[model_providers." in toml.text and "base_url" in toml.text
+    gui.press(toml.ids.copy_button)
+    assert Clipboard.paste() == toml.text
+    assert blocks["Proxy URL"].text == gui.app.ctx.supervisor.url
+    gui.window_shot("tools-settings")
+    _press_text(gui, dialog, "Cancel")
+    gui.pump(10)
+    # Verify runs from the card and says what happened.
+    _press_text(gui, tools.card_view("openai-sdk"), "Verify")
+    gui.wait(lambda: not tools.busy and "OpenAI SDK:" in _banner(gui).text, timeout=60, what="v")
+    assert _banner(gui).kind == "success", _banner(gui).text
+    assert "Verified" in chips("openai-sdk")
+    gui.shot("tools-800x480")
 
 
 def test_escape_asks_before_quitting_on_the_desktop(gui: Driver) -> None:

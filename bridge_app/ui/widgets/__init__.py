@@ -1,7 +1,16 @@
 """Small widgets shared by screens (drawn with Kivy graphics, no extra dependencies)."""
 
 from bridge_app.ui.widgets.busy import BusyIndicator
+from bridge_app.ui.widgets.cards import CopyBlock, InfoChip, ToolCardView
 from bridge_app.ui.widgets.chart import SparkChart
 from bridge_app.ui.widgets.status import StateChip, StatusBanner
 
-__all__ = ["BusyIndicator", "SparkChart", "StateChip", "StatusBanner"]
+__all__ = [
+    "BusyIndicator",
+    "CopyBlock",
+    "InfoChip",
+    "SparkChart",
+    "StateChip",
+    "StatusBanner",
+    "ToolCardView",
+]
