@@ -204,6 +204,61 @@ def test_a_config_the_proxy_refuses_is_reported_as_rolled_back(gui: Driver) -> N
     gui.wait(lambda: not config.busy and banner.kind == "success", timeout=180, what="apply")
 
 
+def test_config_form_adds_edits_and_removes_a_model_without_yaml(gui: Driver) -> None:
+    assert gui.main.show("config")
+    config = gui.page("config")
+    config.show_form()
+    gui.idle()
+    assert config.mode == "form"
+    assert "demo  ->  bridge-demo/echo" in " ".join(_texts(config.ids.models))
+    gui.press(config.ids.add_model_button)
+    gui.pump(10)
+    dialog = _dialog()
+    name, model, base, key, extra = _fields(dialog)
+    model.text = "openai/gpt-4o-mini"
+    _press_text(gui, dialog, "Save")
+    assert _dialog() is dialog and "needs a name" in dialog.error_label.text
+    assert model.text == "openai/gpt-4o-mini"  # kept
+    name.text, base.text, key.text = "team-gpt", "http://127.0.0.1:9/v1", "TEAM_KEY"
+    extra.text = "project_id=alpha\ncost_center=42"
+    gui.window_shot("config-add-model")
+    _press_text(gui, dialog, "Save")
+    gui.pump(10)
+    assert _dialog() is None
+    assert "Model team-gpt added. Tap Apply to use it." in _banner(gui).text
+    text = config.ids.editor.text
+    assert "model_name: team-gpt" in text and "api_key: os.environ/TEAM_KEY" in text
+    assert "project_id: alpha" in text
+    shown = " ".join(_texts(config.ids.models))
+    assert "team-gpt  ->  openai/gpt-4o-mini" in shown and "project_id=alpha" in shown
+    gui.shot("config-form")
+    row = next(r for r in config.ids.models.children if getattr(r, "model_name", "") == "team-gpt")
+    _press_text(gui, row, "Remove")
+    assert "team-gpt" not in config.ids.editor.text
+    assert "Model team-gpt removed." in _banner(gui).text
+
+
+def test_yaml_editor_wraps_numbers_lines_and_keeps_the_indent(gui: Driver) -> None:
+    config = gui.page("config")
+    gui.press(config.ids.yaml_tab)
+    gui.pump(10)
+    editor = config.ids.editor
+    assert editor.do_wrap  # no sideways scrolling that hides the indentation
+    long = "# " + "a long comment that wraps " * 20
+    editor.text = f"model_list:\n{long}\n  - model_name: x"
+    gui.pump(10)
+    starts = editor.line_starts()
+    assert starts[:2] == [1, 2] and 0 in starts and starts[-1] == 3
+    assert editor.row_of_line(3) == len(starts) - 1
+    editor.cursor = (len("  - model_name: x"), len(starts) - 1)
+    editor.insert_text("\n")
+    assert editor.text.endswith("  - model_name: x\n  ")  # Enter keeps the indentation
+    gui.shot("config-yaml")
+    config.ids.editor.text = ""
+    config.refresh()
+    gui.idle()
+
+
 def test_dashboard_chip_charts_and_errors_that_clear(gui: Driver) -> None:
     import logging
     import time

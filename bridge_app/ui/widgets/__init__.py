@@ -3,12 +3,15 @@
 from bridge_app.ui.widgets.busy import BusyIndicator
 from bridge_app.ui.widgets.cards import CopyBlock, InfoChip, ToolCardView
 from bridge_app.ui.widgets.chart import SparkChart
+from bridge_app.ui.widgets.editor import CodeEditor, LineNumbers
 from bridge_app.ui.widgets.status import StateChip, StatusBanner
 
 __all__ = [
     "BusyIndicator",
+    "CodeEditor",
     "CopyBlock",
     "InfoChip",
+    "LineNumbers",
     "SparkChart",
     "StateChip",
     "StatusBanner",
