@@ -16,6 +16,7 @@ from tests.gui.conftest import Driver
 pytestmark = pytest.mark.gui
 
 ADMIN, ADMIN_PW = "dana", "Quiet-Violet-Harbour-31"
+PERSONAL = "DANA_PERSONAL_KEY"
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +26,19 @@ def gui_home(gui_home: AppPaths) -> Iterator[AppPaths]:
 
     services = build_services(gui_home)
     services.auth.create_first_admin(ADMIN, ADMIN_PW, display_name="Dana")
+    # The proxy starts with the app, but its config needs an entry of Dana's own.
+    session = services.auth.login(ADMIN, ADMIN_PW)
+    services.env.set(session, PERSONAL, "personal-value-123", scope="personal")
+    from bridge_app.envvars import APP_PROVIDED
+
+    services.config.set_known_env(lambda: {PERSONAL, *APP_PROVIDED, *os.environ})
+    document = services.config.open_document(services.config.new_from_template("demo"))
+    document.add_model(
+        "mine", "openai/gpt-4o-mini", api_base="http://127.0.0.1:9/v1", api_key_env=PERSONAL
+    )
+    services.config.apply(document.to_text(), author=ADMIN)
+    services.settings.set("proxy.autostart", True)
+    services.auth.logout(session)
     services.close()
     # Tools write into their own files under the home folder: a throwaway one here.
     old_home = os.environ.get("HOME")
@@ -65,13 +79,27 @@ def _banner(gui: Driver) -> Any:
     return gui.main.ids.banner
 
 
-def test_login_opens_the_dashboard(gui: Driver) -> None:
+def test_autostart_waits_for_the_login_when_the_config_needs_personal_entries(
+    gui: Driver,
+) -> None:
     gui.wait(lambda: gui.app.root.current == "login", what="the login screen")
+    gui.idle()
+    dashboard = gui.page("dashboard")
+    assert f"The proxy starts after you log in: the config needs your entries {PERSONAL}." in (
+        dashboard.notice
+    )
+    assert gui.app.ctx.supervisor.state.value == "stopped"
     login = gui.app.root.get_screen("login")
     login.ids.username.text, login.ids.password.text = ADMIN, ADMIN_PW
     gui.press(login.ids.submit)
     gui.wait(lambda: gui.app.root.current == "main", what="the main screen")
+    gui.wait(
+        lambda: "Proxy started at" in _banner(gui).text, timeout=180, what="the start after login"
+    )
+    assert gui.app.ctx.supervisor.state.value in ("running", "degraded")
     gui.idle()
+    gui.press(_banner(gui).ids.close_button)
+    assert _banner(gui).text == "" and dashboard.notice == ""
 
 
 def test_a_weak_password_keeps_the_create_dialog_open_with_its_reason(gui: Driver) -> None:
