@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kivy.metrics import dp
 from kivy.properties import BooleanProperty, StringProperty
@@ -24,10 +24,12 @@ from kivymd.uix.selectioncontrol import MDCheckbox
 from kivymd.uix.textfield import MDTextField, MDTextFieldHintText
 from kivymd.uix.widget import MDWidget
 
-from bridge_app.services import Services
 from bridge_app.ui import strings as S
 from bridge_app.ui._async import describe_error, run_async
 from bridge_app.ui._context import UiContext
+
+if TYPE_CHECKING:
+    from bridge_app.services import Services
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)

@@ -77,13 +77,13 @@ def _process_names() -> set[str]:
 
 
 def compose(paths: AppPaths, redactor: Redactor, *, kiosk: bool) -> UiContext:
-    """Runs off the UI thread: opens the database (seconds with argon2/keyring) and starts
-    importing LiteLLM in the background."""
+    """Runs off the UI thread: opens the database (seconds with argon2/keyring). The window
+    starts importing LiteLLM (``supervisor.warm_up``) once its first screen is on show: the
+    import competes with the UI thread for the interpreter lock."""
     from bridge_app.services import build_services
 
     services = build_services(paths, redactor=redactor)
     supervisor = services.proxy.supervisor()
-    supervisor.warm_up()
     return UiContext(
         paths=paths, redactor=redactor, services=services, supervisor=supervisor, kiosk=kiosk
     )

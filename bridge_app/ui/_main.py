@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kivy.clock import Clock
 from kivy.config import Config
@@ -20,10 +20,9 @@ from bridge_app.ui._base import confirm, dialog_error, form_dialog, text_field
 from bridge_app.ui._context import UiContext, compose
 from bridge_app.ui.screens import SCREEN_KV, SHARED_KV
 from bridge_app.ui.screens.loading import LoadingScreen
-from bridge_app.ui.screens.lock import LockScreen
-from bridge_app.ui.screens.login import LoginScreen
-from bridge_app.ui.screens.main import MainScreen
-from bridge_app.ui.screens.wizard import WizardScreen
+
+if TYPE_CHECKING:
+    from bridge_app.ui.screens.main import MainScreen
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +37,7 @@ class BridgeApp(MDApp):
         self.redactor = redactor
         self.kiosk = kiosk
         self.ctx: UiContext | None = None
+        self._pending_notices: list[tuple[str, str]] = []
         self._geometry_restored = False
         self.title = f"{bridge_app.APP_NAME} {bridge_app.__version__}"
         icon = resource_path("assets", "icon.png")
@@ -52,8 +52,11 @@ class BridgeApp(MDApp):
         self.theme_cls.primary_palette = "Indigo"
         import bridge_app.ui.widgets  # noqa: F401  (registers the shared widgets for KV)
 
-        for name in SHARED_KV + SCREEN_KV:
+        # The loading screen first; the other layouts load one per frame behind it.
+        for name in (*SHARED_KV, "loading"):
             Builder.load_file(str(kv_file(name)))
+        self._kv_pending = [n for n in SCREEN_KV if n != "loading"]
+        self._kv_event = Clock.schedule_interval(lambda _dt: self._load_kv(1), 0)
         manager = MDScreenManager()
         manager.add_widget(LoadingScreen(name="loading"))
         Window.bind(on_request_close=self._on_request_close)
@@ -64,12 +67,24 @@ class BridgeApp(MDApp):
         # The first frame (with its progress indicator) is on screen before the store opens.
         loading = self.root.get_screen("loading")
         loading.message = S.LOADING
-        run_async(
-            "compose",
-            lambda: compose(self.paths, self.redactor, kiosk=self.kiosk),
-            self._composed,
-            self._compose_failed,
-        )
+        run_async("compose", self._compose, self._composed, self._compose_failed)
+
+    def _compose(self) -> UiContext:
+        # Off the UI thread, behind the first frame: the screens' modules (they import the
+        # domain packages) and the store.
+        import bridge_app.ui.screens.lock
+        import bridge_app.ui.screens.login
+        import bridge_app.ui.screens.main
+        import bridge_app.ui.screens.wizard  # noqa: F401
+
+        return compose(self.paths, self.redactor, kiosk=self.kiosk)
+
+    def _load_kv(self, count: int | None = None) -> None:
+        while self._kv_pending and (count is None or count > 0):
+            Builder.load_file(str(kv_file(self._kv_pending.pop(0))))
+            count = None if count is None else count - 1
+        if not self._kv_pending:
+            self._kv_event.cancel()
 
     def _compose_failed(self, exc: BaseException) -> None:
         loading = self.root.get_screen("loading")
@@ -77,16 +92,17 @@ class BridgeApp(MDApp):
         loading.message = f"{S.LOAD_FAILED}:\n{describe_error(exc)}"
 
     def _composed(self, ctx: UiContext) -> None:
+        self._load_kv()  # whatever has not loaded yet
         self.ctx = ctx
         ctx.preferences_changed = self.apply_preferences
         settings = ctx.services.settings
         self.kiosk = ctx.kiosk = self.kiosk or bool(settings.get("ui.kiosk", False))
         self.apply_preferences()
         manager = self.root
-        manager.add_widget(WizardScreen(name="wizard", ctx=ctx, on_finished=self._logged_in))
+        from bridge_app.ui.screens.login import LoginScreen
+
         manager.add_widget(LoginScreen(name="login", ctx=ctx, on_login=self._logged_in))
-        manager.add_widget(LockScreen(name="lock", ctx=ctx, on_unlocked=self._unlocked))
-        manager.add_widget(MainScreen(name="main", ctx=ctx, on_logout=self.logout))
+        # The main screen (every page) is built after the first screen is on show.
         manager.get_screen("loading").message = S.LOADING_WARM
         self._autostart_wanted = bool(self.kiosk or settings.get("proxy.autostart"))
         self._autostart(None)
@@ -145,12 +161,38 @@ class BridgeApp(MDApp):
         ]
 
     def _dashboard_tell(self, text: str, kind: str) -> None:
-        main = self.root.get_screen("main") if self.root.has_screen("main") else None
-        if main is not None:
-            main.ids.pages.get_screen("dashboard").tell(text, kind)
+        if not self.root.has_screen("main"):
+            self._pending_notices.append((text, kind))
+            return
+        self.root.get_screen("main").ids.pages.get_screen("dashboard").tell(text, kind)
 
     def _first_screen(self, has_admin: bool) -> None:
+        if not has_admin:  # first run only: the wizard is not built otherwise
+            assert self.ctx is not None
+            from bridge_app.ui.screens.wizard import WizardScreen
+
+            wizard = WizardScreen(name="wizard", ctx=self.ctx, on_finished=self._logged_in)
+            self.root.add_widget(wizard)
         self.root.current = "login" if has_admin else "wizard"
+        # Then, while the person reads and types: the pages, and LiteLLM's import.
+        Clock.schedule_once(lambda _dt: self.main_screen(), 0.3)
+        ctx = self.ctx
+        if ctx is not None:
+            Clock.schedule_once(lambda _dt: ctx.supervisor.warm_up(), 1.0)
+
+    def main_screen(self) -> MainScreen:
+        """The screen of a logged-in person, built on first use."""
+        manager = self.root
+        if not manager.has_screen("main"):
+            assert self.ctx is not None
+            from bridge_app.ui.screens.main import MainScreen
+
+            manager.add_widget(MainScreen(name="main", ctx=self.ctx, on_logout=self.logout))
+            for text, kind in self._pending_notices:
+                self._dashboard_tell(text, kind)
+            self._pending_notices.clear()
+        screen: MainScreen = manager.get_screen("main")
+        return screen
 
     def apply_preferences(self) -> None:
         """Theme, window geometry and keyboard from settings (also after Settings saves)."""
@@ -175,7 +217,7 @@ class BridgeApp(MDApp):
     def _logged_in(self, session: Session) -> None:
         assert self.ctx is not None
         self.ctx.set_session(session)
-        main = self.root.get_screen("main")
+        main = self.main_screen()
         main.session_changed()
         self.root.current = "main"
         self._autostart(session)
@@ -199,6 +241,12 @@ class BridgeApp(MDApp):
     def _check_idle(self, _dt: float) -> None:
         session = self.ctx.session if self.ctx else None
         if session is not None and self.root.current == "main" and session.is_locked():
+            if not self.root.has_screen("lock"):
+                assert self.ctx is not None
+                from bridge_app.ui.screens.lock import LockScreen
+
+                lock = LockScreen(name="lock", ctx=self.ctx, on_unlocked=self._unlocked)
+                self.root.add_widget(lock)
             self.root.get_screen("lock").prepare(session)
             self.root.current = "lock"
 
