@@ -104,10 +104,50 @@ class BridgeApp(MDApp):
         manager.add_widget(LoginScreen(name="login", ctx=ctx, on_login=self._logged_in))
         # The main screen (every page) is built after the first screen is on show.
         manager.get_screen("loading").message = S.LOADING_WARM
+        self._start_tray(ctx)
         self._autostart_wanted = bool(self.kiosk or settings.get("proxy.autostart"))
         self._autostart(None)
         self._lock_check = Clock.schedule_interval(self._check_idle, 1.0)
         run_async("has-admin", ctx.services.auth.has_admin, self._first_screen)
+
+    # -- tray ---------------------------------------------------------------------------
+
+    def _start_tray(self, ctx: UiContext) -> None:
+        from bridge_app.ui._tray import Tray
+
+        supervisor = ctx.supervisor
+
+        def on_ui_thread(action: Any) -> Any:
+            return lambda: Clock.schedule_once(lambda _dt: action(), 0)
+
+        def toggle() -> None:
+            job = supervisor.stop if self.tray_running() else supervisor.start
+            run_async(
+                "tray-toggle",
+                job,
+                None,
+                lambda exc: self._dashboard_tell(describe_error(exc), "error"),
+            )
+
+        self.tray = Tray(
+            title=self.title,
+            state=lambda: f"Proxy {supervisor.state.value}",
+            running=self.tray_running,
+            toggle=on_ui_thread(toggle),
+            open_window=on_ui_thread(self.show_window),
+            quit_app=on_ui_thread(self.quit),
+        )
+        if not self.kiosk:
+            run_async("tray", self.tray.start)
+        supervisor.subscribe(lambda *_a: self.tray.refresh())
+
+    def tray_running(self) -> bool:
+        assert self.ctx is not None
+        return self.ctx.supervisor.state.value in ("running", "degraded")
+
+    def show_window(self) -> None:
+        Window.show()
+        Window.raise_window()
 
     # -- autostart ----------------------------------------------------------------------
 
@@ -260,6 +300,15 @@ class BridgeApp(MDApp):
                 # Esc is "go back" on touch screens, never "quit": ask.
                 confirm(S.QUIT_TITLE, S.QUIT_DESKTOP_TEXT, self.quit, yes=S.QUIT)
                 return True
+            tray = getattr(self, "tray", None)
+            if (
+                self.ctx is not None
+                and tray is not None
+                and tray.available
+                and self.ctx.services.settings.get("ui.close_to_tray", True)
+            ):
+                Window.hide()  # the proxy keeps serving; the tray's Open brings it back
+                return True
             return False
         field = text_field(S.PASSWORD, password=True)
         user = text_field(S.USERNAME)
@@ -299,6 +348,9 @@ class BridgeApp(MDApp):
 
     def on_stop(self) -> None:
         closing()
+        tray = getattr(self, "tray", None)
+        if tray is not None:
+            tray.stop()
         ctx = self.ctx
         if ctx is None:
             return

@@ -20,6 +20,7 @@ class SettingsScreen(BridgeScreen):
         ids.idle.text = str(values.get("ui.idle_lock_minutes", 15))
         ids.dark.active = str(values.get("ui.theme", "Light")).lower() == "dark"
         ids.keyboard.active = bool(values.get("ui.onscreen_keyboard", False))
+        ids.close_to_tray.active = bool(values.get("ui.close_to_tray", True))
 
     def save(self) -> None:
         ids = self.ids
@@ -36,6 +37,7 @@ class SettingsScreen(BridgeScreen):
             "ui.idle_lock_minutes": idle,
             "ui.theme": "Dark" if ids.dark.active else "Light",
             "ui.onscreen_keyboard": bool(ids.keyboard.active),
+            "ui.close_to_tray": bool(ids.close_to_tray.active),
         }
         settings = self.services.settings
 
