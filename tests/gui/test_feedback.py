@@ -201,7 +201,7 @@ def test_long_messages_wrap_expand_and_copy_in_full(gui: Driver) -> None:
     gui.pump(5)
     assert "line 8:" in label.text
     assert label.texture_size[0] <= label.width + 1  # wrapped, not running off the side
-    gui.shot("status-line-expanded-800x480")
+    gui.shot("status-line-expanded")
     gui.press(banner.ids.copy_button)
     assert Clipboard.paste() == "\n".join(lines)
     gui.press(banner.ids.close_button)
