@@ -27,7 +27,10 @@ def _int_between(low: int, high: int, what: str) -> Callable[[Any], int]:
         except ValueError:
             raise SettingError(f"{what} must be a whole number, not {value!r}.") from None
         if not low <= number <= high:
-            raise SettingError(f"{what} must be between {low} and {high} (got {number}).")
+            raise SettingError(
+                f"{what} must be between {low} and {high} (not {number}).",
+                hint="Nothing was changed.",
+            )
         return number
 
     return check
@@ -92,6 +95,7 @@ _RULES: dict[str, tuple[Callable[[Any], Any], bool]] = {
     "ui.theme": (_choice("The theme", "Light", "Dark"), False),
     "ui.onscreen_keyboard": (_flag("The on-screen keyboard"), False),
     "ui.window": (_window, False),
+    "ui.close_to_tray": (_flag("Closing to the tray"), False),
 }
 
 

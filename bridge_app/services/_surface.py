@@ -9,6 +9,7 @@ from bridge_app.audit import (
 from bridge_app.auth import (
     AccountLockedError,
     NoAdminError,
+    PermissionDeniedError,
     ResetResult,
     Session,
     UserInfo,
@@ -22,6 +23,7 @@ from bridge_app.clients import (
     ToolSettings,
     ToolsService,
 )
+from bridge_app.clients import VerifyResult as ToolVerifyResult  # audit has a VerifyResult too
 from bridge_app.config import (
     ApplyResult,
     ConfigApplyError,
@@ -135,6 +137,7 @@ __all__ = [
     "InForce",
     "LogLine",
     "NoAdminError",
+    "PermissionDeniedError",
     "PolicyInvalidError",
     "PolicyRefusedError",
     "PolicyService",
@@ -158,6 +161,7 @@ __all__ = [
     "TokenStatus",
     "ToolCard",
     "ToolSettings",
+    "ToolVerifyResult",
     "ToolsService",
     "UsageFilter",
     "UsageGroup",

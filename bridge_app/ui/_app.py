@@ -1,16 +1,83 @@
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
 import os
+import signal
+import sys
 from pathlib import Path
+from typing import Any
 
 from bridge_app.runtime import AppPaths, InstanceLock, Redactor, resource_path
 from bridge_app.ui._gl import prepare_gl_backend
 
 log = logging.getLogger(__name__)
 
+#: Kivy's own default window (800x600) does not fit a 800x480 kiosk panel.
+DEFAULT_SIZE = (1100, 720)
 
-def _prepare_kivy(paths: AppPaths) -> None:
+
+def screen_size() -> tuple[int, int] | None:
+    """The size of the screen the window opens on, asked before Kivy creates its window
+    (Kivy has no API for it and its default window can be larger than a small panel)."""
+    try:
+        if sys.platform == "win32":
+            user32 = ctypes.windll.user32  # type: ignore[attr-defined,unused-ignore]
+            return int(user32.GetSystemMetrics(0)), int(user32.GetSystemMetrics(1))
+        display_name = os.environ.get("DISPLAY")
+        name = ctypes.util.find_library("X11")
+        if not display_name or not name:
+            return None
+        x11 = ctypes.CDLL(name)
+        x11.XOpenDisplay.restype = ctypes.c_void_p
+        x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+        x11.XDefaultScreen.argtypes = [ctypes.c_void_p]
+        x11.XDisplayWidth.argtypes = [ctypes.c_void_p, ctypes.c_int]
+        x11.XDisplayHeight.argtypes = [ctypes.c_void_p, ctypes.c_int]
+        x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
+        display = x11.XOpenDisplay(display_name.encode())
+        if not display:
+            return None
+        try:
+            screen = x11.XDefaultScreen(display)
+            return int(x11.XDisplayWidth(display, screen)), int(x11.XDisplayHeight(display, screen))
+        finally:
+            x11.XCloseDisplay(display)
+    except Exception:  # no X11 library, Wayland only...: Kivy's defaults then
+        log.debug("could not read the screen size", exc_info=True)
+        return None
+
+
+def window_geometry(screen: tuple[int, int] | None, *, kiosk: bool) -> dict[str, str]:
+    """Kivy ``graphics`` settings for the first window: a kiosk covers the whole screen from
+    (0, 0) as a borderless window (SDL's full screen mode leaves a band and shifts taps
+    when no window manager runs); a plain window never opens larger than the screen."""
+    if screen is None:
+        return {"width": str(DEFAULT_SIZE[0]), "height": str(DEFAULT_SIZE[1])}
+    width, height = screen
+    if kiosk:
+        return {
+            "width": str(width),
+            "height": str(height),
+            "borderless": "1",
+            "position": "custom",
+            "left": "0",
+            "top": "0",
+        }
+    if width <= DEFAULT_SIZE[0] or height <= DEFAULT_SIZE[1]:
+        # A small screen: fill it rather than hang off its edge.
+        return {
+            "width": str(min(width, DEFAULT_SIZE[0])),
+            "height": str(min(height, DEFAULT_SIZE[1])),
+            "position": "custom",
+            "left": "0",
+            "top": "0",
+        }
+    return {"width": str(DEFAULT_SIZE[0]), "height": str(DEFAULT_SIZE[1])}
+
+
+def _prepare_kivy(paths: AppPaths, *, kiosk: bool = False) -> None:
     # Kivy writes its own config and logs under ~/.kivy unless told otherwise; keep them
     # with the rest of the app's state, and keep its console chatter out of the terminal.
     kivy_home = paths.cache_dir / "kivy"
@@ -19,6 +86,22 @@ def _prepare_kivy(paths: AppPaths) -> None:
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
     prepare_gl_backend()  # Windows: ANGLE when desktop OpenGL is older than 2.0
+    # KCFG_<SECTION>_<KEY> overrides Kivy's config before its window exists.
+    for key, value in window_geometry(screen_size(), kiosk=kiosk).items():
+        os.environ[f"KCFG_GRAPHICS_{key.upper()}"] = value
+
+
+def stop_on_sigterm(app: Any) -> None:
+    """SIGTERM (systemd, a session ending, ``kill``) stops the window and the proxy the
+    same way as Quit, on the Kivy thread."""
+
+    def handler(_signum: int, _frame: Any) -> None:
+        from kivy.clock import Clock
+
+        log.info("SIGTERM: stopping")
+        Clock.schedule_once(lambda _dt: app.stop(), 0)
+
+    signal.signal(signal.SIGTERM, handler)
 
 
 def run(*, paths: AppPaths, redactor: Redactor, kiosk: bool = False) -> None:
@@ -35,10 +118,12 @@ def run(*, paths: AppPaths, redactor: Redactor, kiosk: bool = False) -> None:
         log.warning("update: %s", switch_pending_update(paths))
         lock.acquire()
     try:
-        _prepare_kivy(paths)
+        _prepare_kivy(paths, kiosk=kiosk)
         from bridge_app.ui._main import BridgeApp
 
-        BridgeApp(paths=paths, redactor=redactor, kiosk=kiosk).run()
+        app = BridgeApp(paths=paths, redactor=redactor, kiosk=kiosk)
+        stop_on_sigterm(app)
+        app.run()
     finally:
         lock.release()
 

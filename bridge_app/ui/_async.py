@@ -23,9 +23,28 @@ def busy_count() -> int:
     return _busy
 
 
+_closing = threading.Event()
+
+
+def closing() -> None:
+    """The window is going away: results that arrive from now on are dropped (their
+    widgets no longer exist)."""
+    _closing.set()
+
+
+def opening() -> None:
+    """A window opens (again, in tests that run several apps in one process)."""
+    _closing.clear()
+
+
 def on_ui(callback: Callable[..., Any], *args: Any) -> None:
     """Call ``callback(*args)`` on the Kivy thread (from any thread)."""
-    Clock.schedule_once(lambda _dt: callback(*args), 0)
+
+    def call(_dt: float) -> None:
+        if not _closing.is_set():
+            callback(*args)
+
+    Clock.schedule_once(call, 0)
 
 
 def describe_error(exc: BaseException) -> str:

@@ -1,10 +1,11 @@
-"""What every screen shares: the context, async work with a busy flag, messages, dialogs."""
+"""What every screen shares: the context, async work with a busy flag, outcomes shown in
+the screen's status line, dialogs that keep their input and show their own errors."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kivy.metrics import dp
 from kivy.properties import BooleanProperty, StringProperty
@@ -20,30 +21,54 @@ from kivymd.uix.dialog import (
 from kivymd.uix.label import MDLabel
 from kivymd.uix.screen import MDScreen
 from kivymd.uix.selectioncontrol import MDCheckbox
-from kivymd.uix.snackbar import MDSnackbar, MDSnackbarText
 from kivymd.uix.textfield import MDTextField, MDTextFieldHintText
 from kivymd.uix.widget import MDWidget
 
-from bridge_app.services import Services
 from bridge_app.ui import strings as S
 from bridge_app.ui._async import describe_error, run_async
 from bridge_app.ui._context import UiContext
+
+if TYPE_CHECKING:
+    from bridge_app.services import Services
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
-def snackbar(text: str) -> None:
+#: Where a message goes when the widget meant to show it failed to draw (the app points
+#: this at the status line of the screen on show).
+_fallback: list[Callable[[str, str], None]] = []
+
+
+def set_fallback(show: Callable[[str, str], None]) -> None:
+    _fallback[:] = [show]
+
+
+def fallback(text: str, kind: str = "error") -> None:
+    """Show ``text`` in the plain status line of the screen on show (and log it)."""
+    log.info("message shown in the status line: %s", text)
+    for show in _fallback:
+        show(text, kind)
+
+
+def open_dialog(dialog: MDDialog, what: str) -> MDDialog:
+    """Open ``dialog``; if it cannot be drawn (FBO limits on some GLs) say so in the plain
+    status line instead of losing it."""
     try:
-        MDSnackbar(
-            MDSnackbarText(text=text),
-            y=dp(24),
-            pos_hint={"center_x": 0.5},
-            size_hint_x=0.9,
-            duration=4,
-        ).open()
-    except Exception:  # a message must never take the window down (FBO limits on some GLs)
-        log.warning("could not show a message: %s", text, exc_info=True)
+        dialog.open()
+    except Exception:
+        log.exception("could not open the dialog %r", what)
+        fallback(f"{what}: this window could not be drawn on this graphics driver.")
+    return dialog
+
+
+def dialog_error(dialog: MDDialog, text: str) -> None:
+    """Show (or, with "", clear) the error of a dialog inside the dialog itself."""
+    label = getattr(dialog, "error_label", None)
+    if label is None:
+        fallback(text)
+        return
+    label.text = text
 
 
 def button(text: str, on_release: Callable[[], Any], *, style: str = "text") -> MDButton:
@@ -77,10 +102,14 @@ def form_dialog(
     ok_text: str = S.OK,
     supporting: str = "",
 ) -> MDDialog:
-    """A dialog with fields; ``on_ok(dialog)`` decides whether to dismiss it."""
+    """A dialog with fields; ``on_ok(dialog)`` decides whether to dismiss it. Its
+    ``error_label`` (see ``dialog_error``) shows a refusal under the fields, which keep
+    what was typed."""
     content = MDBoxLayout(orientation="vertical", spacing=dp(8), adaptive_height=True)
     for widget in fields:
         content.add_widget(widget)
+    error_label = wrapped_label("", error=True)
+    content.add_widget(error_label)
     parts: list[Any] = [MDDialogHeadlineText(text=title)]
     if supporting:
         parts.append(MDDialogSupportingText(text=supporting))
@@ -94,8 +123,26 @@ def form_dialog(
     )
     parts.append(buttons)
     dialog = MDDialog(*parts)
-    dialog.open()
-    return dialog
+    dialog.error_label = error_label
+    return open_dialog(dialog, title)
+
+
+def wrapped_label(text: str, *, error: bool = False, mono: bool = False) -> MDLabel:
+    """A label that wraps to its width and grows with its text (never cut)."""
+    label = MDLabel(text=text, size_hint_y=None)
+    if error:
+        label.theme_text_color = "Custom"
+        label.text_color = label.theme_cls.errorColor
+    if mono:
+        label.font_name = "RobotoMono-Regular"
+        label.font_size = dp(13)
+
+    def fit(widget: MDLabel, *_args: Any) -> None:
+        widget.text_size = (widget.width, None)
+        widget.height = widget.texture_size[1] if widget.text else 0
+
+    label.bind(width=fit, text=fit, texture_size=fit)
+    return label
 
 
 def confirm(title: str, text: str, on_yes: Callable[[], None], *, yes: str = S.OK) -> MDDialog:
@@ -111,6 +158,10 @@ class BridgeScreen(MDScreen):
 
     busy = BooleanProperty(False)
     error = StringProperty("")
+    #: The outcome shown in the status line (until dismissed or superseded) and its kind:
+    #: "error", "success" or "info".
+    notice = StringProperty("")
+    notice_kind = StringProperty("info")
     admin_only = False
 
     def __init__(self, *, ctx: UiContext, **kwargs: Any) -> None:
@@ -131,6 +182,33 @@ class BridgeScreen(MDScreen):
 
     def refresh(self) -> None:
         """Reload what the screen shows (subclasses)."""
+
+    def tell(self, text: str, kind: str = "success") -> None:
+        """Show an outcome in the screen's status line; it replaces the previous one."""
+        self.notice_kind = kind
+        self.notice = ""  # the same message again is still news: re-announce it
+        self.notice = text
+
+    def clear_notice(self) -> None:
+        self.notice = ""
+
+    def submit(
+        self,
+        dialog: MDDialog,
+        name: str,
+        job: Callable[[], T],
+        done: Callable[[T], None] | None = None,
+    ) -> None:
+        """Run a dialog's action: on success close it and call ``done``; on refusal keep
+        it open with what was typed and the reason inside it."""
+        dialog_error(dialog, "")
+
+        def ok(result: T) -> None:
+            dialog.dismiss()
+            if done is not None:
+                done(result)
+
+        self.work(name, job, ok, failed=lambda message: dialog_error(dialog, message))
 
     def work(
         self,
@@ -157,6 +235,6 @@ class BridgeScreen(MDScreen):
                 failed(message)
             else:
                 self.error = message
-                snackbar(message.splitlines()[0])
+                self.tell(message, "error")
 
         run_async(name, job, ok, bad)

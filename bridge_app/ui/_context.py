@@ -58,14 +58,14 @@ class UiContext:
 
 
 def compose(paths: AppPaths, redactor: Redactor, *, kiosk: bool) -> UiContext:
-    """Runs off the UI thread: opens the database (seconds with argon2/keyring) and starts
-    importing LiteLLM in the background."""
+    """Runs off the UI thread: opens the database (seconds with argon2/keyring). The window
+    starts importing LiteLLM (``supervisor.warm_up``) once its first screen is on show: the
+    import competes with the UI thread for the interpreter lock."""
     from bridge_app.services import build_services
 
     services = build_services(paths, redactor=redactor)
     services.live.start()  # changes made by other processes reach this window
     supervisor = services.proxy.supervisor()
-    supervisor.warm_up()
     return UiContext(
         paths=paths, redactor=redactor, services=services, supervisor=supervisor, kiosk=kiosk
     )

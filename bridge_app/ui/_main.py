@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kivy.clock import Clock
 from kivy.config import Config
@@ -15,16 +15,15 @@ from bridge_app.runtime import AppPaths, Redactor, resource_path
 from bridge_app.services import Session
 from bridge_app.ui import strings as S
 from bridge_app.ui._app import kv_file
-from bridge_app.ui._async import describe_error, run_async
-from bridge_app.ui._base import form_dialog, snackbar, text_field
+from bridge_app.ui._async import closing, describe_error, opening, run_async
+from bridge_app.ui._base import confirm, dialog_error, form_dialog, text_field
 from bridge_app.ui._context import UiContext, compose
 from bridge_app.ui._notify import desktop_notify
-from bridge_app.ui.screens import SCREEN_KV
+from bridge_app.ui.screens import SCREEN_KV, SHARED_KV
 from bridge_app.ui.screens.loading import LoadingScreen
-from bridge_app.ui.screens.lock import LockScreen
-from bridge_app.ui.screens.login import LoginScreen
-from bridge_app.ui.screens.main import MainScreen
-from bridge_app.ui.screens.wizard import WizardScreen
+
+if TYPE_CHECKING:
+    from bridge_app.ui.screens.main import MainScreen
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +38,7 @@ class BridgeApp(MDApp):
         self.redactor = redactor
         self.kiosk = kiosk
         self.ctx: UiContext | None = None
+        self._pending_notices: list[tuple[str, str]] = []
         self._geometry_restored = False
         self.title = f"{bridge_app.APP_NAME} {bridge_app.__version__}"
         icon = resource_path("assets", "icon.png")
@@ -48,12 +48,16 @@ class BridgeApp(MDApp):
     # -- start-up ---------------------------------------------------------------------
 
     def build(self) -> MDScreenManager:
+        opening()
         self.theme_cls.theme_style = "Light"
         self.theme_cls.primary_palette = "Indigo"
-        for name in SCREEN_KV:
+        import bridge_app.ui.widgets  # noqa: F401  (registers the shared widgets for KV)
+
+        # The loading screen first; the other layouts load one per frame behind it.
+        for name in (*SHARED_KV, "loading"):
             Builder.load_file(str(kv_file(name)))
-        if self.kiosk:
-            Window.fullscreen = "auto"
+        self._kv_pending = [n for n in SCREEN_KV if n != "loading"]
+        self._kv_event = Clock.schedule_interval(lambda _dt: self._load_kv(1), 0)
         manager = MDScreenManager()
         manager.add_widget(LoadingScreen(name="loading"))
         Window.bind(on_request_close=self._on_request_close)
@@ -64,12 +68,24 @@ class BridgeApp(MDApp):
         # The first frame (with its progress indicator) is on screen before the store opens.
         loading = self.root.get_screen("loading")
         loading.message = S.LOADING
-        run_async(
-            "compose",
-            lambda: compose(self.paths, self.redactor, kiosk=self.kiosk),
-            self._composed,
-            self._compose_failed,
-        )
+        run_async("compose", self._compose, self._composed, self._compose_failed)
+
+    def _compose(self) -> UiContext:
+        # Off the UI thread, behind the first frame: the screens' modules (they import the
+        # domain packages) and the store.
+        import bridge_app.ui.screens.lock
+        import bridge_app.ui.screens.login
+        import bridge_app.ui.screens.main
+        import bridge_app.ui.screens.wizard  # noqa: F401
+
+        return compose(self.paths, self.redactor, kiosk=self.kiosk)
+
+    def _load_kv(self, count: int | None = None) -> None:
+        while self._kv_pending and (count is None or count > 0):
+            Builder.load_file(str(kv_file(self._kv_pending.pop(0))))
+            count = None if count is None else count - 1
+        if not self._kv_pending:
+            self._kv_event.cancel()
 
     def _compose_failed(self, exc: BaseException) -> None:
         loading = self.root.get_screen("loading")
@@ -77,6 +93,7 @@ class BridgeApp(MDApp):
         loading.message = f"{S.LOAD_FAILED}:\n{describe_error(exc)}"
 
     def _composed(self, ctx: UiContext) -> None:
+        self._load_kv()  # whatever has not loaded yet
         self.ctx = ctx
         ctx.preferences_changed = self.apply_preferences
         # Settings changed by another process (the CLI, another window) apply here too.
@@ -89,13 +106,14 @@ class BridgeApp(MDApp):
         )
         self.apply_preferences()
         manager = self.root
-        manager.add_widget(WizardScreen(name="wizard", ctx=ctx, on_finished=self._logged_in))
+        from bridge_app.ui.screens.login import LoginScreen
+
         manager.add_widget(LoginScreen(name="login", ctx=ctx, on_login=self._logged_in))
-        manager.add_widget(LockScreen(name="lock", ctx=ctx, on_unlocked=self._unlocked))
-        manager.add_widget(MainScreen(name="main", ctx=ctx, on_logout=self.logout))
+        # The main screen (every page) is built after the first screen is on show.
         manager.get_screen("loading").message = S.LOADING_WARM
-        if self.kiosk or settings.get("proxy.autostart"):
-            run_async("autostart", ctx.core.start_proxy, None, self._autostart_failed)
+        self._start_tray(ctx)
+        self._autostart_wanted = bool(self.kiosk or settings.get("proxy.autostart"))
+        self._autostart(None)
         self._lock_check = Clock.schedule_interval(self._check_idle, 1.0)
         # A blocked token refresh: tell the user even when the window is in the background.
         ctx.services.tokens.add_notifier(self._notify)
@@ -105,11 +123,129 @@ class BridgeApp(MDApp):
     def _notify(title: str, message: str) -> None:
         run_async("notify", lambda: desktop_notify(title, message))
 
-    def _autostart_failed(self, exc: BaseException) -> None:
-        snackbar(describe_error(exc).splitlines()[0])
+    # -- tray ---------------------------------------------------------------------------
+
+    def _start_tray(self, ctx: UiContext) -> None:
+        from bridge_app.ui._tray import Tray
+
+        supervisor = ctx.supervisor
+
+        def on_ui_thread(action: Any) -> Any:
+            return lambda: Clock.schedule_once(lambda _dt: action(), 0)
+
+        def toggle() -> None:
+            job = ctx.core.stop_proxy if self.tray_running() else ctx.core.start_proxy
+            run_async(
+                "tray-toggle",
+                job,
+                None,
+                lambda exc: self._dashboard_tell(describe_error(exc), "error"),
+            )
+
+        self.tray = Tray(
+            title=self.title,
+            state=lambda: f"Proxy {supervisor.state.value}",
+            running=self.tray_running,
+            toggle=on_ui_thread(toggle),
+            open_window=on_ui_thread(self.show_window),
+            quit_app=on_ui_thread(self.quit),
+        )
+        if not self.kiosk:
+            run_async("tray", self.tray.start)
+        supervisor.subscribe(lambda *_a: self.tray.refresh())
+
+    def tray_running(self) -> bool:
+        assert self.ctx is not None
+        return self.ctx.supervisor.state.value in ("running", "degraded")
+
+    def show_window(self) -> None:
+        Window.show()
+        Window.raise_window()
+
+    # -- autostart ----------------------------------------------------------------------
+
+    def _autostart(self, session: Session | None) -> None:
+        """Start the proxy when the app opens (kiosk, ``proxy.autostart``). A config that
+        needs a person's own entries waits for the login, and a start that failed before
+        the login is tried again after it."""
+        ctx = self.ctx
+        if ctx is None or not getattr(self, "_autostart_wanted", False):
+            return
+        supervisor = ctx.supervisor
+        if supervisor.state.value in ("running", "degraded", "starting", "restarting"):
+            return
+
+        def job() -> str:
+            if session is None:
+                missing = self._missing_entries()
+                if missing:
+                    return (
+                        "The proxy starts after you log in: the config needs your entries "
+                        + ", ".join(missing)
+                        + "."
+                    )
+            ctx.core.start_proxy()
+            return ""
+
+        def done(waiting: str) -> None:
+            if waiting:
+                self._dashboard_tell(waiting, "info")
+            elif session is not None:
+                self._dashboard_tell(f"Proxy started at {supervisor.url}.", "success")
+
+        def failed(exc: BaseException) -> None:
+            self._dashboard_tell("The proxy did not start: " + describe_error(exc), "error")
+
+        run_async("autostart", job, done, failed)
+
+    def _missing_entries(self) -> list[str]:
+        import os
+
+        from bridge_app.services import APP_PROVIDED
+
+        assert self.ctx is not None
+        services = self.ctx.services
+        text = services.config.read_active() or ""
+        check = services.env.check(None, text)
+        return [
+            name
+            for name in check.missing + check.disabled
+            if name not in os.environ and name not in APP_PROVIDED
+        ]
+
+    def _dashboard_tell(self, text: str, kind: str) -> None:
+        if not self.root.has_screen("main"):
+            self._pending_notices.append((text, kind))
+            return
+        self.root.get_screen("main").ids.pages.get_screen("dashboard").tell(text, kind)
 
     def _first_screen(self, has_admin: bool) -> None:
+        if not has_admin:  # first run only: the wizard is not built otherwise
+            assert self.ctx is not None
+            from bridge_app.ui.screens.wizard import WizardScreen
+
+            wizard = WizardScreen(name="wizard", ctx=self.ctx, on_finished=self._logged_in)
+            self.root.add_widget(wizard)
         self.root.current = "login" if has_admin else "wizard"
+        # Then, while the person reads and types: the pages, and LiteLLM's import.
+        Clock.schedule_once(lambda _dt: self.main_screen(), 0.3)
+        ctx = self.ctx
+        if ctx is not None:
+            Clock.schedule_once(lambda _dt: ctx.supervisor.warm_up(), 1.0)
+
+    def main_screen(self) -> MainScreen:
+        """The screen of a logged-in person, built on first use."""
+        manager = self.root
+        if not manager.has_screen("main"):
+            assert self.ctx is not None
+            from bridge_app.ui.screens.main import MainScreen
+
+            manager.add_widget(MainScreen(name="main", ctx=self.ctx, on_logout=self.logout))
+            for text, kind in self._pending_notices:
+                self._dashboard_tell(text, kind)
+            self._pending_notices.clear()
+        screen: MainScreen = manager.get_screen("main")
+        return screen
 
     def _settings_changed(self, _dt: float) -> None:
         self.apply_preferences()
@@ -141,9 +277,10 @@ class BridgeApp(MDApp):
     def _logged_in(self, session: Session) -> None:
         assert self.ctx is not None
         self.ctx.set_session(session)  # the core applies the policy's limits and idle lock
-        main = self.root.get_screen("main")
+        main = self.main_screen()
         main.session_changed()
         self.root.current = "main"
+        self._autostart(session)
 
     def _unlocked(self) -> None:
         self.root.current = "main"
@@ -164,13 +301,34 @@ class BridgeApp(MDApp):
     def _check_idle(self, _dt: float) -> None:
         session = self.ctx.session if self.ctx else None
         if session is not None and self.root.current == "main" and session.is_locked():
+            if not self.root.has_screen("lock"):
+                assert self.ctx is not None
+                from bridge_app.ui.screens.lock import LockScreen
+
+                lock = LockScreen(name="lock", ctx=self.ctx, on_unlocked=self._unlocked)
+                self.root.add_widget(lock)
             self.root.get_screen("lock").prepare(session)
             self.root.current = "lock"
 
     # -- closing ----------------------------------------------------------------------
 
-    def _on_request_close(self, *_args: Any, **_kwargs: Any) -> bool:
+    def _on_request_close(self, *_args: Any, **kwargs: Any) -> bool:
+        if self._quitting:
+            return False
         if not self.kiosk or self.ctx is None:
+            if kwargs.get("source") == "keyboard":
+                # Esc is "go back" on touch screens, never "quit": ask.
+                confirm(S.QUIT_TITLE, S.QUIT_DESKTOP_TEXT, self.quit, yes=S.QUIT)
+                return True
+            tray = getattr(self, "tray", None)
+            if (
+                self.ctx is not None
+                and tray is not None
+                and tray.available
+                and self.ctx.services.settings.get("ui.close_to_tray", True)
+            ):
+                Window.hide()  # the proxy keeps serving; the tray's Open brings it back
+                return True
             return False
         field = text_field(S.PASSWORD, password=True)
         user = text_field(S.USERNAME)
@@ -184,18 +342,28 @@ class BridgeApp(MDApp):
 
             def failed(exc: BaseException) -> None:
                 field.error = True
-                snackbar(describe_error(exc).splitlines()[0])
+                dialog_error(dialog, describe_error(exc))
 
             def quit_now(_result: None) -> None:
                 dialog.dismiss()
-                self.stop()
+                self.quit()
 
             run_async("quit-check", verify, quit_now, failed)
 
         form_dialog(S.QUIT_TITLE, [user, field], check, ok_text=S.QUIT, supporting=S.QUIT_TEXT)
         return True
 
+    _quitting = False
+
+    def quit(self) -> None:
+        self._quitting = True
+        self.stop()
+
     def on_stop(self) -> None:
+        closing()
+        tray = getattr(self, "tray", None)
+        if tray is not None:
+            tray.stop()
         ctx = self.ctx
         if ctx is None:
             return

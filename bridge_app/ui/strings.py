@@ -54,6 +54,7 @@ FINISH = "Open the dashboard"
 DISPLAY_NAME = "Display name (optional)"
 WIZARD_ADMIN_TEXT = "Create the first admin account. It manages users and the config."
 WIZARD_TEMPLATE_TEXT = "Choose the LiteLLM config to start from (you can edit it later)."
+WIZARD_PICK_TEMPLATE = "Choose a template first: tap one of the list."
 WIZARD_ENV_TEXT = "The template needs these values. They are stored encrypted."
 WIZARD_ENV_NONE = "This template needs no environment values."
 WIZARD_TOKEN_TEXT = "Log in to the internal IAM to get a token (optional: you can skip)."
@@ -68,10 +69,24 @@ STOP = "Stop"
 STARTING = "Starting…"
 STOPPING = "Stopping…"
 NO_ERRORS = "No errors."
-ERROR_HINT_401 = "The upstream refused the token: it has probably expired. Log in again."
+ERROR_HINT_401 = (
+    "401: the upstream refused the credentials: the internal token has probably expired "
+    "(log in again under Token & projects) or the API key is wrong."
+)
+ERROR_HINT_403 = (
+    "403: the upstream knows who you are but refuses this request: check that your project "
+    "or account may use this model."
+)
+ERROR_HINT_429 = (
+    "429: too many requests or the quota is used up: wait a moment, or ask for a higher limit."
+)
+ERROR_HINT_TLS = (
+    "TLS: the endpoint's certificate is not trusted: set SSL_CERT_FILE (Environment) to "
+    "the company's CA bundle."
+)
 ERROR_HINT_REFUSED = (
-    "The internal endpoint is unreachable: check the network, the endpoint address "
-    "and the proxy settings (HTTPS_PROXY)."
+    "Connection refused: the endpoint is unreachable: check the network, the endpoint "
+    "address and the proxy settings (HTTPS_PROXY)."
 )
 ERROR_HINT_PORT = "Another program uses this port: choose another one under Settings."
 ERROR_HINT_OTHER = "See the Logs screen for details."
@@ -157,11 +172,13 @@ AUTOSTART = "Start the proxy when the app opens"
 IDLE_LOCK = "Lock after idle minutes (0 = never)"
 DARK_THEME = "Dark theme"
 ONSCREEN_KEYBOARD = "On-screen keyboard (kiosk)"
+CLOSE_TO_TRAY = "Closing the window keeps the proxy running in the tray"
 SAVE = "Save"
 CANCEL = "Cancel"
 OK = "OK"
 QUIT_TITLE = "Quit LiteLLM Bridge?"
 QUIT_TEXT = "Kiosk mode: an admin password is needed to quit."
+QUIT_DESKTOP_TEXT = "The proxy stops too: tools pointed at it lose their connection."
 QUIT = "Quit"
 
 # usage and policy

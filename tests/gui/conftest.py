@@ -83,7 +83,7 @@ class Driver:
 
     @property
     def main(self) -> Any:
-        return self.app.root.get_screen("main")
+        return self.app.main_screen()
 
     def page(self, name: str) -> Any:
         return self.main.ids.pages.get_screen(name)

@@ -34,7 +34,20 @@ def test_first_run_wizard_creates_the_admin_and_starts_the_proxy(gui: Driver) ->
     ids.admin_repeat.text = ADMIN_PW
     gui.press(ids.next_button)
     gui.wait(lambda: wizard.step == 1, what="the template step")
+    assert "Step 2 of 6" in ids.step_label.text
+    # No template is chosen for the person: Next waits for a choice, shown with a preview.
+    gui.idle()
+    assert wizard.template_name == "" and ids.next_button.disabled
+    items = list(reversed(ids.templates.children))
+    demo = items[[t.name for t in wizard._templates].index("demo")]
+    gui.press(demo)
     assert wizard.template_name == "demo"
+    assert "Models: demo" in ids.template_preview.text
+    gui.shot("wizard-template")
+    gui.press(ids.back_button)  # Back to the admin step: the account stays created
+    assert wizard.step == 0
+    gui.press(ids.next_button)
+    gui.wait(lambda: wizard.step == 1, what="the template step again")
     gui.press(ids.next_button)  # template → environment
     gui.wait(lambda: wizard.step == 2, what="the environment step")
     gui.press(ids.next_button)  # saves values, applies the template

@@ -188,7 +188,7 @@ def test_a_user_account_cannot_apply_restore_or_change_machine_settings(tmp_path
 
     bad = as_admin("settings", "set", "proxy.port", "99999", home=home)
     assert bad.returncode == 1
-    assert "The port must be between 1024 and 65535 (got 99999)." in bad.stderr
+    assert "The port must be between 1024 and 65535 (not 99999)." in bad.stderr
     listed = run_cli("settings", "list", home=home)
     assert (
         '"proxy.port"' not in listed.stdout and "proxy.port                 4000" in listed.stdout

@@ -57,7 +57,7 @@ def test_settings_are_validated_and_machine_ones_marked() -> None:
     assert check_setting("proxy.port", 5000).machine is True
     assert check_setting("ui.theme", "dark").value == "Dark"
     assert check_setting("ui.theme", "dark").machine is False
-    with pytest.raises(SettingError, match=r"between 1024 and 65535 \(got 99999\)"):
+    with pytest.raises(SettingError, match=r"between 1024 and 65535 \(not 99999\)"):
         check_setting("proxy.port", "99999")
     with pytest.raises(SettingError, match="whole number"):
         check_setting("ui.idle_lock_minutes", "soon")

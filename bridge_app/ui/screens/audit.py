@@ -9,7 +9,7 @@ from kivymd.uix.list import MDListItem, MDListItemHeadlineText, MDListItemSuppor
 
 from bridge_app.services import AuditEvent, ExportResult, VerifyResult
 from bridge_app.ui import strings as S
-from bridge_app.ui._base import BridgeScreen, form_dialog, snackbar, text_field
+from bridge_app.ui._base import BridgeScreen, form_dialog, text_field
 
 
 class AuditScreen(BridgeScreen):
@@ -55,7 +55,7 @@ class AuditScreen(BridgeScreen):
                 if result.ok
                 else f"Chain broken at event #{result.first_bad_seq}: {result.problem}"
             )
-            snackbar(self.summary)
+            self.tell(self.summary, "success" if result.ok else "error")
 
         self.work("audit-verify", lambda: self.services.audit.verify(session), done)
 
@@ -64,15 +64,17 @@ class AuditScreen(BridgeScreen):
         path = text_field("Export to (.csv or .json)", text=str(Path.home() / "audit.csv"))
 
         def ok(dialog: Any) -> None:
-            dialog.dismiss()
             target = Path(path.text.strip()).expanduser()
             fmt = "json" if target.suffix.lower() == ".json" else "csv"
 
             def done(_result: ExportResult) -> None:
-                snackbar(f"Exported to {target}.")
+                self.tell(f"Exported to {target}.")
 
-            self.work(
-                "audit-export", lambda: self.services.audit.export(session, target, fmt), done
+            self.submit(
+                dialog,
+                "audit-export",
+                lambda: self.services.audit.export(session, target, fmt),
+                done,
             )
 
         form_dialog(S.EXPORT, [path], ok, ok_text=S.EXPORT)

@@ -1,19 +1,18 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections import deque
 from typing import Any
 
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, ListProperty, StringProperty
-from kivy.utils import escape_markup
-from kivymd.uix.list import MDListItem, MDListItemHeadlineText, MDListItemSupportingText
 
 from bridge_app.services import ProxyState, ProxyStatus, TokenStatus
 from bridge_app.ui import strings as S
 from bridge_app.ui._async import on_ui, run_async
-from bridge_app.ui._base import BridgeScreen
+from bridge_app.ui._base import BridgeScreen, wrapped_label
 from bridge_app.ui._context import UiContext
 from bridge_app.ui.widgets import SparkChart  # noqa: F401  (used in the KV)
 
@@ -24,8 +23,14 @@ _HISTORY = 180  # samples, one per second: the last three minutes
 def error_hint(text: str) -> str:
     """A plain next step for the errors users meet most."""
     lowered = text.lower()
-    if "401" in lowered or "unauthorized" in lowered or "authentication" in lowered:
+    if re.search(r"\b401\b", lowered) or "unauthorized" in lowered or "authentication" in lowered:
         return S.ERROR_HINT_401
+    if re.search(r"\b403\b", lowered) or "forbidden" in lowered or "permission" in lowered:
+        return S.ERROR_HINT_403
+    if re.search(r"\b429\b", lowered) or "rate limit" in lowered or "ratelimit" in lowered:
+        return S.ERROR_HINT_429
+    if "certificate" in lowered or "ssl" in lowered or "tls" in lowered:
+        return S.ERROR_HINT_TLS
     if "connection refused" in lowered or "connecterror" in lowered or "unreachable" in lowered:
         return S.ERROR_HINT_REFUSED
     if "address already in use" in lowered or ("port" in lowered and "in use" in lowered):
@@ -49,6 +54,8 @@ class DashboardScreen(BridgeScreen):
     restarts = StringProperty("0")
     token_text = StringProperty("")
     requests = StringProperty("0")
+    rate = StringProperty("0 / s")
+    error_history = ListProperty([])
     error_rate = StringProperty("0 %")
     latency = StringProperty("– / –")
     connections = StringProperty("0")
@@ -64,6 +71,12 @@ class DashboardScreen(BridgeScreen):
         self._latencies: deque[float] = deque(maxlen=_HISTORY)
         self._connections: deque[float] = deque(maxlen=_HISTORY)
         self._last_requests: int | None = None
+        self._last_errors: int | None = None
+        self._errors: deque[float] = deque(maxlen=_HISTORY)
+        # Errors logged before this moment are over: a request succeeded since, or the
+        # proxy (re)started.
+        self._errors_over_at = 0.0
+        self._last_state = ""
         self._token: TokenStatus | None = None
         self._token_age = 0
         self._errors_shown: tuple[str, ...] | None = None
@@ -137,6 +150,9 @@ class DashboardScreen(BridgeScreen):
     def update(self, *, sample: bool = False) -> None:
         status = self.ctx.supervisor.status()
         self.state = status.state.value
+        if self.state == "running" and self._last_state != "running":
+            self._errors_over_at = time.time()
+        self._last_state = self.state
         self.running = status.state in (ProxyState.RUNNING, ProxyState.DEGRADED)
         self.address = status.url
         self.uptime = _duration(status.uptime_s)
@@ -156,8 +172,16 @@ class DashboardScreen(BridgeScreen):
 
     def _sample(self, status: ProxyStatus, total: int) -> None:
         previous = self._last_requests if self._last_requests is not None else total
-        self._last_requests = total
-        self._rates.append(max(0, total - previous))
+        errors = int(status.metrics.get("errors", 0))
+        previous_errors = self._last_errors if self._last_errors is not None else errors
+        self._last_requests, self._last_errors = total, errors
+        new, failed = max(0, total - previous), max(0, errors - previous_errors)
+        if new > failed:
+            self._errors_over_at = time.time()  # a request succeeded: older errors are over
+        self._rates.append(new)
+        self.rate = f"{new} / s"
+        self._errors.append(100.0 * failed / new if new else 0.0)
+        self.error_history = list(self._errors)
         self._latencies.append(float(status.metrics.get("latency_ms_p95") or 0.0))
         self._connections.append(float(status.metrics.get("open_connections", 0)))
         self.rate_history = list(self._rates)
@@ -165,8 +189,14 @@ class DashboardScreen(BridgeScreen):
         self.connection_history = list(self._connections)
 
     def _show_errors(self, status: ProxyStatus) -> None:
-        lines = [line.text for line in self.services.proxy.logs.lines(min_level=logging.ERROR)[-4:]]
-        if status.last_error:
+        """The errors that still matter, in full, each with the hint that names its cause;
+        they go away once a request succeeds or the proxy starts again."""
+        lines = [
+            line.text
+            for line in self.services.proxy.logs.lines(min_level=logging.ERROR)[-4:]
+            if line.created > self._errors_over_at
+        ]
+        if status.last_error and status.state not in (ProxyState.RUNNING, ProxyState.STOPPED):
             lines.append(status.last_error)
         errors = tuple(dict.fromkeys(reversed(lines)))[:5]
         if errors == self._errors_shown:
@@ -175,14 +205,25 @@ class DashboardScreen(BridgeScreen):
         box = self.ids.errors
         box.clear_widgets()
         if not errors:
-            box.add_widget(MDListItem(MDListItemHeadlineText(text=escape_markup(S.NO_ERRORS))))
+            box.add_widget(wrapped_label(S.NO_ERRORS))
         for text in errors:
-            box.add_widget(
-                MDListItem(
-                    MDListItemHeadlineText(text=escape_markup(text.splitlines()[0][-160:])),
-                    MDListItemSupportingText(text=escape_markup(error_hint(text))),
-                )
-            )
+            box.add_widget(wrapped_label(text, error=True, mono=True))
+            box.add_widget(wrapped_label(error_hint(text)))
+
+    def shown_errors(self) -> tuple[str, ...]:
+        return self._errors_shown or ()
+
+    def copy_url(self) -> None:
+        from kivy.core.clipboard import Clipboard
+
+        Clipboard.copy(self.address)
+        self.tell(f"Copied {self.address}")
+
+    def copy_errors(self) -> None:
+        from kivy.core.clipboard import Clipboard
+
+        Clipboard.copy("\n\n".join(self.shown_errors()))
+        self.tell("Copied the errors shown.")
 
     # -- token --------------------------------------------------------------------------
 

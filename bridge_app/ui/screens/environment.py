@@ -18,7 +18,7 @@ from bridge_app.runtime import copy_secret_windows
 from bridge_app.services import EnvEntry, ImportPreview, ImportResult
 from bridge_app.ui import strings as S
 from bridge_app.ui._async import on_ui
-from bridge_app.ui._base import BridgeScreen, button, check_row, form_dialog, snackbar, text_field
+from bridge_app.ui._base import BridgeScreen, button, check_row, form_dialog, text_field
 
 REVEAL_SECONDS = 10
 CLIPBOARD_SECONDS = 30
@@ -99,14 +99,17 @@ class EnvironmentScreen(BridgeScreen):
             lambda _r: self.refresh(),
         )
 
-    def _with_password(self, title: str, then: Any) -> None:
+    def _with_password(self, title: str, entry: EnvEntry, then: Any) -> None:
+        """Ask the password; a wrong one is said inside the dialog, which stays open."""
         field = text_field(S.PASSWORD, password=True)
 
         def ok(dialog: Any) -> None:
-            dialog.dismiss()
-            then(field.text)
+            password = field.text
+            self.submit(dialog, f"env-{title.lower()}", lambda: self._value(entry, password), then)
 
-        form_dialog(title, [field], ok, supporting=S.CONFIRM_PASSWORD)
+        form_dialog(
+            f"{title} {entry.name}", [field], ok, ok_text=title, supporting=S.CONFIRM_PASSWORD
+        )
 
     def _value(self, entry: EnvEntry, password: str) -> str:
         session = self.ctx.require_session()
@@ -119,12 +122,11 @@ class EnvironmentScreen(BridgeScreen):
 
         def shown(value: str) -> None:
             self._revealed[key] = value
+            self.tell(f"{entry.name} is shown for {REVEAL_SECONDS} s.", "info")
             self.refresh()
             Clock.schedule_once(lambda _dt: self._hide(key), REVEAL_SECONDS)
 
-        self._with_password(
-            S.REVEAL, lambda pw: self.work("env-reveal", lambda: self._value(entry, pw), shown)
-        )
+        self._with_password(S.REVEAL, entry, shown)
 
     def _hide(self, key: str) -> None:
         if self._revealed.pop(key, None) is not None and self.allowed():
@@ -136,12 +138,10 @@ class EnvironmentScreen(BridgeScreen):
             # reach those copies); elsewhere Kivy's clipboard.
             if not copy_secret_windows(value):
                 Clipboard.copy(value)
-            snackbar(S.COPIED)
+            self.tell(f"{entry.name}: {S.COPIED}")
             Clock.schedule_once(lambda _dt: _clear_clipboard(value), CLIPBOARD_SECONDS)
 
-        self._with_password(
-            S.COPY, lambda pw: self.work("env-copy", lambda: self._value(entry, pw), copied)
-        )
+        self._with_password(S.COPY, entry, copied)
 
     def edit(self, entry: EnvEntry | None = None) -> None:
         session = self.ctx.require_session()
@@ -156,11 +156,13 @@ class EnvironmentScreen(BridgeScreen):
         def ok(dialog: Any) -> None:
             scope: Literal["personal", "shared"] = "shared" if shared.active else "personal"
             n, v = name.text.strip(), value.text
-            dialog.dismiss()
-            self.work(
-                "env-set",
-                lambda: self.ctx.core.set_env(session, n, v, scope=scope),
-                lambda _r: self.refresh(),
+
+            def done(_r: object) -> None:
+                self.tell(f"{n} saved ({scope}).")
+                self.refresh()
+
+            self.submit(
+                dialog, "env-set", lambda: self.ctx.core.set_env(session, n, v, scope=scope), done
             )
 
         form_dialog(S.EDIT if entry else S.ADD, fields, ok, ok_text=S.SAVE)
@@ -178,8 +180,8 @@ class EnvironmentScreen(BridgeScreen):
             names = ", ".join(f"{ln.name} ({ln.status})" for ln in preview.lines if ln.name)
 
             def apply(dialog: Any) -> None:
-                dialog.dismiss()
-                self.work(
+                self.submit(
+                    dialog,
                     "env-import",
                     lambda: self.ctx.core.import_env(session, preview),
                     self._imported,
@@ -188,9 +190,9 @@ class EnvironmentScreen(BridgeScreen):
             form_dialog(S.IMPORT, [], apply, ok_text=S.IMPORT, supporting=f"{counts}\n{names}")
 
         def ok(dialog: Any) -> None:
-            dialog.dismiss()
             file = Path(path.text.strip()).expanduser()
-            self.work(
+            self.submit(
+                dialog,
                 "env-preview",
                 lambda: self.services.env.preview_import_file(session, file),
                 previewed,
@@ -199,7 +201,7 @@ class EnvironmentScreen(BridgeScreen):
         form_dialog(S.IMPORT, [path], ok, ok_text="Preview")
 
     def _imported(self, result: ImportResult) -> None:
-        snackbar(f"Imported: {result.added} new, {result.changed} changed.")
+        self.tell(f"Imported: {result.added} new, {result.changed} changed.")
         self.refresh()
 
     def export_file(self) -> None:
@@ -207,12 +209,12 @@ class EnvironmentScreen(BridgeScreen):
         path = text_field("Export to", text=str(Path.home() / "bridge-export.env"))
 
         def ok(dialog: Any) -> None:
-            dialog.dismiss()
             file = Path(path.text.strip()).expanduser()
-            self.work(
+            self.submit(
+                dialog,
                 "env-export",
                 lambda: self.services.env.export(session, file, values=True),
-                lambda n: snackbar(f"Exported {n} names to {file}."),
+                lambda n: self.tell(f"Exported {n} names to {file}."),
             )
 
         form_dialog(S.EXPORT, [path], ok, ok_text=S.EXPORT, supporting=S.EXPORT_WARNING)

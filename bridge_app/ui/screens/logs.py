@@ -9,7 +9,7 @@ from kivy.core.clipboard import Clipboard
 from kivy.properties import BooleanProperty, StringProperty
 
 from bridge_app.services import LogLine
-from bridge_app.ui._base import BridgeScreen, snackbar
+from bridge_app.ui._base import BridgeScreen
 
 _SHOWN = 500  # lines on screen; the capture keeps more
 
@@ -61,4 +61,4 @@ class LogsScreen(BridgeScreen):
 
     def copy(self) -> None:
         Clipboard.copy("\n".join(line.text for line in self._lines()))
-        snackbar("Copied the shown lines (secrets are already masked).")
+        self.tell("Copied the shown lines (secrets are already masked).")

@@ -5,12 +5,12 @@ from typing import Any
 
 from kivy.core.window import Window
 from kivy.metrics import dp
-from kivy.properties import BooleanProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivymd.uix.button import MDButton, MDButtonIcon, MDButtonText
 from kivymd.uix.screen import MDScreen
 
 from bridge_app.ui import strings as S
-from bridge_app.ui._base import BridgeScreen, snackbar
+from bridge_app.ui._base import BridgeScreen, set_fallback
 from bridge_app.ui._context import UiContext
 from bridge_app.ui.screens.audit import AuditScreen
 from bridge_app.ui.screens.config import ConfigScreen
@@ -47,7 +47,13 @@ class MainScreen(MDScreen):
     screens of a logged-in person."""
 
     compact = BooleanProperty(False)
+    #: Two columns of icons when one column would not fit the height (800x480 panels):
+    #: every destination stays on screen, none behind a scroll.
+    nav_cols = NumericProperty(1)
     who = StringProperty("")
+    #: The status line above the pages shows the outcome of the page on show.
+    notice = StringProperty("")
+    notice_kind = StringProperty("info")
 
     def __init__(self, *, ctx: UiContext, on_logout: Callable[[], None], **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -58,13 +64,42 @@ class MainScreen(MDScreen):
         for name, cls in _SCREENS.items():
             pages.add_widget(cls(name=name, ctx=ctx))
         pages.add_widget(DiagnosticsScreen(name="diagnostics", paths=ctx.paths, ctx=ctx))
+        for page in pages.screens:
+            if isinstance(page, BridgeScreen):
+                page.bind(notice=self._page_notice, notice_kind=self._page_notice)
+        set_fallback(self.tell)
         Window.bind(size=self._resize)
         self._resize(Window, Window.size)
 
     def _resize(self, _window: Any, size: tuple[int, int]) -> None:
         self.compact = size[0] < dp(1000)
+        rows = len(self._buttons) or len(S.NAV_ITEMS)
+        needed = rows * dp(52) + dp(48 + 16) + (0 if self.compact else dp(32))
+        self.nav_cols = 2 if self.compact and needed > size[1] else 1
         for name, btn in self._buttons.items():
             self._dress(btn, name)
+
+    def current_page(self) -> BridgeScreen | None:
+        page = self.ids.pages.current_screen
+        return page if isinstance(page, BridgeScreen) else None
+
+    def _page_notice(self, page: BridgeScreen, *_args: Any) -> None:
+        if page is self.current_page():
+            self.notice_kind, self.notice = page.notice_kind, page.notice
+
+    def tell(self, text: str, kind: str = "info") -> None:
+        """An outcome that belongs to no page in particular (shown on the current one)."""
+        page = self.current_page()
+        if page is not None:
+            page.tell(text, kind)
+        else:
+            self.notice_kind, self.notice = kind, text
+
+    def dismiss_notice(self) -> None:
+        page = self.current_page()
+        if page is not None:
+            page.clear_notice()
+        self.notice = ""
 
     def session_changed(self) -> None:
         session = self.ctx.session
@@ -82,6 +117,7 @@ class MainScreen(MDScreen):
             self._buttons[name] = btn
             self._dress(btn, name)
             nav.add_widget(btn)
+        self._resize(Window, Window.size)
         if session is not None and session.must_change_password:
             return
         self.show("dashboard")
@@ -97,9 +133,12 @@ class MainScreen(MDScreen):
         pages = self.ids.pages
         screen = pages.get_screen(name)
         if isinstance(screen, BridgeScreen) and not screen.allowed():
-            snackbar(S.ADMIN_ONLY)
+            self.tell(S.ADMIN_ONLY, "error")
             return False
         pages.current = name
+        page = self.current_page()
+        self.notice_kind = page.notice_kind if page else "info"
+        self.notice = page.notice if page else ""
         for key, btn in self._buttons.items():
             btn.style = "tonal" if key == name else "text"
         return True

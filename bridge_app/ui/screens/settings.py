@@ -5,7 +5,7 @@ from typing import Any
 from kivy.properties import StringProperty
 
 from bridge_app.ui import strings as S
-from bridge_app.ui._base import BridgeScreen, snackbar
+from bridge_app.ui._base import BridgeScreen
 
 
 class SettingsScreen(BridgeScreen):
@@ -30,6 +30,7 @@ class SettingsScreen(BridgeScreen):
         ids.idle.text = str(values.get("ui.idle_lock_minutes", 15))
         ids.dark.active = str(values.get("ui.theme", "Light")).lower() == "dark"
         ids.keyboard.active = bool(values.get("ui.onscreen_keyboard", False))
+        ids.close_to_tray.active = bool(values.get("ui.close_to_tray", True))
 
     def save(self) -> None:
         ids = self.ids
@@ -40,6 +41,7 @@ class SettingsScreen(BridgeScreen):
             "ui.idle_lock_minutes": ids.idle.text,
             "ui.theme": "Dark" if ids.dark.active else "Light",
             "ui.onscreen_keyboard": bool(ids.keyboard.active),
+            "ui.close_to_tray": bool(ids.close_to_tray.active),
         }
         core, session = self.ctx.core, self.ctx.require_session()
 
@@ -52,7 +54,7 @@ class SettingsScreen(BridgeScreen):
             if self.ctx.preferences_changed is not None:
                 self.ctx.preferences_changed()
             restart = port != self.ctx.supervisor.port
-            snackbar(
+            self.tell(
                 S.SETTINGS_SAVED
                 + (" The new port applies after a restart of the app." if restart else "")
             )

@@ -19,7 +19,7 @@ from bridge_app.services import (
 )
 from bridge_app.ui import strings as S
 from bridge_app.ui._async import on_ui
-from bridge_app.ui._base import BridgeScreen, form_dialog, snackbar, text_field
+from bridge_app.ui._base import BridgeScreen, form_dialog, text_field
 
 
 class TokensScreen(BridgeScreen):
@@ -80,7 +80,9 @@ class TokensScreen(BridgeScreen):
         box.clear_widgets()
         for project, active in projects:
             item = MDListItem(
-                MDListItemHeadlineText(text=escape_markup(("✓ " if active else "") + project.name)),
+                MDListItemHeadlineText(
+                    text=escape_markup(project.name + (" (active)" if active else ""))
+                ),
                 MDListItemSupportingText(text=escape_markup(project.project_id)),
             )
             item.bind(on_release=lambda _i, p=project: self.use_project(p))
@@ -108,7 +110,7 @@ class TokensScreen(BridgeScreen):
 
         def done(_status: TokenStatus) -> None:
             self.ids.password.text = ""
-            snackbar("Token received.")
+            self.tell("Token received.")
             self.refresh()
 
         self.work(
@@ -130,12 +132,17 @@ class TokensScreen(BridgeScreen):
         pid, name = text_field(S.PROJECT_ID), text_field(S.PROJECT_NAME)
 
         def ok(dialog: Any) -> None:
-            dialog.dismiss()
             project = Project(project_id=pid.text.strip(), name=name.text.strip())
-            self.work(
+
+            def done(_r: object) -> None:
+                self.tell(f"Project {project.name} saved.")
+                self.refresh()
+
+            self.submit(
+                dialog,
                 "project-save",
                 lambda: self.ctx.core.save_project(session, project),
-                lambda _r: self.refresh(),
+                done,
             )
 
         form_dialog(S.ADD, [pid, name], ok, ok_text=S.SAVE)

@@ -1,32 +1,61 @@
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from kivy.utils import escape_markup
-from kivymd.uix.label import MDLabel
-from kivymd.uix.list import (
-    MDListItem,
-    MDListItemHeadlineText,
-    MDListItemSupportingText,
-    MDListItemTertiaryText,
+from bridge_app.services import (
+    SHELL_TITLES,
+    ChangeResult,
+    ToolCard,
+    ToolSettings,
+    ToolVerifyResult,
 )
-
-from bridge_app.services import SHELL_TITLES, ChangeResult, ToolCard, ToolSettings
-from bridge_app.ui._base import BridgeScreen, button, confirm, form_dialog, snackbar
+from bridge_app.ui._base import BridgeScreen, button, form_dialog, wrapped_label
 from bridge_app.ui.screens.config import _scroll
+from bridge_app.ui.widgets import CopyBlock, InfoChip, ToolCardView
 
 
-def _state(card: ToolCard) -> str:
-    found = f"installed {card.version or ''}".strip() if card.installed else "not found"
-    if card.pointed_at_proxy:
-        return f"{found} · uses this proxy"
-    if card.applied:
-        return f"{found} · settings applied"
-    return found
+def _chips(card: ToolCard, verified: bool | None) -> list[tuple[str, bool]]:
+    installed = f"Installed {card.version or ''}".strip() if card.installed else "Not installed"
+    pointed = "Pointed at the proxy" if card.pointed_at_proxy else "Not pointed at the proxy"
+    checked = {None: "Not verified yet", True: "Verified", False: "Verify failed"}[verified]
+    return [
+        (installed, card.installed),
+        (pointed, card.pointed_at_proxy),
+        (checked, bool(verified)),
+    ]
+
+
+def settings_blocks(
+    settings: ToolSettings, shells: Sequence[str] = ("bash",)
+) -> list[tuple[str, str]]:
+    """Everything the CLI's ``tools show`` prints, as (title, text) blocks to copy: the
+    environment in the forms this platform's people type (PowerShell and cmd on Windows),
+    then the part of each config file the app writes."""
+    blocks = [("Proxy URL", settings.proxy_url)]
+    if settings.env:
+        for name in shells:
+            script = settings.shells.get(name)
+            if script:
+                title = SHELL_TITLES.get(name, name)
+                blocks.append((f"Environment ({title})", f"# {title}\n{script}"))
+    for path, part in settings.files.items():
+        blocks.append((f"In {path}", part))
+    return blocks
+
+
+def _bound(action: Callable[[ToolCard], None], card: ToolCard) -> Callable[[], None]:
+    return lambda: action(card)
 
 
 class ToolsScreen(BridgeScreen):
-    """The CLI tools the app can point at its proxy: show settings, apply, revert."""
+    """The CLI tools the app can point at its proxy, one card each: status chips,
+    settings to copy, Apply (showing the diff first), Verify, Revert."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._verified: dict[str, bool] = {}
+        self._cards: list[ToolCard] = []
 
     def refresh(self) -> None:
         tools = self.services.tools
@@ -40,43 +69,41 @@ class ToolsScreen(BridgeScreen):
         self.work("tools", job, self._show)
 
     def _show(self, cards: list[ToolCard]) -> None:
+        self._cards = cards
         box = self.ids.tools
         box.clear_widgets()
         for card in cards:
-            item = MDListItem(
-                MDListItemHeadlineText(text=escape_markup(card.name)),
-                MDListItemSupportingText(text=escape_markup(_state(card))),
-                MDListItemTertiaryText(
-                    text=escape_markup(f"model {card.model or '–'}  {card.notes}")
+            view = ToolCardView(
+                title=card.name,
+                details=(
+                    f"Model {card.model or '–'}"
+                    + (f" · {card.configured_url}" if card.configured_url else "")
+                    + (f"\n{card.notes}" if card.notes else "")
+                    + ("" if card.installed else f"\n{card.install_hint}")
                 ),
             )
-            item.bind(on_release=lambda _i, c=card: self.actions(c))
-            box.add_widget(item)
+            view.tool_id = card.id
+            for text, good in _chips(card, self._verified.get(card.id)):
+                view.ids.chips.add_widget(InfoChip(text=text, good=good))
+            actions = [button("Settings", _bound(self.show_settings, card), style="tonal")]
+            if card.can_apply:
+                actions.append(button("Apply", _bound(self.apply, card), style="filled"))
+            actions.append(button("Verify", _bound(self.verify, card), style="outlined"))
+            if card.can_apply and card.applied:
+                actions.append(button("Revert", _bound(self.revert, card)))
+            for action in actions:
+                view.ids.actions.add_widget(action)
+            box.add_widget(view)
 
-    def actions(self, card: ToolCard) -> None:
-        dialog: Any = None
-
-        def act(handler: Any) -> Any:
-            return lambda: (dialog.dismiss(), handler(card))
-
-        buttons = [button("Show settings", act(self.show_settings))]
-        if card.can_apply:
-            buttons += [button("Apply", act(self.apply)), button("Revert", act(self.revert))]
-        supporting = card.install_hint if not card.installed else _state(card)
-        dialog = form_dialog(card.name, buttons, lambda d: d.dismiss(), supporting=supporting)
+    def card_view(self, tool_id: str) -> ToolCardView:
+        views = [v for v in self.ids.tools.children if isinstance(v, ToolCardView)]
+        return next(v for v in views if getattr(v, "tool_id", "") == tool_id)
 
     def show_settings(self, card: ToolCard) -> None:
         def shown(settings: ToolSettings) -> None:
-            # Exactly what Apply writes, in the forms this platform's people type (PowerShell
-            # and cmd on Windows): the variables (if the tool reads any) and each file.
-            shells = [n for n in self.services.tools.shells() if settings.shells.get(n)]
-            parts = [f"# {SHELL_TITLES[n]}\n{settings.shells[n]}" for n in shells]
-            parts = parts if settings.env else []
-            parts += [f"# {path}\n{content}" for path, content in settings.files.items()]
-            text = "\n".join(parts)
-            label = MDLabel(text=escape_markup(text), adaptive_height=True)
-            label.font_name = "RobotoMono-Regular"
-            form_dialog(f"{card.name}: settings", [_scroll([label])], lambda d: d.dismiss())
+            shells = self.services.tools.shells()  # PowerShell and cmd on Windows
+            blocks = [CopyBlock(title=t, text=x) for t, x in settings_blocks(settings, shells)]
+            form_dialog(f"{card.name}: settings", [_scroll(blocks)], lambda d: d.dismiss())
 
         self.work("tool-show", lambda: self.services.tools.show(card.id), shown)
 
@@ -85,24 +112,39 @@ class ToolsScreen(BridgeScreen):
         actor = self.ctx.session
 
         def previewed(preview: ChangeResult) -> None:
-            lines = [f"{c.action} {c.path}" for c in preview.changes]
-            if preview.conflicts:
-                lines.append("Changed since the app wrote it: applying replaces those edits.")
+            parts: list[Any] = []
+            for change in preview.changes:
+                parts.append(wrapped_label(f"{change.action} {change.path}"))
+                if change.conflict:
+                    parts.append(wrapped_label(change.conflict, error=True))
+                if change.diff:
+                    parts.append(wrapped_label(change.diff, mono=True))
+            if not parts:
+                parts.append(wrapped_label("Nothing to change: the settings are in place."))
 
-            def go() -> None:
+            def go(dialog: Any) -> None:
                 force = bool(preview.conflicts)
-                self.work(
+                self.submit(
+                    dialog,
                     "tool-apply",
                     lambda: tools.apply(card.id, force=force, actor=actor),
                     lambda _r: self._done(f"{card.name} now uses the proxy."),
                 )
 
-            confirm(f"Apply to {card.name}?", "\n".join(lines) or "Nothing to change.", go)
+            form_dialog(f"Apply to {card.name}?", [_scroll(parts)], go, ok_text="Apply")
 
         self.work("tool-preview", lambda: tools.preview(card.id), previewed)
 
+    def verify(self, card: ToolCard) -> None:
+        def done(result: ToolVerifyResult) -> None:
+            self._verified[card.id] = result.ok
+            self.tell(f"{card.name}: {result.reason}", "success" if result.ok else "error")
+            self._show(self._cards)
+
+        self.work("tool-verify", lambda: self.services.tools.verify(card.id), done)
+
     def _done(self, message: str) -> None:
-        snackbar(message)
+        self.tell(message)
         self.refresh()
 
     def revert(self, card: ToolCard) -> None:

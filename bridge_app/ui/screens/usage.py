@@ -8,7 +8,7 @@ from kivy.properties import ListProperty, StringProperty
 
 from bridge_app.services import UsageFilter, UsageGroup
 from bridge_app.ui import strings as S
-from bridge_app.ui._base import BridgeScreen, form_dialog, snackbar, text_field
+from bridge_app.ui._base import BridgeScreen, form_dialog, text_field
 
 
 def _row(g: UsageGroup) -> dict[str, str]:
@@ -82,7 +82,7 @@ class UsageScreen(BridgeScreen):
 
             def done(_count: int) -> None:
                 self.summary = f"Exported to {target}."
-                snackbar(self.summary)
+                self.tell(self.summary)
 
             self.work(
                 "usage-export",

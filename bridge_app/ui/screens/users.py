@@ -17,7 +17,6 @@ from bridge_app.ui._base import (
     check_row,
     confirm,
     form_dialog,
-    snackbar,
     text_field,
 )
 
@@ -54,7 +53,7 @@ class UsersScreen(BridgeScreen):
 
     def _run(self, name: str, job: Any, message: str) -> None:
         def done(_r: object) -> None:
-            snackbar(message)
+            self.tell(message)
             self.refresh()
 
         self.work(name, job, done)
@@ -116,14 +115,14 @@ class UsersScreen(BridgeScreen):
         field = text_field("Temporary password", password=True)
 
         def ok(dialog: Any) -> None:
-            dialog.dismiss()
             password = field.text
 
             def done(result: ResetResult) -> None:
-                snackbar(result.notice.splitlines()[0] if result.notice else "Password reset.")
+                self.tell(result.notice or f"Password of {user.username} reset.")
                 self.refresh()
 
-            self.work(
+            self.submit(
+                dialog,
                 "reset",
                 lambda: self.ctx.core.reset_password(session, user.username, password),
                 done,
@@ -139,13 +138,18 @@ class UsersScreen(BridgeScreen):
         admin_row, admin = check_row("Admin")
 
         def ok(dialog: Any) -> None:
-            dialog.dismiss()
             u, d, p = username.text.strip(), display.text.strip() or None, password.text
             role = "admin" if admin.active else "user"
-            self._run(
+
+            def done(_r: object) -> None:
+                self.tell(f"{u} created: they change the password at first login.")
+                self.refresh()
+
+            self.submit(
+                dialog,
                 "create-user",
                 lambda: self.ctx.core.create_user(session, u, p, role=role, display_name=d),
-                f"{u} created: they change the password at first login.",
+                done,
             )
 
         form_dialog(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -24,13 +25,29 @@ def tool_snippet(url: str, key: str) -> str:
     )
 
 
+def template_preview(template: Template) -> str:
+    """What a template sets up, in words, before its YAML."""
+    text = template.read_text()
+    models = re.findall(r"^\s*-\s*model_name:\s*(\S+)", text, flags=re.MULTILINE)
+    needs = [n for n in template.env_names if n not in APP_PROVIDED]
+    lines = [
+        f"Selected: {template.title}",
+        template.description,
+        "Models: " + (", ".join(models) if models else "none"),
+        "Asks for: " + (", ".join(needs) if needs else "nothing (works offline)"),
+    ]
+    return "\n".join(lines)
+
+
 class WizardScreen(BridgeScreen):
     """First run, when no admin exists: admin → template → environment values → optional
     internal token → Start → how to point a CLI tool at the proxy."""
 
     step = NumericProperty(0)
-    step_title = StringProperty(S.WIZARD_STEPS[0])
+    step_title = StringProperty(f"Step 1 of {len(STEPS)}: {S.WIZARD_STEPS[0]}")
     template_name = StringProperty("")
+    template_preview = StringProperty("")
+    admin_done = BooleanProperty(False)
     iam_ready = BooleanProperty(False)
     started = BooleanProperty(False)
     proxy_url = StringProperty("")
@@ -51,18 +68,41 @@ class WizardScreen(BridgeScreen):
         self.work("templates", self.services.config.list_templates, self._show_templates)
 
     def _go(self, step: int) -> None:
+        self.ids.steps.transition.direction = "left" if step >= self.step else "right"
         self.step = step
-        self.step_title = f"{step + 1}/{len(STEPS)} · {S.WIZARD_STEPS[step]}"
+        self.step_title = f"Step {step + 1} of {len(STEPS)}: {S.WIZARD_STEPS[step]}"
         self.ids.steps.current = STEPS[step]
         self.error = ""
+        self.clear_notice()
+
+    def back(self) -> None:
+        """One step back; what was done there (the admin account, the applied template,
+        the running proxy) stays done, and Next moves on again."""
+        if self.step > 0 and not self.busy:
+            self._go(self.step - 1)
+
+    def next(self) -> None:
+        actions = (
+            self.create_admin,
+            self.template_chosen,
+            self.save_environment,
+            self.get_token,
+            self.start_proxy,
+            self.finish,
+        )
+        actions[self.step]()
 
     # -- 1 admin ------------------------------------------------------------------------
 
     def create_admin(self) -> None:
+        if self.admin_done:
+            self._go(1)
+            return
         username, password = self.ids.admin_user.text.strip(), self.ids.admin_password.text
         display = self.ids.admin_display.text.strip() or None
         if password != self.ids.admin_repeat.text:
             self.error = S.PASSWORDS_DIFFER
+            self.tell(S.PASSWORDS_DIFFER, "error")
             return
         auth = self.services.auth
 
@@ -74,6 +114,7 @@ class WizardScreen(BridgeScreen):
             for name in ("admin_password", "admin_repeat"):
                 self.ids[name].text = ""
             self.ctx.set_session(session)
+            self.admin_done = True
             self._go(1)
 
         self.work("first-admin", job, done)
@@ -91,15 +132,17 @@ class WizardScreen(BridgeScreen):
             )
             item.bind(on_release=lambda _i, t=template: self.choose_template(t.name))
             box.add_widget(item)
-        if templates and not self.template_name:
-            names = [t.name for t in templates]
-            self.choose_template("demo" if "demo" in names else names[0])
+        # No default: the person picks the config they start from, seeing what it sets up.
 
     def choose_template(self, name: str) -> None:
         self.template_name = name
+        template = next((t for t in self._templates if t.name == name), None)
+        if template is not None:
+            self.template_preview = template_preview(template)
         for item, template in zip(
             reversed(self.ids.templates.children), self._templates, strict=False
         ):
+            item.theme_bg_color = "Custom"
             item.md_bg_color = (
                 self.theme_cls.secondaryContainerColor
                 if template.name == name
@@ -107,7 +150,10 @@ class WizardScreen(BridgeScreen):
             )
 
     def template_chosen(self) -> None:
-        template = next(t for t in self._templates if t.name == self.template_name)
+        template = next((t for t in self._templates if t.name == self.template_name), None)
+        if template is None:
+            self.tell(S.WIZARD_PICK_TEMPLATE, "error")
+            return
         box = self.ids.env_fields
         box.clear_widgets()
         self._env_fields = {}
@@ -167,6 +213,9 @@ class WizardScreen(BridgeScreen):
     # -- 5 start ------------------------------------------------------------------------
 
     def start_proxy(self) -> None:
+        if self.started and self.ctx.supervisor.state.value in ("running", "degraded"):
+            self._go(5)
+            return
         supervisor = self.ctx.supervisor
 
         def job() -> tuple[str, str]:

@@ -1,6 +1,20 @@
 """Small widgets shared by screens (drawn with Kivy graphics, no extra dependencies)."""
 
 from bridge_app.ui.widgets.busy import BusyIndicator
+from bridge_app.ui.widgets.cards import CopyBlock, InfoChip, ToolCardView
 from bridge_app.ui.widgets.chart import BarChart, SparkChart
+from bridge_app.ui.widgets.editor import CodeEditor, LineNumbers
+from bridge_app.ui.widgets.status import StateChip, StatusBanner
 
-__all__ = ["BarChart", "BusyIndicator", "SparkChart"]
+__all__ = [
+    "BarChart",
+    "BusyIndicator",
+    "CodeEditor",
+    "CopyBlock",
+    "InfoChip",
+    "LineNumbers",
+    "SparkChart",
+    "StateChip",
+    "StatusBanner",
+    "ToolCardView",
+]

@@ -1,0 +1,227 @@
+"""An 800x480 panel, with and without a window manager (Debian's matchbox): the window
+covers the screen from (0, 0) (kiosk) or fits on it (plain), a real tap at the place a
+control is drawn activates it, and SIGTERM stops the window and its proxy."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.gui.conftest import free_port
+
+pytestmark = pytest.mark.gui
+
+ROOT = Path(__file__).parents[2]
+SCREEN = (800, 480)
+
+
+def _need(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        pytest.fail(f"{tool} is missing: scripts/setup.sh installs it")
+    return path
+
+
+class Display:
+    def __init__(self, number: str, processes: list[subprocess.Popen[bytes]]) -> None:
+        self.name = f":{number}"
+        self.processes = processes
+
+    def env(self, home: Path) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            DISPLAY=self.name,
+            BRIDGE_HOME=str(home),
+            PYTHONPATH=str(ROOT),
+            KIVY_NO_ARGS="1",
+            LITELLM_LOCAL_MODEL_COST_MAP="True",
+        )
+        env.pop("KIVY_HOME", None)
+        return env
+
+    def xdotool(self, *args: str) -> str:
+        return subprocess.run(
+            [_need("xdotool"), *args],
+            env={**os.environ, "DISPLAY": self.name},
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        ).stdout
+
+
+@pytest.fixture(params=["no-wm", "matchbox"])
+def display(request: pytest.FixtureRequest) -> Iterator[Display]:
+    xvfb = subprocess.Popen(
+        [
+            _need("Xvfb"),
+            "-displayfd",
+            "1",
+            "-screen",
+            "0",
+            f"{SCREEN[0]}x{SCREEN[1]}x24",
+            "-nolisten",
+            "tcp",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert xvfb.stdout is not None
+    number = xvfb.stdout.readline().decode().strip()
+    processes = [xvfb]
+    if request.param == "matchbox":
+        wm = subprocess.Popen(
+            [_need("matchbox-window-manager"), "-use_titlebar", "no"],
+            env={**os.environ, "DISPLAY": f":{number}"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        processes.insert(0, wm)
+        time.sleep(1)
+    yield Display(number, processes)
+    for process in processes:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _window(display: Display) -> dict[str, int]:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        ids = display.xdotool("search", "--onlyvisible", "--class", ".").split()
+        for wid in ids:
+            shell = display.xdotool("getwindowgeometry", "--shell", wid)
+            geo = dict(line.split("=", 1) for line in shell.split())
+            if int(geo["WIDTH"]) > 100:
+                return {k: int(v) for k, v in geo.items()}
+        time.sleep(0.5)
+    raise AssertionError("the window never became visible")
+
+
+def _start_child(display: Display, home: Path, mode: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "tests" / "gui" / "_tap_child.py"), mode],
+        env=display.env(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize("mode", ["kiosk", "plain"])
+def test_the_window_fits_800x480_and_a_tap_lands_on_the_control_drawn_there(
+    display: Display, mode: str, tmp_path: Path
+) -> None:
+    child = _start_child(display, tmp_path / "home", mode)
+    try:
+        line = _child_line(child)
+        assert line, "the window did not open"
+        report = json.loads(line)
+        geo = _window(display)
+        if mode == "kiosk":
+            assert (geo["X"], geo["Y"], geo["WIDTH"], geo["HEIGHT"]) == (0, 0, *SCREEN)
+        else:
+            assert geo["X"] >= 0 and geo["Y"] >= 0, geo
+            assert geo["X"] + geo["WIDTH"] <= SCREEN[0], geo
+            assert geo["Y"] + geo["HEIGHT"] <= SCREEN[1], geo
+        assert report["size"] == [geo["WIDTH"], geo["HEIGHT"]]
+        assert min(report["next_size"]) >= 48  # a touch target
+        x, y = geo["X"] + report["next"][0], geo["Y"] + report["next"][1]
+        assert 0 <= x < SCREEN[0] and 0 <= y < SCREEN[1], "Next is on the screen"
+        display.xdotool("mousemove", str(x), str(y), "click", "1")
+        assert _child_line(child) == "pressed"
+    finally:
+        child.kill()
+        child.wait(timeout=30)
+
+
+def test_sigterm_stops_the_kiosk_and_its_proxy(tmp_path: Path) -> None:
+    xvfb = subprocess.Popen(
+        [
+            _need("Xvfb"),
+            "-displayfd",
+            "1",
+            "-screen",
+            "0",
+            f"{SCREEN[0]}x{SCREEN[1]}x24",
+            "-nolisten",
+            "tcp",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert xvfb.stdout is not None
+    display = Display(xvfb.stdout.readline().decode().strip(), [xvfb])
+    home = tmp_path / "home"
+    env = display.env(home)
+    port = free_port()
+    subprocess.run(
+        [sys.executable, "-m", "bridge_app", "config", "show"],
+        env=env,
+        capture_output=True,
+        check=False,
+        timeout=120,
+    )
+    from bridge_app.runtime import AppPaths
+    from bridge_app.services import build_services
+
+    old = os.environ.get("BRIDGE_HOME")
+    os.environ["BRIDGE_HOME"] = str(home)
+    try:
+        services = build_services(AppPaths.from_environment())
+        services.settings.set("proxy.port", port)
+        services.close()
+    finally:
+        if old is None:
+            os.environ.pop("BRIDGE_HOME", None)
+        else:
+            os.environ["BRIDGE_HOME"] = old
+    app = subprocess.Popen(
+        [sys.executable, "-m", "bridge_app", "--kiosk"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while not _listening(port):
+            assert app.poll() is None, app.stderr.read() if app.stderr else ""
+            assert time.monotonic() < deadline, "the kiosk never started its proxy"
+            time.sleep(0.5)
+        app.send_signal(signal.SIGTERM)
+        code = app.wait(timeout=90)
+        stderr = app.stderr.read() if app.stderr else ""
+        assert code == 0, stderr
+        assert "Traceback" not in stderr, stderr
+        assert not _listening(port), "the proxy stopped with the window"
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.wait(timeout=30)
+        xvfb.terminate()
+        xvfb.wait(timeout=10)
+
+
+def _child_line(child: subprocess.Popen[str]) -> str:
+    # LiteLLM prints to stdout too: the child marks its own lines.
+    assert child.stdout is not None
+    for line in child.stdout:
+        if line.startswith("TAP-CHILD "):
+            return line.removeprefix("TAP-CHILD ").strip()
+    return ""
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
