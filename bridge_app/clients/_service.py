@@ -114,6 +114,11 @@ class ToolsService:
             return chosen
         return DEFAULT_MODEL if DEFAULT_MODEL in models else models[0]
 
+    def key_for(self, tool_id: str) -> str:
+        """The tool's own proxy key (created on first use), for a snippet the person
+        copies; the master key is never handed out."""
+        return self._key_for(tool_id)
+
     def _key_for(self, tool_id: str, actor: Any = None) -> str:
         """The tool's own proxy key, created on first use. The proxy's master key is never
         handed to a tool: it would end up in the tool's files and shell profiles."""

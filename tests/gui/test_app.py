@@ -60,6 +60,9 @@ def test_first_run_wizard_creates_the_admin_and_starts_the_proxy(gui: Driver) ->
     assert wizard.error == ""
     url = gui.app.ctx.supervisor.url
     assert url in ids.snippet.text and "OPENAI_BASE_URL" in ids.snippet.text
+    # Each family gets its own proxy key; the master key never leaves the app.
+    assert gui.app.ctx.services.proxy.master_key() not in ids.snippet.text
+    assert gui.app.ctx.services.tools.key_for("claude-code") in ids.snippet.text
     gui.shot("wizard-tools")
     gui.press(ids.next_button)
     gui.wait(lambda: gui.app.root.current == "main", what="the dashboard")

@@ -16,12 +16,13 @@ from bridge_app.ui._context import UiContext
 STEPS = ("admin", "template", "environment", "token", "start", "tools")
 
 
-def tool_snippet(url: str, key: str) -> str:
-    """What a CLI tool needs, as one line per tool family (POSIX shell)."""
+def tool_snippet(url: str, keys: dict[str, str]) -> str:
+    """What a CLI tool needs, as one line per tool family (POSIX shell), each family with
+    its own proxy key (never the proxy's master key: it would land in shell profiles)."""
     return (
-        f"export OPENAI_BASE_URL={url}/v1 OPENAI_API_KEY={key}\n"
-        f"export ANTHROPIC_BASE_URL={url} ANTHROPIC_AUTH_TOKEN={key}\n"
-        f"export GOOGLE_GEMINI_BASE_URL={url} GEMINI_API_KEY={key}"
+        f"export OPENAI_BASE_URL={url}/v1 OPENAI_API_KEY={keys['openai']}\n"
+        f"export ANTHROPIC_BASE_URL={url} ANTHROPIC_AUTH_TOKEN={keys['anthropic']}\n"
+        f"export GOOGLE_GEMINI_BASE_URL={url} GEMINI_API_KEY={keys['gemini']}"
     )
 
 
@@ -218,14 +219,21 @@ class WizardScreen(BridgeScreen):
             return
         supervisor = self.ctx.supervisor
 
-        def job() -> tuple[str, str]:
-            self.ctx.core.start_proxy()
-            return supervisor.url, self.services.proxy.master_key()
+        tools = self.services.tools
 
-        def done(result: tuple[str, str]) -> None:
+        def job() -> tuple[str, dict[str, str]]:
+            self.ctx.core.start_proxy()
+            keys = {
+                "openai": tools.key_for("openai-sdk"),
+                "anthropic": tools.key_for("claude-code"),
+                "gemini": tools.key_for("gemini-cli"),
+            }
+            return supervisor.url, keys
+
+        def done(result: tuple[str, dict[str, str]]) -> None:
             self.started = True
-            self.proxy_url, key = result
-            self.snippet = tool_snippet(self.proxy_url, key)
+            self.proxy_url, keys = result
+            self.snippet = tool_snippet(self.proxy_url, keys)
             self._go(5)
 
         self.work("wizard-start", job, done)
