@@ -144,6 +144,17 @@ def _within(seconds: float, check: Callable[[], bool]) -> float:
     raise AssertionError(f"not seen within {seconds} s")
 
 
+def _chat(world: World) -> httpx.Response:
+    """One chat request through the proxy the other process runs."""
+    return httpx.post(
+        f"{world.url}/v1/chat/completions",
+        headers={"Authorization": f"Bearer {world.services.proxy.master_key()}"},
+        json=CHAT,
+        timeout=30,
+        trust_env=False,
+    )
+
+
 def _last_body(upstream: FakeInternalUpstream) -> dict[str, Any]:
     return upstream.seen[-1].body if upstream.seen else {}
 
@@ -197,13 +208,7 @@ def test_config_applied_here_restarts_the_proxy_there_or_rolls_back_there(world:
     result = core.apply_config(admin, changed, comment="shorter timeout")
     assert result.restarted, result.message
     assert "the proxy running in another process restarted with it" in result.message
-    reply = httpx.post(
-        f"{world.url}/v1/chat/completions",
-        headers={"Authorization": f"Bearer {world.services.proxy.master_key()}"},
-        json=CHAT,
-        timeout=30,
-        trust_env=False,
-    )
+    reply = _chat(world)
     assert reply.status_code == 200, reply.text
 
     history = world.services.config.list_versions()
@@ -223,13 +228,7 @@ def test_a_disabled_person_stops_being_served_there(world: World) -> None:
     core.disable_user(dana, "root")  # the person `serve --as root` works for
 
     def refused() -> bool:
-        reply = httpx.post(
-            f"{world.url}/v1/chat/completions",
-            headers={"Authorization": f"Bearer {world.services.proxy.master_key()}"},
-            json=CHAT,
-            timeout=30,
-            trust_env=False,
-        )
+        reply = _chat(world)
         last.append(f"{reply.status_code} {reply.text[:300]}")
         return reply.status_code == 401
 
@@ -249,13 +248,7 @@ def test_environment_entries_changed_here_restart_the_proxy_there(world: World) 
 
         def answered_by_second() -> bool:
             try:
-                reply = httpx.post(
-                    f"{world.url}/v1/chat/completions",
-                    headers={"Authorization": f"Bearer {world.services.proxy.master_key()}"},
-                    json=CHAT,
-                    timeout=30,
-                    trust_env=False,
-                )
+                reply = _chat(world)
             except httpx.HTTPError:
                 return False  # the proxy is between its stop and its start
             return reply.status_code == 200 and "from the second" in reply.text
