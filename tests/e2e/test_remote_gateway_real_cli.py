@@ -62,7 +62,7 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
         services.tokens.projects.save(session, Project("P-7", "Apollo"))
         services.tokens.activate(session)
         services.tokens.login(session, "E42", "employee-pw-42")
-        services.use_session(session)
+        services.core.use_session(session)
         services.proxy.supervisor(port=free_port()).start()
         yield Chain(services, session, upstream)
     finally:

@@ -204,7 +204,7 @@ def test_a_remote_model_in_one_step_carries_the_token_and_project_upstream(
     services.tokens.projects.save(session, Project("P-7", "Apollo"))
     services.tokens.activate(session)
     services.tokens.login(session, "E42", "employee-pw-42")
-    services.use_session(session)
+    services.core.use_session(session)
 
     with pytest.raises(RemoteError) as missing:
         services.remote.use_model("team", "no-such-model", author="root")
