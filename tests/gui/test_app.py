@@ -452,16 +452,27 @@ def test_the_dashboard_button_stops_and_starts_the_proxy(gui: Driver) -> None:
 
 
 def test_settings_switch_to_the_dark_theme_and_remember_it(gui: Driver) -> None:
+    """bob is a user: the theme is his to choose, the idle lock is the machine's (admins)."""
     assert gui.main.show("settings")
     settings = gui.page("settings")
     gui.idle()
+    services = gui.app.ctx.services
+    idle_before = services.settings.get("ui.idle_lock_minutes")
     settings.ids.dark.active = True
     settings.ids.idle.text = "30"
     gui.press(settings.ids.save_button)
     gui.idle()
+    shown = " ".join(_texts(gui.main))
+    assert "Permission denied: changing ui.idle_lock_minutes needs an admin account." in shown
+    assert services.settings.get("ui.theme") == "Light"  # one save: all of it or nothing
+    assert settings.ids.idle.text == "30"  # what he typed stays
+
+    settings.ids.idle.text = str(idle_before)
+    gui.press(settings.ids.save_button)
+    gui.idle()
     assert gui.app.theme_cls.theme_style == "Dark"
-    assert gui.app.ctx.services.settings.get("ui.theme") == "Dark"
-    assert gui.app.ctx.session.idle_lock_minutes == 30
+    assert services.settings.get("ui.theme") == "Dark"
+    assert services.settings.get("ui.idle_lock_minutes") == idle_before
     gui.at_size((800, 480))
     assert gui.main.show("dashboard")
     gui.shot("dashboard-dark-800x480")

@@ -214,6 +214,9 @@ def test_a_config_the_proxy_refuses_is_reported_as_rolled_back(gui: Driver) -> N
     config = gui.page("config")
     gui.idle()
     good = ctx.services.config.read_active()
+    # An admin allowed a callback module that does not exist: validation cannot know,
+    # LiteLLM only finds out while starting.
+    ctx.services.settings.set("config.allowed_modules", ["no_such_module"])
     document = ctx.services.config.open_document(good)
     document.set(("litellm_settings", "callbacks"), ["no_such_module.handler"])
     config.ids.editor.text = document.to_text()

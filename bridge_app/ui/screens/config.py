@@ -256,8 +256,7 @@ class ConfigScreen(BridgeScreen):
         def failed(message: str) -> None:
             if rolled_back or refused:
                 # Valid but refused: the proxy rolled it back, or the person may not apply.
-                if rolled_back:
-                    self.summary = "Not applied: rolled back."
+                self.summary = "Not applied: rolled back." if rolled_back else message
                 self.tell(message, "error")
                 return
             self.tell(message, "error")
