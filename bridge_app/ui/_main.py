@@ -55,7 +55,7 @@ class BridgeApp(MDApp):
 
         # The loading screen first; the other layouts load one per frame behind it.
         for name in (*SHARED_KV, "loading"):
-            Builder.load_file(str(kv_file(name)))
+            _load_kv_once(name)
         self._kv_pending = [n for n in SCREEN_KV if n != "loading"]
         self._kv_event = Clock.schedule_interval(lambda _dt: self._load_kv(1), 0)
         manager = MDScreenManager()
@@ -82,7 +82,7 @@ class BridgeApp(MDApp):
 
     def _load_kv(self, count: int | None = None) -> None:
         while self._kv_pending and (count is None or count > 0):
-            Builder.load_file(str(kv_file(self._kv_pending.pop(0))))
+            _load_kv_once(self._kv_pending.pop(0))
             count = None if count is None else count - 1
         if not self._kv_pending:
             self._kv_event.cancel()
@@ -375,3 +375,11 @@ class BridgeApp(MDApp):
         except Exception:
             log.exception("could not remember the window geometry")
         ctx.services.close()
+
+
+def _load_kv_once(name: str) -> None:
+    """Builder keeps rules for the life of the process: a second window in the same
+    process (tests, a restart of the app object) must not apply each rule twice."""
+    path = str(kv_file(name))
+    if path not in Builder.files:
+        Builder.load_file(path)
