@@ -122,6 +122,11 @@ PROJECTS = "Projects"
 PROJECT_ID = "Project ID"
 PROJECT_NAME = "Project name"
 USE = "Use"
+REMOVE = "Remove"
+FORGET_PASSWORD = "Forget password"
+PASSWORD_FORGOTTEN = (
+    "The remembered employee password is forgotten: the token is no longer refreshed with it."
+)
 IAM_SETTINGS = "IAM settings (admins)"
 IAM_HELP = (
     "How the app gets internal tokens. Choose the shape, fill in what your IAM team gave "

@@ -157,6 +157,31 @@ def test_iam_settings_are_validated_tested_and_saved_from_the_token_screen(gui: 
         screen.ids.password.text = ""
 
 
+def test_the_token_screen_removes_a_project_and_forgets_the_password(gui: Driver) -> None:
+    from bridge_app.services import Project
+
+    services = gui.app.ctx.services
+    session = gui.app.ctx.require_session()
+    services.core.save_project(session, Project("P-OLD", "Retired project"))
+    assert gui.main.show("tokens")
+    screen = gui.page("tokens")
+    screen.refresh()
+    gui.idle()
+    assert "Retired project" in " ".join(_texts(screen.ids.projects))
+    screen.remove_project(Project("P-OLD", "Retired project"))
+    gui.idle()
+    shown = " ".join(_texts(gui.main))
+    assert "Project Retired project removed." in shown
+    assert "Retired project" not in " ".join(_texts(screen.ids.projects))
+    assert all(p.project_id != "P-OLD" for p, _a in services.tokens.projects.projects(session))
+
+    gui.press(screen.ids.forget_button)
+    gui.idle()
+    assert "The remembered employee password is forgotten" in " ".join(_texts(gui.main))
+    events = services.audit.list_events(services.auth.login(ADMIN, ADMIN_PW), action="token")
+    assert events[-1].action == "token.forget_password"
+
+
 def _dialog_button(dialog, label: str):  # type: ignore[no-untyped-def]
     from kivymd.uix.button import MDButton, MDButtonText
 
@@ -559,9 +584,14 @@ def test_diagnostics_export_shows_progress_and_its_outcome_in_the_screen(
     target = tmp_path / "support" / "diag.zip"
     screen.ids.export_path.text = str(target)
     fractions: list[float] = []
+    busy: list[bool] = []
     screen.bind(export_progress=lambda _w, value: fractions.append(value))
+    screen.bind(
+        exporting=lambda _w, value: busy.append(value and screen.ids.export_button.disabled)
+    )
     gui.press(screen.ids.export_button)
-    assert screen.exporting and screen.ids.export_button.disabled
+    gui.wait(lambda: bool(busy), what="the export to start")
+    assert busy[0]  # the button is disabled while it runs
     gui.wait(lambda: not screen.exporting, timeout=120, what="the export")
     message = screen.ids.export_message.text
     assert message.startswith(f"Diagnostics written to {target}")

@@ -19,7 +19,7 @@ from bridge_app.services import (
 )
 from bridge_app.ui import strings as S
 from bridge_app.ui._async import on_ui
-from bridge_app.ui._base import BridgeScreen, form_dialog, text_field
+from bridge_app.ui._base import BridgeScreen, button, form_dialog, text_field
 
 
 class TokensScreen(BridgeScreen):
@@ -85,7 +85,7 @@ class TokensScreen(BridgeScreen):
                 ),
                 MDListItemSupportingText(text=escape_markup(project.project_id)),
             )
-            item.bind(on_release=lambda _i, p=project: self.use_project(p))
+            item.bind(on_release=lambda _i, p=project: self.project_actions(p))
             box.add_widget(item)
 
     def _count_down(self, _dt: float) -> None:
@@ -118,6 +118,39 @@ class TokensScreen(BridgeScreen):
             lambda: self.ctx.core.token_login(session, employee, password, remember=remember),
             done,
         )
+
+    def project_actions(self, project: Project) -> None:
+        dialog: Any = None
+
+        def act(handler: Any) -> Any:
+            return lambda: (dialog.dismiss(), handler(project))
+
+        buttons = [button(S.USE, act(self.use_project)), button(S.REMOVE, act(self.remove_project))]
+        dialog = form_dialog(
+            project.name, buttons, lambda d: d.dismiss(), supporting=project.project_id
+        )
+
+    def remove_project(self, project: Project) -> None:
+        session = self.ctx.require_session()
+
+        def done(_r: object) -> None:
+            self.tell(f"Project {project.name} removed.")
+            self.refresh()
+
+        self.work(
+            "project-remove",
+            lambda: self.ctx.core.delete_project(session, project.project_id),
+            done,
+        )
+
+    def forget_password(self) -> None:
+        session = self.ctx.require_session()
+
+        def done(_r: object) -> None:
+            self.tell(S.PASSWORD_FORGOTTEN)
+            self.refresh()
+
+        self.work("token-forget", lambda: self.ctx.core.forget_token_password(session), done)
 
     def use_project(self, project: Project) -> None:
         session = self.ctx.require_session()
