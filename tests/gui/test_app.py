@@ -157,6 +157,16 @@ def test_iam_settings_are_validated_tested_and_saved_from_the_token_screen(gui: 
         screen.ids.password.text = ""
 
 
+def test_the_dashboard_says_where_other_machines_reach_the_proxy() -> None:
+    from bridge_app.ui.screens.dashboard import _exposure
+
+    assert _exposure("127.0.0.1", 4000) == ""
+    assert _exposure("::1", 4000) == ""
+    shown = _exposure("0.0.0.0", 4000)
+    assert shown.startswith("Other machines can reach this proxy at ")
+    assert "127.0.0.1" not in shown and shown.endswith("(allowed by an admin).")
+
+
 def test_the_token_screen_removes_a_project_and_forgets_the_password(gui: Driver) -> None:
     from bridge_app.services import Project
 

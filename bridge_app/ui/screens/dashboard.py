@@ -9,7 +9,14 @@ from typing import Any
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, ListProperty, StringProperty
 
-from bridge_app.services import ProxyState, ProxyStatus, TokenStatus
+from bridge_app.services import (
+    ProxyState,
+    ProxyStatus,
+    TokenStatus,
+    exposed_addresses,
+    is_loopback_host,
+    url_for,
+)
 from bridge_app.ui import strings as S
 from bridge_app.ui._async import on_ui, run_async
 from bridge_app.ui._base import BridgeScreen, wrapped_label
@@ -50,6 +57,7 @@ class DashboardScreen(BridgeScreen):
     state = StringProperty("stopped")
     running = BooleanProperty(False)
     address = StringProperty("")
+    exposure = StringProperty("")  # where other machines reach the proxy, when an admin allowed it
     uptime = StringProperty("–")
     restarts = StringProperty("0")
     token_text = StringProperty("")
@@ -155,6 +163,7 @@ class DashboardScreen(BridgeScreen):
         self._last_state = self.state
         self.running = status.state in (ProxyState.RUNNING, ProxyState.DEGRADED)
         self.address = status.url
+        self.exposure = _exposure(status.host, status.port) if self.running else ""
         self.uptime = _duration(status.uptime_s)
         self.restarts = str(status.restarts)
         metrics = status.metrics
@@ -256,3 +265,12 @@ class DashboardScreen(BridgeScreen):
             self.token_text = status.describe()
         if status.project is not None:
             self.token_text += f" · project {status.project.name}"
+
+
+def _exposure(host: str, port: int) -> str:
+    """Listening beyond loopback (an admin allowed it): say exactly where from."""
+    if is_loopback_host(host):
+        return ""
+    urls = [url_for(a, port) for a in exposed_addresses(host) if not is_loopback_host(a)]
+    where = ", ".join(urls) if urls else f"{host} port {port}"
+    return f"Other machines can reach this proxy at {where} (allowed by an admin)."
