@@ -21,7 +21,14 @@ echo "==> import-linter (layering contracts in pyproject.toml)"
 lint-imports
 echo "==> pytest (all markers)"
 export BRIDGE_TEST_ARTIFACTS=${BRIDGE_TEST_ARTIFACTS:-$(pwd)/test-artifacts}
-if [ -n "${DISPLAY:-}" ]; then
-  exec python -m pytest "$@"
+run() {
+  if [ -n "${DISPLAY:-}" ]; then "$@"; else xvfb-run -a -s "-screen 0 1920x1080x24" "$@"; fi
+}
+if [ "$#" -gt 0 ]; then
+  run python -m pytest "$@"
+  exit
 fi
-exec xvfb-run -a -s "-screen 0 1920x1080x24" python -m pytest "$@"
+# Everything but the window on two workers, each file on one worker (module fixtures such
+# as a running serve stay whole); then the GUI tests in one process with one window.
+run python -m pytest -n 2 --dist loadfile -m "not gui" --durations=25
+run python -m pytest -m gui --durations=10
