@@ -58,7 +58,7 @@ def test_real_cli_shows_the_policy_refusal(services: Services, tmp_path: Path, t
         home=home,
         search_path=str(BIN),
     )
-    assert tools.apply(tool, model="demo").done
+    assert tools.apply(tool, model="demo", folder=str(work)).done
     done = subprocess.run(
         [str(BIN / command[0]), *command[1:]],
         env=tool_env(home),

@@ -91,7 +91,7 @@ def test_real_cli_reaches_the_upstream_through_the_team_gateway_with_token_and_p
         home=home,
         search_path=str(BIN),
     )
-    assert tools.apply(tool, model=MODEL).done
+    assert tools.apply(tool, model=MODEL, folder=str(work)).done
 
     token = svc.tokens.current().token
     first = len(chain.upstream.seen)

@@ -68,9 +68,9 @@ def test_show_prints_settings_for_each_shell(tmp_path: Path, user_home: Path) ->
 
 
 def test_show_defaults_to_this_platforms_shell(tmp_path: Path, user_home: Path) -> None:
-    shown = tools("show", "codex-cli", bridge=tmp_path / "bridge", home=user_home)
+    shown = tools("show", "claude-code", bridge=tmp_path / "bridge", home=user_home)
     assert shown.returncode == 0, shown.stderr
-    assert "## bash" in shown.stdout and "export LITELLM_BRIDGE_API_KEY=" in shown.stdout
+    assert "## bash" in shown.stdout and "export ANTHROPIC_BASE_URL=" in shown.stdout
     assert "## powershell" not in shown.stdout and "$env:" not in shown.stdout
 
 

@@ -169,9 +169,10 @@ def test_windows_people_get_powershell_and_cmd_forms(services: Services, home: P
     )
     assert tools.shells() == ("powershell", "cmd")
     settings = tools.show("claude-code")
-    key = services.proxy.master_key()
+    key = tools.key_for("claude-code")  # the tool's own key, never the master key
     assert "$env:ANTHROPIC_BASE_URL = 'http://127.0.0.1:4000'" in settings.shells["powershell"]
     assert f'set "ANTHROPIC_AUTH_TOKEN={key}"' in settings.shells["cmd"]
+    assert services.proxy.master_key() not in settings.shells["cmd"]
     assert make_tools(services, home).shells() == ("bash",)
 
 

@@ -258,20 +258,25 @@ def test_only_admins_add_or_remove_gateways(tmp_path: Path) -> None:
 
 
 def test_models_and_team_commands(tmp_path: Path) -> None:
+    from tests.unit.test_cli_config import as_admin, first_admin
+
     home = tmp_path / "home"
-    added = run_cli(
+    first_admin(home)
+    added = as_admin(
         "models", "add", "smart", "openai/gpt-4o", "--api-base", "http://127.0.0.1:9/v1",
         "--order", "1", "--id", "primary", home=home,
     )  # fmt: skip
     assert added.returncode == 0, added.stderr
     assert "Added primary to smart." in added.stdout
-    missing_key = run_cli("models", "add", "smart", "openai/gpt-4o", "--key-env", "NOPE", home=home)
+    missing_key = as_admin(
+        "models", "add", "smart", "openai/gpt-4o", "--key-env", "NOPE", home=home
+    )
     assert missing_key.returncode == 1
     assert "There is no shared environment entry NOPE." in missing_key.stderr
     assert "env set NOPE --shared" in missing_key.stderr
-    routed = run_cli("models", "routing", "--cooldown", "30", "--retries", "2", home=home)
+    routed = as_admin("models", "routing", "--cooldown", "30", "--retries", "2", home=home)
     assert routed.returncode == 0, routed.stderr
-    fallbacks = run_cli("models", "fallbacks", "smart", "demo", home=home)
+    fallbacks = as_admin("models", "fallbacks", "smart", "demo", home=home)
     assert fallbacks.returncode == 0, fallbacks.stderr
     listed = run_cli("models", "list", home=home)
     assert "smart  (falls back to demo)" in listed.stdout
@@ -287,7 +292,7 @@ def test_models_and_team_commands(tmp_path: Path) -> None:
     assert (tmp_path / "team" / "docker-compose.yaml").exists()
     again = run_cli("team", "export", str(tmp_path / "team"), home=home)
     assert again.returncode == 1 and "already exists" in again.stderr
-    removed = run_cli("models", "remove", "primary", home=home)
+    removed = as_admin("models", "remove", "primary", home=home)
     assert removed.returncode == 0, removed.stderr
     bad = run_cli(
         "remote", "add", "team", "ftp://x", "--as", "nobody", "--password-stdin", home=home
