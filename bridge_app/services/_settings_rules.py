@@ -88,7 +88,7 @@ _RULES: dict[str, tuple[Callable[[Any], Any], bool]] = {
     "proxy.autostart": (_flag("Autostart"), True),
     "proxy.admin_ui": (_flag("LiteLLM's admin UI"), True),
     "proxy.allow_non_loopback": (_flag("Listening beyond loopback"), True),
-    "ui.idle_lock_minutes": (_int_between(1, 1440, "The idle lock (minutes)"), True),
+    "ui.idle_lock_minutes": (_int_between(0, 1440, "The idle lock (minutes, 0 = never)"), True),
     "ui.kiosk": (_flag("Kiosk mode"), True),
     "integrity.required": (_flag("Requiring a verified build"), True),
     "config.allowed_modules": (_modules, True),
