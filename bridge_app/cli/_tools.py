@@ -141,12 +141,12 @@ def apply(
 ) -> None:
     """Write the proxy settings into TOOL's own config (backed up first; keeps the rest),
     with the tool's own proxy key (created when it has none; never the master key)."""
-    service = _tools(obj)
-    result = service.apply(tool, model=model, folder=folder, force=force, actor=_actor())
+    core = obj.services().core
+    result = core.apply_tool(tool, model=model, folder=folder, force=force, actor=_actor())
     if not result.done:
         if not _confirm_conflicts(result, "applied"):
             fail("Not applied.", hint="Look at the differences, then run again with --force.")
-        result = service.apply(tool, model=model, folder=folder, force=True, actor=_actor())
+        result = core.apply_tool(tool, model=model, folder=folder, force=True, actor=_actor())
     _print_changes(result, diffs=show_diff)
     click.echo(f"{tool} now uses the proxy. Check it with: litellm-bridge tools verify {tool}")
 
@@ -158,12 +158,12 @@ def apply(
 @friendly_errors
 def revert(obj: CliContext, tool: str, force: bool) -> None:
     """Put TOOL's config files back exactly as they were before the first apply."""
-    service = _tools(obj)
-    result = service.revert(tool, force=force, actor=_actor())
+    core = obj.services().core
+    result = core.revert_tool(tool, force=force, actor=_actor())
     if not result.done:
         if not _confirm_conflicts(result, "reverted"):
             fail("Not reverted.", hint="Run again with --force; your version is kept aside.")
-        result = service.revert(tool, force=True, actor=_actor())
+        result = core.revert_tool(tool, force=True, actor=_actor())
     if all(c.action == "none" for c in result.changes):
         click.echo(f"Nothing to revert: the app has not changed {tool}'s config.")
         return
@@ -214,7 +214,7 @@ def key_create(obj: CliContext, tool: str) -> None:
     click.echo(value)
     click.echo(
         f"This is shown once. Run `litellm-bridge tools apply {tool}` to write it into the "
-        "tool's config; a running `serve` picks it up at its next start.",
+        "tool's config; a running proxy accepts it within seconds.",
         err=True,
     )
 

@@ -157,6 +157,18 @@ class AppCore:
         self.may_change(session, "config", operation="restore config")
         return self._after_apply(self.services.config.restore(version, author=session.username))
 
+    # -- CLI tools (the OS user's own config files: no app account needed) ------------------
+
+    @use_case(role="anyone", transactional=False)
+    def apply_tool(self, tool_id: str, **options: Any) -> Any:
+        """Point a tool at the proxy with its own key (never the master key); the files are
+        the OS user's, written with a backup, and the change is audited."""
+        return self.services.tools.apply(tool_id, **options)
+
+    @use_case(role="anyone", transactional=False)
+    def revert_tool(self, tool_id: str, **options: Any) -> Any:
+        return self.services.tools.revert(tool_id, **options)
+
     # -- remote gateways and logical models (config changes: the same rule as apply) ------
 
     @use_case(role="admin", transactional=False)

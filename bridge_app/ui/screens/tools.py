@@ -127,7 +127,7 @@ class ToolsScreen(BridgeScreen):
                 self.submit(
                     dialog,
                     "tool-apply",
-                    lambda: tools.apply(card.id, force=force, actor=actor),
+                    lambda: self.ctx.core.apply_tool(card.id, force=force, actor=actor),
                     lambda _r: self._done(f"{card.name} now uses the proxy."),
                 )
 
@@ -151,6 +151,6 @@ class ToolsScreen(BridgeScreen):
         actor = self.ctx.session
         self.work(
             "tool-revert",
-            lambda: self.services.tools.revert(card.id, actor=actor),
+            lambda: self.ctx.core.revert_tool(card.id, actor=actor),
             lambda _r: self._done(f"{card.name}: previous settings restored."),
         )
