@@ -340,12 +340,14 @@ class ProxySupervisor:
             return
 
     def _give_up(self, record: RestartRecord, message: str, *, failed_restarts: int) -> None:
+        # The record says what happened before the state says `failed`: whoever sees the
+        # state (a status reader, the dashboard) sees the record's outcome with it.
+        self._sm.finish_restart(record, f"failed: {message}", failed_restarts=failed_restarts)
         with self._op_lock:
             self._teardown()
             self._close_listener()
             self._env.clear()
             self._sm.move(ProxyState.FAILED, error=message)
-        self._sm.finish_restart(record, f"failed: {message}", failed_restarts=failed_restarts)
         self._event("proxy.failed", message)
         self._watchdog.stopping.set()
 
