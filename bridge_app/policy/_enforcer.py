@@ -41,16 +41,22 @@ def _budget(limits: dict[str, float]) -> bool:
     return "budget_usd_per_month" in limits
 
 
+def tool_of_agent(user_agent: str | None) -> str | None:
+    """The CLI tool a User-Agent header names (``claude-cli/2.0 …`` → ``claude-code``)."""
+    agent = (user_agent or "").lower()
+    for needle, tool in _AGENTS:
+        if needle in agent:
+            return tool
+    return None
+
+
 def tool_of(data: dict[str, Any], client: str | None) -> str | None:
     if client and client != "admin":
         return client  # a per-tool key names its tool
     request = data.get("proxy_server_request")
     headers = request.get("headers") if isinstance(request, dict) else None
     if isinstance(headers, dict):
-        agent = str(headers.get("user-agent") or headers.get("User-Agent") or "").lower()
-        for needle, tool in _AGENTS:
-            if needle in agent:
-                return tool
+        return tool_of_agent(str(headers.get("user-agent") or headers.get("User-Agent") or ""))
     return None
 
 
@@ -134,8 +140,12 @@ class RequestPolicy:
     # -- after the request -----------------------------------------------------------------
 
     def annotate(self, row: dict[str, Any]) -> None:
-        """Fill in who was served and count the tokens and cost a request used."""
+        """Fill in who was served and with which tool, and count the tokens and cost a
+        request used. A request made with the install's main key is put down to the tool
+        its User-Agent names, like the admission hook does for per-tool limits."""
         row["user"] = self._service.subject_user
+        if row.get("client") in (None, "admin"):
+            row["client"] = tool_of_agent(row.get("agent")) or row.get("client")
         policy = self._service.policy()
         if not policy.has_limits:
             return

@@ -192,6 +192,8 @@ class BridgeCallbacks(CustomLogger):
         url = request.get("url") if isinstance(request, dict) else None
         endpoint = urlsplit(url).path if url else str(kwargs.get("call_type") or "")
         metadata = slo.get("metadata") or {}
+        headers = request.get("headers") if isinstance(request, dict) else None
+        agent = headers.get("user-agent") if isinstance(headers, dict) else None
         return RequestSample(
             ts=time.time(),
             model=_requested_model(slo, params, request),
@@ -205,6 +207,7 @@ class BridgeCallbacks(CustomLogger):
             deployment=str(deployment) if deployment else None,
             error=error,
             tokens_estimated=estimated,
+            agent=str(agent) if agent else None,
         )
 
     def _record(self, sample: RequestSample) -> None:

@@ -37,6 +37,7 @@ class RequestSample:
     error: str | None = None  # the upstream's error, for a failed call (secrets masked)
     #: tokens_in is the bridge's estimate: the upstream's stream carried no usage
     tokens_estimated: bool = False
+    agent: str | None = None  # the client's User-Agent (names the tool behind the main key)
 
     @property
     def ok(self) -> bool:

@@ -64,14 +64,14 @@ class UsageWriter:
         while True:
             try:
                 sample = asdict(self._queue.get_nowait())
-                rows.append({k: v for k, v in sample.items() if k in _COLUMNS})
             except queue.Empty:
                 break
             if self.annotate is not None:
                 try:
-                    self.annotate(rows[-1])
+                    self.annotate(sample)
                 except Exception:
                     log.exception("could not annotate a usage row")
+            rows.append({k: v for k, v in sample.items() if k in _COLUMNS})
         if rows:
             try:
                 with self._db.transaction() as conn:

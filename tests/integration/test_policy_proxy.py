@@ -78,6 +78,11 @@ def test_models_and_limits_on_every_wire_format_across_a_restart(tmp_path: Path)
 
             assert wait_until(passes, timeout=20)
             sent_ok += 1
+            # Claude Code with the main key: its usage row names the tool (User-Agent).
+            as_claude = build(c, "anthropic", key)
+            as_claude.headers["user-agent"] = "claude-cli/2.0.14 (external, cli)"
+            assert c.send(as_claude).status_code == 200
+            sent_ok += 1
             shown = cli(home, "policy", "show", **extra)
             assert f"Policy in force: machine file {policy}" in shown.stdout
             assert "requests_per_minute" not in shown.stdout
@@ -94,6 +99,11 @@ def test_models_and_limits_on_every_wire_format_across_a_restart(tmp_path: Path)
     demo = next(g for g in doc["groups"] if g["key"] == "demo")
     assert demo["requests"] - demo["errors"] == sent_ok
     assert demo["tokens_in"] > 0 and demo["tokens_out"] > 0
+    by_tool = as_admin(home, "usage", "--by", "tool")
+    assert by_tool.returncode == 0, by_tool.stderr
+    tools = {line.split()[0]: line.split()[1] for line in by_tool.stdout.splitlines()[1:-1]}
+    assert tools.get("claude-code") == "1", by_tool.stdout
+    assert "(main" in by_tool.stdout  # the httpx requests: the main key, no known tool
 
     audit = as_admin(home, "audit", "list", "--action", "policy")
     assert audit.returncode == 0, audit.stderr
