@@ -365,8 +365,9 @@ class PolicyService:
 
     def check_change(self, session: Any, area: str) -> None:
         """Raise PolicyRefusedError when the policy's config_lock forbids ``session``
-        (None: nobody logged in) to change ``area`` ("config", "env.shared", "settings",
-        "tools"). The application core calls it before every such change."""
+        (None: nobody logged in) to change ``area`` (one of AREA_LABELS). The application
+        core calls it before every such change. Pointing a CLI tool at the proxy is not an
+        area: it edits the OS user's own files, not the app's config."""
         lock = self.policy().config_lock
         if lock == "off":
             return
