@@ -79,7 +79,9 @@ class RequestPolicy:
         self._service = service
         self._audit = audit
         self._lock = threading.Lock()
-        self._bursts: dict[str, tuple[float, int]] = {}  # kind -> (window start, count)
+        # kind -> (window start, refusals in the window, the timer that closes it, the first)
+        self._bursts: dict[str, tuple[float, int, threading.Timer | None, str]] = {}
+        self.burst_window = BURST_WINDOW
         self._levels: dict[tuple[str, str], int] = {}  # (subject, limit) -> 0 / 80 / 100
 
     # -- admission -----------------------------------------------------------------------
@@ -168,18 +170,40 @@ class RequestPolicy:
     # -- audit ---------------------------------------------------------------------------
 
     def _refused(self, kind: str, what: str) -> None:
-        """One audit event per burst: the first refusal, then a count once a minute."""
+        """One audit event when a burst of refusals starts, and one when its window
+        closes saying how many more followed (none when the first stayed alone)."""
         now = time.monotonic()
         with self._lock:
-            start, count = self._bursts.get(kind, (0.0, 0))
-            if now - start < BURST_WINDOW:
-                self._bursts[kind] = (start, count + 1)
+            start, count, timer, first = self._bursts.get(kind, (0.0, 0, None, what))
+            if timer is not None and now - start < self.burst_window:
+                self._bursts[kind] = (start, count + 1, timer, first)
                 return
-            self._bursts[kind] = (now, 1)
-        detail = f"refused: {what}"
+            timer = threading.Timer(self.burst_window, self._close_burst, (kind,))
+            timer.daemon = True
+            self._bursts[kind] = (now, 1, timer, what)
+        timer.start()
+        self._safe_audit("policy.request_refused", kind, "denied", f"refused: {what}")
+
+    def _close_burst(self, kind: str) -> None:
+        with self._lock:
+            _start, count, _timer, first = self._bursts.pop(kind, (0.0, 0, None, ""))
         if count > 1:
-            detail += f" ({count} refusals of this kind in the previous burst)"
-        self._safe_audit("policy.request_refused", kind, "denied", detail)
+            self._safe_audit(
+                "policy.request_refused",
+                kind,
+                "denied",
+                f"{count - 1} more refusal{'s' if count > 2 else ''} of this kind within "
+                f"{self.burst_window:g} s after: {first}",
+            )
+
+    def close(self) -> None:
+        """Write the counts of bursts still open (the proxy is stopping)."""
+        with self._lock:
+            open_bursts = {kind: burst[2] for kind, burst in self._bursts.items()}
+        for kind, timer in open_bursts.items():
+            if timer is not None:
+                timer.cancel()
+            self._close_burst(kind)
 
     def _crossed(self, subject: str, label: str, name: str, used: float, allowed: float) -> None:
         level = 100 if used >= allowed else 80 if used >= 0.8 * allowed else 0

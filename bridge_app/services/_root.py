@@ -71,6 +71,7 @@ class Services:
     diagnostics: DiagnosticsService
     updates: UpdateService
     remote: RemoteService
+    request_policy: RequestPolicy
     _closed: bool = field(default=False, repr=False)
 
     core: AppCore = field(init=False, repr=False)
@@ -93,6 +94,7 @@ class Services:
             self.token_keeper.stop()
             self.usage.stop()
             self.proxy.close()  # before the database: it flushes usage rows
+            self.request_policy.close()  # the count of a refusal burst still open
             self.db.close()
 
 
@@ -211,6 +213,7 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
         diagnostics=diagnostics,
         updates=updates,
         remote=remote,
+        request_policy=enforcer,
     )
 
 

@@ -235,3 +235,40 @@ def test_shared_environment_changes_follow_the_lock(stack: Stack, tmp_path: Path
     with pytest.raises(PolicyRefusedError, match="Shared environment entries is managed"):
         env.set(bob, "HTTPS_PROXY", "http://elsewhere:1", scope="shared")
     assert env.effective_environment(None)["HTTPS_PROXY"] == "http://proxy2.corp.example:8080"
+
+
+def test_a_refusal_burst_is_audited_when_it_starts_and_counted_when_it_ends(
+    stack: Stack, tmp_path: Path
+) -> None:
+    admin, _bob = with_admin_and_user(stack)
+    file = tmp_path / "p.yaml"
+    file.write_text('models: {allow: ["demo"]}\n')
+    service = _service(stack, tmp_path / "absent.yaml")
+    service.apply(admin, file)
+    hook = RequestPolicy(service=service, audit=stack.audit)
+    hook.burst_window = 0.5
+    ctx = RequestContext(call_type="acompletion", client="admin")
+
+    def refusals() -> list[str]:
+        events = stack.audit.list_events(admin, action="policy.request_refused", limit=50)
+        return [e.detail for e in events]
+
+    for _ in range(4):
+        with pytest.raises(ModelNotAllowedError):
+            hook({"model": "gpt-4o"}, ctx)
+    assert len(refusals()) == 1 and "refused: model gpt-4o" in refusals()[0]
+    deadline = time.monotonic() + 10
+    while len(refusals()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)  # the burst's window closes without a further request
+    assert any("3 more refusals of this kind within 0.5 s" in d for d in refusals())
+
+    # A lone refusal writes one event; a burst still open is counted when the app stops.
+    hook.burst_window = 60
+    with pytest.raises(ModelNotAllowedError):
+        hook({"model": "gpt-4o"}, ctx)
+    with pytest.raises(ModelNotAllowedError):
+        hook({"model": "o3"}, ctx)
+    hook.close()
+    details = refusals()
+    assert len(details) == 4
+    assert any("1 more refusal of this kind within 60 s after: model gpt-4o" in d for d in details)
