@@ -209,8 +209,7 @@ def key() -> None:
 @friendly_errors
 def key_create(obj: CliContext, tool: str) -> None:
     """Create (or replace) TOOL's own key and print it once."""
-    service = _tools(obj)
-    value = service.create_key(tool, actor=_actor())
+    value = obj.services().core.create_tool_key(tool, actor=_actor())
     click.echo(value)
     click.echo(
         f"This is shown once. Run `litellm-bridge tools apply {tool}` to write it into the "
@@ -225,7 +224,7 @@ def key_create(obj: CliContext, tool: str) -> None:
 @friendly_errors
 def key_revoke(obj: CliContext, tool: str) -> None:
     """Revoke TOOL's own key (the tool stops working until `tools apply` gives it a new one)."""
-    if not _tools(obj).revoke_key(tool, actor=_actor()):
+    if not obj.services().core.revoke_tool_key(tool, actor=_actor()):
         fail(f"{tool} has no key of its own.")
     click.echo(f"{tool}'s key is revoked.")
 

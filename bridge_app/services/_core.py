@@ -169,6 +169,17 @@ class AppCore:
     def revert_tool(self, tool_id: str, **options: Any) -> Any:
         return self.services.tools.revert(tool_id, **options)
 
+    @use_case(role="anyone", transactional=False)
+    def create_tool_key(self, tool_id: str, *, actor: Any = None) -> str:
+        """A new proxy key for one tool, replacing (and revoking) its previous one; a
+        running proxy, here or in another process, accepts it within seconds."""
+        return self.services.tools.create_key(tool_id, actor=actor)
+
+    @use_case(role="anyone", transactional=False)
+    def revoke_tool_key(self, tool_id: str, *, actor: Any = None) -> bool:
+        """Revoke a tool's own key; False when it had none."""
+        return self.services.tools.revoke_key(tool_id, actor=actor)
+
     # -- remote gateways and logical models (config changes: the same rule as apply) ------
 
     @use_case(role="admin", transactional=False)

@@ -395,6 +395,57 @@ def test_tools_cards_apply_with_a_diff_verify_and_copy_the_whole_block(gui: Driv
     gui.shot("tools-800x480")
 
 
+def test_a_tools_own_key_is_replaced_shown_once_and_revoked_on_its_card(gui: Driver) -> None:
+    import httpx
+
+    from bridge_app.ui.widgets import CopyBlock, InfoChip
+
+    tools = gui.page("tools")
+    url = gui.app.ctx.supervisor.url
+
+    def chips() -> list[str]:
+        view = tools.card_view("codex-cli")
+        return [c.text for c in view.ids.chips.children if isinstance(c, InfoChip)]
+
+    def models_status(key: str) -> int:
+        with httpx.Client(timeout=30, trust_env=False) as client:
+            headers = {"Authorization": f"Bearer {key}"}
+            return client.get(f"{url}/v1/models", headers=headers).status_code
+
+    assert "Own proxy key" in chips()  # Apply gave Codex a key of its own
+    old = gui.app.ctx.services.tools.key_for("codex-cli")
+    _press_text(gui, tools.card_view("codex-cli"), "Key")
+    gui.idle()
+    assert any("Codex CLI has its own proxy key" in t for t in _texts(_dialog()))
+    _press_text(gui, _dialog(), "New key")
+
+    def shown_block() -> Any:
+        dialog = _dialog()
+        blocks = [b for b in dialog.walk() if isinstance(b, CopyBlock)] if dialog else []
+        return blocks[0] if blocks else None
+
+    block = gui.wait(shown_block, timeout=60, what="the new key, shown once")
+    new = block.text
+    assert new.startswith("sk-") and new != old
+    assert "Codex CLI has a new proxy key: its config now has it." in _banner(gui).text
+    gui.window_shot("tools-new-key")
+    assert models_status(new) == 200 and models_status(old) == 401
+    _press_text(gui, _dialog(), "Cancel")
+    gui.pump(10)
+
+    gui.wait(lambda: not tools.busy, what="the cards to refresh")
+    _press_text(gui, tools.card_view("codex-cli"), "Key")
+    gui.idle()
+    _press_text(gui, _dialog(), "Revoke key")
+    gui.idle()
+    assert "Revoke Codex CLI's key?" in _texts(_dialog())
+    _press_text(gui, _dialog(), "OK")
+    gui.wait(lambda: "key is revoked" in _banner(gui).text, timeout=60, what="the revocation")
+    assert "Codex CLI's key is revoked" in _banner(gui).text
+    gui.wait(lambda: "No key of its own" in chips(), what="the key chip")
+    assert models_status(new) == 401
+
+
 def test_escape_asks_before_quitting_on_the_desktop(gui: Driver) -> None:
     from kivy.core.window import Window
 

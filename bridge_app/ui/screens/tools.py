@@ -10,7 +10,7 @@ from bridge_app.services import (
     ToolSettings,
     ToolVerifyResult,
 )
-from bridge_app.ui._base import BridgeScreen, button, form_dialog, wrapped_label
+from bridge_app.ui._base import BridgeScreen, button, confirm, form_dialog, wrapped_label
 from bridge_app.ui.screens.config import _scroll
 from bridge_app.ui.widgets import CopyBlock, InfoChip, ToolCardView
 
@@ -19,10 +19,12 @@ def _chips(card: ToolCard, verified: bool | None) -> list[tuple[str, bool]]:
     installed = f"Installed {card.version or ''}".strip() if card.installed else "Not installed"
     pointed = "Pointed at the proxy" if card.pointed_at_proxy else "Not pointed at the proxy"
     checked = {None: "Not verified yet", True: "Verified", False: "Verify failed"}[verified]
+    key = "Own proxy key" if card.has_own_key else "No key of its own"
     return [
         (installed, card.installed),
         (pointed, card.pointed_at_proxy),
         (checked, bool(verified)),
+        (key, card.has_own_key),
     ]
 
 
@@ -91,6 +93,7 @@ class ToolsScreen(BridgeScreen):
             actions.append(button("Verify", _bound(self.verify, card), style="outlined"))
             if card.can_apply and card.applied:
                 actions.append(button("Revert", _bound(self.revert, card)))
+            actions.append(button("Key", _bound(self.manage_key, card)))
             for action in actions:
                 view.ids.actions.add_widget(action)
             box.add_widget(view)
@@ -134,6 +137,65 @@ class ToolsScreen(BridgeScreen):
             form_dialog(f"Apply to {card.name}?", [_scroll(parts)], go, ok_text="Apply")
 
         self.work("tool-preview", lambda: tools.preview(card.id), previewed)
+
+    def manage_key(self, card: ToolCard) -> None:
+        """The tool's own proxy key: replace it (shown once, written into the tool's
+        config when the app manages that) or revoke it."""
+        actor = self.ctx.session
+        core = self.ctx.core
+        if card.has_own_key:
+            about = (
+                f"{card.name} has its own proxy key: usage and the audit log name the tool, "
+                "and revoking it stops this tool only. A new key replaces it at once."
+            )
+        else:
+            about = f"{card.name} has no key of its own yet. Apply, Settings or New key make one."
+        fields: list[Any] = []
+        if card.has_own_key:
+            fields.append(button("Revoke key", lambda: self._revoke_key(card, dialog)))
+
+        def renew() -> tuple[str, bool]:
+            key = core.create_tool_key(card.id, actor=actor)
+            rewritten = False
+            if card.can_apply and card.applied:
+                rewritten = bool(core.apply_tool(card.id, actor=actor).done)
+            return key, rewritten
+
+        def renewed(result: tuple[str, bool]) -> None:
+            key, rewritten = result
+            where = (
+                "its config now has it"
+                if rewritten
+                else "copy it into the tool, or press Apply"
+                if card.can_apply
+                else "copy it into your program's settings"
+            )
+            self._done(f"{card.name} has a new proxy key: {where}. The old one no longer works.")
+            block = CopyBlock(title="The new key (shown once)", text=key)
+            form_dialog(f"{card.name}: new proxy key", [block], lambda d: d.dismiss())
+
+        dialog = form_dialog(
+            f"{card.name}: proxy key",
+            fields,
+            lambda d: self.submit(d, "tool-key", renew, renewed),
+            ok_text="New key",
+            supporting=about,
+        )
+
+    def _revoke_key(self, card: ToolCard, dialog: Any) -> None:
+        actor = self.ctx.session
+        dialog.dismiss()
+
+        def revoke() -> None:
+            self.work(
+                "tool-key-revoke",
+                lambda: self.ctx.core.revoke_tool_key(card.id, actor=actor),
+                lambda _r: self._done(
+                    f"{card.name}'s key is revoked: the tool gets a 401 until it has a new one."
+                ),
+            )
+
+        confirm(f"Revoke {card.name}'s key?", "The tool stops working until Apply.", revoke)
 
     def verify(self, card: ToolCard) -> None:
         def done(result: ToolVerifyResult) -> None:
