@@ -1,5 +1,5 @@
 """PolicyService: which policy is in force and where it came from, applying and trusting
-policies, the config lock the application core asks before every change, and quota status."""
+policies, and quota status; the config lock rules come from ConfigLockRules (_lock.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +25,20 @@ from bridge_app.policy._counters import (
 from bridge_app.policy._errors import (
     PolicyError,
     PolicyInvalidError,
-    PolicyRefusedError,
     PolicySignatureError,
 )
-from bridge_app.policy._location import machine_policy_path, signature_path
-from bridge_app.policy._model import LIMIT_KINDS, NO_POLICY, Limits, Policy, parse_policy
+from bridge_app.policy._files import read_policy_bytes, read_signature
+from bridge_app.policy._location import machine_policy_path
+from bridge_app.policy._lock import ConfigLockRules
+from bridge_app.policy._model import (
+    NO_POLICY,
+    InForce,
+    Limits,
+    Policy,
+    QuotaUse,
+    Refusal,
+    parse_policy,
+)
 from bridge_app.policy._signing import fingerprint, read_public_key, verify_signature
 from bridge_app.settings import SettingsService
 from bridge_app.store import Database, tables
@@ -40,48 +48,6 @@ _versions = tables["policy_versions"]
 
 TRUSTED_KEY_SETTING = "policy.trusted_key"  # hex of the raw Ed25519 public key
 TOPIC = "policy"
-
-AREA_LABELS = {
-    "config": "The LiteLLM config",
-    "env.shared": "Shared environment entries",
-    "settings": "App settings",
-}
-
-
-@dataclass(frozen=True)
-class InForce:
-    policy: Policy
-    source: str  # "none", "machine file /etc/...", "applied by alice from x.yaml"
-    content: str = ""
-    digest: str = ""
-    signed: bool = False
-    actor: str = ""
-    since: float | None = None
-
-
-@dataclass(frozen=True)
-class Refusal:
-    source: str
-    reason: str
-    at: float
-
-
-@dataclass(frozen=True)
-class QuotaUse:
-    subject: str  # "user alice", "tool claude-code"
-    limit: str  # requests_per_minute ...
-    used: float
-    allowed: float
-
-    @property
-    def percent(self) -> float:
-        return 100.0 * self.used / self.allowed if self.allowed else 0.0
-
-    def describe(self) -> str:
-        label = LIMIT_KINDS[self.limit][0]
-        used = f"{self.used:.2f}" if self.limit.startswith("budget") else f"{int(self.used)}"
-        allowed = f"{self.allowed:g}"
-        return f"{self.subject}: {used} of {allowed} {label} ({self.percent:.0f} %)"
 
 
 def _digest(content: bytes) -> str:
@@ -95,7 +61,7 @@ def _os_user() -> str:
         return "unknown"
 
 
-class PolicyService:
+class PolicyService(ConfigLockRules):
     def __init__(
         self,
         *,
@@ -209,42 +175,23 @@ class PolicyService:
     def check_file(self, path: Path) -> tuple[ValidationResult, str | None]:
         """Validate a policy file; also its signature when a company key is enrolled
         (the second value: None when fine or not needed, else why it would be refused)."""
-        content = self._read(path)
+        content = read_policy_bytes(path)
         _policy, result = parse_policy(content.decode("utf-8", errors="replace"))
         signature_problem = None
         key = self.trusted_key()
         if key is not None:
             try:
-                verify_signature(content, self._read_signature(path), key)
+                verify_signature(content, read_signature(path), key)
             except PolicySignatureError as exc:
                 signature_problem = exc.message
         return result, signature_problem
 
-    def _read(self, path: Path) -> bytes:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise PolicyError(f"Cannot read the policy {path}: {exc.strerror or exc}.") from exc
-        if len(data) > 256 * 1024:
-            raise PolicyError(f"The policy {path} is larger than 256 KB.")
-        return data
-
-    @staticmethod
-    def _read_signature(path: Path) -> bytes | None:
-        sig = signature_path(path)
-        try:
-            return sig.read_bytes()[:4096]
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            raise PolicySignatureError(f"Cannot read {sig}: {exc.strerror or exc}.") from exc
-
     def _verify(self, path: Path) -> tuple[bytes, Policy, bool]:
         """The file's bytes and policy, or PolicyError saying why it is refused."""
-        content = self._read(path)
+        content = read_policy_bytes(path)
         key = self.trusted_key()
         if key is not None:
-            verify_signature(content, self._read_signature(path), key)
+            verify_signature(content, read_signature(path), key)
         try:
             text = content.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
@@ -360,55 +307,6 @@ class PolicyService:
                 self._audit.record(actor, "policy.refused", source, "denied", reason)
             self._db.changed(TOPIC)
             self._db.after_commit(self.reload)
-
-    # -- the config lock ----------------------------------------------------------------
-
-    def check_change(self, session: Any, area: str) -> None:
-        """Raise PolicyRefusedError when the policy's config_lock forbids ``session``
-        (None: nobody logged in) to change ``area`` (one of AREA_LABELS). The application
-        core calls it before every such change. Pointing a CLI tool at the proxy is not an
-        area: it edits the OS user's own files, not the app's config."""
-        lock = self.policy().config_lock
-        if lock == "off":
-            return
-        label = AREA_LABELS.get(area, area)
-        admin = bool(getattr(session, "is_admin", False))
-        if lock == "locked" and area == "config":
-            reason = "config_lock: locked"
-            message = f"{label} is managed by your company: nobody can change it on this machine."
-            hint = "IT ships the config with the policy."
-        elif not admin:
-            reason = f"config_lock: {lock}"
-            message = f"{label} is managed by your company: only an admin can change it here."
-            hint = "Ask your IT administrator (or run the command with --as ADMIN)."
-        else:
-            return
-        self._audit.record(session, "policy.change_denied", area, "denied", reason)
-        raise PolicyRefusedError(message, hint=hint)
-
-    def check_listen(self, host: str) -> None:
-        """Refuse a non-loopback listening address when the policy forbids it."""
-        if self.policy().allow_non_loopback:
-            return
-        if host in ("127.0.0.1", "::1", "localhost") or host.startswith("127."):
-            return
-        raise PolicyRefusedError(
-            f"Listening on {host} is not allowed by your company's policy "
-            "(network.allow_non_loopback: false).",
-            hint="Serve on 127.0.0.1.",
-        )
-
-    def locked_areas(self, session: Any) -> set[str]:
-        """The areas ``session`` may not change (what screens show as managed)."""
-        locked = set()
-        for area in AREA_LABELS:
-            lock = self.policy().config_lock
-            admin = bool(getattr(session, "is_admin", False))
-            if lock == "off":
-                continue
-            if (lock == "locked" and area == "config") or not admin:
-                locked.add(area)
-        return locked
 
     def _require_admin(self, session: Any, action: str) -> None:
         if session is None or not getattr(session, "is_admin", False):
