@@ -1,6 +1,9 @@
 """Process-wide plumbing every other sub-package relies on: paths, resources, errors,
 locks, logging and secret redaction."""
 
+import sys
+from typing import Any
+
 from bridge_app.runtime._clipboard import copy_secret_windows
 from bridge_app.runtime._errors import BridgeError
 from bridge_app.runtime._faults import fault_point
@@ -12,6 +15,16 @@ from bridge_app.runtime._process import Captured, StopRequest, pid_alive, run_ca
 from bridge_app.runtime._protect import SecretProtector, os_protector
 from bridge_app.runtime._redact import MASK, RedactingFilter, Redactor, mask_secret
 from bridge_app.runtime._resources import RESOURCE_KINDS, resource_path
+
+
+def win32_user32() -> Any:
+    """user32 with the window functions declared (Windows only)."""
+    if sys.platform != "win32":
+        raise OSError("user32 exists only on Windows")
+    from bridge_app.runtime._win32 import user32
+
+    return user32
+
 
 __all__ = [
     "ACTIVE_CONFIG_FILENAME",
@@ -38,4 +51,5 @@ __all__ = [
     "replace_with_retry",
     "resource_path",
     "run_captured",
+    "win32_user32",
 ]

@@ -36,25 +36,10 @@ if sys.platform == "win32":
     import ctypes
     from ctypes import wintypes
 
-    _user32 = ctypes.WinDLL("user32", use_last_error=True)
+    from bridge_app.runtime._win32 import user32 as _user32
+
     _kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
     _user32.GetActiveWindow.restype = wintypes.HWND
-    _user32.CreateWindowExW.argtypes = (
-        wintypes.DWORD,
-        wintypes.LPCWSTR,
-        wintypes.LPCWSTR,
-        wintypes.DWORD,
-        ctypes.c_int,
-        ctypes.c_int,
-        ctypes.c_int,
-        ctypes.c_int,
-        wintypes.HWND,
-        wintypes.HMENU,
-        wintypes.HINSTANCE,
-        wintypes.LPVOID,
-    )
-    _user32.CreateWindowExW.restype = wintypes.HWND
-    _user32.DestroyWindow.argtypes = (wintypes.HWND,)
     _user32.OpenClipboard.argtypes = (wintypes.HWND,)
     _user32.OpenClipboard.restype = wintypes.BOOL
     _user32.EmptyClipboard.restype = wintypes.BOOL

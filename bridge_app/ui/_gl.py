@@ -98,28 +98,14 @@ if sys.platform == "win32":
     _WS_POPUP = 0x80000000
     _GL_VERSION = 0x1F02
 
-    _user32 = ctypes.WinDLL("user32", use_last_error=True)
+    from bridge_app.runtime import win32_user32
+
+    _user32 = win32_user32()
     _gdi32 = ctypes.WinDLL("gdi32", use_last_error=True)
     _opengl32 = ctypes.WinDLL("opengl32", use_last_error=True)
-    _user32.CreateWindowExW.argtypes = (
-        wintypes.DWORD,
-        wintypes.LPCWSTR,
-        wintypes.LPCWSTR,
-        wintypes.DWORD,
-        ctypes.c_int,
-        ctypes.c_int,
-        ctypes.c_int,
-        ctypes.c_int,
-        wintypes.HWND,
-        wintypes.HMENU,
-        wintypes.HINSTANCE,
-        wintypes.LPVOID,
-    )
-    _user32.CreateWindowExW.restype = wintypes.HWND
     _user32.GetDC.argtypes = (wintypes.HWND,)
     _user32.GetDC.restype = wintypes.HDC
     _user32.ReleaseDC.argtypes = (wintypes.HWND, wintypes.HDC)
-    _user32.DestroyWindow.argtypes = (wintypes.HWND,)
     _gdi32.ChoosePixelFormat.argtypes = (wintypes.HDC, ctypes.POINTER(_PixelFormat))
     _gdi32.SetPixelFormat.argtypes = (wintypes.HDC, ctypes.c_int, ctypes.POINTER(_PixelFormat))
     _gdi32.SetPixelFormat.restype = wintypes.BOOL
