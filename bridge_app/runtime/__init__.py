@@ -19,11 +19,11 @@ from bridge_app.runtime._resources import RESOURCE_KINDS, resource_path
 
 def win32_user32() -> Any:
     """user32 with the window functions declared (Windows only)."""
-    if sys.platform != "win32":
-        raise OSError("user32 exists only on Windows")
-    from bridge_app.runtime._win32 import user32
+    if sys.platform == "win32":
+        from bridge_app.runtime._win32 import user32
 
-    return user32
+        return user32
+    raise OSError("user32 exists only on Windows")
 
 
 __all__ = [
