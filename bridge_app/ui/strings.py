@@ -192,6 +192,8 @@ USAGE_DAYS = "Days"
 USAGE_PER_DAY = "Requests per day"
 USAGE_PER_MODEL = "Requests per model"
 USAGE_NONE = "No usage recorded in this period."
+USAGE_ANSWERED_BY = "answered by {key}"  # a table row per deployment, after the models
+USAGE_NOT_RECORDED = "(not recorded)"  # rows from before the deployment was kept
 USAGE_TOTAL = (
     "{requests} requests · {errors} errors · tokens {tokens_in} in / {tokens_out} out · "
     "{latency:.0f} ms average · estimated cost ${cost:.4f}"
