@@ -6,6 +6,7 @@ model. Counted by the upstreams themselves."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -261,6 +262,10 @@ def test_models_status_reads_a_running_serve_process(
         assert "sk-upstream-unused-0000" not in shown  # the upstream echoed it; masked
         assert "primary              cooling down  until" in shown
         assert "secondary            healthy" in shown
+        # `status` says the same, one sentence per deployment, with the cooldown's end.
+        said = _cli(home, "status").stdout
+        assert re.search(r"deployment smart · primary: cooling down until \d\d:\d\d:\d\d", said)
+        assert "deployment smart · secondary: healthy (1 requests, 0 failed)" in said, said
 
         # `usage --by deployment`: the request that fell back was answered by the second.
         two = f"secondary @ 127.0.0.1:{second.port}"
