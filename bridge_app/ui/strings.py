@@ -72,6 +72,7 @@ NO_ERRORS = "No errors."
 DEPLOYMENTS_TITLE = "Deployments"
 DEPLOYMENTS_STOPPED = "The proxy is stopped: start it to see each deployment's state."
 DEPLOYMENTS_READING = "Reading each deployment's state…"
+DEPLOYMENTS_NONE = "The active config has no model."
 ERROR_HINT_401 = (
     "401: the upstream refused the credentials: the internal token has probably expired "
     "(log in again under Token & projects) or the API key is wrong."

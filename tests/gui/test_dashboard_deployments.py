@@ -153,8 +153,9 @@ def test_the_dashboard_says_a_deployment_cools_down_until_when_then_is_healthy_a
     two = f"answered by secondary @ 127.0.0.1:{second.port}"
     assert rows[two].startswith("1 requests · 0 errors"), rows
     assert rows[one].startswith("3 requests · 1 errors"), rows
-    gui.at_size((1280, 800))
-    gui.shot("usage-deployments-1280x800")
+    for size, dims in {"800x480": (800, 480), "1280x800": (1280, 800)}.items():
+        gui.at_size(dims)
+        gui.shot(f"usage-deployments-{size}")
     assert gui.main.show("dashboard")
     gui.press(dashboard.ids.toggle)  # stopped: the panel says so instead of a stale state
     gui.wait(lambda: "start it to see each deployment" in shown.text, timeout=60, what="stop")

@@ -123,7 +123,8 @@ class DashboardScreen(BridgeScreen):
             if not view.proxy_running:
                 self.deployments_text = S.DEPLOYMENTS_STOPPED
                 return
-            self.deployments_text = "\n".join(s.sentence() for s in view.states)
+            lines = [s.sentence() for s in view.states]
+            self.deployments_text = "\n".join(lines) if lines else S.DEPLOYMENTS_NONE
 
         def failed(exc: BaseException) -> None:
             self._reading_deployments = False
