@@ -23,7 +23,7 @@ if command -v apt-get >/dev/null 2>&1; then
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
   pkgs=(python3 python3-venv python3-dev build-essential pkg-config libcairo2-dev
         xvfb xauth libgl1 libegl1 libmtdev1 xclip redis-server xdotool matchbox-window-manager
-        trayer)
+        trayer docker-compose)  # docker-compose: `config` checks the team export, no daemon
   if [ "$WITH_E2E" = 1 ] && ! command -v npm >/dev/null 2>&1; then pkgs+=(nodejs npm); fi
   missing=()
   for p in "${pkgs[@]}"; do

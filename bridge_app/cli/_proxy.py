@@ -7,6 +7,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -177,15 +178,23 @@ def status(obj: CliContext, as_json: bool) -> None:
     from bridge_app.services import STATUS_FILE, read_status
 
     report = read_status(obj.paths.data_dir / STATUS_FILE).to_dict()
+    deployments: list[Any] = []
     try:
         report["quota_warnings"] = obj.services().policy.quota_warnings()
+        view = obj.services().remote.routing()
+        deployments = list(view.states) if view.proxy_running else []
     except BridgeError as exc:  # no database yet: the proxy part still answers
-        report["quota_warnings"] = []
-        log.debug("no quota status: %s", exc)
+        report.setdefault("quota_warnings", [])
+        log.debug("no quota or deployment status: %s", exc)
+    report["deployment_states"] = [asdict(d) for d in deployments]
     if as_json:
         click.echo(json.dumps(report, indent=2))
     else:
         _print_status(report)
+        # Each deployment as on the dashboard: healthy, cooling down until, failing.
+        for deployment in deployments:
+            colour = {"cooling down": "yellow", "failing": "red"}.get(deployment.state)
+            click.secho(f"  deployment {deployment.sentence()}", fg=colour)
         for warning in report["quota_warnings"]:
             click.secho(f"  {warning}", fg="yellow")
 

@@ -30,7 +30,7 @@ def _filters(func: F) -> F:
                 type=click.Choice(GROUPS),
                 default="day",
                 show_default=True,
-                help="One line per day, model, tool or user.",
+                help="One line per day, model, tool, user or deployment (which one answered).",
             ),
         ]
     ):
@@ -56,7 +56,7 @@ def _filter(
 
 def _line(g: UsageGroup) -> str:
     return (
-        f"{g.key:<24} {g.requests:>8} {g.errors:>7} {g.tokens_in:>10} {g.tokens_out:>10} "
+        f"{g.key:<32} {g.requests:>8} {g.errors:>7} {g.tokens_in:>10} {g.tokens_out:>10} "
         f"{g.latency_ms_avg:>9.0f} {g.cost_usd:>10.4f}"
     )
 
@@ -91,7 +91,7 @@ def usage_group(
         click.echo("No usage recorded for this selection.")
         return
     click.echo(
-        f"{by:<24} {'requests':>8} {'errors':>7} {'tokens in':>10} {'tokens out':>10} "
+        f"{by:<32} {'requests':>8} {'errors':>7} {'tokens in':>10} {'tokens out':>10} "
         f"{'avg ms':>9} {'est. USD':>10}"
     )
     for g in groups:

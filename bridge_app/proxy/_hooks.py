@@ -110,6 +110,26 @@ def _requested_model(slo: dict[str, Any], params: dict[str, Any], request: Any) 
     return str(slo.get("model") or "unknown")
 
 
+def _answered_by(deployment: Any, slo: dict[str, Any], params: dict[str, Any]) -> str | None:
+    """ "ID @ HOST:PORT" for the usage row: a readable id (LiteLLM's made-up ids are 64 hex
+    digits: the provider model says more) and only the host of the api_base, so neither a
+    key in its userinfo or query nor a path reaches the table."""
+    name = str(deployment or "")
+    if not name or (len(name) == 64 and all(c in "0123456789abcdef" for c in name)):
+        name = str(params.get("model") or slo.get("model") or name)
+    base = str(slo.get("api_base") or params.get("api_base") or "")
+    try:
+        host = urlsplit(base).hostname or ""
+        port = urlsplit(base).port
+    except ValueError:  # not a URL: say nothing rather than echo it
+        host, port = "", None
+    if ":" in host:
+        host = f"[{host}]"
+    if host:
+        name += f" @ {host}" + (f":{port}" if port else "")
+    return name or None
+
+
 def _is_inner_generate_content_call(kwargs: dict[str, Any]) -> bool:
     # Gemini's generateContent runs an inner acompletion; a failure is reported for both.
     if str(kwargs.get("call_type") or "") not in ("acompletion", "completion"):
@@ -205,6 +225,7 @@ class BridgeCallbacks(CustomLogger):
             client=metadata.get("user_api_key_alias"),
             cost_usd=float(slo.get("response_cost") or 0.0),
             deployment=str(deployment) if deployment else None,
+            answered_by=_answered_by(deployment, slo, params),
             error=error,
             tokens_estimated=estimated,
             agent=str(agent) if agent else None,

@@ -34,6 +34,9 @@ class RequestSample:
     cost_usd: float = 0.0  # LiteLLM's estimate from its bundled (offline) cost map
     user: str | None = None  # filled in when the row is written (UsageWriter.annotate)
     deployment: str | None = None  # the router's id of the deployment that was called
+    #: what the usage row keeps of it: "ID @ HOST:PORT" (the id, or the provider model when
+    #: LiteLLM made the id up, and the host of its api_base; never a key or a path)
+    answered_by: str | None = None
     error: str | None = None  # the upstream's error, for a failed call (secrets masked)
     #: tokens_in is the bridge's estimate: the upstream's stream carried no usage
     tokens_estimated: bool = False

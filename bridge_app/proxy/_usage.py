@@ -14,9 +14,9 @@ from bridge_app.store import Database, tables
 
 log = logging.getLogger(__name__)
 _usage = tables["usage_records"]
-# The sample carries more than a usage row holds (the deployment, an error text for the
-# live view): keep only the table's columns.
-_COLUMNS = frozenset(c.name for c in _usage.columns)
+# The sample carries more than a usage row holds (the router's id, an error text for the
+# live view): keep only the table's columns. The row's deployment is the readable one.
+_COLUMNS = frozenset(c.name for c in _usage.columns) - {"deployment"}
 
 
 class UsageWriter:
@@ -71,7 +71,8 @@ class UsageWriter:
                     self.annotate(sample)
                 except Exception:
                     log.exception("could not annotate a usage row")
-            rows.append({k: v for k, v in sample.items() if k in _COLUMNS})
+            row = {k: v for k, v in sample.items() if k in _COLUMNS}
+            rows.append({**row, "deployment": sample["answered_by"]})
         if rows:
             try:
                 with self._db.transaction() as conn:

@@ -3,15 +3,9 @@ logical models as LiteLLM router settings (groups, priority, fallbacks, retries,
 key rotation) with each deployment's live state, and the team deployment export."""
 
 from bridge_app.remote._gateways import Gateway, key_env_name, normalize_url
+from bridge_app.remote._live import AnsweredRequest, DeploymentState
 from bridge_app.remote._probe import ProbeResult, RemoteError, RemoteModel
-from bridge_app.remote._routing import (
-    STRATEGIES,
-    AnsweredRequest,
-    Deployment,
-    DeploymentState,
-    ModelGroup,
-    RouterSettings,
-)
+from bridge_app.remote._routing import STRATEGIES, Deployment, ModelGroup, RouterSettings
 from bridge_app.remote._service import DEFAULT_INJECTION, RemoteService, RoutingView
 from bridge_app.remote._team import LITELLM_VERSION, TeamExport
 

@@ -23,6 +23,13 @@ from bridge_app.remote._gateways import (
     key_env_name,
     normalize_url,
 )
+from bridge_app.remote._live import (
+    AnsweredRequest,
+    DeploymentState,
+    deployment_states,
+    live_ids,
+    recent_requests,
+)
 from bridge_app.remote._probe import (
     ProbeResult,
     RemoteError,
@@ -32,15 +39,10 @@ from bridge_app.remote._probe import (
     proxy_for,
 )
 from bridge_app.remote._routing import (
-    AnsweredRequest,
-    DeploymentState,
     ModelGroup,
     RouterSettings,
     add_deployment,
-    deployment_states,
-    live_ids,
     model_groups,
-    recent_requests,
     remove_deployment,
     router_settings,
     set_fallbacks,

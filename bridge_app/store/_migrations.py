@@ -161,6 +161,11 @@ MIGRATIONS: Sequence[Migration] = (
         "usage_records.tokens_estimated: 1 when tokens_in is an estimate (no usage upstream)",
         _run("ALTER TABLE usage_records ADD COLUMN tokens_estimated INTEGER NOT NULL DEFAULT 0"),
     ),
+    Migration(
+        5,
+        "usage_records.deployment: which deployment answered (router id @ api_base host)",
+        _run("ALTER TABLE usage_records ADD COLUMN deployment TEXT"),
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

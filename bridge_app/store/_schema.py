@@ -109,6 +109,9 @@ usage_records = Table(
     Column("user", Text),  # who the proxy served (session user, else the OS account)
     Column("cost_usd", Float, nullable=False, default=0.0),  # LiteLLM's offline estimate
     Column("tokens_estimated", Integer, nullable=False, server_default="0"),
+    # "ID @ HOST:PORT": the router's deployment and the host of its api_base (never a key
+    # or a path); NULL for rows written before it was recorded.
+    Column("deployment", Text),
 )
 
 policy_versions = Table(

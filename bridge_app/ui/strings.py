@@ -69,6 +69,10 @@ STOP = "Stop"
 STARTING = "Starting…"
 STOPPING = "Stopping…"
 NO_ERRORS = "No errors."
+DEPLOYMENTS_TITLE = "Deployments"
+DEPLOYMENTS_STOPPED = "The proxy is stopped: start it to see each deployment's state."
+DEPLOYMENTS_READING = "Reading each deployment's state…"
+DEPLOYMENTS_NONE = "The active config has no model."
 ERROR_HINT_401 = (
     "401: the upstream refused the credentials: the internal token has probably expired "
     "(log in again under Token & projects) or the API key is wrong."
@@ -192,6 +196,8 @@ USAGE_DAYS = "Days"
 USAGE_PER_DAY = "Requests per day"
 USAGE_PER_MODEL = "Requests per model"
 USAGE_NONE = "No usage recorded in this period."
+USAGE_ANSWERED_BY = "answered by {key}"  # a table row per deployment, after the models
+USAGE_NOT_RECORDED = "(not recorded)"  # rows from before the deployment was kept
 USAGE_TOTAL = (
     "{requests} requests · {errors} errors · tokens {tokens_in} in / {tokens_out} out · "
     "{latency:.0f} ms average · estimated cost ${cost:.4f}"

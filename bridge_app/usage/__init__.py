@@ -1,5 +1,5 @@
 """Usage of the proxy: requests, tokens, errors, latency and estimated cost by day, model,
-tool or user; CSV/JSON export; retention."""
+tool, user or the deployment that answered; CSV/JSON export; retention."""
 
 from bridge_app.usage._service import (
     GROUPS,

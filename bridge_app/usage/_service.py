@@ -1,5 +1,5 @@
-"""Usage: the proxy's per-request rows summed by day, model, tool or user, exported as CSV
-or JSON, and pruned after the policy's usage_retention_days."""
+"""Usage: the proxy's per-request rows summed by day, model, tool, user or deployment,
+exported as CSV or JSON, and pruned after the policy's usage_retention_days."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ from bridge_app.store import Database, tables
 log = logging.getLogger(__name__)
 _usage = tables["usage_records"]
 
-GroupBy = Literal["day", "model", "tool", "user"]
-GROUPS: tuple[GroupBy, ...] = ("day", "model", "tool", "user")
+GroupBy = Literal["day", "model", "tool", "user", "deployment"]
+GROUPS: tuple[GroupBy, ...] = ("day", "model", "tool", "user", "deployment")
 MAIN_KEY_LABEL = "(main key)"
 
 
@@ -89,7 +89,9 @@ class UsageService:
 
     def summary(self, where: UsageFilter, by: GroupBy) -> list[UsageGroup]:
         if by not in GROUPS:
-            raise UsageError(f"Cannot group usage by {by!r}: use day, model, tool or user.")
+            raise UsageError(
+                f"Cannot group usage by {by!r}: use day, model, tool, user or deployment."
+            )
         key: Any
         if by == "day":
             key = func.strftime("%Y-%m-%d", _usage.c.ts, "unixepoch", "localtime")
@@ -97,6 +99,8 @@ class UsageService:
             key = _usage.c.model
         elif by == "tool":
             key = func.coalesce(_usage.c.client, "")
+        elif by == "deployment":  # which deployment answered ("" before it was recorded)
+            key = func.coalesce(_usage.c.deployment, "")
         else:
             key = func.coalesce(_usage.c.user, "")
         stmt = (

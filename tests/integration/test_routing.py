@@ -6,6 +6,7 @@ model. Counted by the upstreams themselves."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,7 @@ from sqlalchemy import select
 
 from bridge_app.auth import Session
 from bridge_app.runtime import AppPaths, Redactor
-from bridge_app.services import Services, build_services
+from bridge_app.services import Services, UsageFilter, build_services
 from bridge_app.store import tables
 from tests.integration._upstream import FakeUpstream, free_port
 from tests.integration.conftest import wait_for
@@ -120,13 +121,19 @@ def test_a_failing_first_deployment_cools_down_and_the_second_answers(
     assert _state(services, "primary")[0] == "healthy"
     assert "sk-upstream" not in str(remote.routing().states)
 
-    # Usage rows are still written (the sample's extra fields stay in the metrics).
+    # Usage rows keep which deployment answered: the request that fell back shows the
+    # second one, and the failed attempt the first (id and upstream host, never a key).
     services.proxy.usage.flush()
+    usage = tables["usage_records"]
     with services.db.reading() as conn:
-        rows = conn.execute(
-            select(tables["usage_records"].c.model, tables["usage_records"].c.status)
-        ).all()
-    assert rows.count(("smart", 200)) >= 4
+        rows = conn.execute(select(usage.c.model, usage.c.status, usage.c.deployment)).all()
+    one, two = f"primary @ 127.0.0.1:{first.port}", f"secondary @ 127.0.0.1:{second.port}"
+    answered = Counter(d for m, status, d in rows if m == "smart" and status == 200)
+    assert answered == {one: 2, two: 2}, rows
+    assert {(status, d) for _m, status, d in rows if status != 200} == {(failure, one)}, rows
+    by_deployment = {g.key: g for g in services.usage.summary(UsageFilter(), "deployment")}
+    assert by_deployment[two].requests == 2 and by_deployment[two].errors == 0
+    assert by_deployment[one].requests == len(rows) - 2 and by_deployment[one].errors >= 1
 
 
 def test_several_keys_rotate_and_a_fallback_answers_for_a_failing_model(
@@ -255,6 +262,28 @@ def test_models_status_reads_a_running_serve_process(
         assert "sk-upstream-unused-0000" not in shown  # the upstream echoed it; masked
         assert "primary              cooling down  until" in shown
         assert "secondary            healthy" in shown
+        # `status` says the same, one sentence per deployment, with the cooldown's end.
+        said = _cli(home, "status").stdout
+        assert re.search(r"deployment smart · primary: cooling down until \d\d:\d\d:\d\d", said)
+        assert "deployment smart · secondary: healthy (1 requests, 0 failed)" in said, said
+
+        # `usage --by deployment`: the request that fell back was answered by the second.
+        two = f"secondary @ 127.0.0.1:{second.port}"
+
+        def by_deployment() -> str:
+            return as_root("usage", "--by", "deployment").stdout
+
+        table = wait_for(lambda: two in by_deployment() and by_deployment(), timeout=20)
+        assert table, by_deployment()
+        lines = {ln.split("  ")[0].strip(): ln.split() for ln in table.splitlines()}
+        assert lines[two][-6:-4] == ["1", "0"], table  # 1 request, no error
+        assert lines[f"primary @ 127.0.0.1:{first.port}"][-6:-4] == ["1", "1"], table
+        out = tmp_path / "usage.csv"
+        exported = as_root("usage", "export", "--format", "csv", str(out), "--by", "deployment")
+        assert exported.returncode == 0, exported.stderr
+        csv_lines = out.read_text(encoding="utf-8-sig").splitlines()
+        assert csv_lines[0].startswith("deployment,requests,errors"), csv_lines
+        assert any(ln.startswith(f"{two},1,0,") for ln in csv_lines), csv_lines
     finally:
         serve.terminate()
         serve.wait(30)

@@ -275,6 +275,18 @@ def test_usage_writer_batches_rows_into_the_store(app_paths: AppPaths) -> None:
         db.close()
 
 
+def test_the_usage_row_names_the_deployment_and_host_but_never_a_key_or_path() -> None:
+    from bridge_app.proxy._hooks import _answered_by
+
+    slo = {"api_base": "https://user:sk-secret@gw.example:8443/v1/chat?api-key=sk-x"}
+    assert _answered_by("primary", slo, {}) == "primary @ gw.example:8443"
+    made_up = "a" * 64  # LiteLLM's own id for a deployment without model_info.id
+    params = {"model": "openai/up-model", "api_base": "http://[::1]:9/v1"}
+    assert _answered_by(made_up, {}, params) == "openai/up-model @ [::1]:9"
+    assert _answered_by("demo", {"api_base": "not a url"}, {}) == "demo"
+    assert _answered_by(None, {}, {}) is None
+
+
 def test_backoff_doubles_up_to_the_cap() -> None:
     policy = WatchdogPolicy(backoff_base_s=0.5, backoff_cap_s=3.0)
     # No wait after a crash: the delay grows only while restart attempts fail.

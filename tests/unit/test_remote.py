@@ -4,6 +4,7 @@ person reads, the team config, and the proxy metrics that carry the state."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -13,13 +14,11 @@ from bridge_app.auth import PermissionDeniedError
 from bridge_app.config import ConfigDocument
 from bridge_app.proxy import ProxyMetrics, RequestSample
 from bridge_app.remote import RemoteError, key_env_name, normalize_url
+from bridge_app.remote._live import deployment_states, live_ids, recent_requests
 from bridge_app.remote._probe import proxy_for
 from bridge_app.remote._routing import (
     add_deployment,
-    deployment_states,
-    live_ids,
     model_groups,
-    recent_requests,
     remove_deployment,
     router_settings,
     set_fallbacks,
@@ -188,6 +187,13 @@ def test_deployment_states_read_like_a_person_expects() -> None:
     assert [(r.model, r.deployment) for r in recent] == [("demo", "demo#1"), ("smart", "c")]
     after = deployment_states(groups, metrics, now=now + 31)
     assert {s.id: s.state for s in after}["a"] == "failing"  # cooldown over, last call failed
+    # The dashboard's and `status`'s one line per deployment.
+    until = time.strftime("%H:%M:%S", time.localtime(now + 30))
+    assert states["a"].sentence() == (
+        f"smart · a: cooling down until {until} after 429: RateLimitError: slow down"
+    )
+    assert states["b"].sentence().startswith("smart · b: failing, last error at ")
+    assert states["c"].sentence() == "smart · c: healthy (4 requests, 0 failed)"
 
 
 def test_proxy_metrics_keep_each_deployment_and_mask_errors() -> None:

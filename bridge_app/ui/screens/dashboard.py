@@ -12,19 +12,21 @@ from kivy.properties import BooleanProperty, ListProperty, StringProperty
 from bridge_app.services import (
     ProxyState,
     ProxyStatus,
+    RoutingView,
     TokenStatus,
     exposed_addresses,
     is_loopback_host,
     url_for,
 )
 from bridge_app.ui import strings as S
-from bridge_app.ui._async import on_ui, run_async
+from bridge_app.ui._async import describe_error, on_ui, run_async
 from bridge_app.ui._base import BridgeScreen, wrapped_label
 from bridge_app.ui._context import UiContext
 from bridge_app.ui.widgets import SparkChart  # noqa: F401  (used in the KV)
 
 log = logging.getLogger(__name__)
 _HISTORY = 180  # samples, one per second: the last three minutes
+_DEPLOYMENTS_EVERY = 2  # seconds between reads of the deployments' state while shown
 
 
 def error_hint(text: str) -> str:
@@ -72,6 +74,8 @@ class DashboardScreen(BridgeScreen):
     latency_history = ListProperty([])
     connection_history = ListProperty([])
     update_banner = StringProperty("")  # "Version X is available ..." when an update is
+    #: one line per deployment of the config: healthy, cooling down until, failing
+    deployments_text = StringProperty(S.DEPLOYMENTS_STOPPED)
 
     def __init__(self, *, ctx: UiContext, **kwargs: Any) -> None:
         super().__init__(ctx=ctx, **kwargs)
@@ -89,6 +93,7 @@ class DashboardScreen(BridgeScreen):
         self._token_age = 0
         self._errors_shown: tuple[str, ...] | None = None
         self._update_checked = -3600.0
+        self._reading_deployments = False
         # Observers run on supervisor threads: marshal to the Kivy thread.
         ctx.supervisor.subscribe(lambda *_a: on_ui(self.update))
         Clock.schedule_interval(self._tick, 1.0)
@@ -97,6 +102,35 @@ class DashboardScreen(BridgeScreen):
         self.update()
         self._load_token()
         self._check_update()
+        self._load_deployments()
+
+    # -- deployments ------------------------------------------------------------------
+
+    def _load_deployments(self) -> None:
+        """The router's view of each deployment, read off the UI thread (it parses the
+        active config); one read at a time, none while the proxy is stopped."""
+        if not self.running:
+            self.deployments_text = S.DEPLOYMENTS_STOPPED
+            return
+        if self._reading_deployments:
+            return
+        self._reading_deployments = True
+        if self.deployments_text == S.DEPLOYMENTS_STOPPED:
+            self.deployments_text = S.DEPLOYMENTS_READING
+
+        def shown(view: RoutingView) -> None:
+            self._reading_deployments = False
+            if not view.proxy_running:
+                self.deployments_text = S.DEPLOYMENTS_STOPPED
+                return
+            lines = [s.sentence() for s in view.states]
+            self.deployments_text = "\n".join(lines) if lines else S.DEPLOYMENTS_NONE
+
+        def failed(exc: BaseException) -> None:
+            self._reading_deployments = False
+            self.deployments_text = describe_error(exc)
+
+        run_async("deployment-states", self.services.remote.routing, shown, failed)
 
     # -- update banner ----------------------------------------------------------------
 
@@ -147,7 +181,10 @@ class DashboardScreen(BridgeScreen):
                 self._show_quota,
                 lambda exc: log.debug("no quota status: %s", exc),
             )
-        if self._token_age >= 15 and self.manager and self.manager.current == self.name:
+        shown = bool(self.manager and self.manager.current == self.name)
+        if shown and self._token_age % _DEPLOYMENTS_EVERY == 0:
+            self._load_deployments()
+        if self._token_age >= 15 and shown:
             self._load_token()
         elif self._token is not None:
             self._show_token()

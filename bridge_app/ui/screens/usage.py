@@ -11,9 +11,9 @@ from bridge_app.ui import strings as S
 from bridge_app.ui._base import BridgeScreen, form_dialog, text_field
 
 
-def _row(g: UsageGroup) -> dict[str, str]:
+def _row(g: UsageGroup, key: str | None = None) -> dict[str, str]:
     return {
-        "key": g.key,
+        "key": key or g.key,
         "numbers": (
             f"{g.requests} requests · {g.errors} errors · tokens {g.tokens_in} in / "
             f"{g.tokens_out} out · {g.latency_ms_avg:.0f} ms avg · ~${g.cost_usd:.4f}"
@@ -21,9 +21,18 @@ def _row(g: UsageGroup) -> dict[str, str]:
     }
 
 
+def _deployment_row(g: UsageGroup) -> dict[str, str]:
+    name = S.USAGE_NOT_RECORDED if g.key == "(none)" else g.key
+    return _row(g, S.USAGE_ANSWERED_BY.format(key=name))
+
+
+_Summary = tuple[list[UsageGroup], list[UsageGroup], list[UsageGroup], UsageGroup]
+
+
 class UsageScreen(BridgeScreen):
     """Requests, tokens, errors, latency and estimated cost: a chart per day and per
-    model, and a table per model. A user sees their own usage, an admin everybody's."""
+    model, and a table per model then per deployment (which one answered). A user sees
+    their own usage, an admin everybody's."""
 
     summary = StringProperty("")
     day_values = ListProperty([])
@@ -44,14 +53,19 @@ class UsageScreen(BridgeScreen):
         usage = self.services.usage
         wanted = self._filter()
 
-        def job() -> tuple[list[UsageGroup], list[UsageGroup], UsageGroup]:
+        def job() -> _Summary:
             where = usage.scoped(session, wanted)
-            return usage.summary(where, "day"), usage.summary(where, "model"), usage.totals(where)
+            return (
+                usage.summary(where, "day"),
+                usage.summary(where, "model"),
+                usage.summary(where, "deployment"),
+                usage.totals(where),
+            )
 
         self.work("usage-read", job, self._show)
 
-    def _show(self, result: tuple[list[UsageGroup], list[UsageGroup], UsageGroup]) -> None:
-        days, models, total = result
+    def _show(self, result: _Summary) -> None:
+        days, models, deployments, total = result
         if not total.requests:
             self.summary = S.USAGE_NONE
         else:
@@ -67,7 +81,7 @@ class UsageScreen(BridgeScreen):
         self.day_caption = "   ".join(f"{g.key[5:]}: {g.requests}" for g in days[-10:])
         self.model_values = [g.requests for g in models]
         self.model_caption = "   ".join(f"{g.key}: {g.requests}" for g in models)
-        self.rows = [_row(g) for g in models]
+        self.rows = [_row(g) for g in models] + [_deployment_row(g) for g in deployments]
 
     def export(self) -> None:
         session = self.ctx.require_session()

@@ -1,0 +1,118 @@
+"""`team export`'s docker-compose.yaml, checked by a compose tool: `docker-compose config`
+(Debian's package, which needs no Docker daemon for this) reads it with the .env an IT admin
+fills in from .env.example, resolves every variable, and every ${VAR} the file uses is
+named in .env.example."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bridge_app.remote import LITELLM_VERSION
+from bridge_app.runtime import AppPaths, Redactor
+from bridge_app.services import Services, build_services
+
+pytestmark = pytest.mark.integration
+
+ADMIN_PW = "Admin-Password-42!"
+_USED = re.compile(r"(?<!\$)\$\{?([A-Za-z_][A-Za-z0-9_]*)")  # $$NAME is the container's
+_NAMED = re.compile(r"^#?\s*([A-Za-z_][A-Za-z0-9_]*)=")
+
+
+def _compose_tool() -> list[str]:
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    if shutil.which("docker"):  # Compose v2 as a docker plugin (Windows runners)
+        probe = subprocess.run(["docker", "compose", "version"], capture_output=True, check=False)
+        if probe.returncode == 0:
+            return ["docker", "compose"]
+    if sys.platform == "win32":
+        pytest.skip("no docker-compose on this Windows machine (Linux CI installs it)")
+    pytest.fail("docker-compose is not installed: run scripts/setup.sh")
+
+
+@pytest.fixture
+def services(tmp_path: Path) -> Iterator[Services]:
+    paths = AppPaths.from_environment({"BRIDGE_HOME": str(tmp_path / "home")})
+    built = build_services(paths, redactor=Redactor())
+    built.auth.create_first_admin("root", ADMIN_PW)
+    session = built.auth.login("root", ADMIN_PW)
+    built.env.set(session, "KEY_A", "sk-upstream-a-0123456789", scope="shared")
+    try:
+        yield built
+    finally:
+        built.close()
+
+
+def _config(tool: list[str], folder: Path) -> subprocess.CompletedProcess[str]:
+    # Only what the tool needs to run: no variable of the deployment leaks in from here.
+    keep = ("PATH", "HOME", "SYSTEMROOT", "USERPROFILE", "TEMP", "TMP")
+    env = {k: v for k, v in os.environ.items() if k.upper() in keep}
+    return subprocess.run(
+        [*tool, "-f", "docker-compose.yaml", "config"],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_exported_compose_file_passes_docker_compose_config_with_the_env_it_names(
+    services: Services, tmp_path: Path
+) -> None:
+    tool = _compose_tool()
+    services.remote.add_deployment(
+        "smart", "openai/up-model", author="t", api_base="http://127.0.0.1:9/v1",
+        key_envs=["KEY_A"], deployment_id="primary",
+    )  # fmt: skip
+    out = tmp_path / "team"
+    services.remote.export_team(out)
+    compose_text = (out / "docker-compose.yaml").read_text(encoding="utf-8")
+    example = (out / ".env.example").read_text(encoding="utf-8").splitlines()
+
+    used = set(_USED.findall(compose_text))
+    named = {m.group(1) for line in example if (m := _NAMED.match(line))}
+    assert {"POSTGRES_PASSWORD", "REDIS_PASSWORD", "LITELLM_IMAGE"} <= used
+    assert used <= named, f"used by the compose file, not in .env.example: {used - named}"
+    config_refs = set(
+        re.findall(r"os\.environ/([A-Za-z_][A-Za-z0-9_]*)", (out / "config.yaml").read_text())
+    )
+    assert {"KEY_A", "LITELLM_MASTER_KEY"} <= config_refs
+    # REDIS_HOST/PORT are set by the compose file itself; the rest come from .env.
+    assert config_refs - {"REDIS_HOST", "REDIS_PORT"} <= named
+
+    # The admin's .env: every uncommented name of .env.example, filled in.
+    filled = [m.group(1) for line in example if (m := re.match(r"^([A-Za-z_]\w*)=$", line))]
+    (out / ".env").write_text("".join(f"{n}=value-{n.lower()}\n" for n in filled))
+    done = _config(tool, out)
+    assert done.returncode == 0, done.stderr
+    assert "is not set" not in done.stderr, done.stderr
+    resolved = yaml.safe_load(done.stdout)
+    assert set(resolved["services"]) == {"litellm", "redis", "postgres"}
+    litellm = resolved["services"]["litellm"]
+    assert litellm["image"] == f"ghcr.io/berriai/litellm-database:main-v{LITELLM_VERSION}"
+    environment = litellm["environment"]
+    assert environment["DATABASE_URL"] == (
+        "postgresql://litellm:value-postgres_password@postgres:5432/litellm"
+    )
+    assert environment["KEY_A"] == "value-key_a"  # from env_file: .env
+    assert environment["LITELLM_MASTER_KEY"] == "value-litellm_master_key"
+    assert "value-redis_password" in resolved["services"]["redis"]["command"]
+    assert resolved["services"]["postgres"]["environment"]["POSTGRES_PASSWORD"] == (
+        "value-postgres_password"
+    )
+
+    # The same check catches a variable the admin left out.
+    (out / ".env").write_text("".join(f"{n}=value\n" for n in filled if n != "POSTGRES_PASSWORD"))
+    missing = _config(tool, out)
+    assert "POSTGRES_PASSWORD" in missing.stderr and "is not set" in missing.stderr
