@@ -27,6 +27,7 @@ from kivymd.uix.widget import MDWidget
 from bridge_app.ui import strings as S
 from bridge_app.ui._async import describe_error, run_async
 from bridge_app.ui._context import UiContext
+from bridge_app.ui.widgets import PlainDialog
 
 if TYPE_CHECKING:
     from bridge_app.services import Services
@@ -52,14 +53,29 @@ def fallback(text: str, kind: str = "error") -> None:
 
 
 def open_dialog(dialog: MDDialog, what: str) -> MDDialog:
-    """Open ``dialog``; if it cannot be drawn (FBO limits on some GLs) say so in the plain
-    status line instead of losing it."""
+    """Open ``dialog``; if it cannot be drawn (FBO failures on some OpenGL drivers) its
+    content moves into a ``PlainDialog`` that draws everywhere, and the failure is logged."""
     try:
         dialog.open()
     except Exception:
-        log.exception("could not open the dialog %r", what)
-        fallback(f"{what}: this window could not be drawn on this graphics driver.")
+        log.exception("could not draw the dialog %r: showing it as a plain window", what)
+        _undo_open(dialog)
+        try:
+            PlainDialog(dialog).open()
+        except Exception:
+            log.exception("could not show the dialog %r at all", what)
+            fallback(f"{what}: this window could not be drawn on this graphics driver.")
     return dialog
+
+
+def _undo_open(dialog: MDDialog) -> None:
+    """Whatever a failed ``open`` already put on the window (its scrim, the dialog)."""
+    from kivy.core.window import Window
+
+    for widget in (getattr(dialog, "_scrim", None), dialog):
+        if widget is not None and widget.parent is Window:
+            Window.remove_widget(widget)
+    dialog._is_open = False
 
 
 def dialog_error(dialog: MDDialog, text: str) -> None:

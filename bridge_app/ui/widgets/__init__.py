@@ -4,6 +4,7 @@ from bridge_app.ui.widgets.busy import BusyIndicator
 from bridge_app.ui.widgets.cards import CopyBlock, InfoChip, ToolCardView
 from bridge_app.ui.widgets.chart import BarChart, SparkChart
 from bridge_app.ui.widgets.editor import CodeEditor, LineNumbers
+from bridge_app.ui.widgets.plain_dialog import PlainDialog
 from bridge_app.ui.widgets.status import StateChip, StatusBanner
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "CopyBlock",
     "InfoChip",
     "LineNumbers",
+    "PlainDialog",
     "SparkChart",
     "StateChip",
     "StatusBanner",
