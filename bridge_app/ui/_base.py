@@ -27,7 +27,7 @@ from kivymd.uix.widget import MDWidget
 from bridge_app.ui import strings as S
 from bridge_app.ui._async import describe_error, run_async
 from bridge_app.ui._context import UiContext
-from bridge_app.ui.widgets import PlainDialog
+from bridge_app.ui.widgets import PlainDialog, describe_test
 
 if TYPE_CHECKING:
     from bridge_app.services import Services
@@ -254,3 +254,31 @@ class BridgeScreen(MDScreen):
                 self.tell(message, "error")
 
         run_async(name, job, ok, bad)
+
+
+class IamScreen(BridgeScreen):
+    """A screen with the IAM settings form: a test login shows its outcome in
+    ``iam_result`` (``iam_failed`` when refused)."""
+
+    iam_result = StringProperty("")
+    iam_failed = BooleanProperty(False)
+
+    def run_iam_test(self, settings: Callable[[], Any], employee: str, password: str) -> None:
+        """One login with the settings as typed: the IAM's answer (tokens masked), nothing
+        stored."""
+        session = self.ctx.require_session()
+
+        def job() -> tuple[Any, Any]:
+            typed = settings()
+            return typed, self.ctx.core.test_iam(session, typed, employee, password)
+
+        def done(result: tuple[Any, Any]) -> None:
+            self.iam_failed = False
+            self.iam_result = describe_test(*result)
+
+        self.iam_result = ""
+        self.work("iam-test", job, done, failed=self.iam_refused)
+
+    def iam_refused(self, message: str) -> None:
+        self.iam_failed = True
+        self.iam_result = message

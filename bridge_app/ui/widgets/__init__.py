@@ -4,6 +4,7 @@ from bridge_app.ui.widgets.busy import BusyIndicator
 from bridge_app.ui.widgets.cards import CopyBlock, InfoChip, ToolCardView
 from bridge_app.ui.widgets.chart import BarChart, SparkChart
 from bridge_app.ui.widgets.editor import CodeEditor, LineNumbers
+from bridge_app.ui.widgets.iam_form import IamForm, describe_test
 from bridge_app.ui.widgets.plain_dialog import PlainDialog
 from bridge_app.ui.widgets.status import StateChip, StatusBanner
 
@@ -12,6 +13,7 @@ __all__ = [
     "BusyIndicator",
     "CodeEditor",
     "CopyBlock",
+    "IamForm",
     "InfoChip",
     "LineNumbers",
     "PlainDialog",
@@ -19,4 +21,5 @@ __all__ = [
     "StateChip",
     "StatusBanner",
     "ToolCardView",
+    "describe_test",
 ]
