@@ -195,6 +195,15 @@ def test_a_dialog_that_cannot_be_drawn_falls_back_to_a_plain_one_that_still_work
     gui.wait(lambda: _plain() is None, what="the plain dialog to close")
     assert "erin created" in _banner(gui).text
     assert isinstance(plain, PlainDialog)
+    # And if even the plain window cannot be drawn, the status line says so.
+    monkeypatch.setattr(PlainDialog, "open", broken_open)
+    gui.press(users.ids.create_button)
+    gui.pump(10)
+    assert _dialog() is None and _plain() is None
+    assert _banner(gui).kind == "error"
+    assert "Create user: this window could not be drawn on this graphics driver." in (
+        _banner(gui).text
+    )
 
 
 def _plain() -> Any:

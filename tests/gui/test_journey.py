@@ -155,12 +155,13 @@ def test_a_new_employee_goes_from_first_launch_to_a_cli_tool_answering(
     assert gui.main.show("tokens")
     tokens = gui.page("tokens")
     gui.idle()
-    if "Valid for" not in tokens.status_text:
-        tokens.ids.employee.text, tokens.ids.password.text = EMPLOYEE, EMPLOYEE_PW
-        _press_text(gui, tokens, "Get token")
-        gui.idle()
-        assert "Token received." in _banner_text(gui.main)
+    before = services.tokens.current().token
+    tokens.ids.employee.text, tokens.ids.password.text = EMPLOYEE, EMPLOYEE_PW
+    _press_text(gui, tokens, "Get token")
+    gui.idle()
+    assert "Token received." in _banner_text(gui.main)
     gui.wait(lambda: "Valid for" in tokens.status_text, what="the token's validity")
+    assert services.tokens.current().token not in (None, before)  # a fresh one
     _press_text(gui, tokens, "Add")
     gui.pump(10)
     dialog = _dialog()
