@@ -27,6 +27,7 @@ from kivymd.uix.widget import MDWidget
 from bridge_app.ui import strings as S
 from bridge_app.ui._async import describe_error, run_async
 from bridge_app.ui._context import UiContext
+from bridge_app.ui.widgets import PlainDialog, describe_test
 
 if TYPE_CHECKING:
     from bridge_app.services import Services
@@ -52,14 +53,29 @@ def fallback(text: str, kind: str = "error") -> None:
 
 
 def open_dialog(dialog: MDDialog, what: str) -> MDDialog:
-    """Open ``dialog``; if it cannot be drawn (FBO limits on some GLs) say so in the plain
-    status line instead of losing it."""
+    """Open ``dialog``; if it cannot be drawn (FBO failures on some OpenGL drivers) its
+    content moves into a ``PlainDialog`` that draws everywhere, and the failure is logged."""
     try:
         dialog.open()
     except Exception:
-        log.exception("could not open the dialog %r", what)
-        fallback(f"{what}: this window could not be drawn on this graphics driver.")
+        log.exception("could not draw the dialog %r: showing it as a plain window", what)
+        _undo_open(dialog)
+        try:
+            PlainDialog(dialog).open()
+        except Exception:
+            log.exception("could not show the dialog %r at all", what)
+            fallback(f"{what}: this window could not be drawn on this graphics driver.")
     return dialog
+
+
+def _undo_open(dialog: MDDialog) -> None:
+    """Whatever a failed ``open`` already put on the window (its scrim, the dialog)."""
+    from kivy.core.window import Window
+
+    for widget in (getattr(dialog, "_scrim", None), dialog):
+        if widget is not None and widget.parent is Window:
+            Window.remove_widget(widget)
+    dialog._is_open = False
 
 
 def dialog_error(dialog: MDDialog, text: str) -> None:
@@ -238,3 +254,31 @@ class BridgeScreen(MDScreen):
                 self.tell(message, "error")
 
         run_async(name, job, ok, bad)
+
+
+class IamScreen(BridgeScreen):
+    """A screen with the IAM settings form: a test login shows its outcome in
+    ``iam_result`` (``iam_failed`` when refused)."""
+
+    iam_result = StringProperty("")
+    iam_failed = BooleanProperty(False)
+
+    def run_iam_test(self, settings: Callable[[], Any], employee: str, password: str) -> None:
+        """One login with the settings as typed: the IAM's answer (tokens masked), nothing
+        stored."""
+        session = self.ctx.require_session()
+
+        def job() -> tuple[Any, Any]:
+            typed = settings()
+            return typed, self.ctx.core.test_iam(session, typed, employee, password)
+
+        def done(result: tuple[Any, Any]) -> None:
+            self.iam_failed = False
+            self.iam_result = describe_test(*result)
+
+        self.iam_result = ""
+        self.work("iam-test", job, done, failed=self.iam_refused)
+
+    def iam_refused(self, message: str) -> None:
+        self.iam_failed = True
+        self.iam_result = message

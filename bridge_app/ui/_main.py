@@ -315,10 +315,12 @@ class BridgeApp(MDApp):
     def _on_request_close(self, *_args: Any, **kwargs: Any) -> bool:
         if self._quitting:
             return False
+        if self._asking is not None:
+            return True  # the question is on screen already (Esc pressed again)
         if not self.kiosk or self.ctx is None:
             if kwargs.get("source") == "keyboard":
                 # Esc is "go back" on touch screens, never "quit": ask.
-                confirm(S.QUIT_TITLE, S.QUIT_DESKTOP_TEXT, self.quit, yes=S.QUIT)
+                self._ask(confirm(S.QUIT_TITLE, S.QUIT_DESKTOP_TEXT, self.quit, yes=S.QUIT))
                 return True
             tray = getattr(self, "tray", None)
             if (
@@ -350,10 +352,17 @@ class BridgeApp(MDApp):
 
             run_async("quit-check", verify, quit_now, failed)
 
-        form_dialog(S.QUIT_TITLE, [user, field], check, ok_text=S.QUIT, supporting=S.QUIT_TEXT)
+        self._ask(
+            form_dialog(S.QUIT_TITLE, [user, field], check, ok_text=S.QUIT, supporting=S.QUIT_TEXT)
+        )
         return True
 
     _quitting = False
+    _asking: Any = None  # the quit question on screen, if any
+
+    def _ask(self, dialog: Any) -> None:
+        self._asking = dialog
+        dialog.bind(on_dismiss=lambda *_a: setattr(self, "_asking", None))
 
     def quit(self) -> None:
         self._quitting = True

@@ -58,6 +58,18 @@ WIZARD_PICK_TEMPLATE = "Choose a template first: tap one of the list."
 WIZARD_ENV_TEXT = "The template needs these values. They are stored encrypted."
 WIZARD_ENV_NONE = "This template needs no environment values."
 WIZARD_TOKEN_TEXT = "Log in to the internal IAM to get a token (optional: you can skip)."
+WIZARD_IAM_TEXT = (
+    "This template sends your internal token with every request. Set up how the app "
+    "reaches your company's IAM (Test login shows its answer and stores nothing), then "
+    "log in with your employee ID: Next saves the settings and gets your token."
+)
+WIZARD_NO_IAM_TEXT = (
+    "This template does not send an internal token: skip this step (an admin can set up "
+    "the IAM later under Token & projects)."
+)
+WIZARD_IAM_SAVED_NO_TOKEN = "IAM settings saved. Get your token later under Token & projects."
+WIZARD_TOKEN_RECEIVED = "IAM settings saved and your internal token received."
+TOKEN_RECEIVED = "Token received."
 WIZARD_START_TEXT = "Start the proxy. The first start takes a few seconds."
 WIZARD_TOOLS_TEXT = "Point your CLI tools at the proxy:"
 EMPLOYEE_ID = "Employee ID"

@@ -125,9 +125,10 @@ def test_iam_settings_are_validated_tested_and_saved_from_the_token_screen(gui: 
         screen = gui.page("tokens")
         gui.idle()
         assert screen.is_admin and screen.ids.iam_box.opacity == 1
-        gui.press(screen.ids.shape_custom)
-        assert screen.iam_shape == "custom"
-        fields = screen._iam_inputs()
+        form = screen.ids.iam_form
+        gui.press(form.ids.shape_custom)
+        assert form.shape == "custom"
+        fields = form.inputs()
         fields["url"].text = iam.token_url
         fields["token_path"].text = "data.access_token"
         fields["body_format"].text = "xml"

@@ -154,6 +154,67 @@ def test_a_wrong_password_in_reveal_is_said_in_the_dialog(gui: Driver) -> None:
     assert "CORP_API_KEY is shown for 10 s" in _banner(gui).text
 
 
+def test_a_dialog_that_cannot_be_drawn_falls_back_to_a_plain_one_that_still_works(
+    gui: Driver, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """On a driver where the dialog's effects fail (Kivy raises this from its FBO code on
+    Mesa llvmpipe), the same dialog shows in plain widgets: typed into, refused with its
+    reason, kept, then accepted."""
+    import logging
+
+    from kivymd.uix.dialog import MDDialog
+
+    from bridge_app.ui.widgets import PlainDialog
+
+    def broken_open(self: MDDialog) -> None:
+        raise Exception("FBO Initialization failed: Incomplete attachment (36054)")
+
+    monkeypatch.setattr(MDDialog, "open", broken_open)
+    caplog.set_level(logging.ERROR, logger="bridge_app.ui._base")
+    assert gui.main.show("users")
+    users = gui.page("users")
+    gui.idle()
+    gui.press(users.ids.create_button)
+    gui.pump(10)
+    assert _dialog() is None, "the broken dialog is not left half-open"
+    plain = _plain()
+    assert plain is not None, "the dialog shows as a plain window instead"
+    assert "Create user" in _texts(plain)
+    assert any("could not draw the dialog" in r.getMessage() for r in caplog.records)
+    username, display, password = _fields(plain)
+    username.text, display.text, password.text = "erin", "Erin", "short"
+    _press_text(gui, plain, "Create user")
+    gui.idle()
+    assert _plain() is plain, "the refused dialog stays open"
+    assert "too short" in " ".join(_texts(plain))
+    assert username.text == "erin" and display.text == "Erin"
+    gui.window_shot("plain-dialog-refused")
+    password.text = "Sturdy-Heron-Lantern-47"
+    _press_text(gui, plain, "Create user")
+    gui.idle()
+    gui.wait(lambda: _plain() is None, what="the plain dialog to close")
+    assert "erin created" in _banner(gui).text
+    assert isinstance(plain, PlainDialog)
+    # And if even the plain window cannot be drawn, the status line says so.
+    monkeypatch.setattr(PlainDialog, "open", broken_open)
+    gui.press(users.ids.create_button)
+    gui.pump(10)
+    assert _dialog() is None and _plain() is None
+    assert _banner(gui).kind == "error"
+    assert "Create user: this window could not be drawn on this graphics driver." in (
+        _banner(gui).text
+    )
+
+
+def _plain() -> Any:
+    from kivy.core.window import Window
+
+    from bridge_app.ui.widgets import PlainDialog
+
+    found = [w for w in Window.children if isinstance(w, PlainDialog)]
+    return found[0] if found else None
+
+
 def test_port_99999_is_refused_in_the_status_line_and_nothing_is_saved(gui: Driver) -> None:
     assert gui.main.show("settings")
     settings = gui.page("settings")

@@ -23,6 +23,8 @@ pytestmark = pytest.mark.gui
 
 ROOT = Path(__file__).parents[2]
 SCREEN = (800, 480)
+ARTIFACTS = Path(os.environ.get("BRIDGE_TEST_ARTIFACTS", ROOT / "test-artifacts"))
+ADMIN_PW = "Granite-Willow-Ferry-29"
 
 
 def _need(tool: str) -> str:
@@ -33,9 +35,12 @@ def _need(tool: str) -> str:
 
 
 class Display:
-    def __init__(self, number: str, processes: list[subprocess.Popen[bytes]]) -> None:
+    def __init__(
+        self, number: str, processes: list[subprocess.Popen[bytes]], label: str = ""
+    ) -> None:
         self.name = f":{number}"
         self.processes = processes
+        self.label = label  # "no-wm" or "matchbox"
 
     def env(self, home: Path) -> dict[str, str]:
         env = dict(os.environ)
@@ -88,7 +93,7 @@ def display(request: pytest.FixtureRequest) -> Iterator[Display]:
         )
         processes.insert(0, wm)
         time.sleep(1)
-    yield Display(number, processes)
+    yield Display(number, processes, request.param)
     for process in processes:
         process.terminate()
         process.wait(timeout=10)
@@ -144,47 +149,10 @@ def test_the_window_fits_800x480_and_a_tap_lands_on_the_control_drawn_there(
         child.wait(timeout=30)
 
 
-def test_sigterm_stops_the_kiosk_and_its_proxy(tmp_path: Path) -> None:
-    xvfb = subprocess.Popen(
-        [
-            _need("Xvfb"),
-            "-displayfd",
-            "1",
-            "-screen",
-            "0",
-            f"{SCREEN[0]}x{SCREEN[1]}x24",
-            "-nolisten",
-            "tcp",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
-    assert xvfb.stdout is not None
-    display = Display(xvfb.stdout.readline().decode().strip(), [xvfb])
+def test_sigterm_stops_the_kiosk_and_its_proxy(display: Display, tmp_path: Path) -> None:
     home = tmp_path / "home"
     env = display.env(home)
-    port = free_port()
-    subprocess.run(
-        [sys.executable, "-m", "bridge_app", "config", "show"],
-        env=env,
-        capture_output=True,
-        check=False,
-        timeout=120,
-    )
-    from bridge_app.runtime import AppPaths
-    from bridge_app.services import build_services
-
-    old = os.environ.get("BRIDGE_HOME")
-    os.environ["BRIDGE_HOME"] = str(home)
-    try:
-        services = build_services(AppPaths.from_environment())
-        services.settings.set("proxy.port", port)
-        services.close()
-    finally:
-        if old is None:
-            os.environ.pop("BRIDGE_HOME", None)
-        else:
-            os.environ["BRIDGE_HOME"] = old
+    port = _kiosk_home(env, home)
     app = subprocess.Popen(
         [sys.executable, "-m", "bridge_app", "--kiosk"],
         env=env,
@@ -208,8 +176,104 @@ def test_sigterm_stops_the_kiosk_and_its_proxy(tmp_path: Path) -> None:
         if app.poll() is None:
             app.kill()
             app.wait(timeout=30)
-        xvfb.terminate()
-        xvfb.wait(timeout=10)
+
+
+def _kiosk_home(env: dict[str, str], home: Path, admin: tuple[str, str] | None = None) -> int:
+    """A data folder with its default config, a free proxy port (returned) and, when
+    given, an admin account."""
+    port = free_port()
+    subprocess.run(
+        [sys.executable, "-m", "bridge_app", "config", "show"],
+        env=env,
+        capture_output=True,
+        check=False,
+        timeout=120,
+    )
+    from bridge_app.runtime import AppPaths
+    from bridge_app.services import build_services
+
+    old = os.environ.get("BRIDGE_HOME")
+    os.environ["BRIDGE_HOME"] = str(home)
+    try:
+        services = build_services(AppPaths.from_environment())
+        services.settings.set("proxy.port", port)
+        if admin is not None:
+            services.auth.create_first_admin(*admin)
+        services.close()
+    finally:
+        if old is None:
+            os.environ.pop("BRIDGE_HOME", None)
+        else:
+            os.environ["BRIDGE_HOME"] = old
+    return port
+
+
+def test_kiosk_quit_needs_an_admin_password_typed_into_the_dialog(
+    display: Display, tmp_path: Path
+) -> None:
+    """Esc never quits the kiosk: it asks for an admin's password. A wrong one is refused
+    in the dialog (the window and the proxy stay); the right one quits both."""
+    home = tmp_path / "home"
+    env = display.env(home)
+    env["BRIDGE_TEST_ARTIFACTS"] = str(ARTIFACTS)
+    env["TAP_CHILD_LABEL"] = display.label
+    port = _kiosk_home(env, home, admin=("root", ADMIN_PW))
+    child = subprocess.Popen(
+        [sys.executable, str(ROOT / "tests" / "gui" / "_kiosk_child.py")],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert _child_line(child) == "login"
+        deadline = time.monotonic() + 180
+        while not _listening(port):  # the kiosk starts its proxy on its own
+            assert child.poll() is None and time.monotonic() < deadline, "no proxy"
+            time.sleep(0.5)
+        geo = _window(display)
+        assert (geo["X"], geo["Y"], geo["WIDTH"], geo["HEIGHT"]) == (0, 0, *SCREEN)
+
+        def tap(point: list[int]) -> None:
+            x, y = geo["X"] + point[0], geo["Y"] + point[1]
+            assert 0 <= x < SCREEN[0] and 0 <= y < SCREEN[1], (x, y)
+            display.xdotool("mousemove", str(x), str(y), "click", "1")
+            time.sleep(0.3)
+
+        display.xdotool("mousemove", "400", "240")
+        display.xdotool("key", "Escape")
+        report = json.loads(_child_line(child).removeprefix("dialog "))
+        assert report["count"] == 1
+        assert "Quit LiteLLM Bridge?" in report["texts"]
+        assert "Kiosk mode: an admin password is needed to quit." in report["texts"]
+        display.xdotool("key", "Escape")  # Esc again: still the one dialog, still running
+        time.sleep(2)
+        assert child.poll() is None and _listening(port)
+
+        tap(report["username"])
+        display.xdotool("type", "--delay", "20", "root")
+        tap(report["password"])
+        display.xdotool("type", "--delay", "20", "not-the-password")
+        tap(report["quit"])
+        line = _child_line(child)
+        assert line.startswith("error "), line
+        assert "Wrong username or password" in line
+        time.sleep(1)
+        assert child.poll() is None, "a wrong password does not quit"
+        assert _listening(port), "the proxy keeps running"
+        assert _window(display)["WIDTH"] == SCREEN[0]  # the window is still there
+
+        tap(report["password"])
+        display.xdotool("key", "ctrl+a", "BackSpace")
+        display.xdotool("type", "--delay", "20", ADMIN_PW)
+        tap(report["quit"])
+        assert _child_line(child) == "stopped"
+        assert child.wait(timeout=90) == 0
+        assert not _listening(port), "the proxy stopped with the kiosk"
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(timeout=30)
 
 
 def _child_line(child: subprocess.Popen[str]) -> str:

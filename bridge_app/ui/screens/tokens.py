@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from kivy.clock import Clock
@@ -12,17 +11,15 @@ from bridge_app.runtime import BridgeError
 from bridge_app.services import (
     IamSettings,
     Project,
-    TokenGrant,
     TokenStatus,
     example_data,
-    parse_iam_settings,
 )
 from bridge_app.ui import strings as S
 from bridge_app.ui._async import on_ui
-from bridge_app.ui._base import BridgeScreen, button, form_dialog, text_field
+from bridge_app.ui._base import IamScreen, button, form_dialog, text_field
 
 
-class TokensScreen(BridgeScreen):
+class TokensScreen(IamScreen):
     """The internal token (employee ID + password, remember), the project metadata, and
     for admins the IAM settings (shape, URL, fields, TLS) with a test login."""
 
@@ -30,9 +27,6 @@ class TokensScreen(BridgeScreen):
     action_text = StringProperty("")  # what to do when something is wrong
     blocked = BooleanProperty(False)
     is_admin = BooleanProperty(False)
-    iam_shape = StringProperty("oauth2-password")
-    iam_result = StringProperty("")
-    iam_failed = BooleanProperty(False)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -110,7 +104,7 @@ class TokensScreen(BridgeScreen):
 
         def done(_status: TokenStatus) -> None:
             self.ids.password.text = ""
-            self.tell("Token received.")
+            self.tell(S.TOKEN_RECEIVED)
             self.refresh()
 
         self.work(
@@ -182,72 +176,24 @@ class TokensScreen(BridgeScreen):
 
     # -- IAM settings (admins) -----------------------------------------------------------
 
-    def _iam_inputs(self) -> dict[str, Any]:
-        return {
-            child.key: child
-            for child in self.ids.iam_fields.children
-            if isinstance(getattr(child, "key", None), str)
-        }
-
     def _fill_iam(self, data: dict[str, Any]) -> None:
-        self.iam_shape = str(data.get("shape") or "custom")
-        for key, field in self._iam_inputs().items():
-            value = data.get(key)
-            if key == "client_secret":
-                value = None  # never shown; empty keeps the stored one
-            field.text = "" if value is None else str(value)
-        self.ids.verify_tls.active = bool(data.get("verify_tls", True))
+        self.ids.iam_form.fill(data)
 
     def load_example(self) -> None:
-        data = example_data(self.iam_shape)
-        self._fill_iam(data)
+        form = self.ids.iam_form
+        form.fill(example_data(form.shape))
         self.iam_failed = False
-        self.iam_result = f"This is an example ({self.iam_shape}): put in your IAM's own values."
+        self.iam_result = f"This is an example ({form.shape}): put in your IAM's own values."
 
     def _iam_settings(self) -> IamSettings:
-        """The form as validated settings (one clear line when something is wrong)."""
-        data: dict[str, Any] = {"shape": self.iam_shape, "verify_tls": self.ids.verify_tls.active}
-        for key, field in self._iam_inputs().items():
-            text = field.text.strip()
-            if not text:
-                continue
-            if key == "timeout_s":
-                try:
-                    data[key] = float(text)
-                except ValueError:
-                    raise BridgeError("timeout_s must be a number of seconds.") from None
-            else:
-                data[key] = text
-        if "client_secret" not in data and self.iam_shape != "custom":
-            stored = self.services.tokens.iam_settings()
-            if stored is not None and stored.client_secret:
-                data["client_secret"] = stored.client_secret
-        return parse_iam_settings(data)
-
-    def _iam_failed(self, message: str) -> None:
-        self.iam_failed = True
-        self.iam_result = message
+        form = self.ids.iam_form
+        stored = self.services.tokens.iam_settings() if form.shape != "custom" else None
+        settings: IamSettings = form.settings(stored)
+        return settings
 
     def test_iam(self) -> None:
-        session = self.ctx.require_session()
         employee, password = self.ids.employee.text.strip(), self.ids.password.text
-
-        def job() -> tuple[IamSettings, TokenGrant]:
-            settings = self._iam_settings()
-            return settings, self.ctx.core.test_iam(session, settings, employee, password)
-
-        def done(result: tuple[IamSettings, TokenGrant]) -> None:
-            settings, grant = result
-            self.iam_failed = False
-            self.iam_result = (
-                f"The IAM answered with a token ({settings.shape}); nothing was stored.\n"
-                f"Lifetime {grant.lifetime_s:.0f} s, refresh token: "
-                f"{'yes' if grant.refresh_token else 'no'}.\n"
-                + json.dumps(grant.masked_answer(), indent=2)
-            )
-
-        self.iam_result = ""
-        self.work("iam-test", job, done, failed=self._iam_failed)
+        self.run_iam_test(self._iam_settings, employee, password)
 
     def save_iam(self) -> None:
         session = self.ctx.require_session()
@@ -262,4 +208,4 @@ class TokensScreen(BridgeScreen):
             self.iam_result = f"{S.IAM_SAVED} ({settings.shape}, {settings.url})"
 
         self.iam_result = ""
-        self.work("iam-save", job, done, failed=self._iam_failed)
+        self.work("iam-save", job, done, failed=self.iam_refused)

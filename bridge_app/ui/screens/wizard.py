@@ -8,9 +8,9 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.utils import escape_markup
 from kivymd.uix.list import MDListItem, MDListItemHeadlineText, MDListItemSupportingText
 
-from bridge_app.services import APP_PROVIDED, Session, Template
+from bridge_app.services import APP_PROVIDED, IamSettings, Session, Template
 from bridge_app.ui import strings as S
-from bridge_app.ui._base import BridgeScreen, text_field
+from bridge_app.ui._base import IamScreen, text_field
 from bridge_app.ui._context import UiContext
 
 STEPS = ("admin", "template", "environment", "token", "start", "tools")
@@ -37,10 +37,17 @@ def template_preview(template: Template) -> str:
         "Models: " + (", ".join(models) if models else "none"),
         "Asks for: " + (", ".join(needs) if needs else "nothing (works offline)"),
     ]
+    if needs_iam(text):
+        lines.append("Sends your internal token with every request: step 4 sets up the IAM.")
     return "\n".join(lines)
 
 
-class WizardScreen(BridgeScreen):
+def needs_iam(config_text: str) -> bool:
+    """A config whose requests carry the internal token needs an IAM to get one from."""
+    return "{token}" in config_text
+
+
+class WizardScreen(IamScreen):
     """First run, when no admin exists: admin → template → environment values → optional
     internal token → Start → how to point a CLI tool at the proxy."""
 
@@ -50,6 +57,7 @@ class WizardScreen(BridgeScreen):
     template_preview = StringProperty("")
     admin_done = BooleanProperty(False)
     iam_ready = BooleanProperty(False)
+    needs_iam = BooleanProperty(False)
     started = BooleanProperty(False)
     proxy_url = StringProperty("")
     snippet = StringProperty("")
@@ -165,6 +173,7 @@ class WizardScreen(BridgeScreen):
             self._env_fields[name] = field
             box.add_widget(field)
         self.ids.env_text.text = S.WIZARD_ENV_TEXT if self._env_fields else S.WIZARD_ENV_NONE
+        self.needs_iam = needs_iam(template.read_text())
         self._go(2)
 
     # -- 3 environment + apply ----------------------------------------------------------
@@ -175,38 +184,58 @@ class WizardScreen(BridgeScreen):
         services = self.services
         name = self.template_name
 
-        def job() -> bool:
+        def job() -> IamSettings | None:
             for key, value in values.items():
                 self.ctx.core.set_env(session, key, value, scope="shared")
             text = services.config.new_from_template(name)
             self.ctx.core.apply_config(session, text, comment=f"template {name}")
-            return services.tokens.iam_settings() is not None
+            return services.tokens.iam_settings()
 
-        def done(iam_ready: bool) -> None:
-            self.iam_ready = iam_ready
+        def done(stored: IamSettings | None) -> None:
+            self.iam_ready = stored is not None
+            if stored is not None:
+                self.ids.iam_form.fill(stored.masked())
             self._go(3)
 
         self.work("wizard-apply", job, done)
 
     # -- 4 token (optional) -------------------------------------------------------------
 
+    def _iam_form_settings(self) -> IamSettings:
+        settings: IamSettings = self.ids.iam_form.settings(self.services.tokens.iam_settings())
+        return settings
+
+    def test_iam(self) -> None:
+        """One login with the settings as typed: the IAM's answer, nothing stored."""
+        employee, password = self.ids.employee.text.strip(), self.ids.employee_password.text
+        self.run_iam_test(self._iam_form_settings, employee, password)
+
     def get_token(self) -> None:
-        if not self.iam_ready:
+        """Saves the IAM settings (when the template needs them), then gets the token
+        when an employee ID was typed."""
+        if not self.iam_ready and not self.needs_iam:
             self.skip_token()
             return
         session = self.ctx.require_session()
         employee, password = self.ids.employee.text.strip(), self.ids.employee_password.text
         remember = self.ids.remember.active
+        save_iam = self.needs_iam
 
-        def done(_status: object) -> None:
+        def job() -> str:
+            if save_iam:
+                self.ctx.core.set_iam_settings(session, self._iam_form_settings())
+            if not employee:
+                return S.WIZARD_IAM_SAVED_NO_TOKEN
+            self.ctx.core.token_login(session, employee, password, remember=remember)
+            return S.WIZARD_TOKEN_RECEIVED if save_iam else S.TOKEN_RECEIVED
+
+        def done(message: str) -> None:
+            self.iam_ready = True
             self.ids.employee_password.text = ""
             self._go(4)
+            self.tell(message, "success")
 
-        self.work(
-            "iam-login",
-            lambda: self.ctx.core.token_login(session, employee, password, remember=remember),
-            done,
-        )
+        self.work("iam-login", job, done)
 
     def skip_token(self) -> None:
         self._go(4)

@@ -4,6 +4,8 @@ from bridge_app.ui.widgets.busy import BusyIndicator
 from bridge_app.ui.widgets.cards import CopyBlock, InfoChip, ToolCardView
 from bridge_app.ui.widgets.chart import BarChart, SparkChart
 from bridge_app.ui.widgets.editor import CodeEditor, LineNumbers
+from bridge_app.ui.widgets.iam_form import IamForm, describe_test
+from bridge_app.ui.widgets.plain_dialog import PlainDialog
 from bridge_app.ui.widgets.status import StateChip, StatusBanner
 
 __all__ = [
@@ -11,10 +13,13 @@ __all__ = [
     "BusyIndicator",
     "CodeEditor",
     "CopyBlock",
+    "IamForm",
     "InfoChip",
     "LineNumbers",
+    "PlainDialog",
     "SparkChart",
     "StateChip",
     "StatusBanner",
     "ToolCardView",
+    "describe_test",
 ]
