@@ -108,7 +108,10 @@ class BridgeApp(MDApp):
         manager = self.root
         from bridge_app.ui.screens.login import LoginScreen
 
-        manager.add_widget(LoginScreen(name="login", ctx=ctx, on_login=self._logged_in))
+        on_quit = self.ask_to_quit if self.kiosk else None
+        manager.add_widget(
+            LoginScreen(name="login", ctx=ctx, on_login=self._logged_in, on_quit=on_quit)
+        )
         # The main screen (every page) is built after the first screen is on show.
         manager.get_screen("loading").message = S.LOADING_WARM
         self._start_tray(ctx)
@@ -240,7 +243,10 @@ class BridgeApp(MDApp):
             assert self.ctx is not None
             from bridge_app.ui.screens.main import MainScreen
 
-            manager.add_widget(MainScreen(name="main", ctx=self.ctx, on_logout=self.logout))
+            quit_kiosk = self.ask_to_quit if self.kiosk else None
+            manager.add_widget(
+                MainScreen(name="main", ctx=self.ctx, on_logout=self.logout, on_quit=quit_kiosk)
+            )
             for text, kind in self._pending_notices:
                 self._dashboard_tell(text, kind)
             self._pending_notices.clear()
@@ -359,6 +365,10 @@ class BridgeApp(MDApp):
 
     _quitting = False
     _asking: Any = None  # the quit question on screen, if any
+
+    def ask_to_quit(self) -> None:
+        """The kiosk's Quit button: the same admin-password question as Esc."""
+        self._on_request_close(source="button")
 
     def _ask(self, dialog: Any) -> None:
         self._asking = dialog

@@ -201,6 +201,7 @@ QUIT_TITLE = "Quit LiteLLM Bridge?"
 QUIT_TEXT = "Kiosk mode: an admin password is needed to quit."
 QUIT_DESKTOP_TEXT = "The proxy stops too: tools pointed at it lose their connection."
 QUIT = "Quit"
+QUIT_KIOSK = "Quit kiosk"
 
 # usage and policy
 USAGE_TITLE = "Usage"

@@ -1,9 +1,10 @@
 """Runs the real kiosk window (its own main loop) on the display it is given and reports,
-for test_small_screen.py, what a person would see: "TAP-CHILD login" once the login screen
-is on show, "TAP-CHILD dialog {json}" each time the quit dialogs change (their texts, how
-many are open, where the username and password fields and the Quit button are drawn, in
-window pixels from the top-left), "TAP-CHILD error <text>" when the dialog shows a refusal,
-and "TAP-CHILD stopped" when the app stops."""
+for test_small_screen.py, what a person would see: "TAP-CHILD login {json}" once the
+login screen is on show (where its "Quit kiosk" button is drawn), "TAP-CHILD dialog
+{json}" each time the quit dialogs change (their texts, how many are open, where the
+username and password fields and the Quit and Cancel buttons are drawn, in window pixels
+from the top-left), "TAP-CHILD error <text>" when the dialog shows a refusal, and
+"TAP-CHILD stopped" when the app stops."""
 
 from __future__ import annotations
 
@@ -50,8 +51,11 @@ def main() -> None:
 
     def check(_dt: float) -> None:
         if not state["login"] and app.root is not None and app.root.current == "login":
+            button = app.root.get_screen("login").ids.get("quit_kiosk")
+            if button is None or button.width < 10:
+                return  # not laid out yet
             state["login"] = True
-            say("login")
+            say("login " + json.dumps({"quit_kiosk": where(button)}))
         dialogs = [w for w in Window.children if isinstance(w, MDDialog)]
         key = tuple(id(d) for d in dialogs)
         if dialogs and key != state["dialogs"]:
@@ -60,18 +64,22 @@ def main() -> None:
                 return  # still opening: report where things are once they are drawn
             state["dialogs"] = key
             user, password = [w for w in dialog.walk() if isinstance(w, MDTextField)]
-            quit_button = next(
-                w
-                for w in dialog.walk()
-                if isinstance(w, MDButton)
-                and any(isinstance(c, MDButtonText) and c.text == "Quit" for c in w.children)
-            )
+
+            def button(label: str) -> Any:
+                return next(
+                    w
+                    for w in dialog.walk()
+                    if isinstance(w, MDButton)
+                    and any(isinstance(c, MDButtonText) and c.text == label for c in w.children)
+                )
+
             report = {
                 "count": len(dialogs),
                 "texts": texts(dialog),
                 "username": where(user),
                 "password": where(password),
-                "quit": where(quit_button),
+                "quit": where(button("Quit")),
+                "cancel": where(button("Cancel")),
             }
             say("dialog " + json.dumps(report))
         elif not dialogs:

@@ -4,7 +4,9 @@ from collections.abc import Callable
 from typing import Any
 
 from kivy.clock import Clock
+from kivy.metrics import dp
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivymd.uix.button import MDButton, MDButtonText
 from kivymd.uix.screen import MDScreen
 
 from bridge_app.services import AccountLockedError, Session
@@ -21,10 +23,22 @@ class LoginScreen(MDScreen):
     changing = BooleanProperty(False)  # the change-password form is shown
     locked_seconds = NumericProperty(0)
 
-    def __init__(self, *, ctx: UiContext, on_login: Callable[[Session], None], **kw: Any):
+    def __init__(
+        self,
+        *,
+        ctx: UiContext,
+        on_login: Callable[[Session], None],
+        on_quit: Callable[[], None] | None = None,
+        **kw: Any,
+    ):
         super().__init__(**kw)
         self.ctx = ctx
         self._on_login = on_login
+        if on_quit is not None:  # kiosk: quitting (admin password) from the login screen
+            quit_button = MDButton(MDButtonText(text=S.QUIT_KIOSK), style="text", height=dp(48))
+            quit_button.bind(on_release=lambda *_a: on_quit())
+            self.ids.actions.add_widget(quit_button, index=len(self.ids.actions.children))
+            self.ids["quit_kiosk"] = quit_button
         self._pending: Session | None = None
         self._tick: Any = None
 

@@ -55,10 +55,18 @@ class MainScreen(MDScreen):
     notice = StringProperty("")
     notice_kind = StringProperty("info")
 
-    def __init__(self, *, ctx: UiContext, on_logout: Callable[[], None], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        ctx: UiContext,
+        on_logout: Callable[[], None],
+        on_quit: Callable[[], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.ctx = ctx
         self._on_logout = on_logout
+        self._on_quit = on_quit  # kiosk: a touch screen has no Esc key and no title bar
         self._buttons: dict[str, MDButton] = {}
         pages = self.ids.pages
         for name, cls in _SCREENS.items():
@@ -117,6 +125,18 @@ class MainScreen(MDScreen):
             self._buttons[name] = btn
             self._dress(btn, name)
             nav.add_widget(btn)
+        if self._on_quit is not None:
+            on_quit = self._on_quit
+            btn = MDButton(
+                MDButtonIcon(icon="power"),
+                MDButtonText(text=S.QUIT_KIOSK),
+                style="text",
+                height=dp(48),
+            )
+            btn.bind(on_release=lambda _b: on_quit())
+            self._buttons["quit"] = btn
+            self._dress(btn, "quit")
+            nav.add_widget(btn)
         self._resize(Window, Window.size)
         if session is not None and session.must_change_password:
             return
@@ -125,7 +145,8 @@ class MainScreen(MDScreen):
     def _dress(self, btn: MDButton, name: str) -> None:
         text = next(c for c in btn.children if isinstance(c, MDButtonText))
         text.opacity = 0 if self.compact else 1
-        text.text = "" if self.compact else dict((n, lbl) for n, _i, lbl, _a in S.NAV_ITEMS)[name]
+        labels = {n: lbl for n, _i, lbl, _a in S.NAV_ITEMS} | {"quit": S.QUIT_KIOSK}
+        text.text = "" if self.compact else labels[name]
         btn.style = "tonal" if self.ids.pages.current == name else "text"
 
     def show(self, name: str) -> bool:
