@@ -52,10 +52,11 @@ def main() -> None:
     def check(_dt: float) -> None:
         if not state["login"] and app.root is not None and app.root.current == "login":
             button = app.root.get_screen("login").ids.get("quit_kiosk")
-            if button is None or button.width < 10:
+            if button is None or button.width < 10 or app.root.transition.is_active:
                 return  # not laid out yet
             state["login"] = True
             say("login " + json.dumps({"quit_kiosk": where(button)}))
+            Clock.schedule_once(lambda _dt: shot("kiosk-login"), 0.5)
         dialogs = [w for w in Window.children if isinstance(w, MDDialog)]
         key = tuple(id(d) for d in dialogs)
         if dialogs and key != state["dialogs"]:
