@@ -9,11 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from bridge_app.clients import ToolsService
 from bridge_app.runtime import AppPaths, Redactor
 from bridge_app.services import Services, build_services
-from bridge_app.services._root import derive_install_key
-from tests.e2e.test_tools_real_cli import BIN, COMMANDS, ORIGINALS, RUN_TIMEOUT, free_port, tool_env
+from tests.e2e.test_tools_real_cli import (
+    BIN,
+    COMMANDS,
+    RUN_TIMEOUT,
+    free_port,
+    tool_env,
+    tools_at,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -46,18 +51,7 @@ def test_real_cli_shows_the_policy_refusal(services: Services, tmp_path: Path, t
     home = tmp_path / "home"
     work = tmp_path / "work"
     work.mkdir()
-    for rel, text in ORIGINALS[tool].items():
-        (home / rel).parent.mkdir(parents=True, exist_ok=True)
-        (home / rel).write_text(text)
-    tools = ToolsService(
-        db=services.db,
-        seal_key=derive_install_key(services.db_key, "tool-config"),
-        settings=services.settings,
-        proxy=services.proxy,
-        redactor=services.redactor,
-        home=home,
-        search_path=str(BIN),
-    )
+    tools = tools_at(services, home, tool, environ=False)
     assert tools.apply(tool, model="demo", folder=str(work)).done
     done = subprocess.run(
         [str(BIN / command[0]), *command[1:]],

@@ -12,13 +12,17 @@ from pathlib import Path
 import pytest
 
 from bridge_app.auth import Session
-from bridge_app.clients import ToolsService
 from bridge_app.devtools import FakeIam, FakeInternalUpstream
 from bridge_app.runtime import AppPaths, Redactor
 from bridge_app.services import Services, build_services
-from bridge_app.services._root import derive_install_key
 from bridge_app.tokens import IamSettings, Project
-from tests.e2e.test_tools_real_cli import BIN, COMMANDS, ORIGINALS, free_port, run_tool
+from tests.e2e.test_tools_real_cli import (
+    BIN,
+    COMMANDS,
+    free_port,
+    run_tool,
+    tools_at,
+)
 from tests.integration._litellm_cli import StandaloneLiteLLM
 from tests.integration.test_remote_gateways import GATEWAY_KEY, gateway_config
 
@@ -78,19 +82,8 @@ def test_real_cli_reaches_the_upstream_through_the_team_gateway_with_token_and_p
 ) -> None:
     home, work = tmp_path / "home", tmp_path / "work"
     work.mkdir()
-    for rel, text in ORIGINALS[tool].items():
-        (home / rel).parent.mkdir(parents=True, exist_ok=True)
-        (home / rel).write_text(text)
     svc = chain.services
-    tools = ToolsService(
-        db=svc.db,
-        seal_key=derive_install_key(svc.db_key, "tool-config"),
-        settings=svc.settings,
-        proxy=svc.proxy,
-        redactor=svc.redactor,
-        home=home,
-        search_path=str(BIN),
-    )
+    tools = tools_at(svc, home, tool, environ=False)
     assert tools.apply(tool, model=MODEL, folder=str(work)).done
 
     token = svc.tokens.current().token

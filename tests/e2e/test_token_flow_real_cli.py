@@ -12,19 +12,16 @@ from pathlib import Path
 import pytest
 
 from bridge_app.auth import Session
-from bridge_app.clients import ToolsService
 from bridge_app.devtools import FakeIam, FakeInternalUpstream
 from bridge_app.runtime import AppPaths, Redactor, resource_path
 from bridge_app.services import Services, build_services
-from bridge_app.services._root import derive_install_key
 from bridge_app.tokens import IamSettings, Project
 from tests.e2e.test_tools_real_cli import (
     BIN,
     COMMANDS,
-    ORIGINALS,
     free_port,
     run_tool,
-    tool_env,
+    tools_at,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -78,20 +75,8 @@ def test_real_cli_requests_reach_the_internal_endpoint_with_token_and_project(
 ) -> None:
     home, work = tmp_path / "home", tmp_path / "work"
     work.mkdir()
-    for rel, text in ORIGINALS[tool].items():
-        (home / rel).parent.mkdir(parents=True, exist_ok=True)
-        (home / rel).write_text(text)
     svc = internal.services
-    tools = ToolsService(
-        db=svc.db,
-        seal_key=derive_install_key(svc.db_key, "tool-config"),
-        settings=svc.settings,
-        proxy=svc.proxy,
-        redactor=svc.redactor,
-        home=home,
-        search_path=str(BIN),
-        environ=tool_env(home),
-    )
+    tools = tools_at(svc, home, tool)
     assert MODEL in tools.models()
     assert tools.apply(tool, model=MODEL, folder=str(work)).done
 
@@ -152,18 +137,7 @@ def test_oauth_password_once_then_refresh_tokens_with_a_real_cli_until_revoked(
 
         home, work = tmp_path / "home", tmp_path / "work"
         work.mkdir()
-        for rel, text in ORIGINALS["claude-code"].items():
-            (home / rel).parent.mkdir(parents=True, exist_ok=True)
-            (home / rel).write_text(text)
-        tools = ToolsService(
-            db=services.db,
-            seal_key=derive_install_key(services.db_key, "tool-config"),
-            settings=services.settings,
-            proxy=services.proxy,
-            redactor=services.redactor,
-            home=home,
-            search_path=str(BIN),
-        )
+        tools = tools_at(services, home, "claude-code", environ=False)
         assert tools.apply("claude-code", model=MODEL, folder=str(work)).done
         tokens_seen: set[str] = set()
         for _ in range(3):

@@ -159,6 +159,30 @@ def tool_env(home: Path) -> dict[str, str]:
     }
 
 
+def seed_home(home: Path, tool: str) -> None:
+    """The tool's own config files as a person has them before Apply."""
+    for rel, text in ORIGINALS[tool].items():
+        (home / rel).parent.mkdir(parents=True, exist_ok=True)
+        (home / rel).write_text(text)
+
+
+def tools_at(services: Services, home: Path, tool: str, *, environ: bool = True) -> ToolsService:
+    """A ToolsService over ``services`` that finds the tools from npm and writes their
+    config under ``home`` (seeded with the tool's originals)."""
+    seed_home(home, tool)
+    return ToolsService(
+        db=services.db,
+        seal_key=derive_install_key(services.db_key, "tool-config"),
+        settings=services.settings,
+        proxy=services.proxy,
+        redactor=services.redactor,
+        home=home,
+        search_path=str(BIN),
+        # where the tools look (XDG_CONFIG_HOME...) is where they run
+        environ=tool_env(home) if environ else None,
+    )
+
+
 def run_tool(
     tool: str, home: Path, work: Path, redactor: Redactor
 ) -> subprocess.CompletedProcess[str]:
@@ -189,19 +213,7 @@ def test_real_cli_answers_through_the_proxy_after_apply_and_revert_restores(
     home = tmp_path / "home"
     work = tmp_path / "work"
     work.mkdir()
-    for rel, text in ORIGINALS[tool].items():
-        (home / rel).parent.mkdir(parents=True, exist_ok=True)
-        (home / rel).write_text(text)
-    tools = ToolsService(
-        db=services.db,
-        seal_key=derive_install_key(services.db_key, "tool-config"),
-        settings=services.settings,
-        proxy=services.proxy,
-        redactor=services.redactor,
-        home=home,
-        search_path=str(BIN),
-        environ=tool_env(home),  # where the tools look (XDG_CONFIG_HOME...) is where they run
-    )
+    tools = tools_at(services, home, tool)
     card = tools.card(tool)
     assert card.installed and card.version and not card.pointed_at_proxy
 
@@ -244,18 +256,7 @@ def test_verify_fails_when_the_real_gemini_cli_would_fail(
     # does not — verify must say what the tool says.
     home, work = tmp_path / "home", tmp_path / "work"
     work.mkdir()
-    for rel, text in ORIGINALS["gemini-cli"].items():
-        (home / rel).parent.mkdir(parents=True, exist_ok=True)
-        (home / rel).write_text(text)
-    tools = ToolsService(
-        db=services.db,
-        seal_key=derive_install_key(services.db_key, "tool-config"),
-        settings=services.settings,
-        proxy=services.proxy,
-        redactor=services.redactor,
-        home=home,
-        search_path=str(BIN),
-    )
+    tools = tools_at(services, home, "gemini-cli", environ=False)
     assert tools.apply("gemini-cli", folder=str(work)).done
     (home / ".gemini" / "trustedFolders.json").unlink()
     result = tools.verify("gemini-cli", env=tool_env(home))

@@ -16,7 +16,7 @@ import pytest
 
 from bridge_app.devtools import FakeIam, FakeInternalUpstream
 from bridge_app.runtime import AppPaths, Redactor
-from tests.e2e.test_tools_real_cli import BIN, ORIGINALS, run_tool
+from tests.e2e.test_tools_real_cli import BIN, run_tool, seed_home
 from tests.gui.conftest import Driver
 from tests.gui.test_feedback import _dialog, _fields, _press_text, _texts
 
@@ -48,9 +48,7 @@ def gui_home(gui_home: AppPaths) -> Iterator[AppPaths]:
     # No account, no config: only the free proxy port of this test run is set (conftest).
     # Claude Code's own settings (telemetry off) live in a throwaway home folder.
     home = gui_home.data_dir.parent / "user-home"
-    for rel, text in ORIGINALS["claude-code"].items():
-        (home / rel).parent.mkdir(parents=True, exist_ok=True)
-        (home / rel).write_text(text)
+    seed_home(home, "claude-code")
     old_home = os.environ.get("HOME")
     os.environ["HOME"] = str(home)
     yield gui_home
