@@ -235,3 +235,17 @@ def test_shared_environment_changes_follow_the_lock(stack: Stack, tmp_path: Path
     with pytest.raises(PolicyRefusedError, match="Shared environment entries is managed"):
         env.set(bob, "HTTPS_PROXY", "http://elsewhere:1", scope="shared")
     assert env.effective_environment(None)["HTTPS_PROXY"] == "http://proxy2.corp.example:8080"
+
+
+def test_the_policy_can_pin_the_update_version_or_turn_updates_off() -> None:
+    pinned, result = parse_policy('updates:\n  pin_version: "0.2.0"\n')
+    assert result.ok and pinned is not None
+    assert (pinned.updates_disabled, pinned.updates_pin) == (False, "0.2.0")
+    off, result = parse_policy("updates:\n  enabled: false\n")
+    assert result.ok and off is not None and off.updates_disabled
+    bad, result = parse_policy("updates:\n  enabled: sometimes\n  channel: beta\n")
+    assert bad is None
+    assert [p.message for p in result.problems] == [
+        "updates.enabled must be true or false.",
+        "Unknown key 'channel' in updates.",
+    ]
