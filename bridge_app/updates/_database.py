@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bridge_app.runtime import atomic_write
-from bridge_app.updates._tuf import UpdateError
+from bridge_app.updates._errors import UpdateError
 
 _SIDES = ("", "-wal", "-shm")
 

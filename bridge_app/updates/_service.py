@@ -19,13 +19,16 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import bridge_app
 from bridge_app.runtime import AppPaths, atomic_write
 from bridge_app.updates._database import DatabaseFiles
+from bridge_app.updates._errors import Progress, UpdateError
 from bridge_app.updates._health import HEALTH_CHECK_ENV, health_check
-from bridge_app.updates._tuf import Progress, TufClient, UpdateError
+
+if TYPE_CHECKING:
+    from bridge_app.updates._tuf import TufClient
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +182,8 @@ class UpdateService:
         atomic_write(self.metadata_dir / "root.json", data, mode=0o600, make_parents=True)
 
     def _client(self) -> TufClient:
+        from bridge_app.updates._tuf import TufClient  # python-tuf only when updates are used
+
         source = self._source()
         if not source:
             raise UpdateError(
