@@ -269,3 +269,29 @@ def test_a_pinned_version_is_shown_as_managed_by_the_company(gui: Driver, tmp_pa
     )
     assert screen.ids.download_button.disabled and screen.ids.install_button.disabled
     gui.shot("updates-managed")
+
+
+def test_an_admin_sets_the_update_source_and_a_wrong_root_is_refused_in_the_dialog(
+    gui: Driver, repo: Any, tmp_path: Path
+) -> None:
+    from kivymd.uix.textfield import MDTextField
+
+    tuf_repo, url, _bundle_bytes = repo
+    screen = _screen(gui)
+    gui.press(screen.ids.source_button)
+    gui.pump(10)
+    dialog = _dialog()
+    source, root = [w for w in dialog.walk() if isinstance(w, MDTextField)]
+    assert source.text == url  # what is configured now
+    wrong = tmp_path / "root.json"
+    wrong.write_text("{}")
+    root.text = str(wrong)
+    _press_text(gui, dialog, "OK")
+    gui.idle()
+    assert _dialog() is dialog  # stays open, with what was typed
+    assert dialog.error_label.text == f"{wrong} is not TUF root metadata."
+    root.text = str(tuf_repo.dir / "metadata" / "root.json")
+    _press_text(gui, dialog, "OK")
+    gui.idle()
+    assert _dialog() is None
+    assert screen.ids.message.text == f"Updates come from {url}."
