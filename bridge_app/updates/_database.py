@@ -110,8 +110,15 @@ class DatabaseFiles:
             target.unlink(missing_ok=True)
             if path.exists():
                 os.replace(path, target)
-        temporary = self.database.with_name(self.database.name + ".restoring")
-        shutil.copy2(backup, temporary)
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, self.database)
+        # A snapshot taken at a switch may have its write-ahead log beside it: it belongs to
+        # the file (a copy the upgrade kept has none). SQLite rebuilds the -shm index.
+        for side in ("-wal", ""):
+            source = backup.with_name(backup.name + side)
+            if not source.exists():
+                continue
+            target = self.database.with_name(self.database.name + side)
+            temporary = target.with_name(target.name + ".restoring")
+            shutil.copy2(source, temporary)
+            os.chmod(temporary, 0o600)
+            os.replace(temporary, target)
         return aside

@@ -200,3 +200,35 @@ def test_a_rollback_waits_while_another_instance_has_the_database_open(
     restored.open()
     assert restored.schema_version() == OLD
     restored.close()
+
+
+def test_without_the_upgrade_copy_the_snapshot_of_the_switch_comes_back(
+    app_paths: AppPaths, tmp_path: Path
+) -> None:
+    old = Database(app_paths.database_file, _key(app_paths), migrations=PREVIOUS)
+    old.open()
+    with old.transaction() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO settings (key, value, updated_at) VALUES "
+            "('proxy.port', '4322', '2026-01-01T00:00:00+00:00')"
+        )
+    old.close()
+    # The snapshot the switch to 9.9.0 took (see UpdateService.at_start), and no .bak.
+    name = app_paths.database_file.name
+    snapshot = app_paths.data_dir / "updates" / "database-before-9.9.0"
+    snapshot.mkdir(parents=True)
+    (snapshot / name).write_bytes(app_paths.database_file.read_bytes())
+    _switched_state(app_paths, tmp_path, OLD)
+    services = build_services(app_paths)
+    services.auth.create_first_admin("root", ADMIN_PW)
+    services.close()
+    Path(f"{app_paths.database_file}.v{OLD}.bak").unlink()
+    rolled = _cli("update", "rollback", "--as", "root", "--password-stdin")
+    assert rolled.returncode == 0, rolled.stderr
+    assert f"Database restored from {name} for 0.9.0" in rolled.stdout
+    previous = Database(app_paths.database_file, _key(app_paths), migrations=PREVIOUS)
+    previous.open()
+    try:
+        assert _setting(previous, "proxy.port") == "4322"
+    finally:
+        previous.close()
