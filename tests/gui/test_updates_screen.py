@@ -24,6 +24,7 @@ from bridge_app.runtime import AppPaths
 from bridge_app.store import SCHEMA_VERSION
 from bridge_app.updates import EXECUTABLE
 from tests.gui.conftest import Driver
+from tests.gui.test_feedback import _dialog, _press_text
 from tests.integration.test_updates import NEW, TufRepo, _launcher
 
 pytestmark = [pytest.mark.gui, pytest.mark.skipif(os.name == "nt", reason="sh bundles")]
@@ -76,28 +77,8 @@ def gui_home(gui_home: AppPaths, repo: tuple[TufRepo, str, bytes]) -> AppPaths:
     return gui_home
 
 
-def _dialog() -> Any:
-    from kivy.core.window import Window
-    from kivymd.uix.dialog import MDDialog
-
-    dialogs = [w for w in Window.children if isinstance(w, MDDialog)]
-    return dialogs[0] if dialogs else None
-
-
 def _dialog_texts(dialog: Any) -> list[str]:
     return [w.text for w in dialog.walk() if hasattr(w, "text") and isinstance(w.text, str)]
-
-
-def _press_text(gui: Driver, root: Any, text: str) -> None:
-    from kivymd.uix.button import MDButton, MDButtonText
-
-    btn = next(
-        w
-        for w in root.walk()
-        if isinstance(w, MDButton)
-        and any(isinstance(c, MDButtonText) and c.text == text for c in w.children)
-    )
-    gui.press(btn)
 
 
 def _screen(gui: Driver) -> Any:

@@ -15,21 +15,14 @@ import pytest
 
 from bridge_app.runtime import AppPaths
 from bridge_app.services import build_services
-from bridge_app.store import MIGRATIONS, SCHEMA_VERSION, Database, KeyManager, StoreError
+from bridge_app.store import MIGRATIONS, SCHEMA_VERSION, Database, StoreError
+from tests.unit.test_release_upgrade import _key
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 ADMIN_PW = "Admin-Password-42!"
 PREVIOUS = MIGRATIONS[:-1]  # what the version rolled back to reads
 OLD = PREVIOUS[-1].version
-
-
-def _key(paths: AppPaths):  # type: ignore[no-untyped-def]
-    return KeyManager(
-        key_file=paths.key_file,
-        database_file=paths.database_file,
-        entry_name=f"database-key:{paths.data_dir}",
-    ).load_or_create()
 
 
 def _switched_state(paths: AppPaths, tmp_path: Path, previous_schema: int) -> None:
@@ -49,6 +42,19 @@ def _switched_state(paths: AppPaths, tmp_path: Path, previous_schema: int) -> No
             }
         )
     )
+
+
+def _previous_db(paths: AppPaths, port: str) -> None:
+    """The previous version's database, at its schema, with one setting of its own."""
+    old = Database(paths.database_file, _key(paths), migrations=PREVIOUS)
+    old.open()
+    with old.transaction() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO settings (key, value, updated_at) VALUES "
+            "('proxy.port', ?, '2026-01-01T00:00:00+00:00')",
+            (port,),
+        )
+    old.close()
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -74,15 +80,7 @@ def _setting(db: Database, key: str) -> str:
 def test_a_rollback_by_hand_brings_back_the_database_the_previous_version_reads(
     app_paths: AppPaths, tmp_path: Path
 ) -> None:
-    # The previous version's database, at its schema, with its settings.
-    old = Database(app_paths.database_file, _key(app_paths), migrations=PREVIOUS)
-    old.open()
-    with old.transaction() as conn:
-        conn.exec_driver_sql(
-            "INSERT INTO settings (key, value, updated_at) VALUES "
-            "('proxy.port', '4321', '2026-01-01T00:00:00+00:00')"
-        )
-    old.close()
+    _previous_db(app_paths, "4321")
     _switched_state(app_paths, tmp_path, OLD)
     # This version opens it: the schema is upgraded (the copy at schema OLD is kept), and
     # work goes on in it.
@@ -173,9 +171,7 @@ def test_a_rollback_waits_while_another_instance_has_the_database_open(
     from bridge_app.runtime import InstanceLock
     from bridge_app.services import finish_pending_rollback
 
-    old = Database(app_paths.database_file, _key(app_paths), migrations=PREVIOUS)
-    old.open()
-    old.close()
+    _previous_db(app_paths, "4323")
     _switched_state(app_paths, tmp_path, OLD)
     services = build_services(app_paths)
     services.auth.create_first_admin("root", ADMIN_PW)
@@ -205,14 +201,7 @@ def test_a_rollback_waits_while_another_instance_has_the_database_open(
 def test_without_the_upgrade_copy_the_snapshot_of_the_switch_comes_back(
     app_paths: AppPaths, tmp_path: Path
 ) -> None:
-    old = Database(app_paths.database_file, _key(app_paths), migrations=PREVIOUS)
-    old.open()
-    with old.transaction() as conn:
-        conn.exec_driver_sql(
-            "INSERT INTO settings (key, value, updated_at) VALUES "
-            "('proxy.port', '4322', '2026-01-01T00:00:00+00:00')"
-        )
-    old.close()
+    _previous_db(app_paths, "4322")
     # The snapshot the switch to 9.9.0 took (see UpdateService.at_start), and no .bak.
     name = app_paths.database_file.name
     snapshot = app_paths.data_dir / "updates" / "database-before-9.9.0"
