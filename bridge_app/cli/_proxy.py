@@ -65,11 +65,18 @@ def serve(
 ) -> None:
     """Run the proxy without a window until Ctrl+C (or Ctrl+Break on Windows)."""
     from bridge_app.cli._session import PasswordInput
-    from bridge_app.services import switch_pending_update, update_pending
+    from bridge_app.services import (
+        finish_pending_rollback,
+        switch_pending_update,
+        update_pending,
+    )
 
     lock = InstanceLock(obj.paths.lock_file)
     obj.paths.ensure()
     lock.acquire()
+    restored = finish_pending_rollback(obj.paths, lock_held=True)  # before the store opens
+    if restored:
+        click.echo(f"Update: {restored}")
     if update_pending(obj.paths):
         # An installed update switches now, after its health check (which runs that
         # version's own serve on this data folder: it needs the lock for a moment, and the
@@ -130,6 +137,10 @@ def serve(
         try:
             if session is not None:
                 obj.services().core.logout(session)
+            obj.close()  # a rollback by hand waits for the database to be closed
+            restored = finish_pending_rollback(obj.paths, lock_held=True)
+            if restored:
+                click.echo(f"Update: {restored}")
             lock.release()
         finally:
             stop.finished()

@@ -41,7 +41,7 @@ def configure(
 ) -> None:
     """Use SOURCE (an https:// URL or a folder on a share) for updates (admins)."""
     with logged_in(obj, as_user, PasswordInput(password_stdin)) as session:
-        obj.services().updates.configure(session, source, root_json)
+        obj.services().core.configure_updates(session, source, root_json)
     click.echo(f"Updates come from {source}; trusted root installed.")
 
 
@@ -50,7 +50,7 @@ def configure(
 @friendly_errors
 def check(obj: CliContext) -> None:
     """Is a newer version published? (Exit 0 either way.)"""
-    click.echo(obj.services().updates.check().describe())
+    click.echo(obj.services().core.check_update().describe())
 
 
 @update.command("download")
@@ -58,7 +58,7 @@ def check(obj: CliContext) -> None:
 @friendly_errors
 def download(obj: CliContext) -> None:
     """Download and verify the newer version (nothing is installed)."""
-    available, path = obj.services().updates.download(_progress)
+    available, path = obj.services().core.download_update(_progress)
     click.echo(f"Version {available.latest} downloaded and verified: {path}")
 
 
@@ -71,7 +71,7 @@ def apply(obj: CliContext, yes: bool, as_user: str | None, password_stdin: bool)
     """Download, verify and install the newer version beside this one (admins); it starts
     at the next start, after a health check."""
     with logged_in(obj, as_user, PasswordInput(password_stdin)) as session:
-        outcome = obj.services().updates.apply(session, _progress, proxy_agreed=yes)
+        outcome = obj.services().core.install_update(session, _progress, proxy_agreed=yes)
     click.echo(outcome[0].upper() + outcome[1:] + ".")
 
 
@@ -80,10 +80,18 @@ def apply(obj: CliContext, yes: bool, as_user: str | None, password_stdin: bool)
 @click.pass_obj
 @friendly_errors
 def rollback(obj: CliContext, as_user: str | None, password_stdin: bool) -> None:
-    """Go back to the previous version at the next start (admins)."""
+    """Go back to the previous version at the next start (admins). If it cannot read the
+    database (upgraded since), the copy made before the upgrade comes back; the newer one is
+    kept beside it."""
+    from bridge_app.services import finish_pending_rollback
+
     with logged_in(obj, as_user, PasswordInput(password_stdin)) as session:
-        outcome = obj.services().updates.rollback(session)
-    click.echo(outcome[0].upper() + outcome[1:] + ".")
+        outcome = obj.services().core.rollback_update(session)
+    click.echo(outcome[0].upper() + outcome[1:])
+    obj.close()  # the database is swapped only while nobody has it open
+    restored = finish_pending_rollback(obj.paths)
+    if restored:
+        click.echo(restored)
 
 
 @update.command("status")
@@ -92,7 +100,7 @@ def rollback(obj: CliContext, as_user: str | None, password_stdin: bool) -> None
 @friendly_errors
 def status(obj: CliContext, as_json: bool) -> None:
     """Current, pending and previous versions, the source and the last outcome."""
-    state = obj.services().updates.status()
+    state = obj.services().core.update_status()
     if as_json:
         click.echo(json.dumps(state, indent=2))
         return

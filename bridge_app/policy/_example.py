@@ -50,4 +50,9 @@ ui:
 
 # Usage rows older than this are pruned.
 usage_retention_days: 90
+
+# Signed updates (`litellm-bridge update`): off altogether, or only one version allowed.
+updates:
+  enabled: true
+  # pin_version: "0.2.0"
 """

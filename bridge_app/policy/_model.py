@@ -48,6 +48,8 @@ class Policy:
     idle_lock_minutes: float | None = None
     kiosk: bool | None = None
     usage_retention_days: int = 90
+    updates_disabled: bool = False  # updates: {enabled: false}
+    updates_pin: str | None = None  # updates: {pin_version: "0.2.0"}: only this version
 
     def model_allowed(self, model: str, role: str) -> bool:
         for patterns in (self.models_allow, self.role_models_allow.get(role)):
@@ -70,6 +72,7 @@ _TOP = {
     "network",
     "ui",
     "usage_retention_days",
+    "updates",
 }
 
 
@@ -259,6 +262,7 @@ def parse_policy(text: str) -> tuple[Policy | None, ValidationResult]:
             "usage_retention_days",
         )
         retention = 90
+    updates_disabled, updates_pin = _updates(checker, data)
     result = ValidationResult(tuple(sorted(checker.problems, key=lambda p: (p.line, p.column))))
     if not result.ok:
         return None, result
@@ -275,9 +279,27 @@ def parse_policy(text: str) -> tuple[Policy | None, ValidationResult]:
             idle_lock_minutes=float(idle) if idle is not None else None,
             kiosk=kiosk,
             usage_retention_days=int(retention),
+            updates_disabled=updates_disabled,
+            updates_pin=updates_pin,
         ),
         result,
     )
+
+
+def _updates(checker: _Checker, data: Any) -> tuple[bool, str | None]:
+    """``updates: {enabled: false}`` stops every update; ``pin_version`` allows one only."""
+    updates = checker.mapping(data, "updates", "updates", {"enabled", "pin_version"})
+    enabled = updates.get("enabled", True)
+    if not isinstance(enabled, bool):
+        checker.add("updates.enabled must be true or false.", data["updates"], "enabled")
+        enabled = True
+    pin = updates.get("pin_version")
+    if pin is not None and (not isinstance(pin, str | int | float) or isinstance(pin, bool)):
+        checker.add(
+            "updates.pin_version must be a version such as 0.2.0.", data["updates"], "pin_version"
+        )
+        pin = None
+    return not enabled, str(pin) if pin is not None else None
 
 
 @dataclass(frozen=True)

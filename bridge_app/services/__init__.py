@@ -7,6 +7,7 @@ from bridge_app.services._root import Services, build_services, open_store
 from bridge_app.services._settings_rules import SettingError, setting_keys
 from bridge_app.services._surface import *  # noqa: F403 - the front ends' view of the domain
 from bridge_app.services._updates import (
+    finish_pending_rollback,
     run_installed_update,
     switch_pending_update,
     update_pending,
@@ -22,6 +23,7 @@ __all__ = [
     "SettingError",
     "UseCase",
     "build_services",
+    "finish_pending_rollback",
     "open_store",
     "run_doctor",
     "run_installed_update",

@@ -21,6 +21,7 @@ from bridge_app.envvars import ImportPreview, ImportResult, Scope
 from bridge_app.proxy import ProxyState, ProxySupervisor
 from bridge_app.remote import ProbeResult
 from bridge_app.runtime import BridgeError
+from bridge_app.services._core_updates import UpdateUseCases
 from bridge_app.services._settings_rules import check_setting
 from bridge_app.services._usecases import UseCase, use_case
 
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 APPLY_WAIT_S = 90.0  # how long an apply waits for a proxy running in another process
 
 
-class AppCore:
+class AppCore(UpdateUseCases):
     def __init__(self, services: Services) -> None:
         self.services = services
         self.db = services.db

@@ -23,9 +23,9 @@ from bridge_app.services._doctor import run_doctor
 from bridge_app.services._live import LiveSync
 from bridge_app.services._wiring import ProxyRestarter, attach_token_flow, proxy_audit_hook
 from bridge_app.settings import SettingsService
-from bridge_app.store import ChangeFeed, Database, DatabaseKey, KeyManager
+from bridge_app.store import SCHEMA_VERSION, ChangeFeed, Database, DatabaseKey, KeyManager
 from bridge_app.tokens import TokenKeeper, TokenService
-from bridge_app.updates import SOURCE_SETTING, UpdateService
+from bridge_app.updates import SOURCE_SETTING, UpdatePolicy, UpdateService
 from bridge_app.usage import UsageService
 
 log = logging.getLogger(__name__)
@@ -179,6 +179,8 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
         audit=lambda action, outcome, detail: audit.record(
             None, action, "updates", outcome, detail
         ),
+        policy=lambda: _update_policy(policy),
+        schema=SCHEMA_VERSION,
     )
     remote = RemoteService(
         paths=paths,
@@ -215,6 +217,12 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
         remote=remote,
         request_policy=enforcer,
     )
+
+
+def _update_policy(policy: PolicyService) -> UpdatePolicy:
+    """The managed policy's `updates:` section (pin a version, or no updates at all)."""
+    current = policy.policy()
+    return UpdatePolicy(disabled=current.updates_disabled, pinned_version=current.updates_pin)
 
 
 def derive_install_key(key: DatabaseKey, purpose: str) -> bytes:

@@ -108,8 +108,11 @@ def run(*, paths: AppPaths, redactor: Redactor, kiosk: bool = False) -> None:
     paths.ensure()
     lock = InstanceLock(paths.lock_file)
     lock.acquire()
-    from bridge_app.services import switch_pending_update, update_pending
+    from bridge_app.services import finish_pending_rollback, switch_pending_update, update_pending
 
+    restored = finish_pending_rollback(paths, lock_held=True)  # before the store opens
+    if restored:
+        log.warning("update: %s", restored)
     if update_pending(paths):
         # Before the window and the database open: the installed update's health check
         # runs that version's own serve on this data folder (see `serve`).
@@ -124,6 +127,11 @@ def run(*, paths: AppPaths, redactor: Redactor, kiosk: bool = False) -> None:
         app = BridgeApp(paths=paths, redactor=redactor, kiosk=kiosk)
         stop_on_sigterm(app)
         app.run()
+        # The window closed its database (on_stop): a rollback by hand made in it can now
+        # bring back the database the previous version reads.
+        restored = finish_pending_rollback(paths, lock_held=True)
+        if restored:
+            log.warning("update: %s", restored)
     finally:
         lock.release()
 

@@ -239,3 +239,46 @@ REMOTE_TEST = "Test connection"
 REMOTE_MODELS = "Models"
 REMOTE_REMOVE = "Remove"
 REMOTE_USE = "Use here"
+
+# updates
+UPDATES_TITLE = "Updates"
+UPDATES_OPEN = "Updates…"  # on the Diagnostics screen: where the Updates screen opens
+UPDATES_CHECK = "Check for updates"
+UPDATES_DOWNLOAD = "Download"
+UPDATES_INSTALL = "Install"
+UPDATES_ROLLBACK = "Roll back"
+UPDATES_SOURCE = "Update source…"
+UPDATES_NOT_CHECKED = "Check for updates to see whether a newer version is published."
+UPDATES_NO_SOURCE = (
+    "No update source is configured: an admin sets one with Update source… "
+    "(the URL or folder IT publishes and its root.json)."
+)
+UPDATES_CHECKING = "Checking the update source…"
+UPDATES_VERIFIED = (
+    "Version {version} downloaded and verified: its signature, length and SHA-256 match "
+    "the signed update metadata."
+)
+UPDATES_REFUSED = "The update was refused: {reason}"
+UPDATES_FAILED = "The update check failed: {reason}"
+UPDATES_INSTALLED = (
+    "{outcome}. Nothing changes until then: the switch happens at the next start of "
+    "LiteLLM Bridge, after a health check, and rolls back by itself if that fails."
+)
+UPDATES_ADMIN_ONLY = "An admin installs updates and rolls them back."
+UPDATES_SERVING_TITLE = "The proxy is serving requests"
+UPDATES_SERVING_TEXT = (
+    "Installing now does not stop the proxy: the new version is unpacked beside this one and "
+    "starts at the next start, after a health check. Install anyway?"
+)
+UPDATES_INSTALL_ANYWAY = "Install anyway"
+UPDATES_ROLLBACK_TITLE = "Roll back to {version}?"
+UPDATES_ROLLBACK_TEXT = (
+    "{version} starts at the next start. If it cannot read the database (it was upgraded "
+    "since), the copy made before the upgrade comes back when LiteLLM Bridge closes, and "
+    "the newer one is kept beside it."
+)
+UPDATES_ROLLED_BACK = "{outcome} Close and start LiteLLM Bridge again to run it."
+UPDATES_SOURCE_URL = "Update source (https:// URL or folder)"
+UPDATES_SOURCE_ROOT = "Trusted root.json from IT (path)"
+UPDATES_MANAGED_OFF = MANAGED_BY_COMPANY + ": updates are turned off on this machine."
+UPDATES_MANAGED_PIN = MANAGED_BY_COMPANY + ": only version {version} may be installed."

@@ -1,9 +1,10 @@
 """Safe updates: signed metadata and bundles (The Update Framework), side-by-side install,
 switch at the next start after a health check, automatic and manual rollback."""
 
+from bridge_app.updates._errors import CHANNEL_TARGET, UpdateError
+from bridge_app.updates._health import HEALTH_CHECK_ENV
 from bridge_app.updates._service import (
     EXECUTABLE,
-    HEALTH_CHECK_ENV,
     SOURCE_SETTING,
     Available,
     UpdatePolicy,
@@ -11,7 +12,6 @@ from bridge_app.updates._service import (
     UpdateState,
     describe_bytes,
 )
-from bridge_app.updates._tuf import CHANNEL_TARGET, UpdateError
 
 __all__ = [
     "CHANNEL_TARGET",

@@ -14,26 +14,25 @@ import json
 import logging
 import os
 import shutil
-import signal
-import subprocess
 import tarfile
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Any, Protocol
 
 import bridge_app
 from bridge_app.runtime import AppPaths, atomic_write
-from bridge_app.updates._tuf import Progress, TufClient, UpdateError
+from bridge_app.updates._database import DatabaseFiles
+from bridge_app.updates._errors import Progress, UpdateError
+from bridge_app.updates._health import HEALTH_CHECK_ENV, health_check
+
+if TYPE_CHECKING:
+    from bridge_app.updates._tuf import TufClient
 
 log = logging.getLogger(__name__)
 
 SOURCE_SETTING = "updates.source"
-HEALTH_CHECK_ENV = "BRIDGE_UPDATE_HEALTH_CHECK"  # set for the version being checked
 EXECUTABLE = "litellm-bridge.exe" if os.name == "nt" else "litellm-bridge"
 AuditHook = Callable[[str, str, str], object]  # (action, outcome, detail)
 
@@ -57,6 +56,12 @@ class UpdateState:
     last_outcome: str | None = None
     history: list[str] = field(default_factory=list)
     unaudited: list[list[str]] = field(default_factory=list)  # recorded once the DB is open
+    # The newest database schema each version reads (None: not known), for a rollback.
+    current_schema: int | None = None
+    previous_schema: int | None = None
+    # A database restore a rollback by hand left for the moment no process has it open:
+    # {"backup": path, "from_schema": n, "note": what the person was told}.
+    restore: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,7 @@ class UpdateService:
         proxy_serving: Callable[[], bool] = lambda: False,
         audit: AuditHook | None = None,
         health_timeout_s: float = 120.0,
+        schema: int | None = None,
     ) -> None:
         self._root = paths.data_dir / "updates"
         self._paths = paths
@@ -114,6 +120,8 @@ class UpdateService:
         self._proxy_serving = proxy_serving
         self._audit = audit
         self.health_timeout_s = health_timeout_s
+        self._schema = schema  # the newest database schema this running build reads
+        self._db = DatabaseFiles(paths.database_file, self._root)
 
     # -- state ----------------------------------------------------------------------------
 
@@ -174,6 +182,8 @@ class UpdateService:
         atomic_write(self.metadata_dir / "root.json", data, mode=0o600, make_parents=True)
 
     def _client(self) -> TufClient:
+        from bridge_app.updates._tuf import TufClient  # python-tuf only when updates are used
+
         source = self._source()
         if not source:
             raise UpdateError(
@@ -274,17 +284,19 @@ class UpdateService:
         # The version under test may upgrade (or damage) the database: keep an exact copy to
         # put back when it fails. Call this while no connection to the database is open.
         snapshot = self._root / f"database-before-{version}"
-        self._copy_database(self._database_files(), snapshot)
+        self._db.snapshot(snapshot)
         problem = self.health_check(folder / EXECUTABLE)
         state.pending, state.pending_path = None, None
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
         if problem is None:
             state.previous, state.previous_path = state.current, state.current_path
             state.current, state.current_path = version, str(folder)
+            # This build is the one being left: what it reads is what a rollback must give it.
+            state.previous_schema, state.current_schema = self._schema, None
             state.last_outcome = f"switched to {version} (health check passed)"
             event = ["update.switch", "ok", state.last_outcome]
         else:
-            restored = self._restore_database(snapshot)
+            restored = self._db.put_back(snapshot)
             state.last_outcome = (
                 f"{version} failed its health check and was rolled back to {state.current}"
                 f"{' (database restored)' if restored else ''}: {problem}"
@@ -295,139 +307,75 @@ class UpdateService:
         self._record(*event)
         return state.last_outcome
 
-    def _database_files(self) -> list[Path]:
-        db = self._paths.database_file
-        return [db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")]
-
-    @staticmethod
-    def _copy_database(files: list[Path], folder: Path) -> None:
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
-        for path in files:
-            if path.exists():
-                shutil.copy2(path, folder / path.name)
-
-    def _restore_database(self, folder: Path) -> bool:
-        """Put the database back exactly as it was before the health check; True when the
-        files had changed."""
-        changed = False
-        for path in self._database_files():
-            saved = folder / path.name
-            before = saved.read_bytes() if saved.exists() else None
-            now = path.read_bytes() if path.exists() else None
-            if before == now:
-                continue
-            changed = True
-            if before is None:
-                path.unlink()
-            else:
-                atomic_write(path, before, mode=0o600)
-        return changed
-
-    def rollback(self, session: _Admin | None) -> str:
-        """Go back to the previous version by hand (it starts at the next start)."""
+    def rollback(self, session: _Admin | None, *, database_schema: int) -> str:
+        """Go back to the previous version by hand (it starts at the next start). When that
+        version cannot read the database (``database_schema``, upgraded since), the copy
+        made before the upgrade comes back once no process has the database open
+        (``finish_restore``); otherwise the database stays."""
         _require_admin(session, "roll an update back")
         state = self.state()
         if state.previous is None:
             raise UpdateError("There is no previous version to go back to.")
+        plan = self._db.plan(state.previous, state.current, database_schema, state.previous_schema)
+        leaving_schema = self._schema if self._schema is not None else state.current_schema
         state.current, state.previous = state.previous, state.current
         state.current_path, state.previous_path = state.previous_path, state.current_path
+        state.current_schema, state.previous_schema = state.previous_schema, leaving_schema
         state.pending = state.pending_path = None
-        state.last_outcome = f"rolled back to {state.current} by hand"
+        state.restore = None
+        if plan.backup is not None:
+            state.restore = {
+                "backup": str(plan.backup),
+                "from_schema": plan.from_schema,
+                "note": plan.note,
+            }
+        state.last_outcome = f"rolled back to {state.current} by hand. {plan.note}"
+        if state.restore is not None:  # recorded in the restored database's audit log too
+            state.restore["event"] = state.last_outcome
         state.history.append(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {state.last_outcome}")
         self._save(state)
         self._record("update.rollback", "ok", state.last_outcome)
         return state.last_outcome
 
+    def restore_pending(self) -> bool:
+        return self.state().restore is not None
+
+    def finish_restore(self) -> str | None:
+        """Bring back the database copy a rollback by hand asked for. Call with no connection
+        to the database open and the instance lock held. The event reaches the audit log of
+        the restored database when it is next opened (``flush_audit``)."""
+        state = self.state()
+        if state.restore is None:
+            return None
+        backup, schema = Path(state.restore["backup"]), int(state.restore["from_schema"])
+        try:
+            aside = self._db.restore_backup(backup, schema)
+        except (OSError, UpdateError) as exc:
+            message = f"The database copy {backup.name} could not be brought back: {exc}"
+            state.restore = None
+            state.unaudited.append(["update.rollback", "failed", message])
+            self._save(state)
+            log.error("%s", message)
+            return message
+        message = (
+            f"Database restored from {backup.name} for {state.current}; the newer one is "
+            f"kept as {aside.name}."
+        )
+        event = str(state.restore.get("event", ""))
+        state.restore = None
+        if event:
+            state.unaudited.append(["update.rollback", "ok", event])
+        state.last_outcome = f"rolled back to {state.current} by hand. {message}"
+        state.history.append(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {message}")
+        state.unaudited.append(["update.rollback", "ok", message])
+        self._save(state)
+        log.info("%s", message)
+        return message
+
     def health_check(self, executable: Path) -> str | None:
         """`doctor`, then `serve` until the proxy is ready, then one demo request; None when
         all passed, else what failed."""
-        if not executable.exists():
-            return f"{executable} is missing"
-        # The same data folder (BRIDGE_HOME) as this app; the version under test must not
-        # start a health check of the pending update (itself) in turn.
-        env = {**os.environ, HEALTH_CHECK_ENV: "1"}
-        try:
-            doctor = subprocess.run(
-                [str(executable), "doctor", "--json"],
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=self.health_timeout_s,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            return f"doctor could not run: {exc}"
-        if doctor.returncode != 0:
-            last = (doctor.stderr or doctor.stdout).strip().splitlines()[-1:] or ["no output"]
-            return f"doctor failed (exit {doctor.returncode}): {last[0][:300]}"
-        return self._serve_check(executable, env)
-
-    def _serve_check(self, executable: Path, env: dict[str, str]) -> str | None:
-        import socket
-
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
-        # Its output goes to a file: a pipe nobody reads while waiting would fill and stall it.
-        errors = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace")  # noqa: SIM115
-        serve = subprocess.Popen(
-            [str(executable), "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=errors,
-            text=True,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + self.health_timeout_s
-            with httpx.Client(timeout=10, trust_env=False) as client:
-                while True:
-                    if serve.poll() is not None:
-                        errors.seek(0)
-                        err = errors.read().strip()
-                        return f"serve ended (exit {serve.returncode}): {err[-300:]}"
-                    try:
-                        if client.get(f"{url}/health/readiness").status_code == 200:
-                            break
-                    except httpx.HTTPError:
-                        pass
-                    if time.monotonic() > deadline:
-                        errors.seek(0)
-                        tail = errors.read().strip().splitlines()[-1:] or ["no output"]
-                        return (
-                            f"the proxy was not ready within {self.health_timeout_s:g} s "
-                            f"({tail[0][:300]})"
-                        )
-                    time.sleep(0.2)
-                key = subprocess.run(
-                    [str(executable), "proxy-key"],
-                    env=env,
-                    capture_output=True,
-                    text=True,
-                    timeout=60,
-                    check=False,
-                ).stdout.strip()
-                response = client.post(
-                    f"{url}/v1/chat/completions",
-                    headers={"Authorization": f"Bearer {key}"},
-                    json={"model": "demo", "messages": [{"role": "user", "content": "health"}]},
-                    timeout=60,
-                )
-                if response.status_code != 200:
-                    return f"the demo request answered HTTP {response.status_code}"
-        except (OSError, httpx.HTTPError, subprocess.TimeoutExpired) as exc:
-            return f"the health check failed: {exc}"
-        finally:
-            if serve.poll() is None:
-                serve.send_signal(signal.SIGINT if os.name != "nt" else signal.SIGTERM)
-                try:
-                    serve.wait(30)
-                except subprocess.TimeoutExpired:
-                    serve.kill()
-                    serve.wait(10)
-            errors.close()
-        return None
+        return health_check(executable, self.health_timeout_s)
 
     def status(self) -> dict[str, Any]:
         state = asdict(self.state())
@@ -435,6 +383,7 @@ class UpdateService:
         state["trusted_root"] = (self.metadata_dir / "root.json").exists()
         policy = self.policy()
         state["policy"] = asdict(policy)
+        state["proxy_serving"] = self._proxy_serving()
         return state
 
 

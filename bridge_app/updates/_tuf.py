@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -20,16 +20,9 @@ from tuf.ngclient.fetcher import FetcherInterface
 from tuf.ngclient.updater import Updater
 from tuf.ngclient.urllib3_fetcher import Urllib3Fetcher
 
-from bridge_app.runtime import BridgeError
+from bridge_app.updates._errors import CHANNEL_TARGET, Progress, UpdateError
 
 log = logging.getLogger(__name__)
-
-CHANNEL_TARGET = "channels/stable.json"
-Progress = Callable[[int, int], None]  # (bytes so far, total)
-
-
-class UpdateError(BridgeError):
-    pass
 
 
 class _ProgressFetcher(FetcherInterface):

@@ -34,6 +34,7 @@ from tuf.api.serialization.json import JSONSerializer
 import bridge_app
 from bridge_app.runtime import AppPaths
 from bridge_app.services import Services, build_services, switch_pending_update
+from bridge_app.store import SCHEMA_VERSION
 from bridge_app.updates import CHANNEL_TARGET, EXECUTABLE, UpdateError
 
 pytestmark = [pytest.mark.integration, pytest.mark.skipif(os.name == "nt", reason="sh bundles")]
@@ -185,7 +186,12 @@ def test_an_update_is_verified_installed_beside_switched_after_its_health_check_
     assert updates.current_executable() == installed / EXECUTABLE
     assert any("health check passed" in d for d in _audit(services, "update.switch"))
 
-    assert updates.rollback(session) == f"rolled back to {bridge_app.__version__} by hand"
+    # The health check ran this code as the new version: the schema did not change, so a
+    # rollback by hand keeps the database.
+    assert services.core.rollback_update(session) == (
+        f"rolled back to {bridge_app.__version__} by hand. The database stays as it is: "
+        f"{bridge_app.__version__} reads its schema (version {SCHEMA_VERSION})."
+    )
     assert updates.state().current == bridge_app.__version__
     assert updates.current_executable() is None
     services.close()

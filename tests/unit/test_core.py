@@ -39,12 +39,15 @@ def test_admin_use_cases_are_the_ones_that_change_the_machine() -> None:
     admin = sorted(name for name, spec in USE_CASES.items() if spec.role == "admin")
     assert admin == [
         "add_gateway",
+        "configure_updates",
         "create_user",
         "delete_user",
         "disable_user",
         "enable_user",
+        "install_update",
         "remove_gateway",
         "reset_password",
+        "rollback_update",
         "set_iam_settings",
         "set_role",
         "test_iam",
@@ -116,6 +119,9 @@ ADMIN_CALLS = {
     "test_iam": lambda core, s: core.test_iam(s, None, "E1", "pw"),
     "add_gateway": lambda core, s: core.add_gateway(s, "team", "http://127.0.0.1:9"),
     "remove_gateway": lambda core, s: core.remove_gateway(s, "team"),
+    "install_update": lambda core, s: core.install_update(s),
+    "rollback_update": lambda core, s: core.rollback_update(s),
+    "configure_updates": lambda core, s: core.configure_updates(s, "http://127.0.0.1:9", Path("r")),
 }
 
 

@@ -272,3 +272,17 @@ def test_a_refusal_burst_is_audited_when_it_starts_and_counted_when_it_ends(
     details = refusals()
     assert len(details) == 4
     assert any("1 more refusal of this kind within 60 s after: model gpt-4o" in d for d in details)
+
+
+def test_the_policy_can_pin_the_update_version_or_turn_updates_off() -> None:
+    pinned, result = parse_policy('updates:\n  pin_version: "0.2.0"\n')
+    assert result.ok and pinned is not None
+    assert (pinned.updates_disabled, pinned.updates_pin) == (False, "0.2.0")
+    off, result = parse_policy("updates:\n  enabled: false\n")
+    assert result.ok and off is not None and off.updates_disabled
+    bad, result = parse_policy("updates:\n  enabled: sometimes\n  channel: beta\n")
+    assert bad is None
+    assert [p.message for p in result.problems] == [
+        "updates.enabled must be true or false.",
+        "Unknown key 'channel' in updates.",
+    ]

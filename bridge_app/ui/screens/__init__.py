@@ -22,5 +22,6 @@ SCREEN_KV = (
     "users",
     "audit",
     "settings",
+    "updates",
     "diagnostics",
 )

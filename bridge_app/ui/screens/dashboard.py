@@ -140,17 +140,17 @@ class DashboardScreen(BridgeScreen):
         if now - self._update_checked < 3600:
             return
         self._update_checked = now
-        updates = self.ctx.services.updates
+        core = self.ctx.core
 
         def job() -> Any:
-            updates.flush_audit()  # a switch or rollback at start, into the audit log
-            return updates.check() if updates.status().get("source") else None
+            # update_status also records a switch or rollback made at start in the audit log.
+            return core.check_update() if core.update_status().get("source") else None
 
         def show(available: Any) -> None:
             if available is not None and available.newer and available.allowed:
                 self.update_banner = (
-                    f"{available.describe()} An admin installs it with "
-                    "`litellm-bridge update apply`; it starts at the next start."
+                    f"{available.describe()} Diagnostics › Updates… downloads and installs "
+                    "it; it starts at the next start."
                 )
             else:
                 self.update_banner = ""

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,11 +43,24 @@ class DiagnosticsScreen(MDScreen):
     )
     export_failed = BooleanProperty(False)
 
-    def __init__(self, *, paths: AppPaths, ctx: UiContext | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        paths: AppPaths,
+        ctx: UiContext | None = None,
+        open_updates: Callable[[], object] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self._paths = paths
         self._ctx = ctx
+        self._open_updates = open_updates
         self.ids.export_path.text = str(default_export_path())
+
+    def updates(self) -> None:
+        """Signed updates: check, download, install, roll back (the Updates screen)."""
+        if self._open_updates is not None:
+            self._open_updates()
 
     def export(self) -> None:
         if self.exporting or self._ctx is None:

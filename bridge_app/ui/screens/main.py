@@ -23,6 +23,7 @@ from bridge_app.ui.screens.remote import RemoteScreen
 from bridge_app.ui.screens.settings import SettingsScreen
 from bridge_app.ui.screens.tokens import TokensScreen
 from bridge_app.ui.screens.tools import ToolsScreen
+from bridge_app.ui.screens.updates import UpdatesScreen
 from bridge_app.ui.screens.usage import UsageScreen
 from bridge_app.ui.screens.users import UsersScreen
 
@@ -39,6 +40,7 @@ _SCREENS: dict[str, type[BridgeScreen]] = {
     "users": UsersScreen,
     "audit": AuditScreen,
     "settings": SettingsScreen,
+    "updates": UpdatesScreen,  # opened from Diagnostics (the rail holds what fits 800 px)
 }
 
 
@@ -71,7 +73,14 @@ class MainScreen(MDScreen):
         pages = self.ids.pages
         for name, cls in _SCREENS.items():
             pages.add_widget(cls(name=name, ctx=ctx))
-        pages.add_widget(DiagnosticsScreen(name="diagnostics", paths=ctx.paths, ctx=ctx))
+        pages.add_widget(
+            DiagnosticsScreen(
+                name="diagnostics",
+                paths=ctx.paths,
+                ctx=ctx,
+                open_updates=lambda: self.show("updates"),
+            )
+        )
         for page in pages.screens:
             if isinstance(page, BridgeScreen):
                 page.bind(notice=self._page_notice, notice_kind=self._page_notice)

@@ -1,0 +1,103 @@
+"""The health check a pending update passes before the switch: its own `doctor`, its own
+`serve` until the proxy is ready, and one demo request through it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+HEALTH_CHECK_ENV = "BRIDGE_UPDATE_HEALTH_CHECK"  # set for the version being checked
+
+
+def health_check(executable: Path, timeout_s: float) -> str | None:
+    """`doctor`, then `serve` until the proxy is ready, then one demo request; None when
+    all passed, else what failed."""
+    if not executable.exists():
+        return f"{executable} is missing"
+    # The same data folder (BRIDGE_HOME) as this app; the version under test must not
+    # start a health check of the pending update (itself) in turn.
+    env = {**os.environ, HEALTH_CHECK_ENV: "1"}
+    try:
+        doctor = subprocess.run(
+            [str(executable), "doctor", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"doctor could not run: {exc}"
+    if doctor.returncode != 0:
+        last = (doctor.stderr or doctor.stdout).strip().splitlines()[-1:] or ["no output"]
+        return f"doctor failed (exit {doctor.returncode}): {last[0][:300]}"
+    return _serve_check(executable, env, timeout_s)
+
+
+def _serve_check(executable: Path, env: dict[str, str], timeout_s: float) -> str | None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    # Its output goes to a file: a pipe nobody reads while waiting would fill and stall it.
+    errors = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace")  # noqa: SIM115
+    serve = subprocess.Popen(
+        [str(executable), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=errors,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout_s
+        with httpx.Client(timeout=10, trust_env=False) as client:
+            while True:
+                if serve.poll() is not None:
+                    errors.seek(0)
+                    err = errors.read().strip()
+                    return f"serve ended (exit {serve.returncode}): {err[-300:]}"
+                try:
+                    if client.get(f"{url}/health/readiness").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    errors.seek(0)
+                    tail = errors.read().strip().splitlines()[-1:] or ["no output"]
+                    return f"the proxy was not ready within {timeout_s:g} s ({tail[0][:300]})"
+                time.sleep(0.2)
+            key = subprocess.run(
+                [str(executable), "proxy-key"],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            ).stdout.strip()
+            response = client.post(
+                f"{url}/v1/chat/completions",
+                headers={"Authorization": f"Bearer {key}"},
+                json={"model": "demo", "messages": [{"role": "user", "content": "health"}]},
+                timeout=60,
+            )
+            if response.status_code != 200:
+                return f"the demo request answered HTTP {response.status_code}"
+    except (OSError, httpx.HTTPError, subprocess.TimeoutExpired) as exc:
+        return f"the health check failed: {exc}"
+    finally:
+        if serve.poll() is None:
+            serve.send_signal(signal.SIGINT if os.name != "nt" else signal.SIGTERM)
+            try:
+                serve.wait(30)
+            except subprocess.TimeoutExpired:
+                serve.kill()
+                serve.wait(10)
+        errors.close()
+    return None
