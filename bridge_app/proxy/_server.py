@@ -47,6 +47,7 @@ from bridge_app.proxy._gate import RouteGate  # noqa: E402
 from bridge_app.proxy._keys import KeyRegistry  # noqa: E402
 from bridge_app.proxy._listener import Listener  # noqa: E402
 from bridge_app.proxy._metrics import ProxyMetrics  # noqa: E402
+from bridge_app.proxy._otel_guard import install as install_otel_guard  # noqa: E402
 from bridge_app.proxy._usage_estimate import install as install_usage_estimate  # noqa: E402
 from bridge_app.runtime import Redactor  # noqa: E402
 
@@ -105,6 +106,9 @@ _install_lifespan_wrapper()
 # Prompt tokens of streams without usage: an O(1) estimate instead of tiktoken over the
 # whole prompt, several times per request (see _usage_estimate).
 install_usage_estimate()
+# Without OpenTelemetry's SDK, LiteLLM's auth re-runs a failing import on every request
+# (see _otel_guard).
+install_otel_guard()
 
 
 _UI_MOUNTS = frozenset({"ui", "next_static"})
