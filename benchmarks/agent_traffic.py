@@ -390,6 +390,17 @@ def start_targets(
 # -- measuring -----------------------------------------------------------------------------
 
 
+def process_cpu_s(target: Target) -> float:
+    """User + system CPU seconds of the target's process so far (Linux; else 0)."""
+    if target.proc is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{target.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def run_case(
     target: Target, fmt: str, usage: str, size: int, clients: int, total: int
 ) -> dict[str, Any]:
@@ -416,6 +427,7 @@ async def run_case(
         for _ in range(min(3, total)):  # warm-up, not measured
             await one(False)
         remaining = total
+        cpu0 = process_cpu_s(target)
 
         async def worker() -> None:
             nonlocal remaining
@@ -426,12 +438,16 @@ async def run_case(
         t0 = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(clients)))
         wall = time.perf_counter() - t0
+        cpu = process_cpu_s(target) - cpu0
     lat = sorted(latencies)
     p95 = statistics.quantiles(lat, n=20, method="inclusive")[18] if len(lat) > 1 else lat[0]
     return {
         "p50_ms": round(statistics.median(lat), 2),
         "p95_ms": round(p95, 2),
         "rps": round(total / wall, 1),
+        # CPU the target's process spent per measured request (all its threads): far less
+        # sensitive to other jobs on the machine than the latencies.
+        "cpu_ms": round(cpu * 1000 / total, 2),
         "errors": len(errors),
         "first_error": errors[0] if errors else None,
         "body_bytes": len(raw),
@@ -534,7 +550,7 @@ def _start_profiler(targets: list[Target], out: Path) -> subprocess.Popen[bytes]
 
 
 def summarise(rows: list[dict[str, Any]]) -> dict[tuple[str, str, str, int], dict[str, Any]]:
-    """Median over rounds of each target's p50/p95/rps, per case."""
+    """Median over rounds of each target's p50/p95/rps/CPU per request, per case."""
     cases: dict[tuple[str, str, str, int], dict[str, list[dict[str, Any]]]] = {}
     for row in rows:
         key = (row["format"], row["usage"], row["size"], row["clients"])
@@ -543,8 +559,8 @@ def summarise(rows: list[dict[str, Any]]) -> dict[tuple[str, str, str, int], dic
     for key, per_target in cases.items():
         out[key] = {
             name: {
-                m: round(statistics.median(r[m] for r in got), 1)
-                for m in ("p50_ms", "p95_ms", "rps")
+                m: round(statistics.median(r.get(m, 0.0) for r in got), 1)
+                for m in ("p50_ms", "p95_ms", "rps", "cpu_ms")
             }
             | {"errors": sum(r["errors"] for r in got)}
             for name, got in per_target.items()
@@ -556,8 +572,8 @@ def render(summary: dict[tuple[str, str, str, int], dict[str, Any]]) -> str:
     lines = [
         "| format | upstream usage | body | clients | direct p50 | litellm p50 | bridge p50 "
         "| added litellm / bridge | bridge/litellm added | rps litellm / bridge "
-        "| before p50 / rps | errors |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| before p50 / rps | CPU ms/request litellm / bridge / before | errors |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (fmt, usage, size, n), t in summary.items():
         d, c, b = t.get("direct"), t.get("litellm"), t.get("bridge")
@@ -575,9 +591,10 @@ def render(summary: dict[tuple[str, str, str, int], dict[str, Any]]) -> str:
         errs = sum(x["errors"] for x in t.values())
         old = t.get("before")
         old_cell = f"{old['p50_ms']} / {old['rps']}" if old else "-"
+        cpu = " / ".join(f"{x['cpu_ms']}" if x else "-" for x in (c, b, old))
         lines.append(
             f"| {fmt} | {usage} | {size} | {n} | {p50(d)} | {p50(c)} | {p50(b)} | {added} "
-            f"| {ratio} | {rps} | {old_cell} | {errs} |"
+            f"| {ratio} | {rps} | {old_cell} | {cpu} | {errs} |"
         )
     return "\n".join(lines)
 

@@ -6,7 +6,10 @@ internal-enterprise-style config in front of a local upstream, and records proce
 /health/readiness, RSS once ready and idle for a few seconds, and RSS after a bounded
 number of coding-agent requests. Loopback only. Usage:
 
-    python benchmarks/footprint.py [--runs 3] [--requests 200] [--modules]
+    python benchmarks/footprint.py [--runs 3] [--requests 200] [--modules] [--baseline DIR]
+
+With ``--baseline DIR`` (a ``git archive`` of an older commit) each run also starts that
+version's ``serve`` (``before``) on the same data folder, interleaved with the others.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import LITELLM_CLI, REPO, bench_env, free_port, machine, stop, wait_http_ok
-from agent_traffic import Target, _configs, _prepare_bridge_home, run_case
+from agent_traffic import Target, _configs, _prepare_bridge_home, process_cpu_s, run_case
 
 
 def rss_mb(pid: int) -> float:
@@ -36,9 +39,18 @@ def rss_mb(pid: int) -> float:
 
 
 def one(
-    kind: str, work: Path, env: dict[str, str], requests: int, importtime: Path | None = None
+    kind: str,
+    work: Path,
+    env: dict[str, str],
+    requests: int,
+    importtime: Path | None = None,
+    baseline: Path | None = None,
 ) -> dict[str, Any]:
     port = free_port()
+    cwd = REPO
+    if kind == "before":
+        assert baseline is not None
+        env, cwd = {**env, "PYTHONPATH": str(baseline)}, baseline
     if kind == "litellm":
         key = "sk-bench-" + secrets.token_hex(16)
         cmd = [str(LITELLM_CLI), "--config", str(work / "standalone.yaml"), "--host", "127.0.0.1",
@@ -48,7 +60,7 @@ def one(
     else:
         key = subprocess.run(
             [sys.executable, "-m", "bridge_app", "proxy-key"],
-            env=env, capture_output=True, text=True, check=True, cwd=REPO,
+            env=env, capture_output=True, text=True, check=True, cwd=cwd,
         ).stdout.strip()  # fmt: skip
         cmd = [sys.executable, "-m", "bridge_app", "serve", "--port", str(port), "--as", "root",
                "--password-stdin"]  # fmt: skip
@@ -59,7 +71,7 @@ def one(
     t0 = time.perf_counter()
     errors = importtime.open("wb") if importtime is not None else subprocess.DEVNULL
     proc = subprocess.Popen(
-        cmd, env=run_env, cwd=REPO, stdin=stdin, stdout=subprocess.DEVNULL, stderr=errors,
+        cmd, env=run_env, cwd=cwd, stdin=stdin, stdout=subprocess.DEVNULL, stderr=errors,
     )  # fmt: skip
     try:
         if proc.stdin is not None:
@@ -67,17 +79,29 @@ def one(
             proc.stdin.close()
         wait_http_ok(f"http://127.0.0.1:{port}/health/readiness", proc=proc, timeout=300)
         ready = time.perf_counter() - t0
+        ready_cpu = process_cpu_s(target_of(kind, port, key, proc))
         time.sleep(5)
         idle = rss_mb(proc.pid)
-        target = Target(kind, f"http://127.0.0.1:{port}", key, proc)
+        target = target_of(kind, port, key, proc)
         for fmt in ("messages", "responses", "chat"):
             asyncio.run(run_case(target, fmt, "usage", 100_000, 4, requests // 3))
         time.sleep(2)
-        return {"ready_s": round(ready, 2), "idle_rss_mb": idle, "rss_after_mb": rss_mb(proc.pid)}
+        return {
+            "ready_s": round(ready, 2),
+            # CPU the process used until ready: unlike ready_s, hardly moved by other jobs
+            # (but blind to work that overlaps on two cores, which ready_s shows).
+            "ready_cpu_s": round(ready_cpu, 2),
+            "idle_rss_mb": idle,
+            "rss_after_mb": rss_mb(proc.pid),
+        }
     finally:
         stop(proc)
         if importtime is not None:
             errors.close()  # type: ignore[union-attr]
+
+
+def target_of(kind: str, port: int, key: str, proc: subprocess.Popen[bytes]) -> Target:
+    return Target(kind, f"http://127.0.0.1:{port}", key, proc)
 
 
 def never_imported(importtime: Path) -> list[tuple[str, float]]:
@@ -109,6 +133,9 @@ def main() -> None:
     parser.add_argument(
         "--modules", action="store_true", help="one more serve run: packages it never imports"
     )
+    parser.add_argument(
+        "--baseline", type=Path, help="source tree of an older version, served as `before`"
+    )
     args = parser.parse_args()
     print(machine(), flush=True)
     work = Path(tempfile.mkdtemp(prefix="bridge-footprint-"))
@@ -116,7 +143,8 @@ def main() -> None:
     upstream = subprocess.Popen(
         [sys.executable, str(Path(__file__).with_name("_agent_upstream.py")), str(up_port)]
     )
-    results: dict[str, list[dict[str, Any]]] = {"litellm": [], "bridge": []}
+    kinds = ["litellm", "bridge"] + (["before"] if args.baseline else [])
+    results: dict[str, list[dict[str, Any]]] = {kind: [] for kind in kinds}
     try:
         wait_http_ok(f"http://127.0.0.1:{up_port}/health", proc=upstream)
         bridge_cfg, standalone_cfg = _configs(f"http://127.0.0.1:{up_port}")
@@ -124,9 +152,9 @@ def main() -> None:
         _prepare_bridge_home(work / "home", bridge_cfg)
         env = {**bench_env(work / "home"), "BENCH_INTERNAL_TOKEN": "tok-" + secrets.token_hex(8)}
         for run in range(args.runs):
-            order = ["litellm", "bridge"] if run % 2 == 0 else ["bridge", "litellm"]
-            for kind in order:
-                results[kind].append(one(kind, work, env, args.requests))
+            shift = run % len(kinds)
+            for kind in kinds[shift:] + kinds[:shift]:
+                results[kind].append(one(kind, work, env, args.requests, baseline=args.baseline))
                 print(kind, results[kind][-1], flush=True)
         if args.modules:
             log = work / "importtime.txt"
