@@ -4,6 +4,7 @@ from bridge_app.ui.widgets.busy import BusyIndicator
 from bridge_app.ui.widgets.cards import CopyBlock, InfoChip, ToolCardView
 from bridge_app.ui.widgets.chart import BarChart, SparkChart
 from bridge_app.ui.widgets.editor import CodeEditor, LineNumbers
+from bridge_app.ui.widgets.rows import TextRow
 from bridge_app.ui.widgets.status import StateChip, StatusBanner
 
 __all__ = [
@@ -16,5 +17,6 @@ __all__ = [
     "SparkChart",
     "StateChip",
     "StatusBanner",
+    "TextRow",
     "ToolCardView",
 ]
