@@ -46,15 +46,6 @@ def gui_home(gui_home: AppPaths) -> Iterator[AppPaths]:
     yield gui_home
 
 
-def _log_in(gui: Driver) -> None:
-    gui.wait(lambda: gui.app.root.current == "login", what="the login screen")
-    login = gui.app.root.get_screen("login")
-    login.ids.username.text, login.ids.password.text = ADMIN, ADMIN_PW
-    gui.press(login.ids.submit)
-    gui.wait(lambda: gui.app.root.current == "main", what="the main screen")
-    gui.idle()
-
-
 def _shown_in_full(gui: Driver, widget: Any, text: str) -> Any:
     """The label that shows ``text`` whole: not shortened, wrapped within its width, as
     tall as its lines, and inside the window."""
@@ -82,7 +73,8 @@ def _shown_in_full(gui: Driver, widget: Any, text: str) -> Any:
 
 def test_a_long_display_name_is_read_in_full_in_users(gui: Driver) -> None:
     gui.at_size((800, 480))
-    _log_in(gui)
+    gui.log_in(ADMIN, ADMIN_PW)
+    gui.idle()
     assert gui.main.show("users")
     users = gui.page("users")
     gui.idle()
@@ -214,6 +206,7 @@ def test_every_page_fits_the_window(
     from kivy.core.window import Window
     from kivy.metrics import dp
     from kivymd.uix.button import MDButton, MDIconButton
+    from kivymd.uix.label import MDLabel
 
     from bridge_app.ui import strings as S
 
@@ -235,6 +228,12 @@ def test_every_page_fits_the_window(
             and min(w.width, w.height) < dp(48) - 1
         ]
         assert not small, f"{name}: controls under 48 dp: {[type(w).__name__ for w in small]}"
+        bands = [
+            w
+            for w in page.walk()
+            if isinstance(w, MDLabel) and not w.text and w.size_hint_y is None and w.height > dp(32)
+        ]
+        assert not bands, f"{name}: an empty label leaves a band {[w.height for w in bands]}"
         x, _y = page.to_window(page.right, page.y)
         assert x <= Window.width + 1
         gui.shot(f"{name}-{size[0]}x{size[1]}")
