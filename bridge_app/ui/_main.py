@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import TYPE_CHECKING, Any
 
 from kivy.clock import Clock
@@ -26,6 +27,10 @@ if TYPE_CHECKING:
     from bridge_app.ui.screens.main import MainScreen
 
 log = logging.getLogger(__name__)
+
+#: How often (seconds) a thread holding the interpreter lock hands it over when another
+#: thread waits for it, while the window runs.
+UI_SWITCH_INTERVAL_S = 0.001
 
 
 class BridgeApp(MDApp):
@@ -65,6 +70,11 @@ class BridgeApp(MDApp):
         return manager
 
     def on_start(self) -> None:
+        # The window shares the interpreter lock with the embedded proxy's threads; with
+        # Python's 5 ms switch interval a frame waits up to 5 ms each time it asks for the
+        # lock back. 1 ms took the frame p95 under 32 streaming clients from about 52 ms to
+        # 30-38 ms here, without fewer requests served (benchmarks/RESULTS.md).
+        sys.setswitchinterval(UI_SWITCH_INTERVAL_S)
         # The first frame (with its progress indicator) is on screen before the store opens.
         loading = self.root.get_screen("loading")
         loading.message = S.LOADING

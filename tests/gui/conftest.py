@@ -57,6 +57,14 @@ class Driver:
         self.wait(lambda: busy_count() == 0, what="background work")
         self.pump(5)
 
+    def log_in(self, username: str, password: str) -> None:
+        """Through the login screen, as a person types and taps."""
+        self.wait(lambda: self.app.root.current == "login", what="the login screen")
+        login = self.app.root.get_screen("login")
+        login.ids.username.text, login.ids.password.text = username, password
+        self.press(login.ids.submit)
+        self.wait(lambda: self.app.root.current == "main", what="the main screen")
+
     def press(self, widget: Any) -> None:
         assert not widget.disabled, f"{widget} is disabled"
         widget.dispatch("on_release")
@@ -86,7 +94,7 @@ class Driver:
         return self.app.main_screen()
 
     def page(self, name: str) -> Any:
-        return self.main.ids.pages.get_screen(name)
+        return self.main.page(name)
 
 
 @pytest.fixture(scope="module")

@@ -48,11 +48,7 @@ def gui_home(gui_home: AppPaths) -> Iterator[AppPaths]:
 
 
 def test_the_tray_shows_the_state_and_starts_the_proxy(gui: Driver) -> None:
-    gui.wait(lambda: gui.app.root.current == "login", what="the login screen")
-    login = gui.app.root.get_screen("login")
-    login.ids.username.text, login.ids.password.text = ADMIN, ADMIN_PW
-    gui.press(login.ids.submit)
-    gui.wait(lambda: gui.app.root.current == "main", what="the main screen")
+    gui.log_in(ADMIN, ADMIN_PW)
     tray = gui.app.tray
     gui.wait(lambda: tray.available, what="the tray icon")
     assert tray.menu_texts() == ["Proxy stopped", "Start the proxy", "Open", "Quit"]

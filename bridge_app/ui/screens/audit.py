@@ -4,8 +4,6 @@ from pathlib import Path
 from typing import Any
 
 from kivy.properties import StringProperty
-from kivy.utils import escape_markup
-from kivymd.uix.list import MDListItem, MDListItemHeadlineText, MDListItemSupportingText
 
 from bridge_app.services import AuditEvent, ExportResult, VerifyResult
 from bridge_app.ui import strings as S
@@ -30,21 +28,14 @@ class AuditScreen(BridgeScreen):
 
     def _show(self, events: list[AuditEvent]) -> None:
         self.summary = f"{len(events)} newest events"
-        box = self.ids.events
-        box.clear_widgets()
-        for event in reversed(events):
-            box.add_widget(
-                MDListItem(
-                    MDListItemHeadlineText(
-                        text=escape_markup(
-                            f"#{event.seq} {event.action} · {event.outcome} · {event.target}"
-                        )
-                    ),
-                    MDListItemSupportingText(
-                        text=escape_markup(f"{event.ts[:19]} by {event.actor}  {event.detail}")
-                    ),
-                )
-            )
+        self.ids.events.data = [
+            {
+                "headline": f"#{event.seq} {event.action} · {event.outcome} · {event.target}",
+                "supporting": f"{event.ts[:19]} by {event.actor}  {event.detail}".rstrip(),
+                "error": event.outcome != "ok",
+            }
+            for event in reversed(events)
+        ]
 
     def verify(self) -> None:
         session = self.ctx.require_session()

@@ -6,10 +6,8 @@ from typing import Any
 from kivy.metrics import dp
 from kivy.properties import StringProperty
 from kivy.uix.behaviors import ButtonBehavior
-from kivy.utils import escape_markup
 from kivymd.uix.boxlayout import MDBoxLayout
 from kivymd.uix.label import MDLabel
-from kivymd.uix.list import MDListItem, MDListItemHeadlineText, MDListItemSupportingText
 from kivymd.uix.scrollview import MDScrollView
 
 from bridge_app.runtime import BridgeError
@@ -297,10 +295,7 @@ class ConfigScreen(BridgeScreen):
         items: list[Any] = []
         dialog: Any = None
         for template in templates:
-            item = MDListItem(
-                MDListItemHeadlineText(text=escape_markup(template.title)),
-                MDListItemSupportingText(text=escape_markup(template.description)),
-            )
+            item = _problem_row(template.title, template.description, error=False)
             item.bind(on_release=lambda _i, t=template: self._use_template(t, dialog))
             items.append(item)
         dialog = form_dialog(S.TEMPLATES, [_scroll(items)], lambda d: d.dismiss())

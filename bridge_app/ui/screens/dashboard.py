@@ -94,6 +94,7 @@ class DashboardScreen(BridgeScreen):
         self._errors_shown: tuple[str, ...] | None = None
         self._update_checked = -3600.0
         self._reading_deployments = False
+        self._reading = False
         # Observers run on supervisor threads: marshal to the Kivy thread.
         ctx.supervisor.subscribe(lambda *_a: on_ui(self.update))
         Clock.schedule_interval(self._tick, 1.0)
@@ -172,7 +173,12 @@ class DashboardScreen(BridgeScreen):
     # -- periodic ---------------------------------------------------------------------
 
     def _tick(self, _dt: float) -> None:
-        self.update(sample=True)
+        # The status and the error lines are read off the UI thread: under load the proxy
+        # holds the interpreter lock, and a read on the UI thread would wait for it inside
+        # a frame. One read at a time; a slow one skips a tick rather than queueing.
+        if not self._reading:
+            self._reading = True
+            run_async("dashboard-status", self._read, self._sampled, self._read_failed)
         self._token_age += 1
         if self._token_age % 5 == 1:
             run_async(
@@ -192,8 +198,22 @@ class DashboardScreen(BridgeScreen):
     def _show_quota(self, warnings: list[str]) -> None:
         self.quota_banner = "\n".join(warnings)
 
-    def update(self, *, sample: bool = False) -> None:
+    def _read(self) -> tuple[ProxyStatus, list[Any]]:
         status = self.ctx.supervisor.status()
+        return status, self.services.proxy.logs.lines(min_level=logging.ERROR)[-4:]
+
+    def _sampled(self, read: tuple[ProxyStatus, list[Any]]) -> None:
+        self._reading = False
+        self._show_status(*read, sample=True)
+
+    def _read_failed(self, exc: BaseException) -> None:
+        self._reading = False
+        log.debug("no proxy status: %s", exc)
+
+    def update(self, *, sample: bool = False) -> None:
+        self._show_status(*self._read(), sample=sample)
+
+    def _show_status(self, status: ProxyStatus, errors: list[Any], *, sample: bool) -> None:
         self.state = status.state.value
         if self.state == "running" and self._last_state != "running":
             self._errors_over_at = time.time()
@@ -214,7 +234,7 @@ class DashboardScreen(BridgeScreen):
         self.connections = str(metrics.get("open_connections", 0))
         if sample:
             self._sample(status, total)
-        self._show_errors(status)
+        self._show_errors(status, errors)
 
     def _sample(self, status: ProxyStatus, total: int) -> None:
         previous = self._last_requests if self._last_requests is not None else total
@@ -234,14 +254,10 @@ class DashboardScreen(BridgeScreen):
         self.latency_history = list(self._latencies)
         self.connection_history = list(self._connections)
 
-    def _show_errors(self, status: ProxyStatus) -> None:
+    def _show_errors(self, status: ProxyStatus, logged: list[Any]) -> None:
         """The errors that still matter, in full, each with the hint that names its cause;
         they go away once a request succeeds or the proxy starts again."""
-        lines = [
-            line.text
-            for line in self.services.proxy.logs.lines(min_level=logging.ERROR)[-4:]
-            if line.created > self._errors_over_at
-        ]
+        lines = [line.text for line in logged if line.created > self._errors_over_at]
         if status.last_error and status.state not in (ProxyState.RUNNING, ProxyState.STOPPED):
             lines.append(status.last_error)
         errors = tuple(dict.fromkeys(reversed(lines)))[:5]

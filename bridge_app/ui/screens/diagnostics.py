@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from kivy.clock import mainthread
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
-from kivy.utils import escape_markup
-from kivymd.uix.list import MDListItem, MDListItemHeadlineText, MDListItemSupportingText
 from kivymd.uix.screen import MDScreen
 
 from bridge_app.runtime import AppPaths
@@ -128,17 +126,16 @@ class DiagnosticsScreen(MDScreen):
             if not problems
             else f"LiteLLM Bridge {report.version}: {len(problems)} problem(s) found"
         )
-        box = self.ids.checks
-        box.clear_widgets()
-        for label, path in report.paths.items():
-            box.add_widget(_item(label.capitalize(), path))
+        rows: list[dict[str, object]] = [
+            {"headline": label.capitalize(), "supporting": path}
+            for label, path in report.paths.items()
+        ]
         for check in report.checks:
-            text = check.detail + (f"\n{check.hint}" if check.hint else "")
-            box.add_widget(_item(f"{_STATUS_WORD[check.status]} · {check.name}", text))
-
-
-def _item(headline: str, supporting: str) -> MDListItem:
-    return MDListItem(
-        MDListItemHeadlineText(text=escape_markup(headline)),
-        MDListItemSupportingText(text=escape_markup(supporting)),
-    )
+            rows.append(
+                {
+                    "headline": f"{_STATUS_WORD[check.status]} · {check.name}",
+                    "supporting": check.detail + (f"\n{check.hint}" if check.hint else ""),
+                    "error": check.status == "fail",
+                }
+            )
+        self.ids.checks.data = rows

@@ -6,13 +6,6 @@ from typing import Any, Literal
 from kivy.clock import Clock
 from kivy.core.clipboard import Clipboard
 from kivy.properties import StringProperty
-from kivy.utils import escape_markup
-from kivymd.uix.list import (
-    MDListItem,
-    MDListItemHeadlineText,
-    MDListItemSupportingText,
-    MDListItemTertiaryText,
-)
 
 from bridge_app.runtime import copy_secret_windows
 from bridge_app.services import EnvEntry, ImportPreview, ImportResult
@@ -36,7 +29,7 @@ class EnvironmentScreen(BridgeScreen):
         self.services.env.subscribe(lambda: on_ui(self._changed_elsewhere))
 
     def _changed_elsewhere(self) -> None:
-        if self.manager is not None and self.manager.current == self.name and self.allowed():
+        if self._on_show() and self.allowed():
             self.refresh()
 
     def refresh(self) -> None:
@@ -44,20 +37,20 @@ class EnvironmentScreen(BridgeScreen):
         self.work("env-list", lambda: self.services.env.entries(session), self._show)
 
     def _show(self, entries: list[EnvEntry]) -> None:
-        box = self.ids.entries
-        box.clear_widgets()
         self.summary = f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}"
+        rows = []
         for entry in entries:
-            key = f"{entry.scope}:{entry.name}"
-            value = self._revealed.get(key, entry.masked)
+            value = self._revealed.get(f"{entry.scope}:{entry.name}", entry.masked)
             state = "enabled" if entry.enabled else "disabled"
-            item = MDListItem(
-                MDListItemHeadlineText(text=escape_markup(entry.name)),
-                MDListItemSupportingText(text=escape_markup(value)),
-                MDListItemTertiaryText(text=escape_markup(f"{entry.scope} · {state} {entry.note}")),
+            rows.append(
+                {
+                    "headline": entry.name,
+                    "supporting": value,
+                    "tertiary": f"{entry.scope} · {state} {entry.note}".rstrip(),
+                    "action": lambda e=entry: self.actions(e),
+                }
             )
-            item.bind(on_release=lambda _i, e=entry: self.actions(e))
-            box.add_widget(item)
+        self.ids.entries.data = rows
 
     # -- one entry ------------------------------------------------------------------------
 
@@ -129,8 +122,12 @@ class EnvironmentScreen(BridgeScreen):
         self._with_password(S.REVEAL, entry, shown)
 
     def _hide(self, key: str) -> None:
-        if self._revealed.pop(key, None) is not None and self.allowed():
+        # Off screen the list is rebuilt when it shows again (on_pre_enter).
+        if self._revealed.pop(key, None) is not None and self._on_show() and self.allowed():
             self.refresh()
+
+    def _on_show(self) -> bool:
+        return self.manager is not None and self.manager.current == self.name
 
     def copy(self, entry: EnvEntry) -> None:
         def copied(value: str) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.metrics import dp
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
@@ -70,23 +71,40 @@ class MainScreen(MDScreen):
         self._on_logout = on_logout
         self._on_quit = on_quit  # kiosk: a touch screen has no Esc key and no title bar
         self._buttons: dict[str, MDButton] = {}
-        pages = self.ids.pages
-        for name, cls in _SCREENS.items():
-            pages.add_widget(cls(name=name, ctx=ctx))
-        pages.add_widget(
-            DiagnosticsScreen(
-                name="diagnostics",
-                paths=ctx.paths,
-                ctx=ctx,
-                open_updates=lambda: self.show("updates"),
-            )
-        )
-        for page in pages.screens:
-            if isinstance(page, BridgeScreen):
-                page.bind(notice=self._page_notice, notice_kind=self._page_notice)
+        # The dashboard now, every other page one per frame (or when first asked for):
+        # built at once they froze the login screen for a second or more.
+        self._unbuilt = [*_SCREENS, "diagnostics"]
+        self.page("dashboard")
+        self._building = Clock.schedule_interval(self._build_one, 0)
         set_fallback(self.tell)
         Window.bind(size=self._resize)
         self._resize(Window, Window.size)
+
+    def page(self, name: str) -> MDScreen:
+        """The page called ``name``, built now if it has not been yet."""
+        pages = self.ids.pages
+        if name in self._unbuilt:
+            self._unbuilt.remove(name)
+            ctx = self.ctx
+            if name == "diagnostics":
+                page: MDScreen = DiagnosticsScreen(
+                    name=name,
+                    paths=ctx.paths,
+                    ctx=ctx,
+                    open_updates=lambda: self.show("updates"),
+                )
+            else:
+                page = _SCREENS[name](name=name, ctx=ctx)
+            if isinstance(page, BridgeScreen):
+                page.bind(notice=self._page_notice, notice_kind=self._page_notice)
+            pages.add_widget(page)
+        screen: MDScreen = pages.get_screen(name)
+        return screen
+
+    def _build_one(self, _dt: float) -> bool:
+        if self._unbuilt:
+            self.page(self._unbuilt[0])
+        return bool(self._unbuilt)  # False ends the schedule
 
     def _resize(self, _window: Any, size: tuple[int, int]) -> None:
         self.compact = size[0] < dp(1000)
@@ -161,7 +179,7 @@ class MainScreen(MDScreen):
     def show(self, name: str) -> bool:
         """Go to a screen; a screen the session may not use is refused here too."""
         pages = self.ids.pages
-        screen = pages.get_screen(name)
+        screen = self.page(name)
         if isinstance(screen, BridgeScreen) and not screen.allowed():
             self.tell(S.ADMIN_ONLY, "error")
             return False

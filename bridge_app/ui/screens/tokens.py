@@ -3,9 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 from kivy.clock import Clock
+from kivy.factory import Factory
 from kivy.properties import BooleanProperty, StringProperty
-from kivy.utils import escape_markup
-from kivymd.uix.list import MDListItem, MDListItemHeadlineText, MDListItemSupportingText
 
 from bridge_app.runtime import BridgeError
 from bridge_app.services import (
@@ -73,14 +72,14 @@ class TokensScreen(IamScreen):
         box = self.ids.projects
         box.clear_widgets()
         for project, active in projects:
-            item = MDListItem(
-                MDListItemHeadlineText(
-                    text=escape_markup(project.name + (" (active)" if active else ""))
-                ),
-                MDListItemSupportingText(text=escape_markup(project.project_id)),
+            # A few rows inside the screen's own scroll view: built in place, not recycled.
+            box.add_widget(
+                Factory.TextRow(
+                    headline=project.name + (" (active)" if active else ""),
+                    supporting=project.project_id,
+                    action=lambda p=project: self.project_actions(p),
+                )
             )
-            item.bind(on_release=lambda _i, p=project: self.project_actions(p))
-            box.add_widget(item)
 
     def _count_down(self, _dt: float) -> None:
         status = self._status

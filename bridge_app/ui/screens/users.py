@@ -2,13 +2,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from kivy.utils import escape_markup
-from kivymd.uix.list import (
-    MDListItem,
-    MDListItemHeadlineText,
-    MDListItemSupportingText,
-)
-
 from bridge_app.services import ResetResult, UserInfo
 from bridge_app.ui import strings as S
 from bridge_app.ui._base import (
@@ -32,24 +25,20 @@ class UsersScreen(BridgeScreen):
         self.work("users", lambda: self.services.auth.list_users(session), self._show)
 
     def _show(self, users: list[UserInfo]) -> None:
-        box = self.ids.users
-        box.clear_widgets()
+        rows = []
         for user in users:
             flags = [user.role, "enabled" if user.enabled else "disabled"]
             if user.must_change_password:
                 flags.append("must change password")
-            item = MDListItem(
-                MDListItemHeadlineText(
-                    text=escape_markup(f"{user.display_name} ({user.username})")
-                ),
-                MDListItemSupportingText(
-                    text=escape_markup(
-                        " · ".join(flags) + f" · last login {user.last_login_at or 'never'}"
-                    )
-                ),
+            rows.append(
+                {
+                    "headline": f"{user.display_name} ({user.username})",
+                    "supporting": " · ".join(flags)
+                    + f" · last login {user.last_login_at or 'never'}",
+                    "action": lambda u=user: self.actions(u),
+                }
             )
-            item.bind(on_release=lambda _i, u=user: self.actions(u))
-            box.add_widget(item)
+        self.ids.users.data = rows
 
     def _run(self, name: str, job: Any, message: str) -> None:
         def done(_r: object) -> None:

@@ -6,6 +6,7 @@ from bridge_app.ui.widgets.chart import BarChart, SparkChart
 from bridge_app.ui.widgets.editor import CodeEditor, LineNumbers
 from bridge_app.ui.widgets.iam_form import IamForm, describe_test
 from bridge_app.ui.widgets.plain_dialog import PlainDialog
+from bridge_app.ui.widgets.rows import TextRow
 from bridge_app.ui.widgets.status import StateChip, StatusBanner
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "SparkChart",
     "StateChip",
     "StatusBanner",
+    "TextRow",
     "ToolCardView",
     "describe_test",
 ]
