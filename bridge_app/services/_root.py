@@ -87,6 +87,18 @@ class Services:
         names = self.env.defined_names(None) | set(os.environ) | APP_PROVIDED
         return names | self.env.defined_names(session) if session is not None else names
 
+    def entries_missing_before_login(self) -> list[str]:
+        """The variables the active config needs that neither the shared entries, the
+        process environment nor the app provide (a person's own entries): a proxy started
+        before the login would fail, so an automatic start (kiosk, ``proxy.autostart``)
+        waits for it."""
+        check = self.env.check(None, self.config.read_active() or "")
+        return [
+            name
+            for name in check.missing + check.disabled
+            if name not in os.environ and name not in APP_PROVIDED
+        ]
+
     def close(self) -> None:
         if not self._closed:
             self._closed = True

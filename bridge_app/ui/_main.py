@@ -190,7 +190,7 @@ class BridgeApp(MDApp):
 
         def job() -> str:
             if session is None:
-                missing = self._missing_entries()
+                missing = ctx.services.entries_missing_before_login()
                 if missing:
                     return (
                         "The proxy starts after you log in: the config needs your entries "
@@ -210,21 +210,6 @@ class BridgeApp(MDApp):
             self._dashboard_tell("The proxy did not start: " + describe_error(exc), "error")
 
         run_async("autostart", job, done, failed)
-
-    def _missing_entries(self) -> list[str]:
-        import os
-
-        from bridge_app.services import APP_PROVIDED
-
-        assert self.ctx is not None
-        services = self.ctx.services
-        text = services.config.read_active() or ""
-        check = services.env.check(None, text)
-        return [
-            name
-            for name in check.missing + check.disabled
-            if name not in os.environ and name not in APP_PROVIDED
-        ]
 
     def _dashboard_tell(self, text: str, kind: str) -> None:
         if not self.root.has_screen("main"):
