@@ -15,6 +15,7 @@ from bridge_app.clients._changes import plan_apply, plan_revert, run_apply, run_
 from bridge_app.clients._detect import find_tool
 from bridge_app.clients._files import read_bytes
 from bridge_app.clients._formats import MERGERS, READERS, lookup
+from bridge_app.clients._keys import ToolKeys
 from bridge_app.clients._model import (
     ChangeResult,
     Platform,
@@ -28,7 +29,7 @@ from bridge_app.clients._registry import TOOLS, tool_spec
 from bridge_app.clients._snippets import PLATFORM_SHELLS, shell_text
 from bridge_app.clients._store import ToolStore
 from bridge_app.clients._verify import run_headless, verify
-from bridge_app.proxy import KeyIdentity, ProxyService, load_config, new_proxy_key
+from bridge_app.proxy import ProxyService, load_config
 from bridge_app.runtime import BridgeError, Redactor
 from bridge_app.settings import SettingsService
 from bridge_app.store import Database
@@ -39,7 +40,7 @@ DEFAULT_MODEL = "demo"
 _WILDCARD_HOSTS = {"0.0.0.0", "::", ""}  # noqa: S104 - recognising, not binding
 
 
-class ToolsService:
+class ToolsService(ToolKeys):
     def __init__(
         self,
         *,
@@ -339,59 +340,6 @@ class ToolsService:
                     timeout=run_timeout,
                 )
         return verify(spec.id, spec.wire, target, redactor=self._redactor, timeout=timeout)
-
-    # -- per-tool keys ----------------------------------------------------------------------
-
-    def create_key(self, tool_id: str, *, actor: Any = None) -> str:
-        """A new proxy key for this tool only (replacing its previous one). Returned once;
-        re-apply the tool to write it into its config."""
-        spec = tool_spec(tool_id)
-        old = self._store.tool_key(spec.id)
-        key = new_proxy_key()
-        self._redactor.register(key)
-        self._store.save_tool_key(spec.id, key)
-        if old is not None:
-            self._proxy.keys.revoke(old)
-        self._proxy.keys.add(key, KeyIdentity(spec.id))
-        self._loaded[spec.id] = key
-        self._record(actor, "tools.key_create", spec.id, "replaced" if old else "new")
-        return key
-
-    def has_own_key(self, tool_id: str) -> bool:
-        return self._store.tool_key(tool_spec(tool_id).id) is not None
-
-    def revoke_key(self, tool_id: str, *, actor: Any = None) -> bool:
-        spec = tool_spec(tool_id)
-        old = self._store.tool_key(spec.id)
-        if old is None:
-            return False
-        self._store.drop_tool_key(spec.id)
-        self._proxy.keys.revoke(old)
-        self._loaded.pop(spec.id, None)
-        self._record(actor, "tools.key_revoke", spec.id)
-        return True
-
-    def load_keys(self) -> int:
-        """Give the proxy every stored tool key (at start; new ones are added live)."""
-        return len(self.sync_keys())
-
-    def sync_keys(self) -> dict[str, str]:
-        """Make the proxy's registry match the stored tool keys: a long-running ``serve``
-        calls this now and then, so keys created or revoked by another process (the CLI
-        while the proxy runs) take effect without a restart."""
-        try:
-            keys = self._store.tool_keys()
-        except Exception:  # a busy or locked database must not stop the proxy
-            log.warning("could not read the tool keys; keeping the current ones")
-            return dict(self._loaded)
-        for tool, key in self._loaded.items():
-            if keys.get(tool) != key:
-                self._proxy.keys.revoke(key)
-        for tool, key in keys.items():
-            if self._loaded.get(tool) != key:
-                self._proxy.keys.add(key, KeyIdentity(tool))
-        self._loaded = dict(keys)
-        return keys
 
     def _masked(self, result: ChangeResult) -> ChangeResult:
         """Diffs are shown on screen: proxy keys in them are masked."""

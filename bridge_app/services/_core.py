@@ -19,8 +19,8 @@ from bridge_app.auth import PermissionDeniedError, Session
 from bridge_app.config import ApplyResult, ConfigApplyError
 from bridge_app.envvars import ImportPreview, ImportResult, Scope
 from bridge_app.proxy import ProxyState, ProxySupervisor
-from bridge_app.remote import ProbeResult
 from bridge_app.runtime import BridgeError
+from bridge_app.services._core_remote import RemoteUseCases
 from bridge_app.services._core_updates import UpdateUseCases
 from bridge_app.services._settings_rules import check_setting
 from bridge_app.services._usecases import UseCase, use_case
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 APPLY_WAIT_S = 90.0  # how long an apply waits for a proxy running in another process
 
 
-class AppCore(UpdateUseCases):
+class AppCore(RemoteUseCases, UpdateUseCases):
     def __init__(self, services: Services) -> None:
         self.services = services
         self.db = services.db
@@ -180,53 +180,6 @@ class AppCore(UpdateUseCases):
     def revoke_tool_key(self, tool_id: str, *, actor: Any = None) -> bool:
         """Revoke a tool's own key; False when it had none."""
         return self.services.tools.revoke_key(tool_id, actor=actor)
-
-    # -- remote gateways and logical models (config changes: the same rule as apply) ------
-
-    @use_case(role="admin", transactional=False)
-    def add_gateway(
-        self, session: Session, name: str, url: str, **options: Any
-    ) -> ProbeResult | None:
-        # Not one transaction: the gateway is probed over the network before it is kept.
-        return self.services.remote.add(session, name, url, **options)
-
-    @use_case(role="admin", transactional=False)
-    def remove_gateway(self, session: Session, name: str) -> list[str]:
-        return self.services.remote.remove(session, name)
-
-    @use_case(role="user", transactional=False)
-    def use_remote_model(self, session: Session, gateway: str, model: str, **options: Any) -> Any:
-        self.may_change(session, "config", operation="use remote model")
-        remote = self.services.remote
-        return self._after_apply(
-            remote.use_model(gateway, model, author=session.username, **options)
-        )
-
-    @use_case(role="user", transactional=False)
-    def add_deployment(self, session: Session, group: str, model: str, **options: Any) -> Any:
-        self.may_change(session, "config", operation="add deployment")
-        ids, result = self.services.remote.add_deployment(
-            group, model, author=session.username, **options
-        )
-        return ids, self._after_apply(result)
-
-    @use_case(role="user", transactional=False)
-    def remove_deployment(self, session: Session, deployment_id: str) -> ApplyResult:
-        self.may_change(session, "config", operation="remove deployment")
-        remote = self.services.remote
-        return self._after_apply(remote.remove_deployment(deployment_id, author=session.username))
-
-    @use_case(role="user", transactional=False)
-    def set_fallbacks(self, session: Session, group: str, targets: list[str]) -> ApplyResult:
-        self.may_change(session, "config", operation="set fallbacks")
-        remote = self.services.remote
-        return self._after_apply(remote.set_fallbacks(group, targets, author=session.username))
-
-    @use_case(role="user", transactional=False)
-    def set_router(self, session: Session, **settings: Any) -> ApplyResult:
-        self.may_change(session, "config", operation="set router")
-        remote = self.services.remote
-        return self._after_apply(remote.set_router(author=session.username, **settings))
 
     def _after_apply(self, result: ApplyResult) -> ApplyResult:
         """The proxy runs in another process (`serve`, the window): it restarts with the
