@@ -506,6 +506,21 @@ def test_a_tools_own_key_is_replaced_shown_once_and_revoked_on_its_card(gui: Dri
     gui.wait(lambda: "No key of its own" in chips(), what="the key chip")
     assert models_status(new) == 401
 
+    # A card that is out of date (the key was revoked elsewhere) says so, not "revoked".
+    gui.app.ctx.core.create_tool_key("codex-cli")
+    tools.refresh()
+    gui.wait(lambda: "Own proxy key" in chips(), what="the key chip again")
+    gui.app.ctx.core.revoke_tool_key("codex-cli")  # another process, say
+    _press_text(gui, tools.card_view("codex-cli"), "Key")
+    gui.idle()
+    _press_text(gui, _dialog(), "Revoke key")
+    gui.idle()
+    _press_text(gui, _dialog(), "OK")
+    gui.wait(lambda: "nothing to revoke" in _banner(gui).text, timeout=60, what="the outcome")
+    assert "Codex CLI has no key of its own any more" in _banner(gui).text
+    assert _banner(gui).kind == "info"
+    gui.shot("tools-key-already-revoked")
+
 
 def test_escape_asks_before_quitting_on_the_desktop(gui: Driver) -> None:
     from kivy.core.window import Window

@@ -186,13 +186,20 @@ class ToolsScreen(BridgeScreen):
         actor = self.ctx.session
         dialog.dismiss()
 
+        def revoked(had_key: bool) -> None:
+            if had_key:
+                self._done(
+                    f"{card.name}'s key is revoked: the tool gets a 401 until it has a new one."
+                )
+            else:  # revoked meanwhile by another window or `tools key revoke`
+                self.tell(f"{card.name} has no key of its own any more: nothing to revoke.", "info")
+                self.refresh()
+
         def revoke() -> None:
             self.work(
                 "tool-key-revoke",
                 lambda: self.ctx.core.revoke_tool_key(card.id, actor=actor),
-                lambda _r: self._done(
-                    f"{card.name}'s key is revoked: the tool gets a 401 until it has a new one."
-                ),
+                revoked,
             )
 
         confirm(f"Revoke {card.name}'s key?", "The tool stops working until Apply.", revoke)
