@@ -307,6 +307,21 @@ def _prepare_bridge_home(home: Path, config_text: str) -> None:
         iam.stop()  # the token lasts a day: serve needs no IAM while the run lasts
 
 
+def _start_serve(env: dict[str, str], cwd: Path) -> tuple[int, subprocess.Popen[bytes]]:
+    """`litellm-bridge serve --as ADMIN` from the checkout in ``cwd`` on a free port."""
+    port = free_port()
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "bridge_app", "serve", "--port", str(port), "--as", ADMIN,
+         "--password-stdin"],
+        env=env, cwd=cwd, stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert serve.stdin is not None
+    serve.stdin.write(ADMIN_PW.encode() + b"\n")
+    serve.stdin.close()
+    return port, serve
+
+
 def start_targets(
     work: Path, extra_env: dict[str, str], baseline: Path | None, started: list[Target]
 ) -> tuple[list[Target], Target]:
@@ -348,16 +363,7 @@ def start_targets(
              str(Path(__file__).parent), str(work / "home-before"), str(work / "bridge.yaml")],
             env={**os.environ, "PYTHONPATH": str(baseline)}, cwd=baseline, check=True,
         )  # fmt: skip
-    port = free_port()
-    serve = subprocess.Popen(
-        [sys.executable, "-m", "bridge_app", "serve", "--port", str(port), "--as", ADMIN,
-         "--password-stdin"],
-        env=env, cwd=REPO, stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    assert serve.stdin is not None
-    serve.stdin.write(ADMIN_PW.encode() + b"\n")
-    serve.stdin.close()
+    port, serve = _start_serve(env, REPO)
     bridge = Target("bridge", f"http://127.0.0.1:{port}", bridge_key, serve)
     started.append(bridge)
     targets = [upstream, standalone, bridge]
@@ -365,16 +371,7 @@ def start_targets(
         # The same set-up served by an older checkout of the app (A/B in one run).
         env_before = {**env, **bench_env(work / "home-before"), "PYTHONPATH": str(baseline)}
         env_before["BENCH_INTERNAL_TOKEN"] = env["BENCH_INTERNAL_TOKEN"]
-        port = free_port()
-        before = subprocess.Popen(
-            [sys.executable, "-m", "bridge_app", "serve", "--port", str(port), "--as", ADMIN,
-             "--password-stdin"],
-            env=env_before, cwd=baseline, stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        assert before.stdin is not None
-        before.stdin.write(ADMIN_PW.encode() + b"\n")
-        before.stdin.close()
+        port, before = _start_serve(env_before, baseline)
         targets.append(Target("before", f"http://127.0.0.1:{port}", "", before))
         started.append(targets[-1])
         targets[-1].key = subprocess.run(
