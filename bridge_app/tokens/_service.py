@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import threading
 import time
@@ -10,24 +9,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import and_, delete, insert, select, update
-
 from bridge_app.envvars import EnvService, SessionLike
 from bridge_app.runtime import BridgeError, Redactor
 from bridge_app.settings import SettingsService
-from bridge_app.store import Database, tables
+from bridge_app.store import Database
 from bridge_app.tokens._iam import IamClient, IamError, TokenGrant
 from bridge_app.tokens._iam_settings import IamSettings, IamSettingsError, parse_iam_settings
 from bridge_app.tokens._inject import InjectionContext, Project
 from bridge_app.tokens._projects import ProjectStore
 from bridge_app.tokens._refresh import Backoff, refresh_margin
+from bridge_app.tokens._sealed import PASSWORD_KIND, REFRESH_KIND, TOKEN_KIND, SealedRows
 
 log = logging.getLogger(__name__)
 
-_secrets = tables["secrets"]
-TOKEN_KIND = "iam-token"  # noqa: S105 - a row kind, not a token
-PASSWORD_KIND = "iam-password"  # noqa: S105 - a row kind, not a password
-REFRESH_KIND = "iam-refresh-token"
 IAM_SETTINGS_KEY = "iam.connector"
 EXPIRING_SOON_S = 10 * 60
 
@@ -104,6 +98,7 @@ class TokenService:
         self._audit = audit
         self._clock = clock
         self.projects = ProjectStore(db=db)
+        self._sealed = SealedRows(db=db, redactor=redactor)
         self._lock = threading.RLock()
         self._iam_call = threading.Lock()  # one IAM call in flight, per process
         self._context = InjectionContext()
@@ -190,7 +185,7 @@ class TokenService:
     def activate(self, session: SessionLike) -> TokenStatus:
         """Load the user's stored token, its refresh state and the active project (after
         login, and again whenever another process changed them)."""
-        stored = self._load(session, TOKEN_KIND)
+        stored = self._sealed.load(session, TOKEN_KIND)
         project = self.projects.active(session)
         if stored is None:
             with self._lock:
@@ -270,7 +265,7 @@ class TokenService:
         self._redactor.register(grant.token, grant.refresh_token)
         expires = datetime.fromtimestamp(grant.expires_at, UTC).isoformat(timespec="seconds")
         with self._db.transaction():
-            self._store(session, grant, employee_id, password)
+            self._sealed.store(session, grant, employee_id, password)
             self._record(session, action, employee_id, "ok", f"expires {expires} {detail}".strip())
             self._db.changed("token")
         with self._lock:
@@ -325,7 +320,7 @@ class TokenService:
             self._iam_call.release()
 
     def _refresh_locked(self, session: SessionLike) -> bool:
-        stored = self._load(session, TOKEN_KIND)
+        stored = self._sealed.load(session, TOKEN_KIND)
         if stored is None:
             return False
         value, meta = stored
@@ -335,8 +330,8 @@ class TokenService:
             return False
         employee_id = str(meta.get("employee_id", ""))
         client = self._client(session)
-        refresh_token = self._load(session, REFRESH_KIND)
-        password = self._load(session, PASSWORD_KIND)
+        refresh_token = self._sealed.load(session, REFRESH_KIND)
+        password = self._sealed.load(session, PASSWORD_KIND)
         try:
             if refresh_token is not None:
                 try:
@@ -372,10 +367,10 @@ class TokenService:
         now = self._clock()
         if exc.rejected:
             with self._db.transaction():
-                self._update_meta(
+                self._sealed.update_meta(
                     session, {"refresh_blocked": True, "last_error": exc.message, "error_at": now}
                 )
-                self._delete(session, REFRESH_KIND)
+                self._sealed.delete(session, REFRESH_KIND)
                 self._record(session, "token.refresh", employee_id, "denied", exc.message)
                 self._db.changed("token")
             with self._lock:
@@ -399,7 +394,7 @@ class TokenService:
 
     def forget_password(self, session: SessionLike) -> None:
         with self._db.transaction():
-            self._delete(session, PASSWORD_KIND)
+            self._sealed.delete(session, PASSWORD_KIND)
             self._record(session, "token.forget_password", session.username, "ok", "")
             self._db.changed("token")
 
@@ -442,14 +437,14 @@ class TokenService:
     def status(self, session: SessionLike | None) -> TokenStatus:
         context = self._context
         now = self._clock()
-        remembered = session is not None and self._has(session, PASSWORD_KIND)
-        has_refresh = session is not None and self._has(session, REFRESH_KIND)
+        remembered = session is not None and self._sealed.has(session, PASSWORD_KIND)
+        has_refresh = session is not None and self._sealed.has(session, REFRESH_KIND)
         settings = None
         with contextlib.suppress(IamSettingsError):
             settings = self.iam_settings()
         employee_id = None
         if session is not None:
-            stored = self._load(session, TOKEN_KIND)
+            stored = self._sealed.load(session, TOKEN_KIND)
             employee_id = str(stored[1].get("employee_id")) if stored else None
         seconds_left = None
         state: TokenState
@@ -502,106 +497,6 @@ class TokenService:
             next_refresh_at=next_at,
             action=action,
         )
-
-    # -- storage (sealed with the user's key) ------------------------------------------
-
-    def _store(
-        self, session: SessionLike, grant: TokenGrant, employee_id: str, password: str | None
-    ) -> None:
-        """Call inside a transaction."""
-        now = datetime.now(UTC).isoformat(timespec="seconds")
-        meta = {
-            "employee_id": employee_id,
-            "expires_at": grant.expires_at,
-            "lifetime_s": grant.lifetime_s,
-            "refresh_blocked": False,
-            "last_error": None,
-        }
-        rows: list[dict[str, Any]] = [
-            {
-                "kind": TOKEN_KIND,
-                "label": employee_id,
-                "value": session.seal(grant.token.encode(), f"{TOKEN_KIND}:{session.user_id}"),
-                "meta": json.dumps(meta),
-                "expires_at": grant.expires_at,
-            }
-        ]
-        kinds = [TOKEN_KIND, REFRESH_KIND]
-        if grant.refresh_token is not None:
-            rows.append(self._secret_row(session, REFRESH_KIND, employee_id, grant.refresh_token))
-        if password is not None:
-            rows.append(self._secret_row(session, PASSWORD_KIND, employee_id, password))
-            kinds.append(PASSWORD_KIND)
-        with self._db.transaction() as conn:
-            self._db.changed("token")
-            conn.execute(
-                delete(_secrets).where(
-                    and_(_secrets.c.owner_id == session.user_id, _secrets.c.kind.in_(kinds))
-                )
-            )
-            for row in rows:
-                conn.execute(
-                    insert(_secrets).values(
-                        owner_id=session.user_id, created_at=now, updated_at=now, **row
-                    )
-                )
-
-    @staticmethod
-    def _secret_row(session: SessionLike, kind: str, label: str, value: str) -> dict[str, Any]:
-        return {
-            "kind": kind,
-            "label": label,
-            "value": session.seal(value.encode(), f"{kind}:{session.user_id}"),
-            "meta": "{}",
-            "expires_at": None,
-        }
-
-    def _update_meta(self, session: SessionLike, changes: dict[str, Any]) -> None:
-        with self._db.transaction() as conn:
-            row = conn.execute(
-                select(_secrets.c.id, _secrets.c.meta).where(
-                    and_(_secrets.c.owner_id == session.user_id, _secrets.c.kind == TOKEN_KIND)
-                )
-            ).first()
-            if row is None:
-                return
-            meta = json.loads(row.meta) | changes
-            conn.execute(
-                update(_secrets).where(_secrets.c.id == row.id).values(meta=json.dumps(meta))
-            )
-
-    def _load(self, session: SessionLike, kind: str) -> tuple[str, dict[str, Any]] | None:
-        with self._db.reading() as conn:
-            row = conn.execute(
-                select(_secrets.c.value, _secrets.c.meta).where(
-                    and_(_secrets.c.owner_id == session.user_id, _secrets.c.kind == kind)
-                )
-            ).first()
-        if row is None:
-            return None
-        value = session.open(row.value, f"{kind}:{session.user_id}").decode()
-        self._redactor.register(value)
-        return value, json.loads(row.meta)
-
-    def _has(self, session: SessionLike, kind: str) -> bool:
-        with self._db.reading() as conn:
-            return (
-                conn.execute(
-                    select(_secrets.c.id).where(
-                        and_(_secrets.c.owner_id == session.user_id, _secrets.c.kind == kind)
-                    )
-                ).first()
-                is not None
-            )
-
-    def _delete(self, session: SessionLike, kind: str) -> None:
-        with self._db.transaction() as conn:
-            self._db.changed("token")
-            conn.execute(
-                delete(_secrets).where(
-                    and_(_secrets.c.owner_id == session.user_id, _secrets.c.kind == kind)
-                )
-            )
 
     def _record(
         self, session: SessionLike, action: str, target: str, outcome: str, detail: str
