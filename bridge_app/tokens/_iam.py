@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import math
 import ssl
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,6 +15,7 @@ from authlib.integrations.base_client import OAuthError
 from authlib.integrations.httpx_client import OAuth2Client
 
 from bridge_app.runtime import BridgeError
+from bridge_app.tokens._grant import TokenGrant, dig, jwt_exp, parse_time
 from bridge_app.tokens._iam_settings import IamSettings
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -42,95 +41,6 @@ class IamError(BridgeError):
         super().__init__(message, hint=hint)
         self.rejected = rejected
         self.reason = reason  # the IAM's own words, when it gave any
-
-
-@dataclass(frozen=True, repr=False)
-class TokenGrant:
-    token: str
-    expires_at: float  # epoch seconds
-    obtained_at: float
-    refresh_token: str | None = None  # OAuth 2.0 §6: refresh without the password
-    answer: Mapping[str, Any] = field(default_factory=dict)  # the IAM's JSON, for --test
-
-    def __repr__(self) -> str:
-        return f"TokenGrant(expires_at={self.expires_at:.0f})"
-
-    @property
-    def lifetime_s(self) -> float:
-        return max(0.0, self.expires_at - self.obtained_at)
-
-    def masked_answer(self) -> dict[str, Any]:
-        """The IAM's answer with every token-like value masked (for `token iam --test`)."""
-        masked: dict[str, Any] = _mask_document(self.answer, {self.token, self.refresh_token or ""})
-        return masked
-
-
-def _mask_document(node: Any, secrets: set[str]) -> Any:
-    if isinstance(node, Mapping):
-        out: dict[str, Any] = {}
-        for key, value in node.items():
-            lowered = str(key).lower()
-            if isinstance(value, str) and (
-                value in secrets or "token" in lowered or "secret" in lowered
-            ):
-                out[str(key)] = _mask(value)
-            else:
-                out[str(key)] = _mask_document(value, secrets)
-        return out
-    if isinstance(node, list):
-        return [_mask_document(item, secrets) for item in node]
-    if isinstance(node, str) and node in secrets:
-        return _mask(node)
-    return node
-
-
-def _mask(value: str) -> str:
-    if value.lower() in ("bearer", "mac", ""):
-        return value  # token_type, not a secret
-    return f"{value[:4]}…({len(value)} chars)" if len(value) > 12 else "****"
-
-
-def _dig(document: Any, path: str) -> Any:
-    node = document
-    for part in path.split("."):
-        if isinstance(node, Mapping) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return None
-    return node
-
-
-def _jwt_exp(token: str) -> float | None:
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
-    try:
-        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-    except (ValueError, UnicodeDecodeError):
-        return None
-    exp = payload.get("exp") if isinstance(payload, dict) else None
-    return float(exp) if isinstance(exp, int | float) else None
-
-
-def _parse_time(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        # Milliseconds since the epoch are common too.
-        return float(value) / 1000.0 if value > 10**11 else float(value)
-    if isinstance(value, str):
-        from datetime import datetime
-
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-        except ValueError:
-            try:
-                return _parse_time(float(value))
-            except ValueError:
-                return None
-    return None
 
 
 class IamClient:
@@ -255,7 +165,7 @@ class IamClient:
         elif isinstance(lifetime, str) and lifetime.strip().isdigit():
             expires_at = started + float(lifetime)
         else:
-            expires_at = _jwt_exp(token)
+            expires_at = jwt_exp(token)
         refresh = document.get("refresh_token")
         answer = {k: v for k, v in document.items() if k != "expires_at"}
         return self._checked(
@@ -360,20 +270,20 @@ class IamClient:
             document = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
             raise IamError("The IAM answer is not JSON; check the IAM URL setting.") from exc
-        token = _dig(document, s.token_path)
+        token = dig(document, s.token_path)
         if not isinstance(token, str) or not token.strip():
             raise IamError(
                 f"The IAM answer has no token at {s.token_path!r}.",
                 hint="An admin should check the token path in the IAM settings.",
             )
         if s.expiry_kind == "jwt":
-            expires_at = _jwt_exp(token)
+            expires_at = jwt_exp(token)
             where = "the token's exp claim"
         elif s.expiry_kind == "absolute":
-            expires_at = _parse_time(_dig(document, s.expiry_path))
+            expires_at = parse_time(dig(document, s.expiry_path))
             where = repr(s.expiry_path)
         else:
-            lifetime = _dig(document, s.expiry_path)
+            lifetime = dig(document, s.expiry_path)
             valid = isinstance(lifetime, int | float) and not isinstance(lifetime, bool)
             expires_at = started + float(lifetime) if valid and math.isfinite(lifetime) else None
             where = repr(s.expiry_path)
@@ -414,7 +324,7 @@ def _reason(raw: bytes) -> str:
     except (ValueError, UnicodeDecodeError):
         return ""
     for path in ("error_description", "message", "error.message", "detail", "error"):
-        value = _dig(document, path)
+        value = dig(document, path)
         if isinstance(value, str) and value.strip():
             return value.strip()[:200]
     return ""

@@ -14,7 +14,7 @@ from sqlalchemy import and_, delete, insert, select, update
 from bridge_app.envvars import SessionLike
 from bridge_app.runtime import Redactor
 from bridge_app.store import Database, tables
-from bridge_app.tokens._iam import TokenGrant
+from bridge_app.tokens._grant import TokenGrant
 
 _secrets = tables["secrets"]
 TOKEN_KIND = "iam-token"  # noqa: S105 - a row kind, not a token

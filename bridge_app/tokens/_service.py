@@ -13,7 +13,8 @@ from bridge_app.envvars import EnvService, SessionLike
 from bridge_app.runtime import BridgeError, Redactor
 from bridge_app.settings import SettingsService
 from bridge_app.store import Database
-from bridge_app.tokens._iam import IamClient, IamError, TokenGrant
+from bridge_app.tokens._grant import TokenGrant
+from bridge_app.tokens._iam import IamClient, IamError
 from bridge_app.tokens._iam_settings import IamSettings, IamSettingsError, parse_iam_settings
 from bridge_app.tokens._inject import InjectionContext, Project
 from bridge_app.tokens._projects import ProjectStore

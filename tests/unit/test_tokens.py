@@ -93,14 +93,14 @@ def test_expiry_from_jwt_claim_and_absolute_time() -> None:
     import base64
     import json
 
-    from bridge_app.tokens._iam import _jwt_exp, _parse_time
+    from bridge_app.tokens._grant import jwt_exp, parse_time
 
     exp = int(time.time()) + 600
     payload = base64.urlsafe_b64encode(json.dumps({"exp": exp}).encode()).rstrip(b"=").decode()
-    assert _jwt_exp(f"eyJhbGciOiJub25lIn0.{payload}.sig") == exp
-    assert _jwt_exp("not-a-jwt") is None
-    assert _parse_time("2030-01-01T00:00:00Z") == pytest.approx(1893456000)
-    assert _parse_time(1893456000000) == pytest.approx(1893456000)  # milliseconds
+    assert jwt_exp(f"eyJhbGciOiJub25lIn0.{payload}.sig") == exp
+    assert jwt_exp("not-a-jwt") is None
+    assert parse_time("2030-01-01T00:00:00Z") == pytest.approx(1893456000)
+    assert parse_time(1893456000000) == pytest.approx(1893456000)  # milliseconds
 
 
 @pytest.fixture
