@@ -28,7 +28,7 @@ from bridge_app.proxy._state import (
     StateObserver,
 )
 from bridge_app.proxy._watchdog import Watchdog, WatchdogPolicy
-from bridge_app.runtime import BridgeError, Redactor, resource_path
+from bridge_app.runtime import BridgeError, Redactor, collector_paused, resource_path
 
 if TYPE_CHECKING:
     from bridge_app.proxy._hooks import BridgeCallbacks, RequestHook
@@ -101,6 +101,7 @@ class ProxySupervisor(WatchedSide):
         self._start_hooks: list[Callable[[], None]] = []
         self._callbacks: BridgeCallbacks | None = None
         self._warm: threading.Thread | None = None
+        self._warm_lock = threading.Lock()
         self._warm_error: BaseException | None = None
         self._watchdog = Watchdog(self, self.policy)
         self._listener: Listener | None = None  # kept across watchdog restarts
@@ -141,7 +142,10 @@ class ProxySupervisor(WatchedSide):
 
     def warm_up(self) -> None:
         """Import LiteLLM in the background (seconds) so that Start is quick later."""
-        with self._op_lock:
+        # Its own lock, not the operations lock: Start holds that while it waits for
+        # this import, and the window calls warm_up on its UI thread (a tap on Start
+        # just after the login froze the window until the proxy was up).
+        with self._warm_lock:
             if self._warm is None:
                 self._warm = threading.Thread(
                     target=self._import_server, name="bridge-proxy-warmup", daemon=True
@@ -156,7 +160,8 @@ class ProxySupervisor(WatchedSide):
             self._sm.clear_error()
             self._sm.move(ProxyState.STARTING)
             try:
-                self._launch()
+                with collector_paused():  # the proxy's start-up objects (runtime/_gc.py)
+                    self._launch()
             except Exception as exc:
                 message = exc.message if isinstance(exc, BridgeError) else f"bug: {exc!r}"
                 self._env.clear()
@@ -220,10 +225,13 @@ class ProxySupervisor(WatchedSide):
     def _import_server(self) -> None:
         t0 = time.perf_counter()
         try:
-            importlib.import_module("bridge_app.proxy._server")
-            importlib.import_module("bridge_app.proxy._hooks")
-            demo = importlib.import_module("bridge_app.proxy._demo")
-            demo.register_demo_provider()
+            # Without the pause, full collections over the objects the import makes held
+            # the interpreter lock for up to 0.4 s at a time (frozen window; runtime/_gc.py).
+            with collector_paused():
+                importlib.import_module("bridge_app.proxy._server")
+                importlib.import_module("bridge_app.proxy._hooks")
+                demo = importlib.import_module("bridge_app.proxy._demo")
+                demo.register_demo_provider()
             if self.logs is not None:
                 self.logs.sweep()
             if self._rehearse:

@@ -8,6 +8,7 @@ from bridge_app.runtime._clipboard import copy_secret_windows
 from bridge_app.runtime._errors import BridgeError
 from bridge_app.runtime._faults import fault_point
 from bridge_app.runtime._files import atomic_write, replace_with_retry
+from bridge_app.runtime._gc import collector_paused, pause_collector
 from bridge_app.runtime._lock import InstanceLock, InstanceLockedError
 from bridge_app.runtime._logging import SharedRotatingFileHandler, configure_logging
 from bridge_app.runtime._paths import ACTIVE_CONFIG_FILENAME, HOME_ENV, AppPaths
@@ -42,11 +43,13 @@ __all__ = [
     "SharedRotatingFileHandler",
     "StopRequest",
     "atomic_write",
+    "collector_paused",
     "configure_logging",
     "copy_secret_windows",
     "fault_point",
     "mask_secret",
     "os_protector",
+    "pause_collector",
     "pid_alive",
     "replace_with_retry",
     "resource_path",

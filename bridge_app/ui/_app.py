@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bridge_app.runtime import AppPaths, InstanceLock, Redactor, resource_path
+from bridge_app.runtime import AppPaths, InstanceLock, Redactor, collector_paused, resource_path
 from bridge_app.ui._gl import prepare_gl_backend
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,8 @@ def run(*, paths: AppPaths, redactor: Redactor, kiosk: bool = False) -> None:
         lock.acquire()
     try:
         _prepare_kivy(paths, kiosk=kiosk)
-        from bridge_app.ui._main import BridgeApp
+        with collector_paused():  # Kivy, KivyMD: start-up objects (runtime/_gc.py)
+            from bridge_app.ui._main import BridgeApp
 
         app = BridgeApp(paths=paths, redactor=redactor, kiosk=kiosk)
         stop_on_sigterm(app)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from kivy.clock import Clock
@@ -12,7 +13,13 @@ from kivymd.app import MDApp
 from kivymd.uix.screenmanager import MDScreenManager
 
 import bridge_app
-from bridge_app.runtime import AppPaths, Redactor, resource_path
+from bridge_app.runtime import (
+    AppPaths,
+    Redactor,
+    collector_paused,
+    pause_collector,
+    resource_path,
+)
 from bridge_app.services import Session
 from bridge_app.ui import strings as S
 from bridge_app.ui._app import kv_file
@@ -45,6 +52,7 @@ class BridgeApp(MDApp):
         self.ctx: UiContext | None = None
         self._pending_notices: list[tuple[str, str]] = []
         self._geometry_restored = False
+        self._end_gc_pause: Callable[[], None] = lambda: None
         self.title = f"{bridge_app.APP_NAME} {bridge_app.__version__}"
         icon = resource_path("assets", "icon.png")
         if icon.exists():
@@ -54,6 +62,9 @@ class BridgeApp(MDApp):
 
     def build(self) -> MDScreenManager:
         opening()
+        # Until every page is built, no full collections over the new widgets on the UI
+        # thread (80-180 ms each; runtime/_gc.py).
+        self._end_gc_pause = pause_collector()
         self.theme_cls.theme_style = "Light"
         self.theme_cls.primary_palette = "Indigo"
         import bridge_app.ui.widgets  # noqa: F401  (registers the shared widgets for KV)
@@ -82,13 +93,15 @@ class BridgeApp(MDApp):
 
     def _compose(self) -> UiContext:
         # Off the UI thread, behind the first frame: the screens' modules (they import the
-        # domain packages) and the store.
-        import bridge_app.ui.screens.lock
-        import bridge_app.ui.screens.login
-        import bridge_app.ui.screens.main
-        import bridge_app.ui.screens.wizard  # noqa: F401
+        # domain packages) and the store. The collector is paused meanwhile: its full
+        # collections over the imports' objects would stop the loading screen's frames.
+        with collector_paused():
+            import bridge_app.ui.screens.lock
+            import bridge_app.ui.screens.login
+            import bridge_app.ui.screens.main
+            import bridge_app.ui.screens.wizard  # noqa: F401
 
-        return compose(self.paths, self.redactor, kiosk=self.kiosk)
+            return compose(self.paths, self.redactor, kiosk=self.kiosk)
 
     def _load_kv(self, count: int | None = None) -> None:
         while self._kv_pending and (count is None or count > 0):
@@ -98,6 +111,7 @@ class BridgeApp(MDApp):
             self._kv_event.cancel()
 
     def _compose_failed(self, exc: BaseException) -> None:
+        self._end_gc_pause()
         loading = self.root.get_screen("loading")
         loading.failed = True
         loading.message = f"{S.LOAD_FAILED}:\n{describe_error(exc)}"
@@ -218,13 +232,21 @@ class BridgeApp(MDApp):
         self.root.get_screen("main").ids.pages.get_screen("dashboard").tell(text, kind)
 
     def _first_screen(self, has_admin: bool) -> None:
-        if not has_admin:  # first run only: the wizard is not built otherwise
-            assert self.ctx is not None
-            from bridge_app.ui.screens.wizard import WizardScreen
+        if has_admin:
+            self._show_first("login")
+            return
+        # First run only: the wizard is not built otherwise. Shown on the next frame:
+        # building it and drawing it for the first time (each ~150 ms on software
+        # OpenGL) would otherwise be one frozen frame.
+        assert self.ctx is not None
+        from bridge_app.ui.screens.wizard import WizardScreen
 
-            wizard = WizardScreen(name="wizard", ctx=self.ctx, on_finished=self._logged_in)
-            self.root.add_widget(wizard)
-        self.root.current = "login" if has_admin else "wizard"
+        wizard = WizardScreen(name="wizard", ctx=self.ctx, on_finished=self._logged_in)
+        self.root.add_widget(wizard)
+        Clock.schedule_once(lambda _dt: self._show_first("wizard"), 0)
+
+    def _show_first(self, name: str) -> None:
+        self.root.current = name
         # Then, while the person reads and types: the pages, and LiteLLM's import.
         Clock.schedule_once(lambda _dt: self.main_screen(), 0.3)
         ctx = self.ctx
@@ -245,8 +267,15 @@ class BridgeApp(MDApp):
             for text, kind in self._pending_notices:
                 self._dashboard_tell(text, kind)
             self._pending_notices.clear()
+            Clock.schedule_interval(self._end_gc_pause_when_built, 0.25)
         screen: MainScreen = manager.get_screen("main")
         return screen
+
+    def _end_gc_pause_when_built(self, _dt: float) -> bool:
+        if self.root.has_screen("main") and not self.root.get_screen("main").all_built:
+            return True
+        self._end_gc_pause()
+        return False  # ends the schedule
 
     def _settings_changed(self, _dt: float) -> None:
         self.apply_preferences()
@@ -375,6 +404,7 @@ class BridgeApp(MDApp):
 
     def on_stop(self) -> None:
         closing()
+        self._end_gc_pause()
         tray = getattr(self, "tray", None)
         if tray is not None:
             tray.stop()

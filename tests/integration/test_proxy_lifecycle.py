@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -118,3 +119,30 @@ def test_missing_environment_variable_is_named_before_starting(
     assert made.supervisor.state is ProxyState.FAILED
     assert dict(os.environ) == env_before  # nothing applied
     assert not port_open(port)
+
+
+def test_warm_up_never_waits_for_a_start_in_progress(make_proxy: Callable[..., Made]) -> None:
+    """The window calls warm_up on its UI thread a second after the first screen: when a
+    Start is already under way (a tap right after the login, kiosk autostart), the call
+    must return at once, not freeze the window until the proxy is up."""
+    made = make_proxy()
+    inside_start, let_start_finish = threading.Event(), threading.Event()
+
+    def slow_start_step() -> None:
+        inside_start.set()
+        let_start_finish.wait(60)
+
+    made.supervisor.on_start(slow_start_step)
+    starter = threading.Thread(target=made.supervisor.start)
+    starter.start()
+    try:
+        assert inside_start.wait(120), "the start never reached its start hooks"
+        caller = threading.Thread(target=made.supervisor.warm_up)
+        caller.start()
+        caller.join(10)
+        assert not caller.is_alive(), "warm_up waited for the start in progress"
+        assert made.supervisor.state == ProxyState.STARTING
+    finally:
+        let_start_finish.set()
+        starter.join(120)
+    assert made.supervisor.state == ProxyState.RUNNING

@@ -28,6 +28,7 @@ from bridge_app.ui.screens.updates import UpdatesScreen
 from bridge_app.ui.screens.usage import UsageScreen
 from bridge_app.ui.screens.users import UsersScreen
 
+_SLOW_FRAME_S = 0.05
 _SCREENS: dict[str, type[BridgeScreen]] = {
     "dashboard": DashboardScreen,
     "config": ConfigScreen,
@@ -101,8 +102,14 @@ class MainScreen(MDScreen):
         screen: MDScreen = pages.get_screen(name)
         return screen
 
-    def _build_one(self, _dt: float) -> bool:
-        if self._unbuilt:
+    @property
+    def all_built(self) -> bool:
+        return not self._unbuilt
+
+    def _build_one(self, dt: float) -> bool:
+        # Not right after a slow frame (the first draw of a screen, a busy thread): a page
+        # built then would add its 20-150 ms to a frame that is already late.
+        if self._unbuilt and dt < _SLOW_FRAME_S:
             self.page(self._unbuilt[0])
         return bool(self._unbuilt)  # False ends the schedule
 
