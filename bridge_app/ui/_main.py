@@ -67,7 +67,9 @@ class BridgeApp(MDApp):
         self._end_gc_pause = pause_collector()
         self.theme_cls.theme_style = "Light"
         self.theme_cls.primary_palette = "Indigo"
-        import bridge_app.ui.widgets  # noqa: F401  (registers the shared widgets for KV)
+        import bridge_app.ui.widgets  # registers the shared widgets for KV
+
+        bridge_app.ui.widgets.make_ripples_on_first_touch()  # before any button is made
 
         # The loading screen first; the other layouts load one per frame behind it.
         for name in (*SHARED_KV, "loading"):

@@ -660,3 +660,38 @@ def test_the_dashboard_shows_a_banner_when_an_update_is_available(
     finally:
         server.shutdown()
         thread.join(5)
+
+
+def test_a_tap_on_a_navigation_button_ripples_and_opens_its_page(gui: Driver) -> None:
+    """Buttons start without the ripple's framebuffer (bridge_app/ui/widgets/_ripple.py);
+    a real touch makes it, draws the ripple and still does what the button does."""
+    from importlib.metadata import version
+
+    from kivy.tests.common import UnitTestTouch
+    from kivymd.uix.behaviors.ripple_behavior import M3CommonRipple
+
+    from bridge_app.ui.widgets._ripple import PINNED_SHA256, ripple_source_hash
+
+    assert version("kivymd") == "2.0.0" and ripple_source_hash() == PINNED_SHA256, (
+        "KivyMD's ripple code changed: re-read bridge_app/ui/widgets/_ripple.py, then pin it"
+    )
+    main = gui.main
+    assert main.show("dashboard")
+    gui.pump(5)
+    button = main._buttons["logs"]
+    assert isinstance(button, M3CommonRipple)
+    assert button.fbo is None, "the framebuffer should wait for the first touch"
+    untouched = [w for w in gui.app.root.walk() if isinstance(w, M3CommonRipple)]
+    assert len(untouched) > 10 and all(w.fbo is None for w in untouched if w is not button)
+    x, y = button.to_window(*button.center)
+    touch = UnitTestTouch(x, y)
+    touch.touch_down()
+    gui.wait(lambda: button.fbo is not None, timeout=10, what="the ripple's framebuffer")
+    gui.wait(
+        lambda: button.active_canvas.get_group("m3_ripple_behavior"),
+        timeout=10,
+        what="the ripple drawn",
+    )
+    touch.touch_up()
+    gui.wait(lambda: main.ids.pages.current == "logs", timeout=10, what="the Logs page")
+    gui.shot("ripple-tap-logs")

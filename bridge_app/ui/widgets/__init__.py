@@ -1,5 +1,6 @@
 """Small widgets shared by screens (drawn with Kivy graphics, no extra dependencies)."""
 
+from bridge_app.ui.widgets._ripple import install as make_ripples_on_first_touch
 from bridge_app.ui.widgets.busy import BusyIndicator
 from bridge_app.ui.widgets.cards import CopyBlock, InfoChip, ToolCardView
 from bridge_app.ui.widgets.chart import BarChart, SparkChart
@@ -24,4 +25,5 @@ __all__ = [
     "TextRow",
     "ToolCardView",
     "describe_test",
+    "make_ripples_on_first_touch",
 ]
