@@ -4,6 +4,7 @@ roles. Tests run in file order on one app (see conftest)."""
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from pathlib import Path
 
@@ -138,6 +139,12 @@ def test_iam_settings_are_validated_tested_and_saved_from_the_token_screen(gui: 
         assert tokens.iam_settings() is None  # nothing stored
 
         fields["body_format"].text = "json"
+        fields["static_fields"].text = '{"realm": '  # cut short while typing
+        gui.press(screen.ids.iam_save)
+        gui.idle()
+        assert "Extra login fields must be a JSON object" in screen.ids.iam_result.text
+        assert tokens.iam_settings() is None
+        fields["static_fields"].text = '{"realm": "engineering"}'
         screen.ids.employee.text = "E1"
         screen.ids.password.text = "employee-pw-1"
         gui.press(screen.ids.iam_test)
@@ -155,6 +162,9 @@ def test_iam_settings_are_validated_tested_and_saved_from_the_token_screen(gui: 
         assert "IAM settings saved. (custom, " in screen.ids.iam_result.text
         stored = tokens.iam_settings()
         assert stored is not None and stored.url == iam.token_url
+        assert dict(stored.static_fields) == {"realm": "engineering"}
+        form.fill(stored.masked())  # what the screen shows when it opens again
+        assert json.loads(fields["static_fields"].text) == {"realm": "engineering"}
         screen.ids.password.text = ""
 
 

@@ -22,6 +22,7 @@ FIELDS_BY_SHAPE = {
         "body_format",
         "employee_id_field",
         "password_field",
+        "static_fields",
         "token_path",
         "expiry_kind",
         "expiry_path",
@@ -62,6 +63,8 @@ class IamForm(MDBoxLayout):
             value = data.get(key)
             if key == "client_secret":
                 value = None  # never shown; empty keeps the stored one
+            elif key == "static_fields":
+                value = json.dumps(value, ensure_ascii=False) if value else None
             field.text = "" if value is None else str(value)
         self.ids.verify_tls.active = bool(data.get("verify_tls", True))
 
@@ -75,7 +78,9 @@ class IamForm(MDBoxLayout):
                 continue
             if not text:
                 continue
-            if key == "timeout_s":
+            if key == "static_fields":
+                data[key] = _json_object(text)
+            elif key == "timeout_s":
                 try:
                     data[key] = float(text)
                 except ValueError:
@@ -87,6 +92,22 @@ class IamForm(MDBoxLayout):
             assert stored is not None
             data["client_secret"] = stored.client_secret
         return parse_iam_settings(data)
+
+
+def _json_object(text: str) -> Any:
+    """The extra login fields as typed: a JSON object (its values are checked by
+    ``parse_iam_settings``)."""
+    problem = BridgeError(
+        'Extra login fields must be a JSON object of names to strings, e.g. {"realm": '
+        '"engineering"}.'
+    )
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        raise problem from None
+    if not isinstance(value, dict):
+        raise problem
+    return value
 
 
 def describe_test(settings: IamSettings, grant: TokenGrant) -> str:
