@@ -53,6 +53,7 @@ class BridgeApp(MDApp):
         self._pending_notices: list[tuple[str, str]] = []
         self._geometry_restored = False
         self._end_gc_pause: Callable[[], None] = lambda: None
+        self._stopped = False
         self.title = f"{bridge_app.APP_NAME} {bridge_app.__version__}"
         icon = resource_path("assets", "icon.png")
         if icon.exists():
@@ -405,6 +406,11 @@ class BridgeApp(MDApp):
         self.stop()
 
     def on_stop(self) -> None:
+        # Kivy can dispatch on_stop twice (SIGTERM while the window is also asked to
+        # close): the second time the store is already closed.
+        if self._stopped:
+            return
+        self._stopped = True
         closing()
         self._end_gc_pause()
         tray = getattr(self, "tray", None)

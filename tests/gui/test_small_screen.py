@@ -149,12 +149,15 @@ def test_the_window_fits_800x480_and_a_tap_lands_on_the_control_drawn_there(
         child.wait(timeout=30)
 
 
-def test_sigterm_stops_the_kiosk_and_its_proxy(display: Display, tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", ["kiosk", "window"])
+def test_sigterm_stops_the_window_and_its_proxy(
+    display: Display, tmp_path: Path, mode: str
+) -> None:
     home = tmp_path / "home"
     env = display.env(home)
-    port = _kiosk_home(env, home)
+    port = _kiosk_home(env, home, autostart=True)
     app = subprocess.Popen(
-        [sys.executable, "-m", "bridge_app", "--kiosk"],
+        [sys.executable, "-m", "bridge_app", *(["--kiosk"] if mode == "kiosk" else [])],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -172,15 +175,25 @@ def test_sigterm_stops_the_kiosk_and_its_proxy(display: Display, tmp_path: Path)
         assert code == 0, stderr
         assert "Traceback" not in stderr, stderr
         assert not _listening(port), "the proxy stopped with the window"
+        # Nothing failed on the way out (the window once closed its store twice).
+        logged = (home / "logs" / "app.log").read_text(encoding="utf-8")
+        assert not [line for line in logged.splitlines() if " ERROR " in line], logged[-3000:]
     finally:
         if app.poll() is None:
             app.kill()
             app.wait(timeout=30)
 
 
-def _kiosk_home(env: dict[str, str], home: Path, admin: tuple[str, str] | None = None) -> int:
+def _kiosk_home(
+    env: dict[str, str],
+    home: Path,
+    admin: tuple[str, str] | None = None,
+    *,
+    autostart: bool = False,
+) -> int:
     """A data folder with its default config, a free proxy port (returned) and, when
-    given, an admin account."""
+    given, an admin account; ``autostart`` starts the proxy with the window (a kiosk
+    always does)."""
     port = free_port()
     subprocess.run(
         [sys.executable, "-m", "bridge_app", "config", "show"],
@@ -197,6 +210,8 @@ def _kiosk_home(env: dict[str, str], home: Path, admin: tuple[str, str] | None =
     try:
         services = build_services(AppPaths.from_environment())
         services.settings.set("proxy.port", port)
+        if autostart:
+            services.settings.set("proxy.autostart", True)
         if admin is not None:
             services.auth.create_first_admin(*admin)
         services.close()
