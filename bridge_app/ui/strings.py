@@ -162,7 +162,7 @@ IAM_HINTS = {
     "body_format": "Body format: json | form (custom)",
     "employee_id_field": "Employee ID field (custom)",
     "password_field": "Password field (custom)",
-    "static_fields": 'Extra login fields as JSON, e.g. {"realm": "eng"} (custom)',
+    "static_fields": "Extra login fields, JSON object (custom)",
     "token_path": "Token path in the answer, e.g. data.access_token (custom)",
     "expiry_kind": "Expiry: expires_in | absolute | jwt (custom)",
     "expiry_path": "Expiry path in the answer (custom)",
