@@ -24,8 +24,8 @@ from bridge_app.services import Session
 from bridge_app.ui import strings as S
 from bridge_app.ui._app import kv_file
 from bridge_app.ui._async import closing, describe_error, opening, run_async
-from bridge_app.ui._base import confirm, dialog_error, form_dialog, text_field
 from bridge_app.ui._context import UiContext, compose
+from bridge_app.ui._exits import WindowExits
 from bridge_app.ui._notify import desktop_notify
 from bridge_app.ui.screens import SCREEN_KV, SHARED_KV
 from bridge_app.ui.screens.loading import LoadingScreen
@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 UI_SWITCH_INTERVAL_S = 0.001
 
 
-class BridgeApp(MDApp):
+class BridgeApp(WindowExits, MDApp):
     """The window. Services are built once, off the UI thread, then handed to screens
     through their constructors."""
 
@@ -152,45 +152,6 @@ class BridgeApp(MDApp):
     @staticmethod
     def _notify(title: str, message: str) -> None:
         run_async("notify", lambda: desktop_notify(title, message))
-
-    # -- tray ---------------------------------------------------------------------------
-
-    def _start_tray(self, ctx: UiContext) -> None:
-        from bridge_app.ui._tray import Tray
-
-        supervisor = ctx.supervisor
-
-        def on_ui_thread(action: Any) -> Any:
-            return lambda: Clock.schedule_once(lambda _dt: action(), 0)
-
-        def toggle() -> None:
-            job = ctx.core.stop_proxy if self.tray_running() else ctx.core.start_proxy
-            run_async(
-                "tray-toggle",
-                job,
-                None,
-                lambda exc: self._dashboard_tell(describe_error(exc), "error"),
-            )
-
-        self.tray = Tray(
-            title=self.title,
-            state=lambda: f"Proxy {supervisor.state.value}",
-            running=self.tray_running,
-            toggle=on_ui_thread(toggle),
-            open_window=on_ui_thread(self.show_window),
-            quit_app=on_ui_thread(self.quit),
-        )
-        if not self.kiosk:
-            run_async("tray", self.tray.start)
-        supervisor.subscribe(lambda *_a: self.tray.refresh())
-
-    def tray_running(self) -> bool:
-        assert self.ctx is not None
-        return self.ctx.supervisor.state.value in ("running", "degraded")
-
-    def show_window(self) -> None:
-        Window.show()
-        Window.raise_window()
 
     # -- autostart ----------------------------------------------------------------------
 
@@ -342,68 +303,6 @@ class BridgeApp(MDApp):
                 self.root.add_widget(lock)
             self.root.get_screen("lock").prepare(session)
             self.root.current = "lock"
-
-    # -- closing ----------------------------------------------------------------------
-
-    def _on_request_close(self, *_args: Any, **kwargs: Any) -> bool:
-        if self._quitting:
-            return False
-        if self._asking is not None:
-            return True  # the question is on screen already (Esc pressed again)
-        if not self.kiosk or self.ctx is None:
-            if kwargs.get("source") == "keyboard":
-                # Esc is "go back" on touch screens, never "quit": ask.
-                self._ask(confirm(S.QUIT_TITLE, S.QUIT_DESKTOP_TEXT, self.quit, yes=S.QUIT))
-                return True
-            tray = getattr(self, "tray", None)
-            if (
-                self.ctx is not None
-                and tray is not None
-                and tray.available
-                and self.ctx.services.settings.get("ui.close_to_tray", True)
-            ):
-                Window.hide()  # the proxy keeps serving; the tray's Open brings it back
-                return True
-            return False
-        field = text_field(S.PASSWORD, password=True)
-        user = text_field(S.USERNAME)
-
-        def check(dialog: Any) -> None:
-            ctx = self.ctx
-            assert ctx is not None
-
-            def verify() -> None:
-                ctx.core.quit_kiosk(user.text, field.text)
-
-            def failed(exc: BaseException) -> None:
-                field.error = True
-                dialog_error(dialog, describe_error(exc))
-
-            def quit_now(_result: None) -> None:
-                dialog.dismiss()
-                self.quit()
-
-            run_async("quit-check", verify, quit_now, failed)
-
-        self._ask(
-            form_dialog(S.QUIT_TITLE, [user, field], check, ok_text=S.QUIT, supporting=S.QUIT_TEXT)
-        )
-        return True
-
-    _quitting = False
-    _asking: Any = None  # the quit question on screen, if any
-
-    def ask_to_quit(self) -> None:
-        """The kiosk's Quit button: the same admin-password question as Esc."""
-        self._on_request_close(source="button")
-
-    def _ask(self, dialog: Any) -> None:
-        self._asking = dialog
-        dialog.bind(on_dismiss=lambda *_a: setattr(self, "_asking", None))
-
-    def quit(self) -> None:
-        self._quitting = True
-        self.stop()
 
     def on_stop(self) -> None:
         # Kivy can dispatch on_stop twice (SIGTERM while the window is also asked to
