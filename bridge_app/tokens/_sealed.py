@@ -81,9 +81,7 @@ class SealedRows:
     def update_meta(self, session: SessionLike, changes: dict[str, Any]) -> None:
         with self._db.transaction() as conn:
             row = conn.execute(
-                select(_secrets.c.id, _secrets.c.meta).where(
-                    and_(_secrets.c.owner_id == session.user_id, _secrets.c.kind == TOKEN_KIND)
-                )
+                select(_secrets.c.id, _secrets.c.meta).where(_mine(session, TOKEN_KIND))
             ).first()
             if row is None:
                 return
@@ -95,9 +93,7 @@ class SealedRows:
     def load(self, session: SessionLike, kind: str) -> tuple[str, dict[str, Any]] | None:
         with self._db.reading() as conn:
             row = conn.execute(
-                select(_secrets.c.value, _secrets.c.meta).where(
-                    and_(_secrets.c.owner_id == session.user_id, _secrets.c.kind == kind)
-                )
+                select(_secrets.c.value, _secrets.c.meta).where(_mine(session, kind))
             ).first()
         if row is None:
             return None
@@ -108,19 +104,15 @@ class SealedRows:
     def has(self, session: SessionLike, kind: str) -> bool:
         with self._db.reading() as conn:
             return (
-                conn.execute(
-                    select(_secrets.c.id).where(
-                        and_(_secrets.c.owner_id == session.user_id, _secrets.c.kind == kind)
-                    )
-                ).first()
-                is not None
+                conn.execute(select(_secrets.c.id).where(_mine(session, kind))).first() is not None
             )
 
     def delete(self, session: SessionLike, kind: str) -> None:
         with self._db.transaction() as conn:
             self._db.changed("token")
-            conn.execute(
-                delete(_secrets).where(
-                    and_(_secrets.c.owner_id == session.user_id, _secrets.c.kind == kind)
-                )
-            )
+            conn.execute(delete(_secrets).where(_mine(session, kind)))
+
+
+def _mine(session: SessionLike, kind: str) -> Any:
+    """The row of ``kind`` that belongs to the session's user."""
+    return and_(_secrets.c.owner_id == session.user_id, _secrets.c.kind == kind)
