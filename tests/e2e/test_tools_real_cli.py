@@ -23,8 +23,8 @@ from sqlalchemy import select
 from bridge_app.clients import ToolsService
 from bridge_app.runtime import AppPaths, Redactor
 from bridge_app.services import Services, build_services
-from bridge_app.services._root import derive_install_key
 from bridge_app.store import tables
+from tests._tools import tools_service
 from tests.integration.conftest import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -170,13 +170,9 @@ def tools_at(services: Services, home: Path, tool: str, *, environ: bool = True)
     """A ToolsService over ``services`` that finds the tools from npm and writes their
     config under ``home`` (seeded with the tool's originals)."""
     seed_home(home, tool)
-    return ToolsService(
-        db=services.db,
-        seal_key=derive_install_key(services.db_key, "tool-config"),
-        settings=services.settings,
-        proxy=services.proxy,
-        redactor=services.redactor,
-        home=home,
+    return tools_service(
+        services,
+        home,
         search_path=str(BIN),
         # where the tools look (XDG_CONFIG_HOME...) is where they run
         environ=tool_env(home) if environ else None,

@@ -13,8 +13,8 @@ from bridge_app.clients import ToolsService
 from bridge_app.proxy import active_config_path, ensure_active_config
 from bridge_app.runtime import AppPaths, BridgeError
 from bridge_app.services import Services, build_services
-from bridge_app.services._root import derive_install_key
 from bridge_app.store import tables
+from tests._tools import tools_service
 from tests.integration.conftest import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -44,16 +44,7 @@ def home(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def tools(services: Services, home: Path) -> ToolsService:
-    return ToolsService(
-        db=services.db,
-        seal_key=derive_install_key(services.db_key, "tool-config"),
-        settings=services.settings,
-        proxy=services.proxy,
-        redactor=services.redactor,
-        audit=services.audit,
-        home=home,
-        search_path="",
-    )
+    return tools_service(services, home, search_path="")
 
 
 def start_proxy(services: Services) -> None:

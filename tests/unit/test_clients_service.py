@@ -17,8 +17,8 @@ from bridge_app.clients import TOOLS, ConfigFileError, ToolsService, UnsafeTarge
 from bridge_app.proxy import active_config_path
 from bridge_app.runtime import AppPaths, BridgeError
 from bridge_app.services import Services, build_services
-from bridge_app.services._root import derive_install_key
 from bridge_app.store import tables
+from tests._tools import tools_service
 
 
 @pytest.fixture
@@ -38,17 +38,8 @@ def home(tmp_path: Path) -> Path:
 def make_tools(
     services: Services, home: Path, environ: dict[str, str] | None = None
 ) -> ToolsService:
-    return ToolsService(
-        db=services.db,
-        seal_key=derive_install_key(services.db_key, "tool-config"),
-        settings=services.settings,
-        proxy=services.proxy,
-        redactor=services.redactor,
-        audit=services.audit,
-        home=home,
-        search_path="",
-        environ=environ or {},  # never the developer's CODEX_HOME / XDG_CONFIG_HOME
-    )
+    # never the developer's CODEX_HOME / XDG_CONFIG_HOME
+    return tools_service(services, home, search_path="", environ=environ or {})
 
 
 @pytest.fixture
@@ -156,17 +147,7 @@ def test_codex_gets_a_provider_with_the_responses_wire_api(tools: ToolsService, 
 
 
 def test_windows_people_get_powershell_and_cmd_forms(services: Services, home: Path) -> None:
-    tools = ToolsService(
-        db=services.db,
-        seal_key=derive_install_key(services.db_key, "tool-config"),
-        settings=services.settings,
-        proxy=services.proxy,
-        redactor=services.redactor,
-        home=home,
-        platform="windows",
-        search_path="",
-        environ={},
-    )
+    tools = tools_service(services, home, platform="windows", search_path="", environ={})
     assert tools.shells() == ("powershell", "cmd")
     settings = tools.show("claude-code")
     key = tools.key_for("claude-code")  # the tool's own key, never the master key

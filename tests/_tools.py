@@ -1,0 +1,26 @@
+"""A ToolsService over a test's Services that writes tool configs under a home of the
+test's own (the app's one looks at the real user's home)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bridge_app.clients import ToolsService
+from bridge_app.services import Services
+from bridge_app.services._root import derive_install_key
+
+
+def tools_service(services: Services, home: Path, **options: Any) -> ToolsService:
+    """``options``: ToolsService's own (``search_path``, ``environ``, ``platform``...);
+    the store, settings, proxy, redactor and audit log are the ones of ``services``."""
+    return ToolsService(
+        db=services.db,
+        seal_key=derive_install_key(services.db_key, "tool-config"),
+        settings=services.settings,
+        proxy=services.proxy,
+        redactor=services.redactor,
+        audit=services.audit,
+        home=home,
+        **options,
+    )
