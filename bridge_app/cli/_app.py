@@ -64,6 +64,14 @@ def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
             fail(exc.message, exc.hint)
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
+        except click.exceptions.Abort:
+            # A prompt (password, confirmation) found its standard input closed: no
+            # terminal, e.g. in a script. Not a bug: say what to do.
+            fail(
+                "a question was asked but standard input gave no answer (no terminal)",
+                "run it in a terminal, or pass the answer with the command's -stdin option "
+                "(see its --help), e.g. `--password-stdin`",
+            )
         except Exception as exc:
             log.exception("unexpected error in %s", func.__name__)
             ctx = click.get_current_context(silent=True)

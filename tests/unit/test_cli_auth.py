@@ -249,3 +249,12 @@ def test_login_does_not_tell_which_accounts_exist_even_across_processes(
     assert answers["ghost"][4][1].startswith("error: Too many failed logins")
     # the right password of an existing account is refused while it is locked
     assert answers["root"][5] == answers["root"][4]
+
+
+def test_a_prompt_without_a_terminal_says_what_to_do(tmp_path: Path) -> None:
+    """`user create --admin` asks for a password; from a script with nothing on standard
+    input it used to end in "internal error: Abort"."""
+    code, out, err = _run(tmp_path / "home", "user", "create", "--admin", "root")
+    assert code == 1, out + err
+    assert "standard input gave no answer" in err and "--password-stdin" in err
+    assert "internal error" not in err and "Abort" not in out + err
