@@ -1,9 +1,9 @@
 """LiteLLM's proxy app under a uvicorn.Server in one named thread (imports LiteLLM).
 
 LiteLLM keeps its proxy state in module globals, so there is one server at a time per
-process. This module knows which globals survive a stop and resets them before a start,
-and wraps the app's lifespan so that startup errors are captured (uvicorn only logs them
-and ends the thread with sys.exit) and an abandoned server cannot tear down its successor.
+process (_litellm_globals resets them before a start). This module wraps the app's
+lifespan so that startup errors are captured (uvicorn only logs them and ends the thread
+with sys.exit) and an abandoned server cannot tear down its successor.
 """
 
 from __future__ import annotations
@@ -20,36 +20,33 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-# Offline and quiet: these are read while LiteLLM imports.
-_IMPORT_ENV = {
-    "LITELLM_LOCAL_MODEL_COST_MAP": "True",  # no cost-map fetch from GitHub at import
-    "LITELLM_LOG": "WARNING",
-    "GRACEFUL_SHUTDOWN_TIMEOUT": "2",  # LiteLLM's own drain wait on stop (default 30 s)
-    "DISABLE_SCHEMA_UPDATE": "true",
-    "NO_DOCS": "True",
-    "NO_REDOC": "True",
-    "LITELLM_DISABLE_BUG_REPORT_LINK": "true",  # no GitHub-issue URLs in error lines
-}
-for _name, _value in _IMPORT_ENV.items():
-    os.environ.setdefault(_name, _value)
-os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+import uvicorn
 
-import litellm  # noqa: E402
-import litellm.proxy.proxy_server as ps  # noqa: E402
-import uvicorn  # noqa: E402
-from litellm.proxy.shutdown.graceful_shutdown_manager import (  # noqa: E402
-    GracefulShutdownManager,
+from bridge_app.proxy._gate import RouteGate
+from bridge_app.proxy._keys import KeyRegistry
+from bridge_app.proxy._listener import Listener
+
+# Before any module that imports LiteLLM (_usage_estimate): it sets the environment
+# LiteLLM reads while it imports, then imports it.
+from bridge_app.proxy._litellm_globals import (
+    ps,
+    remember_litellm_settings,
+    reset_proxy_globals,
+    set_admin_ui,
 )
-from litellm.router import Router  # noqa: E402
-from starlette.routing import Mount  # noqa: E402
+from bridge_app.proxy._metrics import ProxyMetrics
+from bridge_app.proxy._otel_guard import install as install_otel_guard
+from bridge_app.proxy._usage_estimate import install as install_usage_estimate
+from bridge_app.runtime import Redactor
 
-from bridge_app.proxy._gate import RouteGate  # noqa: E402
-from bridge_app.proxy._keys import KeyRegistry  # noqa: E402
-from bridge_app.proxy._listener import Listener  # noqa: E402
-from bridge_app.proxy._metrics import ProxyMetrics  # noqa: E402
-from bridge_app.proxy._otel_guard import install as install_otel_guard  # noqa: E402
-from bridge_app.proxy._usage_estimate import install as install_usage_estimate  # noqa: E402
-from bridge_app.runtime import Redactor  # noqa: E402
+__all__ = [
+    "ServerThread",
+    "open_connections",
+    "rehearse",
+    "remember_litellm_settings",
+    "reset_proxy_globals",
+    "set_admin_ui",
+]
 
 log = logging.getLogger("bridge_app.proxy.server")
 
@@ -109,64 +106,6 @@ install_usage_estimate()
 # Without OpenTelemetry's SDK, LiteLLM's auth re-runs a failing import on every request
 # (see _otel_guard).
 install_otel_guard()
-
-
-_UI_MOUNTS = frozenset({"ui", "next_static"})
-_stashed_ui_routes: list[Any] = []
-
-
-def set_admin_ui(enabled: bool) -> None:
-    """LiteLLM serves its admin UI's files whatever DISABLE_ADMIN_UI says (that only
-    blocks the login); take the mounts off the app while the UI is off."""
-    routes = ps.app.router.routes
-    if enabled:
-        routes.extend(_stashed_ui_routes)
-        _stashed_ui_routes.clear()
-        return
-    for route in list(routes):
-        if isinstance(route, Mount) and route.name in _UI_MOUNTS:
-            routes.remove(route)
-            _stashed_ui_routes.append(route)
-
-
-_MISSING = object()
-_litellm_defaults: dict[str, Any] = {}  # litellm.<name> before any config's litellm_settings
-
-
-def remember_litellm_settings(names: Any) -> None:
-    """Note the import-time value of every ``litellm_settings`` key a config will set:
-    LiteLLM setattr()s them on the module and never undoes it."""
-    for name in names or ():
-        if isinstance(name, str) and name not in _litellm_defaults:
-            _litellm_defaults[name] = getattr(litellm, name, _MISSING)
-
-
-def reset_proxy_globals() -> None:
-    """State one stopped server leaves behind that the next start must not inherit."""
-    for name, value in _litellm_defaults.items():
-        if value is _MISSING:
-            if hasattr(litellm, name):
-                delattr(litellm, name)
-        else:
-            setattr(litellm, name, value)
-    GracefulShutdownManager.reset()  # else health answers 503 "shutting down" forever
-    ps.llm_router = None  # load_config would extend the previous router
-    ps.llm_model_list = None
-    ps.general_settings.clear()  # load_config updates this dict in place
-    flush = getattr(ps.user_api_key_cache, "flush_cache", None)
-    if callable(flush):
-        flush()
-    # Each Router registers bound callbacks in LiteLLM's global lists and nothing removes
-    # them; without this every restart leaks one old Router per list.
-    for name in (
-        "callbacks",
-        "success_callback",
-        "_async_success_callback",
-        "failure_callback",
-        "_async_failure_callback",
-    ):
-        items = getattr(litellm, name)
-        items[:] = [cb for cb in items if not isinstance(getattr(cb, "__self__", None), Router)]
 
 
 def open_connections(server: uvicorn.Server | None) -> int:
