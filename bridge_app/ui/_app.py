@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge_app.runtime import AppPaths, InstanceLock, Redactor, collector_paused, resource_path
-from bridge_app.ui._gl import prepare_gl_backend
+from bridge_app.ui._gl import prepare_antialiasing, prepare_gl_backend
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,7 @@ def _prepare_kivy(paths: AppPaths, *, kiosk: bool = False) -> None:
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
     prepare_gl_backend()  # Windows: ANGLE when desktop OpenGL is older than 2.0
+    prepare_antialiasing(paths.cache_dir)  # no MSAA on a software renderer
     # KCFG_<SECTION>_<KEY> overrides Kivy's config before its window exists.
     for key, value in window_geometry(screen_size(), kiosk=kiosk).items():
         os.environ[f"KCFG_GRAPHICS_{key.upper()}"] = value

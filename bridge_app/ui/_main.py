@@ -26,6 +26,7 @@ from bridge_app.ui._app import kv_file
 from bridge_app.ui._async import closing, describe_error, opening, run_async
 from bridge_app.ui._context import UiContext, compose
 from bridge_app.ui._exits import WindowExits
+from bridge_app.ui._gl import remember_renderer
 from bridge_app.ui._notify import desktop_notify
 from bridge_app.ui.screens import SCREEN_KV, SHARED_KV
 from bridge_app.ui.screens.loading import LoadingScreen
@@ -89,10 +90,18 @@ class BridgeApp(WindowExits, MDApp):
         # lock back. 1 ms took the frame p95 under 32 streaming clients from about 52 ms to
         # 30-38 ms here, without fewer requests served (benchmarks/RESULTS.md).
         sys.setswitchinterval(UI_SWITCH_INTERVAL_S)
+        self._remember_renderer()
         # The first frame (with its progress indicator) is on screen before the store opens.
         loading = self.root.get_screen("loading")
         loading.message = S.LOADING
         run_async("compose", self._compose, self._composed, self._compose_failed)
+
+    def _remember_renderer(self) -> None:
+        from kivy.graphics.opengl import GL_RENDERER, glGetString
+
+        raw = glGetString(GL_RENDERER)
+        name = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw or "")
+        remember_renderer(self.paths.cache_dir, name, Config.getint("graphics", "multisamples"))
 
     def _compose(self) -> UiContext:
         # Off the UI thread, behind the first frame: the screens' modules (they import the

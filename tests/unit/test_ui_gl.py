@@ -34,3 +34,97 @@ def test_an_explicit_backend_is_respected_without_probing() -> None:
     backend, reason = choose_gl_backend({"KIVY_GL_BACKEND": "glew"}, probe)
     assert backend is None
     assert "glew" in reason
+
+
+# Antialiasing: no MSAA on a software renderer (a redraw costs ~2.5x with it on llvmpipe).
+
+from pathlib import Path  # noqa: E402
+
+from bridge_app.ui._gl import (  # noqa: E402
+    MSAA_KEY,
+    RENDERER_FILE,
+    choose_antialiasing,
+    is_software_renderer,
+    prepare_antialiasing,
+    remember_renderer,
+)
+
+LLVMPIPE = "llvmpipe (LLVM 15.0.6, 256 bits)"
+NVIDIA = "NVIDIA GeForce RTX 3060/PCIe/SSE2"
+
+
+@pytest.mark.parametrize(
+    ("renderer", "software"),
+    [
+        (LLVMPIPE, True),
+        ("softpipe", True),
+        ("Software Rasterizer", True),
+        ("Google SwiftShader", True),
+        ("ANGLE (Microsoft, Microsoft Basic Render Driver Direct3D11 vs_5_0 ps_5_0)", True),
+        ("GDI Generic", True),
+        (NVIDIA, False),
+        ("Mesa Intel(R) UHD Graphics 620 (KBL GT2)", False),
+        ("AMD Radeon RX 6600 (radeonsi, navi23, LLVM 15.0.6, DRM 3.49)", False),
+    ],
+)
+def test_software_renderers_are_recognised(renderer: str, software: bool) -> None:
+    assert is_software_renderer(renderer) is software
+
+
+def _gpu() -> list[str]:
+    return ["/dev/dri/renderD128"]
+
+
+def _no_gpu() -> list[str]:
+    return []
+
+
+def test_antialiasing_choice() -> None:
+    linux = {"platform": "linux"}
+    # The user's or IT's own setting always wins.
+    assert choose_antialiasing({MSAA_KEY: "4"}, LLVMPIPE, gpu_nodes=_no_gpu, **linux)[0] is None
+    # Mesa's switches for software rendering.
+    samples, reason = choose_antialiasing({"LIBGL_ALWAYS_SOFTWARE": "1"}, NVIDIA, gpu_nodes=_gpu)
+    assert (samples, "LIBGL_ALWAYS_SOFTWARE" in reason) == ("0", True)
+    assert choose_antialiasing({"GALLIUM_DRIVER": "llvmpipe"}, None, gpu_nodes=_gpu)[0] == "0"
+    # What the last start drew with, on any platform.
+    samples, reason = choose_antialiasing({}, LLVMPIPE, platform="win32")
+    assert samples == "0" and "llvmpipe" in reason
+    assert choose_antialiasing({}, NVIDIA, gpu_nodes=_no_gpu, **linux)[0] is None
+    # First start: Linux without any GPU device node draws with Mesa's software renderer.
+    assert choose_antialiasing({}, None, gpu_nodes=_no_gpu, **linux)[0] == "0"
+    assert choose_antialiasing({}, None, gpu_nodes=_gpu, **linux)[0] is None
+    assert choose_antialiasing({}, None, platform="win32", gpu_nodes=_no_gpu)[0] is None
+
+
+def test_the_renderer_seen_decides_the_next_start(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    cache = tmp_path / "cache"
+    env: dict[str, str] = {"GALLIUM_DRIVER": ""}
+    # A start with MSAA on a software renderer says so, and the next start goes without.
+    with caplog.at_level("INFO"):
+        remember_renderer(cache, LLVMPIPE + "\n", 2)
+    assert (cache / RENDERER_FILE).read_text(encoding="utf-8") == LLVMPIPE + "\n"
+    assert "the next start draws without it" in caplog.text
+    assert prepare_antialiasing(cache, env) == "0"
+    assert env[MSAA_KEY] == "0"
+    # The machine got a GPU driver: that start still went without MSAA (no warning), the
+    # one after it gets Kivy's default back.
+    caplog.clear()
+    with caplog.at_level("INFO"):
+        remember_renderer(cache, NVIDIA, 0)
+    assert "slower" not in caplog.text
+    env = {}
+    assert prepare_antialiasing(cache, env) is None
+    assert MSAA_KEY not in env
+
+
+def test_an_unreadable_renderer_file_is_no_renderer(tmp_path: Path) -> None:
+    (tmp_path / RENDERER_FILE).write_bytes(b"\xff\xfe\x00garbage")
+    env: dict[str, str] = {}
+    samples = prepare_antialiasing(tmp_path, env)
+    # Unknown: decided as on a first start (device nodes on Linux, Kivy's default elsewhere).
+    assert samples in (None, "0")
+    remember_renderer(tmp_path, NVIDIA, 2)
+    assert (tmp_path / RENDERER_FILE).read_text(encoding="utf-8").strip() == NVIDIA
