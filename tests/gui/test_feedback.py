@@ -315,8 +315,7 @@ def test_config_form_adds_edits_and_removes_a_model_without_yaml(gui: Driver) ->
     extra.text = "project_id=alpha\ncost_center=42"
     gui.window_shot("config-add-model")
     _press_text(gui, dialog, "Save")
-    gui.pump(10)
-    assert _dialog() is None
+    gui.wait(lambda: _dialog() is None, timeout=10, what="the model dialog to close")
     assert "Model team-gpt added. Tap Apply to use it." in _banner(gui).text
     text = config.ids.editor.text
     assert "model_name: team-gpt" in text and "api_key: os.environ/TEAM_KEY" in text
@@ -531,8 +530,8 @@ def test_escape_asks_before_quitting_on_the_desktop(gui: Driver) -> None:
     assert dialog is not None
     assert "Quit LiteLLM Bridge?" in _texts(dialog)
     _press_text(gui, dialog, "Cancel")
-    gui.pump(10)
-    assert _dialog() is None and gui.app.root.current == "main"
+    gui.wait(lambda: _dialog() is None, timeout=5, what="the quit dialog to close")
+    assert gui.app.root.current == "main"
 
 
 def _texts(widget: Any) -> list[str]:
