@@ -99,7 +99,11 @@ class BridgeApp(WindowExits, MDApp):
     def _remember_renderer(self) -> None:
         from kivy.graphics.opengl import GL_RENDERER, glGetString
 
-        raw = glGetString(GL_RENDERER)
+        try:
+            raw = glGetString(GL_RENDERER)
+        except Exception as exc:  # a driver that cannot say: start anyway, Kivy's default
+            log.info("OpenGL: GL_RENDERER not readable: %s", exc)
+            return
         name = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw or "")
         remember_renderer(self.paths.cache_dir, name, Config.getint("graphics", "multisamples"))
 

@@ -406,6 +406,50 @@ def test_dashboard_chip_charts_and_errors_that_clear(gui: Driver) -> None:
         assert words in error_hint(text)
 
 
+def test_a_chart_line_with_sharp_spikes_stays_inside_its_plot(gui: Driver) -> None:
+    """One-second spikes (a request now and then) are drawn up to the top of the plot and
+    no further: a line join must not overshoot into the card's title (a smoothed line's
+    miter joins did, seen on the dark Dashboard)."""
+    from kivy.core.image import Image as CoreImage
+    from kivy.core.window import Window
+    from kivy.graphics import Color, Rectangle
+    from kivy.uix.widget import Widget
+
+    from bridge_app.ui.widgets.chart import SparkChart
+
+    board = Widget(size_hint=(None, None), size=(320, 220), pos=(20, 20))
+    with board.canvas:
+        Color(1, 1, 1, 1)
+        Rectangle(pos=board.pos, size=board.size)
+    chart = SparkChart(
+        size_hint=(None, None),
+        size=(260, 80),
+        pos=(40, 40),
+        line_color=[1, 0, 0, 1],
+        fill_color=[1, 1, 1, 1],
+        axis_color=[0, 0, 0, 1],
+    )
+    board.add_widget(chart)
+    Window.add_widget(board)
+    try:
+        chart.values = [0.0] * 170 + [0, 2, 0, 2, 0, 0, 1, 0, 2, 0]
+        gui.pump(4)
+        shot = Window.screenshot(name=str(gui.artifacts / "chart-spikes.png"))
+        image = CoreImage(shot, keep_data=True)
+
+        def red(x: float, y: float) -> bool:
+            r, g, b = image.read_pixel(int(x), int(Window.height - 1 - y))[:3]
+            return bool(r > 0.6 and g < 0.5 and b < 0.5)
+
+        columns = range(int(chart.x), int(chart.right))
+        assert any(red(x, chart.top - 3) for x in columns), "the spikes reach the plot's top"
+        above = [(x, y) for x in columns for y in range(int(chart.top) + 1, int(chart.top) + 40)]
+        assert not [p for p in above if red(*p)], "the line overshoots above its plot"
+    finally:
+        Window.remove_widget(board)
+        gui.pump(2)
+
+
 def test_tools_cards_apply_with_a_diff_verify_and_copy_the_whole_block(gui: Driver) -> None:
     from kivy.core.clipboard import Clipboard
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from kivy.core.text import Label as CoreLabel
-from kivy.graphics import Color, Line, Rectangle, SmoothLine
+from kivy.graphics import Color, Line, Rectangle
 from kivy.metrics import dp, sp
 from kivy.properties import ColorProperty, ListProperty, NumericProperty, StringProperty
 from kivy.uix.widget import Widget
@@ -89,9 +89,7 @@ class SparkChart(Widget):
             for i, value in enumerate(values):
                 points += [start + i * step, y0 + height * (value / top)]
             Color(*self.line_color)
-            # Antialiased by Kivy itself (an alpha ramp at its edges), so the line is
-            # smooth on a window without multisampling (software OpenGL: ui/_gl.py).
-            SmoothLine(points=points, width=dp(2))
+            Line(points=points, width=dp(1.5))
 
 
 class BarChart(Widget):
