@@ -10,6 +10,7 @@ from bridge_app.config._apply import (
 from bridge_app.config._code import code_problems, module_allowed
 from bridge_app.config._document import ConfigDocument, ConfigSyntaxError, ModelSummary
 from bridge_app.config._history import ConfigHistory, ConfigVersion
+from bridge_app.config._litellm_keys import LITELLM_VERSION
 from bridge_app.config._problems import Fix, KeyPath, Problem, Severity, ValidationResult
 from bridge_app.config._refs import (
     ENV_PREFIX,
@@ -33,6 +34,7 @@ __all__ = [
     "ACTIVE_CONFIG_NAME",
     "ALLOWED_MODULES_SETTING",
     "ENV_PREFIX",
+    "LITELLM_VERSION",
     "MAX_BYTES",
     "MAX_DEPTH",
     "MAX_EXPANDED_NODES",

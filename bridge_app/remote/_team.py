@@ -12,12 +12,11 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
 
-from bridge_app.config import ConfigDocument, env_ref, env_ref_name
+from bridge_app.config import LITELLM_VERSION, ConfigDocument, env_ref, env_ref_name
 from bridge_app.remote._probe import RemoteError
 from bridge_app.remote._routing import model_groups
 from bridge_app.runtime import atomic_write
 
-LITELLM_VERSION = "1.106.2"  # the proxy version this app embeds and was tested with
 #: Providers that exist only inside the desktop app (its offline demo model).
 _APP_ONLY_PROVIDERS = ("bridge-demo/",)
 #: Variables the server itself needs, with what each is for.

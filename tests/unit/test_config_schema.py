@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from bridge_app.config._litellm_keys import KNOWN_KEYS, LITELLM_VERSION
+from bridge_app.config._litellm_keys import DATA_FILE, KNOWN_KEYS, LITELLM_VERSION, render
 
 
 @pytest.mark.slow
@@ -18,6 +18,11 @@ def test_frozen_key_names_match_the_installed_litellm() -> None:
 
     assert version("litellm") == LITELLM_VERSION, "run scripts/gen_litellm_keys.py"
     assert collect_sections() == KNOWN_KEYS, "run scripts/gen_litellm_keys.py"
+
+
+def test_the_data_file_is_as_the_generator_writes_it() -> None:
+    # A hand edit (or a merge) that reorders or reformats it shows here, without LiteLLM.
+    assert DATA_FILE.read_text(encoding="utf-8") == render(KNOWN_KEYS, LITELLM_VERSION)
 
 
 def test_key_names_cover_what_configs_use_daily() -> None:
