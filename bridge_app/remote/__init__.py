@@ -7,11 +7,10 @@ from bridge_app.remote._live import AnsweredRequest, DeploymentState
 from bridge_app.remote._probe import ProbeResult, RemoteError, RemoteModel
 from bridge_app.remote._routing import STRATEGIES, Deployment, ModelGroup, RouterSettings
 from bridge_app.remote._service import DEFAULT_INJECTION, RemoteService, RoutingView
-from bridge_app.remote._team import LITELLM_VERSION, TeamExport
+from bridge_app.remote._team import TeamExport
 
 __all__ = [
     "DEFAULT_INJECTION",
-    "LITELLM_VERSION",
     "STRATEGIES",
     "AnsweredRequest",
     "Deployment",

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bridge_app.remote import LITELLM_VERSION
+from bridge_app.config import LITELLM_VERSION
 from bridge_app.runtime import AppPaths, Redactor
 from bridge_app.services import Services, build_services
 
