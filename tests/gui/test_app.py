@@ -680,9 +680,9 @@ def test_a_tap_on_a_navigation_button_ripples_and_opens_its_page(gui: Driver) ->
     from kivy.tests.common import UnitTestTouch
     from kivymd.uix.behaviors.ripple_behavior import M3CommonRipple
 
-    from bridge_app.ui.widgets._ripple import PINNED_SHA256, ripple_source_hash
+    from bridge_app.ui.widgets._ripple import KIVYMD_VERSION, PINNED_SHA256, ripple_source_hash
 
-    assert version("kivymd") == "2.0.0" and ripple_source_hash() == PINNED_SHA256, (
+    assert version("kivymd") == KIVYMD_VERSION and ripple_source_hash() == PINNED_SHA256, (
         "KivyMD's ripple code changed: re-read bridge_app/ui/widgets/_ripple.py, then pin it"
     )
     main = gui.main

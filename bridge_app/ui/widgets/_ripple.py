@@ -9,9 +9,11 @@ only a touch starts, and KivyMD's own code already allows it to be missing
 (``_update_uniforms`` returns early while ``self.fbo is None``). So the widget starts
 without it and the first ``lay_canvas_instructions`` (the first touch) makes it.
 
-``install`` changes the class only when its code is the one read for this
-(``PINNED_SHA256`` of the three methods); otherwise it leaves KivyMD as it is and logs
-why. ``tests/gui/test_ripple.py`` pins the same and shows a tap still ripples.
+``install`` changes the class only for the KivyMD release it was read against
+(``KIVYMD_VERSION``, from its installed metadata: the bundle has no KivyMD sources to
+read); otherwise it leaves KivyMD as it is and logs why. The GUI test
+``test_a_tap_on_a_navigation_button_ripples_and_opens_its_page`` (tests/gui/test_app.py)
+pins the code itself (``PINNED_SHA256`` of the four methods) and shows a tap still ripples.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ from __future__ import annotations
 import hashlib
 import inspect
 import logging
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 log = logging.getLogger(__name__)
 
+KIVYMD_VERSION = "2.0.0"
 #: sha256 of the source of M3CommonRipple.__init__, init_fbos, lay_canvas_instructions and
 #: _update_uniforms in KivyMD 2.0.0 (constraints.txt).
 PINNED_SHA256 = "35f8508c11bab5ad4cef9f878a781e6c47b52ef83856ab26076f9eb5b9fc3596"
@@ -33,7 +37,8 @@ _originals: dict[str, Any] = {}  # KivyMD's own methods, once install replaced t
 
 
 def ripple_source_hash() -> str:
-    """The hash of KivyMD's ripple code (its own, also after ``install``)."""
+    """The hash of KivyMD's ripple code (its own, also after ``install``); needs KivyMD's
+    sources, so only the tests call it."""
     from kivymd.uix.behaviors.ripple_behavior import M3CommonRipple
 
     methods = [_originals.get(m) or getattr(M3CommonRipple, m) for m in _METHODS]
@@ -47,12 +52,16 @@ def install() -> bool:
 
     if getattr(M3CommonRipple, "_bridge_lazy", False):
         return True
-    found = ripple_source_hash()
-    if found != PINNED_SHA256:
+    try:
+        found = version("kivymd")
+    except PackageNotFoundError:
+        found = "unknown"
+    if found != KIVYMD_VERSION:
         log.warning(
-            "KivyMD's ripple code is not the one this app was checked against (%s): "
-            "every button keeps its own framebuffer (slower screens on software OpenGL)",
-            found[:12],
+            "KivyMD %s is not the release this app's ripple change was checked against "
+            "(%s): every button keeps its own framebuffer (slower on software OpenGL)",
+            found,
+            KIVYMD_VERSION,
         )
         return False
     make_fbo = M3CommonRipple.init_fbos
