@@ -160,8 +160,7 @@ class ProxySupervisor(WatchedSide):
             self._sm.clear_error()
             self._sm.move(ProxyState.STARTING)
             try:
-                with collector_paused():  # the proxy's start-up objects (runtime/_gc.py)
-                    self._launch()
+                self._launch()
             except Exception as exc:
                 message = exc.message if isinstance(exc, BridgeError) else f"bug: {exc!r}"
                 self._env.clear()
@@ -257,6 +256,13 @@ class ProxySupervisor(WatchedSide):
         return importlib.import_module("bridge_app.proxy._server")
 
     def _launch(self) -> None:
+        """Start the server (Start, a restart, the watchdog's recovery). No full collections
+        meanwhile, and no freeze: a start repeats, and the previous server's garbage must
+        stay collectable (runtime/_gc.py)."""
+        with collector_paused(freeze=False):
+            self._launch_server()
+
+    def _launch_server(self) -> None:
         if self._bind_check is not None:
             self._bind_check(self.host)
         # The import (or waiting for warm_up's) can take longer than the whole readiness

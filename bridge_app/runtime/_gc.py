@@ -24,41 +24,48 @@ from contextlib import contextmanager
 
 _lock = threading.Lock()
 _paused = 0  # how many pauses are held, in any thread
+_freezing = 0  # how many of them freeze when they end
 _was_enabled = True  # the collector's state when the first held pause began
 
 
-def pause_collector() -> Callable[[], None]:
+def pause_collector(*, freeze: bool = True) -> Callable[[], None]:
     """Pause the cyclic collector until the returned function is called (it may be
     called more than once; pauses nest and may be held by several threads: the collector
-    runs again when the last one ends, unless it was off before). When the last pause
-    ends, everything alive is frozen into the permanent generation."""
-    global _paused, _was_enabled
+    runs again when the last one ends, unless it was off before). With ``freeze`` (for
+    objects made once, kept for the life of the process), everything alive when the last
+    freezing pause ends is moved into the permanent generation. Work that is repeated,
+    such as a proxy's restart, pauses without freezing: freezing there would keep the
+    previous server's cyclic garbage, not yet collected, for good."""
+    global _paused, _freezing, _was_enabled
     with _lock:
         if _paused == 0:
             _was_enabled = gc.isenabled()
             gc.disable()
         _paused += 1
+        _freezing += freeze
     released = threading.Event()
 
     def release() -> None:
-        global _paused
+        global _paused, _freezing
         with _lock:
             if released.is_set():
                 return
             released.set()
+            if freeze:
+                _freezing -= 1
+                if _freezing == 0:
+                    gc.freeze()
             _paused -= 1
-            if _paused == 0:
-                gc.freeze()
-                if _was_enabled:
-                    gc.enable()
+            if _paused == 0 and _was_enabled:
+                gc.enable()
 
     return release
 
 
 @contextmanager
-def collector_paused() -> Iterator[None]:
+def collector_paused(*, freeze: bool = True) -> Iterator[None]:
     """``pause_collector`` for the length of a block."""
-    release = pause_collector()
+    release = pause_collector(freeze=freeze)
     try:
         yield
     finally:

@@ -62,3 +62,36 @@ def test_a_failing_block_still_ends_its_pause() -> None:
     with pytest.raises(RuntimeError), collector_paused():
         raise RuntimeError("boom")
     assert gc.isenabled()
+
+
+def test_a_pause_without_freeze_leaves_its_garbage_collectable() -> None:
+    """A proxy restart pauses without freezing: the previous server's reference cycles,
+    not yet collected when the pause ends, are still freed by the next collection."""
+    import weakref
+
+    class Node:
+        other: object = None
+
+    gc.enable()
+    gc.unfreeze()
+    with collector_paused(freeze=False):
+        a, b = Node(), Node()
+        a.other, b.other = b, a
+        gone = weakref.ref(a)
+        del a, b
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
+    gc.collect()
+    assert gone() is None
+
+
+def test_the_freeze_comes_when_the_last_freezing_pause_ends() -> None:
+    gc.enable()
+    gc.unfreeze()
+    outer = pause_collector(freeze=False)
+    with collector_paused():  # e.g. LiteLLM's import inside the first start
+        pass
+    frozen = gc.get_freeze_count()
+    assert frozen > 0 and not gc.isenabled(), "frozen, the collector still paused"
+    outer()
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
