@@ -65,6 +65,8 @@ def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
         except click.exceptions.Abort:
+            if sys.stdin is not None and sys.stdin.isatty():
+                raise  # Ctrl+C at a prompt, or "no" to a confirmation: Click's "Aborted!"
             # A prompt (password, confirmation) found its standard input closed: no
             # terminal, e.g. in a script. Not a bug: say what to do.
             fail(

@@ -258,3 +258,25 @@ def test_a_prompt_without_a_terminal_says_what_to_do(tmp_path: Path) -> None:
     assert code == 1, out + err
     assert "standard input gave no answer" in err and "--password-stdin" in err
     assert "internal error" not in err and "Abort" not in out + err
+
+
+def test_an_abort_at_a_terminal_stays_clicks_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl+C at a prompt, or "no" to `user delete`'s confirmation, in a terminal: Click's
+    own "Aborted!", not the no-terminal advice."""
+    import io
+
+    import click
+
+    from bridge_app.cli._app import friendly_errors
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    @friendly_errors
+    def declined() -> None:
+        raise click.exceptions.Abort()
+
+    monkeypatch.setattr("sys.stdin", Terminal())
+    with pytest.raises(click.exceptions.Abort):
+        declined()
