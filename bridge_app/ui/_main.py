@@ -239,20 +239,19 @@ class BridgeApp(WindowExits, MDApp):
 
             quit_kiosk = self.ask_to_quit if self.kiosk else None
             manager.add_widget(
-                MainScreen(name="main", ctx=self.ctx, on_logout=self.logout, on_quit=quit_kiosk)
+                MainScreen(
+                    name="main",
+                    ctx=self.ctx,
+                    on_logout=self.logout,
+                    on_quit=quit_kiosk,
+                    on_built=self._end_gc_pause,
+                )
             )
             for text, kind in self._pending_notices:
                 self._dashboard_tell(text, kind)
             self._pending_notices.clear()
-            Clock.schedule_interval(self._end_gc_pause_when_built, 0.25)
         screen: MainScreen = manager.get_screen("main")
         return screen
-
-    def _end_gc_pause_when_built(self, _dt: float) -> bool:
-        if self.root.has_screen("main") and not self.root.get_screen("main").all_built:
-            return True
-        self._end_gc_pause()
-        return False  # ends the schedule
 
     def _settings_changed(self, _dt: float) -> None:
         self.apply_preferences()

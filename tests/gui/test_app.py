@@ -87,6 +87,16 @@ def test_dashboard_shows_running_and_counts_requests(gui: Driver) -> None:
     assert dashboard.address in dashboard.ids.state_label.text
 
 
+def test_every_page_is_built_behind_the_login_and_the_collector_runs_again(gui: Driver) -> None:
+    """Pages are built one per frame after the main screen; when the last one is, the
+    collector pause of the start-up ends (runtime/_gc.py)."""
+    import gc
+
+    main = gui.main
+    gui.wait(lambda: not main._unbuilt, what="every page built")
+    assert gc.isenabled()
+
+
 def test_a_bad_config_shows_its_line_numbered_error(gui: Driver) -> None:
     assert gui.main.show("config")
     config = gui.page("config")

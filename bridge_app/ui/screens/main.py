@@ -29,6 +29,7 @@ from bridge_app.ui.screens.usage import UsageScreen
 from bridge_app.ui.screens.users import UsersScreen
 
 _SLOW_FRAME_S = 0.05
+_MAX_LATE_FRAMES = 5  # slow frames in a row a page waits for at most
 _SCREENS: dict[str, type[BridgeScreen]] = {
     "dashboard": DashboardScreen,
     "config": ConfigScreen,
@@ -65,16 +66,19 @@ class MainScreen(MDScreen):
         ctx: UiContext,
         on_logout: Callable[[], None],
         on_quit: Callable[[], None] | None = None,
+        on_built: Callable[[], None] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.ctx = ctx
+        self._on_built = on_built  # once, when the last page has been built
         self._on_logout = on_logout
         self._on_quit = on_quit  # kiosk: a touch screen has no Esc key and no title bar
         self._buttons: dict[str, MDButton] = {}
         # The dashboard now, every other page one per frame (or when first asked for):
         # built at once they froze the login screen for a second or more.
         self._unbuilt = [*_SCREENS, "diagnostics"]
+        self._late_frames = 0
         self.page("dashboard")
         self._building = Clock.schedule_interval(self._build_one, 0)
         set_fallback(self.tell)
@@ -99,17 +103,18 @@ class MainScreen(MDScreen):
             if isinstance(page, BridgeScreen):
                 page.bind(notice=self._page_notice, notice_kind=self._page_notice)
             pages.add_widget(page)
+            if not self._unbuilt and self._on_built is not None:
+                self._on_built()
         screen: MDScreen = pages.get_screen(name)
         return screen
 
-    @property
-    def all_built(self) -> bool:
-        return not self._unbuilt
-
     def _build_one(self, dt: float) -> bool:
         # Not right after a slow frame (the first draw of a screen, a busy thread): a page
-        # built then would add its 20-150 ms to a frame that is already late.
-        if self._unbuilt and dt < _SLOW_FRAME_S:
+        # built then would add its 20-150 ms to a frame that is already late. On a machine
+        # where every frame is slow, after a few such frames anyway.
+        late = dt >= _SLOW_FRAME_S and self._late_frames < _MAX_LATE_FRAMES
+        self._late_frames = self._late_frames + 1 if late else 0
+        if self._unbuilt and not late:
             self.page(self._unbuilt[0])
         return bool(self._unbuilt)  # False ends the schedule
 
