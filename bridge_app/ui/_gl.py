@@ -29,6 +29,8 @@ import sys
 from collections.abc import Callable, Iterable, MutableMapping
 from pathlib import Path
 
+from bridge_app.runtime import BridgeError, atomic_write
+
 log = logging.getLogger(__name__)
 
 ANGLE_BACKEND = "angle_sdl2"
@@ -117,6 +119,9 @@ def choose_antialiasing(
     return None, "renderer not known yet"
 
 
+_read_at_start: dict[Path, str | None] = {}  # the renderer file, as prepare read it
+
+
 def _read_renderer(path: Path) -> str | None:
     try:
         return path.read_text(encoding="utf-8").strip() or None
@@ -125,12 +130,18 @@ def _read_renderer(path: Path) -> str | None:
 
 
 def prepare_antialiasing(
-    cache_dir: Path, environ: MutableMapping[str, str] | None = None
+    cache_dir: Path,
+    environ: MutableMapping[str, str] | None = None,
+    *,
+    platform: str = sys.platform,
+    gpu_nodes: Callable[[], Iterable[str]] = _gpu_nodes,
 ) -> str | None:
     """Before Kivy loads: no MSAA on a software renderer (see the module's docstring).
     Returns the multisamples it set, if any."""
     env = os.environ if environ is None else environ
-    samples, reason = choose_antialiasing(env, _read_renderer(cache_dir / RENDERER_FILE))
+    path = cache_dir / RENDERER_FILE
+    last = _read_at_start[path] = _read_renderer(path)
+    samples, reason = choose_antialiasing(env, last, platform=platform, gpu_nodes=gpu_nodes)
     if samples is None:
         log.info("OpenGL antialiasing: Kivy's default (%s)", reason)
         return None
@@ -155,15 +166,13 @@ def remember_renderer(cache_dir: Path, renderer: str, multisamples: int) -> None
             multisamples,
         )
     path = cache_dir / RENDERER_FILE
-    if _read_renderer(path) == renderer:
+    known = _read_at_start.pop(path) if path in _read_at_start else _read_renderer(path)
+    if known == renderer:
         return
     try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".tmp")
-        partial.write_text(renderer + "\n", encoding="utf-8")
-        os.replace(partial, path)
-    except OSError as exc:
-        log.warning("OpenGL: could not remember the renderer in %s: %s", path, exc)
+        atomic_write(path, (renderer + "\n").encode(), mode=0o644, make_parents=True)
+    except BridgeError as exc:
+        log.warning("OpenGL: could not remember the renderer: %s", exc.message)
 
 
 if sys.platform == "win32":

@@ -122,9 +122,11 @@ def test_the_renderer_seen_decides_the_next_start(
 
 def test_an_unreadable_renderer_file_is_no_renderer(tmp_path: Path) -> None:
     (tmp_path / RENDERER_FILE).write_bytes(b"\xff\xfe\x00garbage")
+    # Decided as on a first start: by the GPU device nodes on Linux.
     env: dict[str, str] = {}
-    samples = prepare_antialiasing(tmp_path, env)
-    # Unknown: decided as on a first start (device nodes on Linux, Kivy's default elsewhere).
-    assert samples in (None, "0")
+    assert prepare_antialiasing(tmp_path, env, platform="linux", gpu_nodes=_gpu) is None
+    assert MSAA_KEY not in env
+    assert prepare_antialiasing(tmp_path, env, platform="linux", gpu_nodes=_no_gpu) == "0"
+    # And the renderer seen replaces it.
     remember_renderer(tmp_path, NVIDIA, 2)
     assert (tmp_path / RENDERER_FILE).read_text(encoding="utf-8").strip() == NVIDIA
