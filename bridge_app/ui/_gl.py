@@ -139,6 +139,11 @@ def prepare_antialiasing(
     """Before Kivy loads: no MSAA on a software renderer (see the module's docstring).
     Returns the multisamples it set, if any."""
     env = os.environ if environ is None else environ
+    chosen = env.get(MSAA_KEY, "").strip()
+    if chosen and not chosen.isdigit():
+        # Kivy would fail to open any window over it ("Unable to get a Window").
+        log.warning("%s=%r is not a number of samples (0, 2, 4): ignored", MSAA_KEY, chosen)
+        del env[MSAA_KEY]
     path = cache_dir / RENDERER_FILE
     last = _read_at_start[path] = _read_renderer(path)
     samples, reason = choose_antialiasing(env, last, platform=platform, gpu_nodes=gpu_nodes)

@@ -130,3 +130,17 @@ def test_an_unreadable_renderer_file_is_no_renderer(tmp_path: Path) -> None:
     # And the renderer seen replaces it.
     remember_renderer(tmp_path, NVIDIA, 2)
     assert (tmp_path / RENDERER_FILE).read_text(encoding="utf-8").strip() == NVIDIA
+
+
+def test_a_multisamples_setting_that_is_no_number_is_ignored(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Kivy itself cannot open a window over it; the app says so and decides as usual.
+    env = {MSAA_KEY: "abc"}
+    with caplog.at_level("WARNING"):
+        samples = prepare_antialiasing(tmp_path, env, platform="linux", gpu_nodes=_no_gpu)
+    assert samples == "0" and env[MSAA_KEY] == "0"
+    assert "KCFG_GRAPHICS_MULTISAMPLES='abc' is not a number of samples" in caplog.text
+    env = {MSAA_KEY: "4"}
+    assert prepare_antialiasing(tmp_path, env, platform="linux", gpu_nodes=_no_gpu) is None
+    assert env[MSAA_KEY] == "4"
