@@ -154,6 +154,11 @@ def test_iam_settings_are_validated_tested_and_saved_from_the_token_screen(gui: 
         gui.idle()
         assert "Extra login fields must be a JSON object" in screen.ids.iam_result.text
         assert tokens.iam_settings() is None
+        fields["static_fields"].text = '["realm", "engineering"]'  # JSON, not an object
+        gui.press(screen.ids.iam_save)
+        gui.idle()
+        assert "static_fields must be an object of names to strings" in (screen.ids.iam_result.text)
+        assert tokens.iam_settings() is None
         fields["static_fields"].text = '{"realm": "engineering"}'
         screen.ids.employee.text = "E1"
         screen.ids.password.text = "employee-pw-1"

@@ -95,19 +95,15 @@ class IamForm(MDBoxLayout):
 
 
 def _json_object(text: str) -> Any:
-    """The extra login fields as typed: a JSON object (its values are checked by
-    ``parse_iam_settings``)."""
-    problem = BridgeError(
-        'Extra login fields must be a JSON object of names to strings, e.g. {"realm": '
-        '"engineering"}.'
-    )
+    """The extra login fields as typed, decoded; what they must be (an object of names to
+    strings) is ``parse_iam_settings``' check, the same as for the CLI."""
     try:
-        value = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError:
-        raise problem from None
-    if not isinstance(value, dict):
-        raise problem
-    return value
+        raise BridgeError(
+            'Extra login fields must be a JSON object of names to strings, e.g. {"realm": '
+            '"engineering"}; this is not JSON.'
+        ) from None
 
 
 def describe_test(settings: IamSettings, grant: TokenGrant) -> str:
