@@ -8,15 +8,15 @@ from typing import Any
 
 from bridge_app.clients import ToolsService
 from bridge_app.services import Services
-from bridge_app.services._root import derive_install_key
+from bridge_app.services._root import make_tools_service
 
 
 def tools_service(services: Services, home: Path, **options: Any) -> ToolsService:
     """``options``: ToolsService's own (``search_path``, ``environ``, ``platform``...);
     the store, settings, proxy, redactor and audit log are the ones of ``services``."""
-    return ToolsService(
+    return make_tools_service(
         db=services.db,
-        seal_key=derive_install_key(services.db_key, "tool-config"),
+        key=services.db_key,
         settings=services.settings,
         proxy=services.proxy,
         redactor=services.redactor,

@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -156,13 +157,8 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
     proxy.usage.annotate = enforcer.annotate
     tokens = TokenService(db=db, settings=settings, env=env, redactor=redactor, audit=audit)
     token_keeper = attach_token_flow(proxy, tokens)
-    tools = ToolsService(
-        db=db,
-        seal_key=derive_install_key(key, "tool-config"),
-        settings=settings,
-        proxy=proxy,
-        redactor=redactor,
-        audit=audit,
+    tools = make_tools_service(
+        db=db, key=key, settings=settings, proxy=proxy, redactor=redactor, audit=audit
     )
     tools.load_keys()  # per-tool keys are valid from the proxy's first request
     try:
@@ -235,6 +231,29 @@ def _update_policy(policy: PolicyService) -> UpdatePolicy:
     """The managed policy's `updates:` section (pin a version, or no updates at all)."""
     current = policy.policy()
     return UpdatePolicy(disabled=current.updates_disabled, pinned_version=current.updates_pin)
+
+
+def make_tools_service(
+    *,
+    db: Database,
+    key: DatabaseKey,
+    settings: SettingsService,
+    proxy: ProxyService,
+    redactor: Redactor,
+    audit: AuditLog,
+    **options: Any,
+) -> ToolsService:
+    """The CLI tools' service over this install's store (its per-tool keys sealed with a
+    key derived for them); ``options`` are ToolsService's own (home, search_path...)."""
+    return ToolsService(
+        db=db,
+        seal_key=derive_install_key(key, "tool-config"),
+        settings=settings,
+        proxy=proxy,
+        redactor=redactor,
+        audit=audit,
+        **options,
+    )
 
 
 def derive_install_key(key: DatabaseKey, purpose: str) -> bytes:
