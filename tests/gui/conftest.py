@@ -76,12 +76,26 @@ class Driver:
         self.app.root.export_to_png(str(path))
         return path
 
-    def window_shot(self, name: str) -> None:
+    def window_shot(self, name: str) -> Path:
         """The whole window, dialogs included (they live outside the root widget)."""
         from kivy.core.window import Window
 
         self.pump(6)
-        Window.screenshot(name=str(self.artifacts / f"{name}.png"))
+        return Path(Window.screenshot(name=str(self.artifacts / f"{name}.png")))
+
+    def window_pixels(self, name: str) -> Callable[[float, float], tuple[float, ...]]:
+        """A ``window_shot``, read as a person sees it: the colour (r, g, b, a; 0-1) at a
+        point in Kivy's window coordinates (origin bottom left)."""
+        from kivy.core.image import Image as CoreImage
+        from kivy.core.window import Window
+
+        image = CoreImage(str(self.window_shot(name)), keep_data=True)
+        height = Window.height
+
+        def pixel(x: float, y: float) -> tuple[float, ...]:
+            return tuple(image.read_pixel(int(x), int(height - 1 - y)))  # rows run top-down
+
+        return pixel
 
     def at_size(self, size: tuple[int, int]) -> None:
         from kivy.core.window import Window

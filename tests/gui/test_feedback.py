@@ -410,7 +410,6 @@ def test_a_chart_line_with_sharp_spikes_stays_inside_its_plot(gui: Driver) -> No
     """One-second spikes (a request now and then) are drawn up to the top of the plot and
     no further: a line join must not overshoot into the card's title (a smoothed line's
     miter joins did, seen on the dark Dashboard)."""
-    from kivy.core.image import Image as CoreImage
     from kivy.core.window import Window
     from kivy.graphics import Color, Rectangle
     from kivy.uix.widget import Widget
@@ -433,12 +432,10 @@ def test_a_chart_line_with_sharp_spikes_stays_inside_its_plot(gui: Driver) -> No
     Window.add_widget(board)
     try:
         chart.values = [0.0] * 170 + [0, 2, 0, 2, 0, 0, 1, 0, 2, 0]
-        gui.pump(4)
-        shot = Window.screenshot(name=str(gui.artifacts / "chart-spikes.png"))
-        image = CoreImage(shot, keep_data=True)
+        pixel = gui.window_pixels("chart-spikes")
 
         def red(x: float, y: float) -> bool:
-            r, g, b = image.read_pixel(int(x), int(Window.height - 1 - y))[:3]
+            r, g, b = pixel(x, y)[:3]
             return bool(r > 0.6 and g < 0.5 and b < 0.5)
 
         columns = range(int(chart.x), int(chart.right))

@@ -154,9 +154,6 @@ def test_a_long_list_is_recycled_and_its_last_row_reachable(gui: Driver) -> None
 def test_a_long_list_shows_a_scroll_bar_that_does_not_fade(gui: Driver) -> None:
     """Where the list is scrolled, a person sees a bar on its right edge, and it stays:
     Kivy's fade-out redrew the whole window for ~14 frames after every move."""
-    from kivy.core.image import Image as CoreImage
-    from kivy.core.window import Window
-
     entries = gui.page("environment").ids.entries
     entries.scroll_y = 0.5
     gui.pump(3)
@@ -167,11 +164,9 @@ def test_a_long_list_shows_a_scroll_bar_that_does_not_fade(gui: Driver) -> None:
     width, height = entries._handle_y_size
     assert height > 0, "no scroll bar drawn"
     wx, wy = entries.to_window(x + width / 2, y + height / 2)
-    shot = Window.screenshot(name=str(gui.artifacts / "scroll-bar.png"))
-    image = CoreImage(shot, keep_data=True)
-    bar = image.read_pixel(wx, Window.height - wy)  # the image's rows run top-down
-    above = image.read_pixel(wx, Window.height - (wy + height / 2 + 6))  # the bar's track
-    assert sum(bar[:3]) < sum(above[:3]) - 0.5, f"bar {bar} vs track {above}"
+    pixel = gui.window_pixels("scroll-bar")
+    bar, track = pixel(wx, wy), pixel(wx, wy + height / 2 + 6)  # the track: above the bar
+    assert sum(bar[:3]) < sum(track[:3]) - 0.5, f"bar {bar} vs track {track}"
 
 
 def test_a_long_refused_account_name_is_read_in_full_in_audit(gui: Driver) -> None:
