@@ -52,18 +52,26 @@ def stats(intervals: list[float]) -> dict[str, float]:
     }
 
 
-def frames_for(seconds: float) -> list[float]:
+def frames_until(done: Any, timeout: float = 180) -> list[float]:
+    """The intervals between frames, pumping the Kivy loop until ``done()``."""
     from kivy.base import EventLoop
 
+    deadline = time.monotonic() + timeout
     intervals: list[float] = []
     last = time.perf_counter()
-    end = last + seconds
-    while last < end:
+    while not done():
+        if time.monotonic() > deadline:
+            raise TimeoutError(str(done))
         EventLoop.idle()
         now = time.perf_counter()
         intervals.append(now - last)
         last = now
     return intervals
+
+
+def frames_for(seconds: float) -> list[float]:
+    end = time.perf_counter() + seconds
+    return frames_until(lambda: time.perf_counter() >= end)
 
 
 def clients(url: str, key: str, stop: Any, done: Any) -> None:
@@ -107,7 +115,7 @@ def run(seconds: float, *, clients_process: bool = False) -> dict[str, Any]:
     from bridge_app.ui._app import _prepare_kivy
 
     _prepare_kivy(paths)
-    from kivy.base import EventLoop, runTouchApp, stopTouchApp
+    from kivy.base import runTouchApp, stopTouchApp
     from kivy.core.window import Window
 
     from bridge_app.ui._async import busy_count
@@ -118,32 +126,19 @@ def run(seconds: float, *, clients_process: bool = False) -> dict[str, Any]:
     runTouchApp(embedded=True)
     Window.size = (1280, 800)
 
-    def wait(condition: Any, timeout: float = 180) -> list[float]:
-        deadline = time.monotonic() + timeout
-        intervals: list[float] = []
-        last = time.perf_counter()
-        while not condition():
-            if time.monotonic() > deadline:
-                raise TimeoutError(str(condition))
-            EventLoop.idle()
-            now = time.perf_counter()
-            intervals.append(now - last)
-            last = now
-        return intervals
-
     try:
-        wait(lambda: app.root.current == "login")
+        frames_until(lambda: app.root.current == "login")
         login = app.root.get_screen("login")
         login.ids.username.text, login.ids.password.text = ADMIN, PASSWORD
         login.login()
-        wait(lambda: app.root.current == "main")
+        frames_until(lambda: app.root.current == "main")
         ctx = app.ctx
         assert ctx is not None
         dashboard = app.root.get_screen("main").ids.pages.get_screen("dashboard")
         # Start, through the real button handler, right after the login: the frames while
         # LiteLLM is imported and the proxy starts.
         dashboard.toggle()
-        starting = wait(lambda: dashboard.state == "running" and busy_count() == 0)
+        starting = frames_until(lambda: dashboard.state == "running" and busy_count() == 0)
         frames_for(2)  # settle
         idle = frames_for(seconds)
         key = ctx.services.proxy.master_key()
