@@ -128,9 +128,18 @@ def test_environment_lists_entries_with_masked_values(gui: Driver) -> None:
 
 
 def test_iam_settings_are_validated_tested_and_saved_from_the_token_screen(gui: Driver) -> None:
+    from kivy.uix.scrollview import ScrollView
+
     from bridge_app.devtools import FakeIam
 
     tokens = gui.app.ctx.services.tokens
+    gui.at_size((800, 480))  # the kiosk's size, where the form is longest
+
+    def shown_at_800x480(name: str) -> None:
+        scroll = next(w for w in screen.walk() if isinstance(w, ScrollView))
+        scroll.scroll_to(screen.ids.iam_result, animate=False)
+        gui.window_shot(name)
+
     with FakeIam({"E1": "employee-pw-1"}) as iam:
         assert gui.main.show("tokens")
         screen = gui.page("tokens")
@@ -159,6 +168,7 @@ def test_iam_settings_are_validated_tested_and_saved_from_the_token_screen(gui: 
         gui.idle()
         assert "static_fields must be an object of names to strings" in (screen.ids.iam_result.text)
         assert tokens.iam_settings() is None
+        shown_at_800x480("tokens-iam-refused-800x480")
         fields["static_fields"].text = '{"realm": "engineering"}'
         screen.ids.employee.text = "E1"
         screen.ids.password.text = "employee-pw-1"
@@ -175,12 +185,14 @@ def test_iam_settings_are_validated_tested_and_saved_from_the_token_screen(gui: 
         gui.press(screen.ids.iam_save)
         gui.idle()
         assert "IAM settings saved. (custom, " in screen.ids.iam_result.text
+        shown_at_800x480("tokens-iam-saved-800x480")
         stored = tokens.iam_settings()
         assert stored is not None and stored.url == iam.token_url
         assert dict(stored.static_fields) == {"realm": "engineering"}
         form.fill(stored.masked())  # what the screen shows when it opens again
         assert json.loads(fields["static_fields"].text) == {"realm": "engineering"}
         screen.ids.password.text = ""
+    gui.at_size((1280, 800))
 
 
 def test_the_dashboard_says_where_other_machines_reach_the_proxy() -> None:
