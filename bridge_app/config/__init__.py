@@ -9,6 +9,12 @@ from bridge_app.config._apply import (
 )
 from bridge_app.config._code import code_problems, module_allowed
 from bridge_app.config._document import ConfigDocument, ConfigSyntaxError, ModelSummary
+from bridge_app.config._guard import (
+    STARTUP_HOOKS_ENV,
+    RuntimeConfig,
+    check_runtime,
+    read_as_litellm,
+)
 from bridge_app.config._history import ConfigHistory, ConfigVersion
 from bridge_app.config._litellm_keys import LITELLM_VERSION
 from bridge_app.config._problems import Fix, KeyPath, Problem, Severity, ValidationResult
@@ -39,6 +45,7 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_EXPANDED_NODES",
     "PLACEHOLDER_FIELDS",
+    "STARTUP_HOOKS_ENV",
     "ApplyResult",
     "ConfigApplyError",
     "ConfigDocument",
@@ -53,16 +60,19 @@ __all__ = [
     "ModelSummary",
     "Problem",
     "ProxyRestarter",
+    "RuntimeConfig",
     "Severity",
     "Template",
     "TemplateLibrary",
     "ValidationResult",
+    "check_runtime",
     "code_problems",
     "env_ref",
     "env_ref_name",
     "is_valid_placeholder",
     "module_allowed",
     "read_allowed_modules",
+    "read_as_litellm",
     "resolve_placeholders",
     "validate_bytes",
     "validate_data",

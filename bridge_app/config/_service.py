@@ -162,10 +162,17 @@ class ConfigService:
         return read_allowed_modules(self._settings)
 
     def validate(self, content: str | bytes) -> ValidationResult:
+        """Every problem of ``content`` as the active config: its includes are read from
+        the config folder, where LiteLLM will read them."""
         allowed = self.allowed_modules()
+        where = self.active_path
         if isinstance(content, bytes):
-            return validate_bytes(content, known_env=self._known_env, allowed_modules=allowed)
-        return validate_text(content, known_env=self._known_env, allowed_modules=allowed)
+            return validate_bytes(
+                content, known_env=self._known_env, allowed_modules=allowed, location=where
+            )
+        return validate_text(
+            content, known_env=self._known_env, allowed_modules=allowed, location=where
+        )
 
     active_name = ACTIVE_CONFIG_NAME
 

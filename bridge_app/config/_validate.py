@@ -4,11 +4,12 @@ explanation. Errors block saving and applying; warnings are shown and allowed.""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from bridge_app.config._checks import ValueChecks, position
-from bridge_app.config._code import code_problems
+from bridge_app.config._guard import INCLUDE_KEY, check_runtime, read_checked
 from bridge_app.config._problems import Fix, KeyPath, Problem, ValidationResult
 from bridge_app.config._refs import (
     env_ref_name,
@@ -31,33 +32,56 @@ _BODY_KEYS = frozenset({"extra_body"})
 
 
 def validate_bytes(
-    raw: bytes, *, known_env: KnownEnv | None = None, allowed_modules: Iterable[str] = ()
+    raw: bytes,
+    *,
+    known_env: KnownEnv | None = None,
+    allowed_modules: Iterable[str] = (),
+    location: Path | None = None,
 ) -> ValidationResult:
     text, problems = decode_config_bytes(raw)
     if text is None:
         return ValidationResult(tuple(problems))
-    return validate_text(text, known_env=known_env, allowed_modules=allowed_modules)
+    return validate_text(
+        text, known_env=known_env, allowed_modules=allowed_modules, location=location
+    )
 
 
 def validate_text(
-    text: str, *, known_env: KnownEnv | None = None, allowed_modules: Iterable[str] = ()
+    text: str,
+    *,
+    known_env: KnownEnv | None = None,
+    allowed_modules: Iterable[str] = (),
+    location: Path | None = None,
 ) -> ValidationResult:
     loaded = load_text(text)
     if not loaded.loaded:
         return ValidationResult(tuple(loaded.problems))
-    return validate_data(loaded.data, known_env=known_env, allowed_modules=allowed_modules)
+    return validate_data(
+        loaded.data, known_env=known_env, allowed_modules=allowed_modules, location=location
+    )
 
 
 def validate_data(
-    data: Any, *, known_env: KnownEnv | None = None, allowed_modules: Iterable[str] = ()
+    data: Any,
+    *,
+    known_env: KnownEnv | None = None,
+    allowed_modules: Iterable[str] = (),
+    location: Path | None = None,
 ) -> ValidationResult:
     """Validate a loaded round-trip document (positions come from its line/col info).
     ``allowed_modules``: Python modules an admin allowed the config to name (callbacks,
-    handlers, hooks); any other module name is refused, since LiteLLM would import it."""
+    handlers, hooks); any other module name is refused, since LiteLLM would import it.
+    ``location``: where the config will run (its ``include:`` entries are read from that
+    folder, as LiteLLM will read them); None refuses includes."""
     checker = _Checker(set(known_env()) if known_env is not None else None)
     checker.run(data)
     if isinstance(data, dict):
-        checker.problems.extend(code_problems(data, allowed_modules))
+        runtime = check_runtime(
+            data, location=location, read=read_checked, allowed_modules=allowed_modules
+        )
+        # The guard says what is wrong with `include` in LiteLLM's terms; once is enough.
+        checker.problems = [p for p in checker.problems if p.path != (INCLUDE_KEY,)]
+        checker.problems.extend(runtime.problems)
     ordered = sorted(checker.problems, key=lambda p: (p.line, p.column, p.severity))
     return ValidationResult(tuple(ordered))
 

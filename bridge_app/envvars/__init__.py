@@ -9,13 +9,12 @@ from bridge_app.envvars._model import (
     Scope,
     SessionLike,
 )
-from bridge_app.envvars._names import APP_PROVIDED, NETWORK_NAMES, RESERVED, EnvError
+from bridge_app.envvars._names import APP_PROVIDED, NETWORK_NAMES, EnvError
 from bridge_app.envvars._service import EnvService, config_references
 
 __all__ = [
     "APP_PROVIDED",
     "NETWORK_NAMES",
-    "RESERVED",
     "EnvCheck",
     "EnvEntry",
     "EnvError",

@@ -2,22 +2,11 @@ from __future__ import annotations
 
 import re
 
-from bridge_app.runtime import BridgeError
+from bridge_app.runtime import BridgeError, protected_reason
 
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MAX_NAME = 128
 MAX_VALUE = 32 * 1024
-
-# Names the app sets itself for the embedded proxy; a user value would silently break it.
-RESERVED: dict[str, str] = {
-    "LITELLM_MASTER_KEY": "the app generates the proxy key and keeps it in its encrypted store",
-    "LITELLM_LOCAL_MODEL_COST_MAP": "the app keeps LiteLLM offline",
-    "CONFIG_FILE_PATH": "the app points the proxy at the active config itself",
-    "DATABASE_URL": "it would make LiteLLM look for a database server the app does not use",
-    "STORE_MODEL_IN_DB": "models come from the app's config, not from a database",
-    "BRIDGE_HOME": "it chooses the app's own data folder and must be set before the app starts",
-    "BRIDGE_KEYRING": "it chooses where the database key lives and must be set before start",
-}
 
 # Set in the proxy's environment by the app itself at every start, so a config may always
 # refer to them.
@@ -51,9 +40,12 @@ def check_name(name: str) -> str:
             hint="Use letters, digits and underscores, not starting with a digit "
             "(for example OPENAI_API_KEY).",
         )
-    if name.upper() in RESERVED:
+    reason = protected_reason(name)
+    if reason is not None:
         raise EnvError(
-            f"{name} is set by LiteLLM Bridge itself: {RESERVED[name.upper()]}.",
+            f"{name} cannot be an environment entry: {reason}.",
+            hint="LiteLLM Bridge refuses the names that decide which code runs or that it "
+            "sets itself (docs/architecture.md, 'What LiteLLM runs').",
         )
     return name
 

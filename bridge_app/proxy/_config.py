@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from bridge_app.config import RuntimeConfig
 from bridge_app.runtime import AppPaths, BridgeError, atomic_write, resource_path
 
 DEMO_CONFIG = "demo.yaml"
@@ -54,11 +55,48 @@ def load_config(path: Path) -> dict[str, Any]:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"The proxy config {path} must be a mapping (key: value) at the top.")
-    _check_structure(path, data)
+    check_structure(path, data)
     return data
 
 
-def _check_structure(path: Path, data: dict[str, Any]) -> None:
+def refuse_unsafe(path: Path, runtime: RuntimeConfig) -> None:
+    """ConfigError naming the first reason (``bridge_app.config.check_runtime``) that
+    LiteLLM must not run this config, its includes or this environment."""
+    errors = [p for p in runtime.problems if p.severity == "error"]
+    if not errors:
+        return
+    first = errors[0]
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    where = first.location()
+    detail = f"{where}: {first.message}" if where else first.message
+    raise ConfigError(
+        f"The proxy was not started with the config {path}: {detail}{more}",
+        hint=first.hint or "Fix it in the Config screen or with `litellm-bridge config validate`.",
+    )
+
+
+def run_copy_path(path: Path) -> Path:
+    """The file LiteLLM is given instead of ``path``: ``path`` with its includes merged,
+    exactly as checked (beside it, so modules an admin allowed next to the config are
+    still found there)."""
+    return path.with_name(f".{path.stem}.running.yaml")
+
+
+def write_run_copy(path: Path, data: dict[str, Any]) -> Path:
+    """Write what LiteLLM runs. ASCII only (other characters escaped), so that LiteLLM,
+    which opens the file in the locale's encoding (cp1252 on many Windows machines),
+    reads exactly these values."""
+    target = run_copy_path(path)
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=False)
+    header = (
+        f"# Written by LiteLLM Bridge at every proxy start: {path.name} with its includes\n"
+        "# merged, as checked. Edit the config, not this file.\n"
+    )
+    atomic_write(target, (header + text).encode("ascii"), mode=0o600)
+    return target
+
+
+def check_structure(path: Path, data: dict[str, Any]) -> None:
     models = data.get("model_list")
     if models is not None and not isinstance(models, list):
         raise ConfigError(f"In {path}: model_list must be a list of models.")

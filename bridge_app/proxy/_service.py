@@ -6,15 +6,9 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
 
-from bridge_app.config import (
-    ALLOWED_MODULES_SETTING,
-    code_problems,
-    module_allowed,
-    read_allowed_modules,
-)
-from bridge_app.proxy._config import ConfigError, ensure_active_config
+from bridge_app.config import read_allowed_modules
+from bridge_app.proxy._config import ensure_active_config, run_copy_path
 from bridge_app.proxy._environment import EnvironmentProvider
 from bridge_app.proxy._exposure import ALLOW_SETTING, check_bind_host
 from bridge_app.proxy._keys import KeyRegistry, MasterKeyStore
@@ -36,7 +30,6 @@ from bridge_app.settings import SettingsService
 from bridge_app.store import Database
 
 log = logging.getLogger(__name__)
-STARTUP_HOOKS_ENV = "LITELLM_WORKER_STARTUP_HOOKS"  # "module:function,..." LiteLLM imports
 
 
 class ProxyService:
@@ -100,6 +93,11 @@ class ProxyService:
     def active_config(self) -> Path:
         return self._config() if self._config is not None else ensure_active_config(self._paths)
 
+    def running_config(self) -> Path:
+        """What LiteLLM reads at the next (re)start: the active config with its includes
+        merged, written by the start after its checks."""
+        return run_copy_path(self.active_config())
+
     def supervisor(
         self,
         *,
@@ -133,7 +131,7 @@ class ProxyService:
                     logs=self.logs,
                     admin_ui=bool(self._settings.get("proxy.admin_ui")),
                     bind_check=self.check_host,
-                    code_check=self.check_code,
+                    allowed_modules=lambda: read_allowed_modules(self._settings),
                 )
                 for callback in self._on_supervisor:
                     callback(self._supervisor)
@@ -156,32 +154,6 @@ class ProxyService:
         """Refuse a non-loopback address unless an admin allowed it (read at every start,
         so turning the setting off takes effect at the next start or restart)."""
         check_bind_host(host, allowed=self._settings.get(ALLOW_SETTING) is True)
-
-    def check_code(self, path: Path, data: dict[str, Any], environment: dict[str, str]) -> None:
-        """Refuse to start LiteLLM with a config (or environment) that makes it import
-        Python code an admin has not allowed: the config service refuses such configs,
-        but the active file may predate that check or have been edited by hand."""
-        allowed = read_allowed_modules(self._settings)
-        problems = code_problems(data, allowed)
-        if problems:
-            first = problems[0]
-            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-            raise ConfigError(
-                f"The proxy config {path} would make LiteLLM run code an admin has not "
-                f"allowed: {first.message}{more}",
-                hint="Fix it in the Config screen or with `litellm-bridge config validate`; "
-                f"an admin can allow a module with the setting {ALLOWED_MODULES_SETTING}.",
-            )
-        hooks = environment.get(STARTUP_HOOKS_ENV, "")
-        for spec in (part.strip() for part in hooks.split(",")):
-            module = spec.split(":", 1)[0]
-            if spec and not module_allowed(module, allowed):
-                raise ConfigError(
-                    f"The environment variable {STARTUP_HOOKS_ENV} makes LiteLLM import "
-                    f"{module!r} at start, which an admin has not allowed.",
-                    hint=f"Remove the entry (`litellm-bridge env unset {STARTUP_HOOKS_ENV}`), "
-                    f"or have an admin allow the module ({ALLOWED_MODULES_SETTING}).",
-                )
 
     def _current_environment(self) -> dict[str, str]:
         env = dict(self.environment()) if self.environment is not None else {}

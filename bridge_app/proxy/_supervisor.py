@@ -7,12 +7,19 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from bridge_app.proxy._config import check_environment, load_config
+from bridge_app.config import check_runtime, read_as_litellm
+from bridge_app.proxy._config import (
+    check_environment,
+    check_structure,
+    load_config,
+    refuse_unsafe,
+    write_run_copy,
+)
 from bridge_app.proxy._environment import EnvironmentApplier, EnvironmentProvider
 from bridge_app.proxy._errors import ProxyStartError, bind_error
 from bridge_app.proxy._keys import MASTER_KEY_ENV, KeyRegistry
@@ -66,7 +73,7 @@ class ProxySupervisor(WatchedSide):
         logs: LogCapture | None = None,
         rehearse: bool = True,
         bind_check: Callable[[str], None] | None = None,
-        code_check: Callable[[Path, dict[str, Any], dict[str, str]], None] | None = None,
+        allowed_modules: Callable[[], Iterable[str]] = tuple,
     ) -> None:
         self._config = config
         self._redactor = redactor
@@ -88,9 +95,9 @@ class ProxySupervisor(WatchedSide):
         self._rehearse = rehearse  # warm-up also runs one throwaway start (see _server)
         # Asked at every (re)start: may the proxy listen on self.host? (see _exposure)
         self._bind_check = bind_check
-        # Asked at every (re)start with the config and the environment LiteLLM will see:
-        # does either make it import code nobody allowed? (see ProxyService.check_code)
-        self._code_check = code_check
+        # Asked at every (re)start: the modules an admin allowed configs to name. The config
+        # with its includes and the environment LiteLLM will see are checked against it.
+        self._allowed_modules = allowed_modules
         self._sm = StateMachine()
         self._op_lock = threading.RLock()
         self._server: ServerThread | None = None
@@ -270,14 +277,25 @@ class ProxySupervisor(WatchedSide):
         server_mod = self._server_module()
         t0 = time.perf_counter()
         path = self._config() if callable(self._config) else self._config
-        data = load_config(path)
-        for callback in list(self._start_hooks):
-            callback()
         values = dict(self._environment())
         preview = self._env.preview({**values, MASTER_KEY_ENV: "set"})
+        # What LiteLLM will run: the file with its includes merged, and the environment.
+        # It gets the merged copy it was checked as, never a file to read includes from.
+        runtime = check_runtime(
+            load_config(path),
+            location=path,
+            read=read_as_litellm,
+            allowed_modules=self._allowed_modules(),
+            entries=values,
+            environment=preview,
+        )
+        refuse_unsafe(path, runtime)
+        data = runtime.data
+        check_structure(path, data)
         check_environment(path, data, preview)
-        if self._code_check is not None:
-            self._code_check(path, data, preview)
+        run_file = write_run_copy(path, data)
+        for callback in list(self._start_hooks):
+            callback()
         if self._listener is None:
             try:
                 self._listener = Listener(self.host, self.port)
@@ -296,7 +314,7 @@ class ProxySupervisor(WatchedSide):
         self._env.apply(values)
         os.environ[MASTER_KEY_ENV] = self._master_key
         os.environ["DISABLE_ADMIN_UI"] = "False" if self.admin_ui else "True"
-        os.environ["CONFIG_FILE_PATH"] = str(path)
+        os.environ["CONFIG_FILE_PATH"] = str(run_file)
         server_mod.remember_litellm_settings(data.get("litellm_settings"))
         server_mod.reset_proxy_globals()
         server_mod.set_admin_ui(self.admin_ui)

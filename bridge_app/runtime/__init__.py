@@ -14,6 +14,7 @@ from bridge_app.runtime._logging import SharedRotatingFileHandler, configure_log
 from bridge_app.runtime._paths import ACTIVE_CONFIG_FILENAME, HOME_ENV, AppPaths
 from bridge_app.runtime._process import Captured, StopRequest, pid_alive, run_captured
 from bridge_app.runtime._protect import SecretProtector, os_protector
+from bridge_app.runtime._protected_env import protected_reason
 from bridge_app.runtime._redact import MASK, RedactingFilter, Redactor, mask_secret
 from bridge_app.runtime._resources import RESOURCE_KINDS, resource_path
 
@@ -51,6 +52,7 @@ __all__ = [
     "os_protector",
     "pause_collector",
     "pid_alive",
+    "protected_reason",
     "replace_with_retry",
     "resource_path",
     "run_captured",

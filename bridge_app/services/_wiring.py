@@ -44,7 +44,8 @@ class ProxyRestarter:
 def attach_token_flow(proxy: ProxyService, tokens: TokenService) -> TokenKeeper:
     """Token injection into every request of the embedded proxy, `degraded` while internal
     models lack a usable token, and refresh before expiry while the proxy runs."""
-    injector = TokenInjector(tokens=tokens, config_path=proxy.active_config)
+    # The merged copy the start wrote: models of included files carry the token too.
+    injector = TokenInjector(tokens=tokens, config_path=proxy.running_config)
     attached: list[ProxySupervisor] = []
 
     def on_problem(problem: str | None) -> None:

@@ -229,11 +229,17 @@ def test_the_proxy_refuses_to_start_an_active_file_that_would_run_code(
     supervisor = services.proxy.supervisor(port=0)
     with pytest.raises(BridgeError) as refused:
         supervisor.start()
-    assert "would make LiteLLM run code an admin has not allowed" in refused.value.message
+    assert "names Python code that LiteLLM would import" in refused.value.message
     assert "tests.integration._allowed_callback.recorder" in refused.value.message
     assert supervisor.status().state == ProxyState.FAILED
 
     services.proxy.active_config().write_text(_BAD_BASE, encoding="utf-8")
-    services.env.set(session, "LITELLM_WORKER_STARTUP_HOOKS", "os:getcwd", scope="shared")
-    with pytest.raises(BridgeError, match="LITELLM_WORKER_STARTUP_HOOKS makes LiteLLM import"):
+    with pytest.raises(BridgeError, match="cannot be an environment entry"):
+        services.env.set(session, "LITELLM_WORKER_STARTUP_HOOKS", "os:getcwd", scope="shared")
+    # An entry an earlier version stored (it took the name): the start still refuses it.
+    with services.db.transaction() as conn:
+        services.env._upsert(
+            conn, session, "LITELLM_WORKER_STARTUP_HOOKS", "os:getcwd", "shared", None
+        )
+    with pytest.raises(BridgeError, match="The environment entry LITELLM_WORKER_STARTUP_HOOKS"):
         supervisor.start()

@@ -71,7 +71,7 @@ def test_env_set_list_export_check_round_trip(home: Path, tmp_path: Path) -> Non
     bad = cli(
         home, "env", "set", "LITELLM_MASTER_KEY", "--password-stdin", stdin=f"{ADMIN_PW}\nx\n"
     )
-    assert bad.returncode == 1 and "set by LiteLLM Bridge itself" in bad.stderr
+    assert bad.returncode == 1 and "cannot be an environment entry" in bad.stderr
 
     template = tmp_path / "template.env"
     out = cli(

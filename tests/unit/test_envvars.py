@@ -126,7 +126,7 @@ def test_preview_names_every_bad_line_and_applies_nothing(env: EnvService) -> No
     invalid = {line.line: line.reason for line in preview.lines if line.status == "invalid"}
     assert set(invalid) == {2, 3, 4, 5, 7}
     assert "not a valid variable name" in invalid[3]
-    assert "set by LiteLLM Bridge itself" in invalid[4]
+    assert "cannot be an environment entry: the app generates the proxy key" in invalid[4]
     assert "set again on line 6" in invalid[5]
     assert [line.name for line in preview.applicable] == ["GOOD", "DUP"]
     assert env.entries(ALICE) == []  # nothing until confirmed
