@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, delete, or_, select, update
+from sqlalchemy import Connection, case, delete, or_, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bridge_app.auth._policy import ThrottlePolicy
@@ -26,8 +26,9 @@ _FORGET_AFTER_S = 24 * 3600  # an unlocked name's count is dropped after a quiet
 
 @dataclass(frozen=True)
 class Failure:
-    failures: int  # this one included
+    failures: int  # this one included (0 while the name is locked)
     locked: bool  # this failure locked the name
+    locked_for: float | None = None  # seconds the name stays locked, whoever locked it
 
 
 class LoginAttempts:
@@ -48,32 +49,40 @@ class LoginAttempts:
         return until - now if until is not None and until > now else None
 
     def record_failure(self, name: str) -> Failure:
+        """Count one failure in ONE statement, so that failures recorded at the same time
+        by other processes (several logins checked in parallel) can only ever keep or set
+        a lock, never clear one: while the name is locked, a failure changes nothing."""
         now = self._clock()
         limit = self._throttle.max_failures
+        lock_until = now + self._throttle.lock_seconds
+        row = _attempts.c
+        still_locked = row.locked_until > now
+        counted = row.failures + 1
+        insert = sqlite_insert(_attempts).values(
+            name=name,
+            failures=0 if limit <= 1 else 1,
+            locked_until=lock_until if limit <= 1 else None,
+            updated_at=now,
+        )
+        stmt = insert.on_conflict_do_update(
+            index_elements=[row.name],
+            set_={
+                "failures": case(
+                    (still_locked, row.failures), (counted >= limit, 0), else_=counted
+                ),
+                "locked_until": case(
+                    (still_locked, row.locked_until), (counted >= limit, lock_until), else_=None
+                ),
+                "updated_at": now,
+            },
+        ).returning(_attempts.c.failures, _attempts.c.locked_until)
         with self._db.transaction() as conn:
-            row = conn.execute(
-                select(_attempts.c.failures, _attempts.c.locked_until).where(
-                    _attempts.c.name == name
-                )
-            ).first()
-            failures = (int(row.failures) if row is not None else 0) + 1
-            locks = failures >= limit
-            locked_until = now + self._throttle.lock_seconds if locks else None
-            kept = 0 if locks else failures
-            stmt = sqlite_insert(_attempts).values(
-                name=name, failures=kept, locked_until=locked_until, updated_at=now
-            )
-            conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=[_attempts.c.name],
-                    set_={"failures": kept, "locked_until": locked_until, "updated_at": now},
-                )
-            )
+            kept, until = conn.execute(stmt).one()
             # Matches no row for an unknown name: the same work either way.
             conn.execute(
                 update(_users)
                 .where(_users.c.username == name)
-                .values(failed_logins=kept, locked_until=locked_until)
+                .values(failed_logins=kept, locked_until=until)
             )
             conn.execute(
                 delete(_attempts).where(
@@ -81,7 +90,9 @@ class LoginAttempts:
                     or_(_attempts.c.locked_until.is_(None), _attempts.c.locked_until < now),
                 )
             )
-        return Failure(failures, locks)
+        locked_now = until is not None and until == lock_until
+        remaining = until - now if until is not None and until > now else None
+        return Failure(limit if locked_now else int(kept), locked_now, remaining)
 
     @staticmethod
     def clear(conn: Connection, name: str) -> None:

@@ -238,13 +238,19 @@ class AuthService(UserAdminMixin):
     def _fail(self, normalized: str, row: Any, action: str) -> NoReturn:
         failure = self._attempts.record_failure(normalized)
         limit = self._throttle.max_failures
-        detail = f"wrong password ({failure.failures} of {limit})"
         if failure.locked:
-            detail += f"; account locked for {round(self._throttle.lock_seconds / 60)} min"
+            detail = (
+                f"wrong password ({failure.failures} of {limit}); account locked for "
+                f"{round(self._throttle.lock_seconds / 60)} min"
+            )
+        elif failure.locked_for is not None:  # another login locked it meanwhile
+            detail = "wrong password; the account was already locked"
+        else:
+            detail = f"wrong password ({failure.failures} of {limit})"
         self._record_failure_event(row, action, detail, outcome="failed")
-        self._sleep(self._throttle.delay_after(failure.failures))
-        if failure.locked:
-            raise AccountLockedError(self._throttle.lock_seconds)
+        self._sleep(self._throttle.delay_after(failure.failures or limit))
+        if failure.locked_for is not None:
+            raise AccountLockedError(failure.locked_for)
         raise AuthenticationError()
 
     def _record_failure_event(self, row: Any, action: str, detail: str, *, outcome: str) -> None:

@@ -20,6 +20,8 @@ from bridge_app.auth import (
     UserExistsError,
     UsernameError,
 )
+from bridge_app.auth._attempts import LoginAttempts
+from bridge_app.auth._policy import ThrottlePolicy
 from bridge_app.crypto import CryptoError, KdfParams, open_sealed
 from bridge_app.store import tables
 from tests.unit._auth_stack import (
@@ -87,6 +89,25 @@ def test_repeated_failures_lock_the_account_across_a_restart(db_file: Path) -> N
     with restarted.db.reading() as conn:
         row = conn.execute(select(tables["users"])).one()
     assert (row.failed_logins, row.locked_until) == (0, None)
+
+
+def test_a_failure_recorded_while_locked_never_clears_the_lock(db_file: Path) -> None:
+    """Logins checked in parallel (the window, `serve`, commands) passed the lock check
+    before another one locked the name; their failures arrive afterwards."""
+    clock = FakeClock()
+    stack = open_stack(db_file, clock=clock)
+    attempts = LoginAttempts(db=stack.db, throttle=ThrottlePolicy(), clock=clock)
+    results = [attempts.record_failure("root") for _ in range(5)]
+    assert [r.locked for r in results] == [False, False, False, False, True]
+    clock.now += 60
+    for _ in range(3):
+        late = attempts.record_failure("root")
+        assert (late.locked, late.locked_for) == (False, 14 * 60)
+    assert attempts.locked_for("root") == 14 * 60
+    clock.now += 14 * 60 + 1  # the lock ends when it was due, not later
+    assert attempts.locked_for("root") is None
+    assert attempts.record_failure("root").failures == 1
+    stack.close()
 
 
 def test_an_unknown_name_is_throttled_and_locked_exactly_like_a_known_one(

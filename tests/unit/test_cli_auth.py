@@ -280,3 +280,39 @@ def test_an_abort_at_a_terminal_stays_clicks_own(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr("sys.stdin", Terminal())
     with pytest.raises(click.exceptions.Abort):
         declined()
+
+
+def test_parallel_wrong_logins_never_clear_the_lock(tmp_path: Path) -> None:
+    """Seven wrong logins at the same moment, in seven processes, three times over: the
+    lock that the fifth sets holds, whatever order the others record their failures in."""
+    _first_admin(tmp_path)
+    env = {**os.environ, "BRIDGE_HOME": str(tmp_path), "BRIDGE_KEYRING": "off"}
+    env["PYTHONPATH"] = str(REPO)
+    env.pop("BRIDGE_USER", None)
+    for name in ("root", "ghost", "phantom"):
+        tries = [
+            subprocess.Popen(
+                [sys.executable, "-m", "bridge_app", "login", name, "--password-stdin"],
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(7)
+        ]
+        # Every process is started (importing) before any gets its password, so their
+        # lock checks and failures overlap.
+        for proc in tries:
+            assert proc.stdin is not None
+            proc.stdin.write("wrong-password!\n")
+            proc.stdin.close()
+        answers = []
+        for proc in tries:
+            assert proc.stdout is not None and proc.stderr is not None
+            proc.wait(timeout=120)
+            answers.append((proc.stdout.read(), proc.stderr.read()))
+        assert all(proc.returncode == 1 for proc in tries), answers
+        assert any("Too many failed logins" in err for _, err in answers), answers
+        code, _, err = _run(tmp_path, "login", name, "--password-stdin", stdin=ADMIN_PW + "\n")
+        assert code == 1 and "Too many failed logins" in err, f"{name}: the lock was cleared"
