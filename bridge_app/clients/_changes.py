@@ -19,7 +19,6 @@ from bridge_app.clients._files import (
 from bridge_app.clients._formats import MERGERS, ConfigFileError
 from bridge_app.clients._model import (
     Action,
-    ChangeResult,
     Env,
     FileChange,
     Platform,
@@ -33,7 +32,7 @@ CHANGED_SINCE = "changed since LiteLLM Bridge wrote it"
 
 
 @dataclass
-class _Step:
+class FileStep:
     file_id: str
     path: Path
     current: bytes | None
@@ -59,7 +58,7 @@ def plan_apply(
     platform: Platform,
     env: Env,
     store: ToolStore,
-) -> list[_Step]:
+) -> list[FileStep]:
     check_home(home)
     steps = []
     for config in spec.files:
@@ -75,20 +74,20 @@ def plan_apply(
         action: Action = "unchanged" if new_bytes == current else "update" if current else "create"
         diff = unified_diff(path, current, new_bytes, ("now", "after apply"))
         change = FileChange(path=path, action=action, diff=diff, conflict=conflict)
-        steps.append(_Step(config.id, path, current, new_bytes, backup, change))
+        steps.append(FileStep(config.id, path, current, new_bytes, backup, change))
     return steps
 
 
 def plan_revert(
     spec: ToolSpec, *, home: Path, platform: Platform, env: Env, store: ToolStore
-) -> list[_Step]:
+) -> list[FileStep]:
     check_home(home)
     steps = []
     for config in spec.files:
         path = config.path(home, platform, env)
         backup = store.backup(spec.id, config.id)
         if backup is None:
-            steps.append(_Step(config.id, path, None, None, None, FileChange(path, "none")))
+            steps.append(FileStep(config.id, path, None, None, None, FileChange(path, "none")))
             continue
         check_target(path, writing=True)
         current = read_bytes(path)
@@ -99,18 +98,68 @@ def plan_revert(
         action: Action = "restore" if original is not None else "remove"
         diff = unified_diff(path, current, original, ("now", "after revert"))
         change = FileChange(path=path, action=action, diff=diff, conflict=conflict)
-        steps.append(_Step(config.id, path, current, original, backup, change))
+        steps.append(FileStep(config.id, path, current, original, backup, change))
     return steps
 
 
-def _write(step: _Step) -> None:
-    if step.new is None:
-        remove(step.path)
-    else:
-        atomic_write(step.path, step.new)
+def new_backups(spec: ToolSpec, steps: list[FileStep]) -> list[Backup]:
+    """The backups a first apply keeps of each file before touching it (set on the steps;
+    the caller stores them)."""
+    made: list[Backup] = []
+    for step in steps:
+        if step.backup is not None:
+            continue
+        mode = None
+        if step.current is not None:
+            mode = step.path.stat().st_mode & 0o7777
+        step.backup = Backup(
+            tool=spec.id,
+            file=step.file_id,
+            path=str(step.path),
+            existed=step.current is not None,
+            original=step.current or b"",
+            mode=mode,
+            written_sha256=sha256(step.current),
+        )
+        made.append(step.backup)
+    return made
 
 
-def _undo(done: list[_Step]) -> None:
+def write_steps(steps: list[FileStep], *, restore_modes: bool = False) -> tuple[Path, ...]:
+    """Write every step's new bytes (None removes the file). A step in conflict with the
+    user's own edits (forced) first keeps them aside in ``<file>.before-revert-<time>``
+    when reverting. A failed write puts back the files already written and raises."""
+    saved: list[Path] = []
+    done: list[FileStep] = []
+    try:
+        for step in steps:
+            if restore_modes and step.change.conflict and step.current is not None:
+                # The user's own edits are kept aside, never thrown away.
+                copy = step.path.with_name(
+                    f"{step.path.name}.before-revert-{time.strftime('%Y%m%d-%H%M%S')}"
+                )
+                atomic_write(copy, step.current)
+                saved.append(copy)
+            if step.new == step.current:
+                continue
+            if step.new is None:
+                remove(step.path)
+            else:
+                mode = step.backup.mode if restore_modes and step.backup else None
+                atomic_write(step.path, step.new, mode=mode)
+            done.append(step)
+    except (OSError, BridgeError) as exc:
+        _undo(done)
+        if isinstance(exc, BridgeError):
+            raise
+        raise BridgeError(
+            f"Could not write {exc.filename or 'a config file'}: {exc.strerror or exc}; "
+            "the files were left as they were."
+        ) from None
+    return tuple(saved)
+
+
+def _undo(done: list[FileStep]) -> None:
     for step in reversed(done):
         try:
             if step.current is None:
@@ -121,49 +170,8 @@ def _undo(done: list[_Step]) -> None:
             pass
 
 
-def run_apply(spec: ToolSpec, steps: list[_Step], *, store: ToolStore, force: bool) -> ChangeResult:
-    changes = tuple(s.change for s in steps)
-    if any(s.change.conflict for s in steps) and not force:
-        return ChangeResult(spec.id, False, changes)
-    done: list[_Step] = []
-    fresh: list[str] = []  # backups made by this apply: gone again if it fails
-    try:
-        for step in steps:
-            backup = step.backup
-            if backup is None:  # first change: keep the original before touching it
-                mode = None
-                if step.current is not None:
-                    mode = step.path.stat().st_mode & 0o7777
-                backup = Backup(
-                    tool=spec.id,
-                    file=step.file_id,
-                    path=str(step.path),
-                    existed=step.current is not None,
-                    original=step.current or b"",
-                    mode=mode,
-                    written_sha256=sha256(step.current),
-                )
-                store.save_backup(backup)
-                fresh.append(step.file_id)
-                step.backup = backup
-            if step.new != step.current:
-                _write(step)
-                done.append(step)
-            store.save_backup(_written(backup, step.new))
-    except (OSError, BridgeError) as exc:
-        _undo(done)
-        for file_id in fresh:
-            store.drop_backup(spec.id, file_id)
-        if isinstance(exc, BridgeError):
-            raise
-        raise BridgeError(
-            f"Could not write {exc.filename or 'a config file'}: {exc.strerror or exc}; "
-            "the files were left as they were."
-        ) from None
-    return ChangeResult(spec.id, True, changes)
-
-
-def _written(backup: Backup, data: bytes | None) -> Backup:
+def written(backup: Backup, digest: str | None) -> Backup:
+    """``backup`` once the app wrote bytes with ``digest`` (None: it removed the file)."""
     return Backup(
         tool=backup.tool,
         file=backup.file,
@@ -171,42 +179,5 @@ def _written(backup: Backup, data: bytes | None) -> Backup:
         existed=backup.existed,
         original=backup.original,
         mode=backup.mode,
-        written_sha256=sha256(data),
+        written_sha256=digest,
     )
-
-
-def run_revert(
-    spec: ToolSpec, steps: list[_Step], *, store: ToolStore, force: bool
-) -> ChangeResult:
-    changes = tuple(s.change for s in steps)
-    if any(s.change.conflict for s in steps) and not force:
-        return ChangeResult(spec.id, False, changes)
-    saved: list[Path] = []
-    done: list[_Step] = []
-    try:
-        for step in steps:
-            if step.backup is None:
-                continue
-            if step.change.conflict and step.current is not None:
-                # The user's own edits are kept aside, never thrown away.
-                copy = step.path.with_name(
-                    f"{step.path.name}.before-revert-{time.strftime('%Y%m%d-%H%M%S')}"
-                )
-                atomic_write(copy, step.current)
-                saved.append(copy)
-            if step.new != step.current:
-                if step.new is None:
-                    remove(step.path)
-                else:
-                    atomic_write(step.path, step.new, mode=step.backup.mode)
-                done.append(step)
-    except OSError as exc:
-        _undo(done)
-        raise BridgeError(
-            f"Could not write {exc.filename or 'a config file'}: {exc.strerror or exc}; "
-            "the files were left as they were."
-        ) from None
-    for step in steps:
-        if step.backup is not None:
-            store.drop_backup(spec.id, step.file_id)
-    return ChangeResult(spec.id, True, changes, tuple(saved))

@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from bridge_app.runtime import BridgeError, replace_with_retry
+from bridge_app.runtime import BridgeError, fault_point, replace_with_retry
 
 
 class UnsafeTargetError(BridgeError):
@@ -99,7 +99,9 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
             out.flush()
             os.fsync(out.fileno())
         os.chmod(tmp, mode)
+        fault_point("file.before_replace")
         replace_with_retry(tmp, path)  # an editor or scanner may hold it for a moment
+        fault_point("file.after_replace")
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
@@ -109,8 +111,10 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
 
 def remove(path: Path) -> None:
     check_target(path, writing=True)
+    fault_point("file.before_remove")
     path.unlink(missing_ok=True)
     _fsync_dir(path.parent)
+    fault_point("file.after_remove")
 
 
 def _fsync_dir(folder: Path) -> None:

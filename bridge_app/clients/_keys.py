@@ -11,11 +11,13 @@ from bridge_app.clients._registry import tool_spec
 from bridge_app.clients._store import ToolStore
 from bridge_app.proxy import KeyIdentity, ProxyService, new_proxy_key
 from bridge_app.runtime import Redactor
+from bridge_app.store import Database
 
 log = logging.getLogger(__name__)
 
 
 class ToolKeys:
+    _db: Database
     _store: ToolStore
     _proxy: ProxyService
     _redactor: Redactor
@@ -32,12 +34,13 @@ class ToolKeys:
         old = self._store.tool_key(spec.id)
         key = new_proxy_key()
         self._redactor.register(key)
-        self._store.save_tool_key(spec.id, key)
+        with self._db.transaction():  # the key and its audit event together
+            self._store.save_tool_key(spec.id, key)
+            self._record(actor, "tools.key_create", spec.id, "replaced" if old else "new")
         if old is not None:
             self._proxy.keys.revoke(old)
         self._proxy.keys.add(key, KeyIdentity(spec.id))
         self._loaded[spec.id] = key
-        self._record(actor, "tools.key_create", spec.id, "replaced" if old else "new")
         return key
 
     def has_own_key(self, tool_id: str) -> bool:
@@ -48,10 +51,11 @@ class ToolKeys:
         old = self._store.tool_key(spec.id)
         if old is None:
             return False
-        self._store.drop_tool_key(spec.id)
+        with self._db.transaction():
+            self._store.drop_tool_key(spec.id)
+            self._record(actor, "tools.key_revoke", spec.id)
         self._proxy.keys.revoke(old)
         self._loaded.pop(spec.id, None)
-        self._record(actor, "tools.key_revoke", spec.id)
         return True
 
     def load_keys(self) -> int:

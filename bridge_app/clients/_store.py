@@ -3,7 +3,8 @@
 * ``tool-backup``: a config file's bytes before the app first changed it (sealed: such files
   often hold the user's own keys), whether it existed, and the hash of what the app wrote
   last, so a later change by the user is noticed;
-* ``tool-key``: a per-tool proxy key (sealed: the proxy needs the key itself to check it).
+* ``tool-key``: a per-tool proxy key (sealed: the proxy needs the key itself to check it);
+* ``tool-pending``: an apply or revert under way (``_journal.py``), sealed like a backup.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from typing import Any
 
 from sqlalchemy import and_, select
 
+from bridge_app.clients._journal import Pending
 from bridge_app.crypto import open_sealed, seal
 from bridge_app.store import Database, tables
 
 BACKUP_KIND = "tool-backup"
 KEY_KIND = "tool-key"
+PENDING_KIND = "tool-pending"
 _secrets = tables["secrets"]
 
 
@@ -131,6 +134,28 @@ class ToolStore:
 
     def drop_tool_key(self, tool: str) -> bool:
         return self._delete(KEY_KIND, tool)
+
+    # -- changes under way (see _journal.py) -------------------------------------------------
+
+    def save_pending(self, pending: Pending) -> None:
+        self._put(PENDING_KIND, pending.tool, pending.to_bytes(), {"tool": pending.tool})
+
+    def drop_pending(self, tool: str) -> None:
+        self._delete(PENDING_KIND, tool)
+
+    def pending(self) -> list[Pending]:
+        with self._db.reading() as conn:
+            rows = conn.execute(
+                select(_secrets.c.label, _secrets.c.value).where(
+                    and_(_secrets.c.owner_id.is_(None), _secrets.c.kind == PENDING_KIND)
+                )
+            ).all()
+        return [
+            Pending.from_bytes(
+                open_sealed(self._key, value, context=self._context(PENDING_KIND, label))
+            )
+            for label, value in rows
+        ]
 
     def tool_keys(self) -> dict[str, str]:
         with self._db.reading() as conn:

@@ -180,12 +180,12 @@ class EnvService:
         name = check_name(name)
         value = check_value(name, value)
         self._require_scope(session, scope)
-        with self._db.transaction() as conn:
+        with self._db.transaction() as conn:  # the entry and its audit event together
             self._db.changed("env")
             created = self._upsert(conn, session, name, value, scope, enabled)
+            detail = f"scope={scope} {'new' if created else 'changed'}"
+            self._record(session, "env.set", name, "ok", detail)
         self._redactor.register(value)
-        detail = f"scope={scope} {'new' if created else 'changed'}"
-        self._record(session, "env.set", name, "ok", detail)
         self._changed()
         return created
 
@@ -194,9 +194,9 @@ class EnvService:
         with self._db.transaction() as conn:
             self._db.changed("env")
             result = conn.execute(delete(_env).where(self._match(session, name, scope)))
-        if result.rowcount == 0:
-            raise EnvError(f"There is no {scope} entry named {name}.")
-        self._record(session, "env.unset", name, "ok", f"scope={scope}")
+            if result.rowcount == 0:
+                raise EnvError(f"There is no {scope} entry named {name}.")
+            self._record(session, "env.unset", name, "ok", f"scope={scope}")
         self._changed()
 
     def set_enabled(
@@ -210,11 +210,11 @@ class EnvService:
                 .where(self._match(session, name, scope))
                 .values(enabled=int(enabled), updated_at=_now(), updated_by=session.username)
             )
-        if result.rowcount == 0:
-            raise EnvError(f"There is no {scope} entry named {name}.")
-        self._record(
-            session, "env.enable" if enabled else "env.disable", name, "ok", f"scope={scope}"
-        )
+            if result.rowcount == 0:
+                raise EnvError(f"There is no {scope} entry named {name}.")
+            self._record(
+                session, "env.enable" if enabled else "env.disable", name, "ok", f"scope={scope}"
+            )
         self._changed()
 
     # -- .env import / export ----------------------------------------------------------
@@ -247,20 +247,20 @@ class EnvService:
             for line in lines:
                 assert line.name is not None and line.value is not None
                 self._upsert(conn, session, line.name, line.value, scope, None)
+            result = ImportResult(
+                added=preview.count("new"),
+                changed=preview.count("changed"),
+                unchanged=preview.count("unchanged"),
+                invalid=preview.count("invalid"),
+            )
+            self._record(
+                session,
+                "env.import",
+                preview.source,
+                "ok",
+                f"scope={scope} added={result.added} changed={result.changed}",
+            )
         self._redactor.register(*(line.value for line in lines))
-        result = ImportResult(
-            added=preview.count("new"),
-            changed=preview.count("changed"),
-            unchanged=preview.count("unchanged"),
-            invalid=preview.count("invalid"),
-        )
-        self._record(
-            session,
-            "env.import",
-            preview.source,
-            "ok",
-            f"scope={scope} added={result.added} changed={result.changed}",
-        )
         if lines:
             self._changed()
         return result

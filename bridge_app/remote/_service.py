@@ -84,6 +84,7 @@ class RemoteService:
         proxy_status: Callable[[], ProxyStatus],
     ) -> None:
         self._paths = paths
+        self._db = db
         self._store = GatewayStore(db=db, seal_key=seal_key)
         self._env = env
         self._config = config
@@ -138,7 +139,8 @@ class RemoteService:
         check: bool = True,
     ) -> ProbeResult | None:
         """Check the gateway answers with this key (unless ``check`` is off), then keep it:
-        the key sealed as a shared environment entry, the address and CA in the store."""
+        the key sealed as a shared environment entry, the address and CA in the store, and
+        its audit events, in one transaction (the probe, over the network, comes first)."""
         self._require_admin(session, "remote.add")
         name = check_gateway_name(name)
         url = normalize_url(url)
@@ -146,16 +148,14 @@ class RemoteService:
         key = key.strip() if key else None
         result = probe(url, key, ca_pem=ca, proxy=self._proxy_for(url)) if check else None
         key_env = key_env_name(name)
-        if key:
-            self._env.set(session, key_env, key, scope="shared")
-        elif key_env in self._env.defined_names(None):
-            self._env.unset(session, key_env, scope="shared")
-        self._store.save(name, url, ca)
-        if ca:
-            self.ca_file(name).parent.mkdir(parents=True, exist_ok=True)
-            self.ca_file(name).write_text(ca, encoding="utf-8")
         detail = f"url={url} key={'yes' if key else 'no'} ca={'yes' if ca else 'no'}"
-        self._audit.record(session, "remote.add", name, "ok", detail)
+        with self._db.transaction():
+            if key:
+                self._env.set(session, key_env, key, scope="shared")
+            elif key_env in self._env.defined_names(None):
+                self._env.unset(session, key_env, scope="shared")
+            self._store.save(name, url, ca)
+            self._audit.record(session, "remote.add", name, "ok", detail)
         return result
 
     def proxy_environment(self, environment: Mapping[str, str]) -> dict[str, str]:
@@ -177,19 +177,16 @@ class RemoteService:
                      make_parents=True)  # fmt: skip
         return {"SSL_CERT_FILE": str(bundle)}
 
-    def ca_file(self, name: str) -> Path:
-        """Where the proxy finds a gateway's private CA (a certificate: not a secret)."""
-        return self._paths.config_dir / "remote-ca" / f"{name}.pem"
-
     def remove(self, session: Session, name: str) -> list[str]:
-        """Forget a gateway and its key; returns the local models that still use it."""
+        """Forget a gateway and its key (one transaction with the audit events); returns
+        the local models that still use it."""
         self._require_admin(session, "remote.remove")
         gateway = self.gateway(name)
-        if gateway.has_key:
-            self._env.unset(session, gateway.key_env, scope="shared")
-        self._store.delete(gateway.name)
-        self.ca_file(gateway.name).unlink(missing_ok=True)
-        self._audit.record(session, "remote.remove", gateway.name, "ok", f"url={gateway.url}")
+        with self._db.transaction():
+            if gateway.has_key:
+                self._env.unset(session, gateway.key_env, scope="shared")
+            self._store.delete(gateway.name)
+            self._audit.record(session, "remote.remove", gateway.name, "ok", f"url={gateway.url}")
         return [
             d.group
             for g in model_groups(self._document())

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from bridge_app.runtime._errors import BridgeError
+from bridge_app.runtime._faults import fault_point
 
 
 def atomic_write(path: Path, data: bytes, *, mode: int = 0o600, make_parents: bool = False) -> None:
@@ -44,8 +45,10 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o600, make_parents: bo
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
+        fault_point("file.before_replace")
         replace_with_retry(tmp, path)
         tmp = None
+        fault_point("file.after_replace")
     except OSError as exc:
         raise BridgeError(
             f"Cannot write {path}: {exc.strerror or exc}.",

@@ -160,6 +160,11 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
     tools = make_tools_service(
         db=db, key=key, settings=settings, proxy=proxy, redactor=redactor, audit=audit
     )
+    try:
+        for line in tools.recover():  # an apply or revert a crash interrupted
+            log.warning("tools: %s", line)
+    except BridgeError as exc:
+        log.warning("could not finish an interrupted tools change: %s", exc.message)
     tools.load_keys()  # per-tool keys are valid from the proxy's first request
     try:
         config.reconcile()  # history always shows the active version, even after a crash

@@ -174,7 +174,7 @@ def test_https_with_a_private_ca(app: tuple[Services, Session], tmp_path: Path) 
         assert result is not None and result.tls == "verified (private CA)"
         assert result.models == ("team-chat",)
         assert services.remote.test("secure").tls == "verified (private CA)"
-        assert services.remote.ca_file("secure").read_text() == ca.read_text()
+        assert services.remote.gateway("secure").ca_pem == ca.read_text()
 
         # The embedded proxy trusts the same CA for this gateway's models (ssl_verify).
         services.remote.use_model("secure", "team-chat", author="root", inject={})
