@@ -74,6 +74,12 @@ def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
                 "run it in a terminal, or pass the answer with the command's -stdin option "
                 "(see its --help), e.g. `--password-stdin`",
             )
+        except BrokenPipeError:
+            # Whoever read the output went away (`| head`): stop quietly, like other tools,
+            # and keep Python from failing again when it flushes at exit.
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(EXIT_FAILURE)
         except Exception as exc:
             log.exception("unexpected error in %s", func.__name__)
             ctx = click.get_current_context(silent=True)

@@ -33,7 +33,9 @@ def list_cmd(obj: CliContext, as_json: bool) -> None:
         click.echo(f"{key:<26} {json.dumps(value)}")
 
 
-@settings_group.command("set")
+# A value may start with "-" (`settings set proxy.port -1` must reach the validator, not be
+# taken for an option).
+@settings_group.command("set", context_settings={"ignore_unknown_options": True})
 @click.argument("key")
 @click.argument("value")
 @session_options

@@ -48,14 +48,33 @@ def _json_indent(text: str) -> int | str:
     return indent if "\t" in indent else len(indent)
 
 
+class _DuplicateKeyError(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """JSON objects as Python reads them keep the last of two equal keys: rewriting such a
+    file would silently drop the first one (say, a whole ``env`` block)."""
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise _DuplicateKeyError(key)
+        data[key] = value
+    return data
+
+
 def merge_json(path: Path, text: str | None, values: Values) -> str:
     data: Any = {}
     indent: int | str = 2
     if text is not None and text.strip():
         try:
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=_unique_keys)
         except json.JSONDecodeError as exc:
             raise _bad(path, "JSON", f"line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+        except _DuplicateKeyError as exc:
+            raise _bad(
+                path, "JSON", f"the key {exc.args[0]!r} appears twice in one object"
+            ) from None
         if not isinstance(data, dict):
             raise _bad(path, "JSON", "the top level must be an object")
         indent = _json_indent(text)

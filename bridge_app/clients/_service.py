@@ -37,7 +37,7 @@ from bridge_app.clients._registry import TOOLS, tool_spec
 from bridge_app.clients._snippets import PLATFORM_SHELLS, shell_text
 from bridge_app.clients._store import ToolStore
 from bridge_app.clients._verify import run_headless, verify
-from bridge_app.proxy import KeyIdentity, ProxyService, load_config, new_proxy_key
+from bridge_app.proxy import KeyIdentity, ProxyService, load_config, new_proxy_key, url_for
 from bridge_app.runtime import BridgeError, Redactor, pid_alive
 from bridge_app.settings import SettingsService
 from bridge_app.store import Database
@@ -113,9 +113,7 @@ class ToolsService(ToolKeys):
     def proxy_url(self) -> str:
         status = self._proxy.status()
         host = "127.0.0.1" if status.host in _WILDCARD_HOSTS else status.host
-        if ":" in host and not host.startswith("["):
-            host = f"[{host}]"
-        return f"http://{host}:{status.port}"
+        return url_for(host, status.port)
 
     def model_for(self, tool_id: str) -> str:
         chosen = self._settings.get(f"tools.{tool_spec(tool_id).id}.model")

@@ -34,7 +34,7 @@ from bridge_app.config._service import (
 )
 from bridge_app.config._templates import Template, TemplateLibrary
 from bridge_app.config._validate import KnownEnv, validate_bytes, validate_data, validate_text
-from bridge_app.config._yaml import MAX_BYTES, MAX_DEPTH, MAX_EXPANDED_NODES
+from bridge_app.config._yaml import MAX_BYTES, MAX_DEPTH, MAX_EXPANDED_NODES, decode_config_bytes
 
 __all__ = [
     "ACTIVE_CONFIG_NAME",
@@ -67,6 +67,7 @@ __all__ = [
     "ValidationResult",
     "check_runtime",
     "code_problems",
+    "decode_config_bytes",
     "env_ref",
     "env_ref_name",
     "is_valid_placeholder",

@@ -3,6 +3,7 @@ active config, safe apply, history, restore, export and import."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from collections.abc import Callable
@@ -23,12 +24,22 @@ from bridge_app.config._problems import ValidationResult
 from bridge_app.config._templates import Template, TemplateLibrary
 from bridge_app.config._validate import KnownEnv, validate_bytes, validate_text
 from bridge_app.config._yaml import MAX_BYTES
-from bridge_app.runtime import ACTIVE_CONFIG_FILENAME, AppPaths, BridgeError, fault_point
+from bridge_app.runtime import (
+    ACTIVE_CONFIG_FILENAME,
+    AppPaths,
+    BridgeError,
+    fault_point,
+    pid_alive,
+)
 from bridge_app.settings import SettingsService
 from bridge_app.store import Database
 
 ACTIVE_CONFIG_NAME = ACTIVE_CONFIG_FILENAME  # the name history gives the active config
 RUNNING_VERSION_SETTING = "config.running_version"
+#: Who is applying which content, committed before the active file is written: a crash
+#: between writing it and committing its version leaves the file, and reconcile() records
+#: it under the person who applied it instead of "system".
+PENDING_APPLY_SETTING = "config.pending_apply"
 SecretSink = Callable[[str, str], None]  # (env name, secret value)
 ALLOWED_MODULES_SETTING = "config.allowed_modules"
 
@@ -194,7 +205,8 @@ class ConfigService:
         action: str = "config.apply",
     ) -> ApplyResult:
         """Validate, then in ONE transaction record the version, its audit event and the
-        active file (so a crash leaves both or neither: see reconcile()); then restart a
+        active file (so a crash leaves both or neither: see reconcile(), which finishes an
+        apply killed after the file was written under its author); then restart a
         proxy running in this process with it. The proxy refuses it: ConfigApplyError after
         the previous config was restored, the version marked rolled back with the reason
         (audited). Invalid: ConfigInvalidError, nothing touched. Who may apply is decided
@@ -209,14 +221,31 @@ class ConfigService:
             summary = summarize_change(
                 previous.decode("utf-8", "replace") if previous is not None else None, text
             )
+            pending = {
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "author": author,
+                "comment": comment,
+                "name": name,
+                "action": action,
+                "summary": summary,
+                "pid": os.getpid(),
+            }
             with self._db.transaction():
-                version = self.history.record(
-                    name=name, content=text, author=author, comment=comment, applied=True
-                )
-                self._audit_event(author, action, f"version {version}", "ok", summary)
-                self._db.changed("config")
-                atomic_write_bytes(self.active_path, data)
-                fault_point("config.file_written")
+                self._settings_set(PENDING_APPLY_SETTING, pending)
+            try:
+                with self._db.transaction():
+                    version = self.history.record(
+                        name=name, content=text, author=author, comment=comment, applied=True
+                    )
+                    self._audit_event(author, action, f"version {version}", "ok", summary)
+                    self._db.changed("config")
+                    atomic_write_bytes(self.active_path, data)
+                    fault_point("config.file_written")
+                    self._settings_set(PENDING_APPLY_SETTING, None)
+            except BaseException:
+                with self._db.transaction():  # nothing was applied: nothing to finish
+                    self._settings_set(PENDING_APPLY_SETTING, None)
+                raise
             restarter = self._restarter
             if restarter is None or not restarter.is_running():
                 return ApplyResult(version, False, result, self._saved_message(version))
@@ -272,26 +301,43 @@ class ConfigService:
         applied version (an apply interrupted between writing the file and committing, or
         a hand edit) is recorded as a version of its own. Returns that version, if any."""
         current = self._applier.read_active_bytes()
+        pending = self._settings_get(PENDING_APPLY_SETTING)
+        if not isinstance(pending, dict) or pid_alive(int(pending.get("pid") or 0)):
+            pending = None  # none, or an apply under way in a running process
         if current is None:
+            self._forget_pending(pending)
             return None
         text = current.decode("utf-8", "replace")
         latest = self.history.latest_applied()
         if latest is not None and latest.content == text:
+            self._forget_pending(pending)
             return None
-        if latest is None and self.history.count() == 0:
+        author, name = "system", ACTIVE_CONFIG_NAME
+        if pending is not None and pending.get("sha256") == hashlib.sha256(current).hexdigest():
+            # An apply killed after writing the file: finish it, under its author.
+            author, name = str(pending["author"]), str(pending["name"])
+            action = str(pending["action"])
+            comment = f"{pending['comment']} (finished at the next start)".lstrip()
+            detail = f"{pending['summary']}; finished at the next start"
+        elif latest is None and self.history.count() == 0:
             action, comment = "config.adopted", "the active config when history began"
+            detail = comment
         else:
             action = "config.recovered"
-            comment = (
-                "found in the active file (changed outside the app, or an apply was interrupted)"
-            )
+            comment = "found in the active file (changed outside the app)"
+            detail = comment
         with self._db.transaction():
-            version = self.history.record(
-                name=ACTIVE_CONFIG_NAME, content=text, author="system", comment=comment
-            )
-            self._audit_event("system", action, f"version {version}", "ok", comment)
+            version = self.history.record(name=name, content=text, author=author, comment=comment)
+            self._audit_event(author, action, f"version {version}", "ok", detail)
             self._db.changed("config")
+            if pending is not None:
+                self._settings_set(PENDING_APPLY_SETTING, None)
         return version
+
+    def _forget_pending(self, pending: dict[str, Any] | None) -> None:
+        if pending is not None:
+            with self._db.transaction():
+                self._settings_set(PENDING_APPLY_SETTING, None)
 
     def _saved_message(self, version: int) -> str:
         return (

@@ -5,6 +5,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
+from bridge_app.runtime import BridgeError
+
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
@@ -38,7 +40,14 @@ class LoopbackServer:
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # tests read what they need from the server's records
 
-        self._httpd = _Server(("127.0.0.1", port), Handler)
+        try:
+            self._httpd = _Server(("127.0.0.1", port), Handler)
+        except OSError as exc:
+            raise BridgeError(
+                f"{type(self).__name__} cannot listen on 127.0.0.1:{port}: "
+                f"{exc.strerror or exc}.",
+                hint="Choose another port, or leave it out to use any free one.",
+            ) from None
         self._thread: threading.Thread | None = None
 
     @property

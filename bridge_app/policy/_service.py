@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bridge_app.audit import AuditLog
-from bridge_app.config import ValidationResult
+from bridge_app.config import ValidationResult, decode_config_bytes
 from bridge_app.policy._counters import (
     Counters,
     LocalCounters,
@@ -176,7 +176,11 @@ class PolicyService(ConfigLockRules):
         """Validate a policy file; also its signature when a company key is enrolled
         (the second value: None when fine or not needed, else why it would be refused)."""
         content = read_policy_bytes(path)
-        _policy, result = parse_policy(content.decode("utf-8", errors="replace"))
+        text, problems = decode_config_bytes(content)  # as apply decodes it
+        if text is None:
+            result = ValidationResult(tuple(problems))
+        else:
+            _policy, result = parse_policy(text)
         signature_problem = None
         key = self.trusted_key()
         if key is not None:
@@ -192,10 +196,9 @@ class PolicyService(ConfigLockRules):
         key = self.trusted_key()
         if key is not None:
             verify_signature(content, read_signature(path), key)
-        try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise PolicyError(f"The policy {path} is not UTF-8 text.") from exc
+        text, problems = decode_config_bytes(content)
+        if text is None:
+            raise PolicyError(f"The policy {path} cannot be read: {problems[0]}")
         policy, result = parse_policy(text)
         if policy is None:
             raise PolicyInvalidError(result, what=f"The policy {path}")

@@ -68,6 +68,8 @@ def exposed_addresses(host: str) -> list[str]:
 
 
 def url_for(address: str, port: int) -> str:
+    """The http URL of ``address``:``port``; an IPv6 address goes in brackets."""
+    address = address.strip("[]")
     return f"http://[{address}]:{port}" if ":" in address else f"http://{address}:{port}"
 
 

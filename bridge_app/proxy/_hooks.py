@@ -74,6 +74,23 @@ def make_auth(
     return bridge_auth
 
 
+#: Body fields a call type cannot do without that LiteLLM 1.106.2 does not check itself
+#: (it checks ``contents`` for generateContent but not for streamGenerateContent, whose
+#: request without it ends in a 500 "missing 1 required positional argument").
+_REQUIRED_FIELDS = {"agenerate_content_stream": ("contents",)}
+
+
+def _check_required(call_type: str, data: dict[str, Any]) -> None:
+    for name in _REQUIRED_FIELDS.get(call_type, ()):
+        if data.get(name) is None:
+            raise ProxyException(
+                message=f"{call_type}: Missing required parameter: '{name}'.",
+                type="invalid_request_error",
+                param=name,
+                code=400,
+            )
+
+
 def _refusal(exc: BridgeError) -> ProxyException:
     # A hook error may say which HTTP status fits (401 for a missing internal token).
     return ProxyException(
@@ -187,6 +204,7 @@ class BridgeCallbacks(CustomLogger):
             call_type=str(getattr(call_type, "value", call_type)),
             client=getattr(user_api_key_dict, "key_alias", None),
         )
+        _check_required(context.call_type, data)
         for hook in list(self.admission_hooks):
             try:
                 hook(data, context)

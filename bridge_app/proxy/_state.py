@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from bridge_app.proxy._exposure import url_for
+
 log = logging.getLogger(__name__)
 
 
@@ -74,7 +76,7 @@ class ProxyStatus:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return url_for(self.host, self.port)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

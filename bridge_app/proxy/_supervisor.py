@@ -22,6 +22,7 @@ from bridge_app.proxy._config import (
 )
 from bridge_app.proxy._environment import EnvironmentApplier, EnvironmentProvider
 from bridge_app.proxy._errors import ProxyStartError, bind_error
+from bridge_app.proxy._exposure import url_for
 from bridge_app.proxy._keys import MASTER_KEY_ENV, KeyRegistry
 from bridge_app.proxy._listener import Listener
 from bridge_app.proxy._logs import LogCapture
@@ -124,7 +125,7 @@ class ProxySupervisor(WatchedSide):
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return url_for(self.host, self.port)
 
     def subscribe(self, observer: StateObserver) -> Callable[[], None]:
         """``observer(old, new, error)`` on every state change; returns an unsubscribe."""

@@ -12,8 +12,11 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
+
+from cryptography import x509
 
 from bridge_app.runtime import BridgeError
 
@@ -149,7 +152,16 @@ def parse_iam_settings_text(raw: bytes | str, *, source: str = "the IAM settings
             f"{source} is larger than {MAX_SETTINGS_BYTES // 1024} KiB; IAM settings are a "
             "few hundred bytes."
         )
-    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+    if isinstance(raw, bytes):
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise _fail(
+                f"{source} is not UTF-8 text: byte 0x{raw[exc.start]:02x} at offset "
+                f"{exc.start} cannot be decoded."
+            ) from None
+    else:
+        text = raw
     # The examples carry whole-line // comments; a file copied from one may keep them.
     text = "\n".join("" if line.lstrip().startswith("//") else line for line in text.splitlines())
     try:
@@ -164,6 +176,29 @@ def parse_iam_settings_text(raw: bytes | str, *, source: str = "the IAM settings
         )
         raise _fail(f"{source} is not valid JSON{where}.") from None
     return parse_iam_settings(data)
+
+
+def check_ca_bundle(settings: IamSettings) -> None:
+    """The ``ca_bundle`` file, when one is named, exists and holds PEM certificates
+    (checked when settings are stored or tested, not at every read: a file that goes
+    missing later is reported by the login that needs it)."""
+    if not settings.ca_bundle:
+        return
+    path = Path(settings.ca_bundle).expanduser()
+    if not path.is_file():
+        raise _fail(f"ca_bundle: there is no file {path}.")
+    try:
+        data = path.read_bytes()[: 4 * 1024 * 1024]
+    except OSError as exc:
+        raise _fail(f"ca_bundle: {path} cannot be read: {exc.strerror or exc}.") from None
+    try:
+        certificates = x509.load_pem_x509_certificates(data)
+    except ValueError:
+        certificates = []
+    if not certificates:
+        raise _fail(
+            f"ca_bundle: {path} holds no PEM certificate (-----BEGIN CERTIFICATE-----).",
+        )
 
 
 def _kind(value: object) -> str:
@@ -227,6 +262,11 @@ def _check(s: IamSettings) -> None:
     if not isinstance(s.url, str):
         raise _fail(f"url must be a string, not {_kind(s.url)}.")
     parts = urlsplit(s.url)
+    if parts.username is not None or parts.password is not None:
+        raise _fail(
+            "The IAM URL must not contain a user name or password (user:password@host): it "
+            "is shown and logged like any address.",
+        )
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise _fail(f"The IAM URL {s.url[:100]!r} is not a valid http(s) URL.")
     if s.shape not in SHAPES:

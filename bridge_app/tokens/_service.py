@@ -15,7 +15,12 @@ from bridge_app.settings import SettingsService
 from bridge_app.store import Database
 from bridge_app.tokens._grant import TokenGrant
 from bridge_app.tokens._iam import IamClient, IamError
-from bridge_app.tokens._iam_settings import IamSettings, IamSettingsError, parse_iam_settings
+from bridge_app.tokens._iam_settings import (
+    IamSettings,
+    IamSettingsError,
+    check_ca_bundle,
+    parse_iam_settings,
+)
 from bridge_app.tokens._inject import InjectionContext, Project
 from bridge_app.tokens._projects import ProjectStore
 from bridge_app.tokens._refresh import Backoff, refresh_margin
@@ -129,6 +134,7 @@ class TokenService(TokenRefresh):
     def set_iam_settings(self, session: SessionLike, settings: IamSettings) -> None:
         if not session.is_admin:
             raise BridgeError("Only an admin can change the IAM settings.")
+        check_ca_bundle(settings)
         with self._db.transaction():
             self._settings.set(IAM_SETTINGS_KEY, settings.to_dict())
             self._record(session, "iam.settings", settings.url, "ok", f"shape={settings.shape}")
@@ -143,6 +149,7 @@ class TokenService(TokenRefresh):
         used. The caller shows ``grant.masked_answer()``."""
         if not session.is_admin:
             raise BridgeError("Only an admin can test IAM settings.")
+        check_ca_bundle(settings)
         self._redactor.register(password, settings.client_secret)
         client = IamClient(settings, network=self._env.network_settings(session))
         with self._iam_call:

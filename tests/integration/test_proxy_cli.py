@@ -13,6 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.integration._serve import Serve
+from tests.integration._serve import cli as serve_cli
 from tests.integration._upstream import free_port
 from tests.integration._wire import answer_text, build
 from tests.integration.conftest import port_open
@@ -279,3 +281,36 @@ def test_serve_stops_cleanly_on_ctrl_break(tmp_path: Path) -> None:
             serve.wait()
     assert not port_open(port)
     assert json.loads(_cli(home, "status", "--json").stdout)["state"] == "stopped"
+
+
+def _ipv6_loopback() -> bool:
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _ipv6_loopback(), reason="this machine has no IPv6 loopback (::1)")
+def test_serve_on_the_ipv6_loopback(tmp_path: Path) -> None:
+    """`serve --host ::1` crashed building its own URL without brackets."""
+    home = tmp_path / "home"
+    port = free_port()
+    serve = Serve(home, port, "--host", "::1")
+    try:
+        assert any(f"http://[::1]:{port}" in line for line in serve.lines), serve.lines
+        key = serve_cli(home, "proxy-key").stdout.strip()
+        answer = httpx.post(
+            f"http://[::1]:{port}/v1/chat/completions",
+            headers={"Authorization": f"Bearer {key}"},
+            json={"model": "demo", "messages": [{"role": "user", "content": "hi"}]},
+            timeout=60,
+        )
+        assert answer.status_code == 200, answer.text
+        status = serve_cli(home, "status")
+        assert f"http://[::1]:{port}" in status.stdout
+    finally:
+        serve.stop()

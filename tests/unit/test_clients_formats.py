@@ -66,6 +66,8 @@ def test_json_merge_creates_nested_objects_in_an_empty_file() -> None:
         ('{"a": 1,,}', "not valid JSON (line 1"),
         ("[1, 2]", "top level must be an object"),
         ('{"env": "oops"}', "'env' must be an object"),
+        # Python keeps the last of two equal keys: the first env block would be lost.
+        ('{"env": {"A": "1"}, "env": {"B": "2"}}', "the key 'env' appears twice"),
     ],
 )
 def test_json_merge_refuses_what_it_cannot_merge_safely(text: str, words: str) -> None:

@@ -169,6 +169,8 @@ def _config_history_shows_the_active_file(services: Services, work: Path) -> Non
         latest = services.config.history.latest_applied()
         assert latest is not None
         assert latest.content == active.read_text(encoding="utf-8")
+        if latest.comment.startswith("imported from"):
+            assert latest.author == "root"  # never "system", also when finished at the start
 
 
 @pytest.fixture(scope="module")
