@@ -75,18 +75,18 @@ def refuse_unsafe(path: Path, runtime: RuntimeConfig) -> None:
     )
 
 
-def run_copy_path(path: Path) -> Path:
+def run_copy_path(path: Path, folder: Path | None = None) -> Path:
     """The file LiteLLM is given instead of ``path``: ``path`` with its includes merged,
-    exactly as checked (beside it, so modules an admin allowed next to the config are
-    still found there)."""
-    return path.with_name(f".{path.stem}.running.yaml")
+    exactly as checked. By default beside it, so modules an admin allowed next to the
+    config are still found there (LiteLLM looks beside the file it reads)."""
+    return (folder or path.parent) / f".{path.stem}.running.yaml"
 
 
-def write_run_copy(path: Path, data: dict[str, Any]) -> Path:
+def write_run_copy(path: Path, data: dict[str, Any], folder: Path | None = None) -> Path:
     """Write what LiteLLM runs. ASCII only (other characters escaped), so that LiteLLM,
     which opens the file in the locale's encoding (cp1252 on many Windows machines),
     reads exactly these values."""
-    target = run_copy_path(path)
+    target = run_copy_path(path, folder)
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=False)
     header = (
         f"# Written by LiteLLM Bridge at every proxy start: {path.name} with its includes\n"

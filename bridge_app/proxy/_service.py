@@ -96,7 +96,7 @@ class ProxyService:
     def running_config(self) -> Path:
         """What LiteLLM reads at the next (re)start: the active config with its includes
         merged, written by the start after its checks."""
-        return run_copy_path(self.active_config())
+        return run_copy_path(self.active_config(), self._paths.proxy_config_dir)
 
     def supervisor(
         self,
@@ -132,6 +132,7 @@ class ProxyService:
                     admin_ui=bool(self._settings.get("proxy.admin_ui")),
                     bind_check=self.check_host,
                     allowed_modules=lambda: read_allowed_modules(self._settings),
+                    run_dir=self._paths.proxy_config_dir,
                 )
                 for callback in self._on_supervisor:
                     callback(self._supervisor)

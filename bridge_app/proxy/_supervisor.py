@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import importlib
 import logging
 import os
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -47,6 +51,13 @@ log = logging.getLogger("bridge_app.proxy.supervisor")
 EventHook = Callable[[str, str], None]  # (action, detail): the audit log's entry point
 
 
+@functools.cache
+def _private_run_dir() -> Path:
+    folder = tempfile.mkdtemp(prefix="litellm-bridge-run-")  # owner-only
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return Path(folder)
+
+
 class ProxySupervisor(WatchedSide):
     """Owns the one proxy server thread of this process, its watchdog and its state.
 
@@ -75,6 +86,7 @@ class ProxySupervisor(WatchedSide):
         rehearse: bool = True,
         bind_check: Callable[[str], None] | None = None,
         allowed_modules: Callable[[], Iterable[str]] = tuple,
+        run_dir: Path | None = None,
     ) -> None:
         self._config = config
         self._redactor = redactor
@@ -99,6 +111,10 @@ class ProxySupervisor(WatchedSide):
         # Asked at every (re)start: the modules an admin allowed configs to name. The config
         # with its includes and the environment LiteLLM will see are checked against it.
         self._allowed_modules = allowed_modules
+        # Where the config LiteLLM reads is written (see write_run_copy): the app's own
+        # config folder; a private temporary folder for a config given directly (a
+        # shipped template, read-only in an installed bundle).
+        self._run_dir = run_dir
         self._sm = StateMachine()
         self._op_lock = threading.RLock()
         self._server: ServerThread | None = None
@@ -294,7 +310,7 @@ class ProxySupervisor(WatchedSide):
         data = runtime.data
         check_structure(path, data)
         check_environment(path, data, preview)
-        run_file = write_run_copy(path, data)
+        run_file = write_run_copy(path, data, self._run_dir or _private_run_dir())
         for callback in list(self._start_hooks):
             callback()
         if self._listener is None:
