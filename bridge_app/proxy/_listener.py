@@ -12,9 +12,9 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import selectors
 import socket
+import sys
 import threading
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,12 @@ class Listener:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:
-            if os.name != "nt":  # on Windows SO_REUSEADDR would allow a second listener
+            if sys.platform == "win32":
+                # Without it another local program can bind the same address (Windows lets
+                # a more specific or SO_REUSEADDR bind share the port) and receive the keys
+                # the tools send; SO_REUSEADDR here would allow exactly that.
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)
+            else:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((host, port))
             sock.listen(BACKLOG)

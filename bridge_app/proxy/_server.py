@@ -37,7 +37,7 @@ from bridge_app.proxy._litellm_globals import (
 from bridge_app.proxy._metrics import ProxyMetrics
 from bridge_app.proxy._otel_guard import install as install_otel_guard
 from bridge_app.proxy._usage_estimate import install as install_usage_estimate
-from bridge_app.runtime import Redactor
+from bridge_app.runtime import Redactor, thread_cpu_time
 
 __all__ = [
     "ServerThread",
@@ -205,9 +205,7 @@ class ServerThread:
             self.loop = asyncio.get_running_loop()
             await self.server.serve(sockets=[self.sock])
 
-        # The loop uvicorn itself would pick (uvloop where installed, like the `litellm`
-        # CLI): on the plain asyncio loop each request took ~40 ms longer here.
-        runner = asyncio.Runner(loop_factory=self.server.config.get_loop_factory())
+        runner = asyncio.Runner(loop_factory=self._loop_factory())
         try:
             runner.run(main())
         except SystemExit as exc:  # uvicorn ends a failed lifespan startup with sys.exit(3)
@@ -224,6 +222,18 @@ class ServerThread:
                 _abandoned.append(runner)
             else:
                 runner.close()
+
+    def _loop_factory(self) -> Callable[[], asyncio.AbstractEventLoop] | None:
+        if sys.platform == "win32":
+            # Every server gets a duplicate of the supervisor's one listening socket. The
+            # proactor loop ties a socket to its I/O completion port until its last handle
+            # closes, so the next server's accept failed with WinError 87 and no restart
+            # ever served again. A selector loop ties nothing to the socket; uvicorn makes
+            # the same choice when it shares its socket with worker processes.
+            return asyncio.SelectorEventLoop
+        # The loop uvicorn itself would pick (uvloop where installed, like the `litellm`
+        # CLI): on the plain asyncio loop each request took ~40 ms longer here.
+        return self.server.config.get_loop_factory()
 
     @property
     def started(self) -> bool:
@@ -248,12 +258,8 @@ class ServerThread:
         """The share of the time since the loop last answered that its thread spent on the
         CPU: about 0 for a loop blocked in a call or deadlocked, high for one that computes
         or imports. None where the OS cannot tell (then a silent loop counts as hung)."""
-        ident = self.thread.ident
-        if sys.platform == "win32" or ident is None:
-            return None
-        try:
-            cpu = time.clock_gettime(time.pthread_getcpuclockid(ident))
-        except OSError:
+        cpu = thread_cpu_time(self.thread)
+        if cpu is None:
             return None
         elapsed = time.monotonic() - self._answered_at
         return (cpu - self._answered_cpu) / elapsed if elapsed > 0 else None

@@ -17,6 +17,8 @@ from bridge_app.runtime._protect import SecretProtector, os_protector
 from bridge_app.runtime._protected_env import protected_reason
 from bridge_app.runtime._redact import MASK, RedactingFilter, Redactor, mask_secret
 from bridge_app.runtime._resources import RESOURCE_KINDS, resource_path
+from bridge_app.runtime._threads import thread_cpu_time
+from bridge_app.runtime._volumes import network_filesystem
 
 
 def win32_user32() -> Any:
@@ -49,6 +51,7 @@ __all__ = [
     "copy_secret_windows",
     "fault_point",
     "mask_secret",
+    "network_filesystem",
     "os_protector",
     "pause_collector",
     "pid_alive",
@@ -56,5 +59,6 @@ __all__ = [
     "replace_with_retry",
     "resource_path",
     "run_captured",
+    "thread_cpu_time",
     "win32_user32",
 ]
