@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ from urllib.parse import quote
 import httpx
 
 from bridge_app.clients._model import Target, ToolSpec, VerifyResult, Wire
-from bridge_app.runtime import Redactor
+from bridge_app.runtime import Redactor, run_captured
 
 PROMPT = "Reply with one word: ping"
 
@@ -177,20 +176,15 @@ def run_headless(
         )
 
     try:
-        done = subprocess.run(
-            args,
-            cwd=folder if folder.is_dir() else None,
-            env=run_env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            stdin=subprocess.DEVNULL,
-            check=False,
+        # The whole tree is killed after the timeout: an npm shim (cmd.exe on Windows)
+        # starts node, which may start more, and any of them can hold the pipes open.
+        done = run_captured(
+            args, timeout=timeout, env=run_env, cwd=folder if folder.is_dir() else None
         )
-    except subprocess.TimeoutExpired:
-        return result(False, f"`{command}` did not finish within {timeout:.0f} s.")
     except OSError as exc:
         return result(False, f"`{command}` could not start: {exc.strerror or exc}.")
+    if done.timed_out:
+        return result(False, f"`{command}` did not finish within {timeout:.0f} s.")
     out = (done.stdout or "").strip()
     if done.returncode != 0:
         said = " ".join((done.stderr or done.stdout or "").split())[-400:]

@@ -169,9 +169,14 @@ def kill_tree(process: subprocess.Popen[bytes]) -> None:
 
 
 def run_captured(
-    args: Sequence[str], *, timeout: float, env: Mapping[str, str] | None = None
+    args: Sequence[str],
+    *,
+    timeout: float,
+    env: Mapping[str, str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
 ) -> Captured:
-    """Run ``args`` with no stdin; after ``timeout`` seconds kill its whole tree.
+    """Run ``args`` with no stdin (and, on Windows, no console window of its own); after
+    ``timeout`` seconds kill its whole tree.
 
     Output is decoded as UTF-8 with replacement characters (tools print UTF-8; Windows'
     ANSI code page would garble or refuse it). Raises OSError when it cannot start.
@@ -187,6 +192,7 @@ def run_captured(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=dict(env) if env is not None else None,
+        cwd=cwd,
         **options,
     )
     returncode: int | None
