@@ -401,7 +401,7 @@ def test_windows_people_are_shown_powershell_and_cmd_settings(gui: Driver) -> No
         gui.window_shot("tools-settings-windows")
         shown = "\n".join(_texts(dialog))
         assert "# PowerShell" in shown and "$env:ANTHROPIC_BASE_URL = '" in shown
-        assert "# Command Prompt (cmd)" in shown and 'set "ANTHROPIC_BASE_URL=' in shown
+        assert "# Command Prompt (cmd)" in shown and "set ANTHROPIC_BASE_URL=" in shown
         assert "export " not in shown
         dialog.dismiss()
         gui.pump(10)

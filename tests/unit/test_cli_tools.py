@@ -51,8 +51,8 @@ def test_show_prints_settings_for_each_shell(tmp_path: Path, user_home: Path) ->
     master = run_cli("proxy-key", home=bridge).stdout.strip()
     shown = tools("show", "gemini-cli", "--shell", "cmd", bridge=bridge, home=user_home)
     assert shown.returncode == 0, shown.stderr
-    assert 'set "GOOGLE_GEMINI_BASE_URL=http://127.0.0.1:4000"' in shown.stdout
-    key = shown.stdout.split('set "GEMINI_API_KEY=', 1)[1].split('"', 1)[0]
+    assert "set GOOGLE_GEMINI_BASE_URL=http://127.0.0.1:4000\n" in shown.stdout
+    key = shown.stdout.split("set GEMINI_API_KEY=", 1)[1].split("\n", 1)[0]
     assert key.startswith("sk-bridge-") and key != master  # the tool's own key
     assert master not in shown.stdout
     assert '"selectedType": "gemini-api-key"' in shown.stdout  # the settings.json part

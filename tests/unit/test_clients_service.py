@@ -152,7 +152,7 @@ def test_windows_people_get_powershell_and_cmd_forms(services: Services, home: P
     settings = tools.show("claude-code")
     key = tools.key_for("claude-code")  # the tool's own key, never the master key
     assert "$env:ANTHROPIC_BASE_URL = 'http://127.0.0.1:4000'" in settings.shells["powershell"]
-    assert f'set "ANTHROPIC_AUTH_TOKEN={key}"' in settings.shells["cmd"]
+    assert f"set ANTHROPIC_AUTH_TOKEN={key}\n" in settings.shells["cmd"]
     assert services.proxy.master_key() not in settings.shells["cmd"]
     assert make_tools(services, home).shells() == ("bash",)
 
@@ -297,7 +297,7 @@ def test_sdks_have_settings_to_copy_but_nothing_to_apply(tools: ToolsService) ->
     shown = tools.show("openai-sdk")
     assert "export OPENAI_BASE_URL='http://127.0.0.1:4000/v1'\n" in shown.shells["bash"]
     assert "$env:OPENAI_API_KEY = 'sk-bridge-" in shown.shells["powershell"]
-    assert 'set "OPENAI_MODEL=demo"' in shown.shells["cmd"]
+    assert "set OPENAI_MODEL=demo\n" in shown.shells["cmd"]
     assert not tools.card("openai-sdk").can_apply
     with pytest.raises(BridgeError, match="no config file"):
         tools.apply("openai-sdk")
