@@ -8,7 +8,15 @@ from importlib import metadata
 from typing import Any, Literal
 
 import bridge_app
-from bridge_app.runtime import RESOURCE_KINDS, AppPaths, BridgeError, InstanceLock, resource_path
+from bridge_app.runtime import (
+    HOME_ENV,
+    RESOURCE_KINDS,
+    AppPaths,
+    BridgeError,
+    InstanceLock,
+    network_filesystem,
+    resource_path,
+)
 
 Status = Literal["ok", "warn", "fail"]
 
@@ -98,6 +106,9 @@ def run_doctor(paths: AppPaths) -> DoctorReport:
     except BridgeError as exc:
         checks.append(Check("directories", "fail", exc.message, exc.hint))
         return report
+    share = network_filesystem(paths.data_dir)
+    if share is not None:
+        checks.append(Check("data folder", "warn", *network_share_warning(paths, share)))
 
     keys = key_manager(paths)
     try:
@@ -149,6 +160,16 @@ def run_doctor(paths: AppPaths) -> DoctorReport:
             )
         )
     return report
+
+
+def network_share_warning(paths: AppPaths, share: str) -> tuple[str, str]:
+    """(what is wrong, what to do) for a data folder on a network file system."""
+    return (
+        f"The data folder {paths.data_dir} is on {share}. Its SQLite database needs a local "
+        "disk: over a network share a crash or a second computer can corrupt it.",
+        f"Set {HOME_ENV} to a folder on a local disk (IT: point the app's data at the "
+        "local profile, not a redirected folder).",
+    )
 
 
 def _policy_check(db: Any) -> Check:

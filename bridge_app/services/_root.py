@@ -18,9 +18,9 @@ from bridge_app.integrity import IntegrityService
 from bridge_app.policy import PolicyService, PolicyWatcher, RequestPolicy
 from bridge_app.proxy import ProxyService, ProxyState
 from bridge_app.remote import RemoteService
-from bridge_app.runtime import AppPaths, BridgeError, Redactor
+from bridge_app.runtime import AppPaths, BridgeError, Redactor, network_filesystem
 from bridge_app.services._core import AppCore
-from bridge_app.services._doctor import run_doctor
+from bridge_app.services._doctor import network_share_warning, run_doctor
 from bridge_app.services._live import LiveSync
 from bridge_app.services._wiring import ProxyRestarter, attach_token_flow, proxy_audit_hook
 from bridge_app.settings import SettingsService
@@ -43,6 +43,9 @@ def key_manager(paths: AppPaths) -> KeyManager:
 def open_store(paths: AppPaths) -> tuple[Database, DatabaseKey]:
     """Find the key and open (creating or upgrading) the database; BridgeError on failure."""
     paths.ensure()
+    share = network_filesystem(paths.data_dir)
+    if share is not None:
+        log.warning("%s %s", *network_share_warning(paths, share))
     key = key_manager(paths).load_or_create()
     db = Database(paths.database_file, key)
     db.open()

@@ -16,6 +16,7 @@ from bridge_app.runtime import (
     Redactor,
     configure_logging,
     mask_secret,
+    network_filesystem,
     resource_path,
 )
 
@@ -139,3 +140,36 @@ def test_mask_secret_shows_at_most_the_tail() -> None:
     assert mask_secret("") == ""
     assert mask_secret("short") == "****"
     assert mask_secret("sk-abcdefghijklmnop") == "****mnop"
+
+
+MOUNTS = """\
+/dev/sda1 / ext4 rw,relatime 0 0
+proc /proc proc rw 0 0
+//filer/home$ /home/corp cifs rw,vers=3.0 0 0
+filer:/export /mnt/nfs nfs4 rw 0 0
+/dev/sdb1 /home/corp/local ext4 rw 0 0
+"""
+
+
+@pytest.mark.parametrize(
+    ("folder", "found"),
+    [
+        ("/home/corp/alice/.local/share/litellm-bridge", "a cifs mount at /home/corp"),
+        ("/mnt/nfs/bridge", "a nfs4 mount at /mnt/nfs"),
+        ("/home/corp/local/bridge", None),  # a local disk mounted inside the share
+        ("/var/lib/bridge", None),
+    ],
+)
+@pytest.mark.skipif(sys.platform == "win32", reason="Linux mount table")
+def test_a_data_folder_on_a_network_file_system_is_recognised(
+    folder: str, found: str | None
+) -> None:
+    assert network_filesystem(Path(folder), mounts=MOUNTS) == found
+
+
+@pytest.mark.windows
+@pytest.mark.skipif(sys.platform != "win32", reason="Windows paths and drive types")
+def test_a_data_folder_on_a_windows_share_is_recognised(tmp_path: Path) -> None:
+    share = r"\\filer\home$\alice\AppData\Local\litellm-bridge"
+    assert network_filesystem(Path(share)) == r"the network share \\filer\home$"
+    assert network_filesystem(tmp_path) is None  # the local profile's temp folder
