@@ -6,6 +6,7 @@ from __future__ import annotations
 import getpass
 import hashlib
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -28,7 +29,7 @@ from bridge_app.policy._errors import (
     PolicySignatureError,
 )
 from bridge_app.policy._files import read_policy_bytes, read_signature
-from bridge_app.policy._location import machine_policy_path
+from bridge_app.policy._location import POLICY_FILE_ENV, machine_policy_path, signature_path
 from bridge_app.policy._lock import ConfigLockRules
 from bridge_app.policy._model import (
     NO_POLICY,
@@ -39,6 +40,7 @@ from bridge_app.policy._model import (
     Refusal,
     parse_policy,
 )
+from bridge_app.policy._owner import owner_hint, untrusted_owner
 from bridge_app.policy._signing import fingerprint, read_public_key, verify_signature
 from bridge_app.settings import SettingsService
 from bridge_app.store import Database, tables
@@ -73,6 +75,9 @@ class PolicyService(ConfigLockRules):
         self._db = db
         self._audit = audit
         self._settings = settings
+        # Who may have written it is checked at the default location, the one IT ships to
+        # (BRIDGE_POLICY_FILE or an explicit file is the caller's own choice of place).
+        self._check_owner = machine_file is None and not os.environ.get(POLICY_FILE_ENV)
         self.machine_file = machine_file or machine_policy_path()
         self._lock = threading.Lock()
         self._cache: InForce | None = None
@@ -190,6 +195,16 @@ class PolicyService(ConfigLockRules):
                 signature_problem = exc.message
         return result, signature_problem
 
+    def _check_location(self, path: Path) -> None:
+        """PolicyError when a standard user could have written the machine-wide file (or
+        its signature): such a file is not the company's (see _owner.py)."""
+        if not self._check_owner:
+            return
+        for item in (path, signature_path(path)):
+            problem = untrusted_owner(item) if item.exists() else None
+            if problem is not None:
+                raise PolicyError(f"The policy {path} is not trusted: {problem}. {owner_hint()}")
+
     def _verify(self, path: Path) -> tuple[bytes, Policy, bool]:
         """The file's bytes and policy, or PolicyError saying why it is refused."""
         content = read_policy_bytes(path)
@@ -240,6 +255,7 @@ class PolicyService(ConfigLockRules):
         self._file_seen = seen
         source = f"machine file {path}"
         try:
+            self._check_location(path)
             content, _policy, signed = self._verify(path)
         except PolicyError as exc:
             digest = _digest(self._read_quietly(path))

@@ -4,6 +4,8 @@ summaries and retention."""
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from pathlib import Path
 
@@ -286,3 +288,31 @@ def test_the_policy_can_pin_the_update_version_or_turn_updates_off() -> None:
         "updates.enabled must be true or false.",
         "Unknown key 'channel' in updates.",
     ]
+
+
+@pytest.mark.windows
+def test_a_policy_file_a_standard_user_could_write_is_not_trusted(tmp_path: Path) -> None:
+    """At the machine-wide location, a file (or folder) the user could have made is not
+    the company's policy (Windows: %ProgramData% lets every user create files)."""
+    from bridge_app.policy._owner import untrusted_owner
+
+    made = tmp_path / "policy.yaml"
+    made.write_text("models: {allow: ['*']}\n", encoding="utf-8")
+    if sys.platform != "win32":
+        made.chmod(0o666)
+    problem = untrusted_owner(made)
+    assert problem is not None
+    assert str(made) in problem or "may change" in problem
+
+
+@pytest.mark.skipif(
+    sys.platform == "win32" or os.geteuid() != 0, reason="needs a root-owned folder (Linux)"
+)
+def test_a_root_owned_policy_file_is_trusted(tmp_path: Path) -> None:
+    from bridge_app.policy._owner import untrusted_owner
+
+    tmp_path.chmod(0o755)
+    made = tmp_path / "policy.yaml"
+    made.write_text("models: {allow: ['*']}\n", encoding="utf-8")
+    made.chmod(0o644)
+    assert untrusted_owner(made) is None
