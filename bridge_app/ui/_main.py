@@ -162,9 +162,9 @@ class BridgeApp(WindowExits, MDApp):
         ctx.services.tokens.add_notifier(self._notify)
         run_async("has-admin", ctx.services.auth.has_admin, self._first_screen)
 
-    @staticmethod
-    def _notify(title: str, message: str) -> None:
-        run_async("notify", lambda: desktop_notify(title, message))
+    def _notify(self, title: str, message: str) -> None:
+        tray = getattr(self, "tray", None)
+        run_async("notify", lambda: desktop_notify(title, message, tray=tray))
 
     # -- autostart ----------------------------------------------------------------------
 

@@ -94,6 +94,19 @@ class Tray:
         self._icon = icon
         return True
 
+    def notify(self, title: str, message: str) -> bool:
+        """A notification from the tray icon (Windows: the app's own toast or balloon),
+        where the tray's backend can show one."""
+        icon = self._icon
+        if icon is None or not getattr(icon, "HAS_NOTIFICATION", False):
+            return False
+        try:
+            icon.notify(message, title)
+        except Exception:
+            log.info("the tray could not show a notification", exc_info=True)
+            return False
+        return True
+
     def menu_texts(self) -> list[str]:
         """What the tray menu shows now, top to bottom."""
         if self._icon is None:
