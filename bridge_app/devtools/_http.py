@@ -44,8 +44,7 @@ class LoopbackServer:
             self._httpd = _Server(("127.0.0.1", port), Handler)
         except OSError as exc:
             raise BridgeError(
-                f"{type(self).__name__} cannot listen on 127.0.0.1:{port}: "
-                f"{exc.strerror or exc}.",
+                f"{type(self).__name__} cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}.",
                 hint="Choose another port, or leave it out to use any free one.",
             ) from None
         self._thread: threading.Thread | None = None
