@@ -148,7 +148,7 @@ phase_wheels() {
   mkdir -p "$WHEELS"
   local missing; missing=$(wheels_missing "$LOCK" "$WHEELS" --prune)
   if [ -z "$missing" ]; then echo "    all $(grep -c '==' "$LOCK") wheels present"; return; fi
-  echo "    downloading $(echo "$missing" | wc -l) wheels"
+  echo "    downloading $(echo "$missing" | wc -l) wheel(s)"
   echo "$missing" >"$WHEELS/.missing.txt"
   pip_get --no-deps --only-binary :all: --platform win_amd64 --python-version 3.11 \
     --implementation cp -r "$WHEELS/.missing.txt" -d "$WHEELS"
@@ -262,7 +262,7 @@ phase_packages() {
     removed=$(comm -23 <(sed 's/==.*//' "$installed" | sort) <(sed 's/==.*//' "$LOCK" | sort))
     local n; n=$(printf '%s\n%s\n' "$added" "$removed" | grep -c . || true)
     if [ "$n" -le 30 ]; then
-      echo "    updating $n packages"
+      echo "    updating $n package(s)"
       if [ -n "$removed" ]; then wpip uninstall -y $removed | sed 's/^/    /'; fi
       if [ -n "$added" ]; then
         echo "$added" >"$STATE/.update.txt"
