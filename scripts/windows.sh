@@ -35,6 +35,7 @@ set -euo pipefail
 if (( 0x$(awk '/^SigIgn:/ { print $2 }' /proc/$$/status 2>/dev/null || echo 0) & 2 )); then
   exec env --default-signal=INT bash "$0" "$@"
 fi
+[ -e "/proc/$$/fd/0" ] || exec </dev/null # a closed stdin reads as empty
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/windows/env.sh
 source "$ROOT/scripts/windows/env.sh"
@@ -87,31 +88,34 @@ strip_cr() { # output filter: immune to Ctrl+C so the program's last words still
   trap '' INT TERM
   exec stdbuf -o0 tr -d '\r'
 }
-exec 3>&1 4>&2
-exec 5> >(strip_cr >&3)
+# The filters read from FIFOs, as jobs of this shell, so that we can wait for their last line.
+fifos=$(mktemp -d "${TMPDIR:-/tmp}/windows-sh.XXXXXX")
+trap 'rm -rf "$fifos"' EXIT
+mkfifo "$fifos/out" "$fifos/err"
+strip_cr <"$fifos/out" &
 out_filter=$!
-exec 6> >(strip_cr >&4)
+strip_cr <"$fifos/err" >&2 &
 err_filter=$!
+# SIGINT/SIGTERM for us become Ctrl+C for the program (one that comes before it runs, too).
+child="" pending=0
+stop() { if [ -n "$child" ]; then kill -INT "$child" 2>/dev/null || true; else pending=1; fi; }
+trap stop INT TERM
 # Background jobs of a script start with SIGINT ignored: give the program the default back.
 launch=(env --default-signal=INT -i "${WINE_ENV[@]}" setsid wine "${cmd[@]}")
 # (`<&0` explicitly: a background job's stdin would otherwise be /dev/null.)
 if [ -t 0 ] || [ -p /dev/stdin ]; then
-  "${launch[@]}" <&0 >&5 2>&6 &
-elif { true <&0; } 2>/dev/null; then # a regular file or a device: hand it over as a pipe
-  cat <&0 | "${launch[@]}" >&5 2>&6 &
-else # stdin closed
-  "${launch[@]}" </dev/null >&5 2>&6 &
+  "${launch[@]}" <&0 >"$fifos/out" 2>"$fifos/err" &
+else # a regular file or a device: hand it over as a pipe
+  cat <&0 | "${launch[@]}" >"$fifos/out" 2>"$fifos/err" &
 fi
 child=$!
-exec 5>&- 6>&- # the filters end when the program's copies close
+if [ "$pending" = 1 ]; then stop; fi
 
-stop() { kill -INT "$child" 2>/dev/null || true; }
-trap stop INT TERM
 while kill -0 "$child" 2>/dev/null; do wait "$child" || true; done
 set +e
 wait "$child"
 rc=$?
 set -e
 trap - INT TERM
-wait "$out_filter" "$err_filter" 2>/dev/null || true # let the last lines out before we return
+wait "$out_filter" "$err_filter" || true # let the last lines out before we return
 exit "$rc"
