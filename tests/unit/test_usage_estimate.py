@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+from pathlib import Path
 from importlib.metadata import version
+
+import pytest
 
 from bridge_app.proxy import _usage_estimate
 from bridge_app.proxy._usage_estimate import MARKER, estimate_prompt_tokens, is_estimated
+
+# Touches Windows branches: runs in the Windows leg too (scripts/windows/test.sh).
+pytestmark = pytest.mark.windows
 
 # The method the adapter wraps, as pinned in constraints.txt. When a LiteLLM upgrade
 # changes it, re-read it: the adapter passes ``count_prompt_tokens`` and relies on
@@ -79,3 +85,19 @@ def test_the_label_is_read_from_the_usage_and_never_serialised() -> None:
     response.usage = usage  # type: ignore[attr-defined]
     assert is_estimated(response) and is_estimated({"usage": usage})
     assert "bridge" not in response.model_dump_json() and "bridge" not in str(usage.model_dump())
+
+
+def test_tokenizer_files_with_crlf_are_used_through_lf_copies(tmp_path: Path) -> None:
+    """LiteLLM's Windows wheel ships its tiktoken files with CRLF: tiktoken would reject
+    them by hash, delete them and try to download them (offline: every request failed)."""
+    from bridge_app.proxy._litellm_globals import lf_tokenizer_copies
+
+    bundled, fixed = tmp_path / "bundled", tmp_path / "fixed"
+    bundled.mkdir()
+    name = "9b5ad71b2ce5302211f9c61530b329a4922fc6a4"
+    (bundled / name).write_bytes(b"IQ== 0\r\nIg== 1\r\n")
+    assert lf_tokenizer_copies(bundled, fixed)
+    assert (fixed / name).read_bytes() == b"IQ== 0\nIg== 1\n"
+    (bundled / name).write_bytes(b"IQ== 0\nIg== 1\n")  # as on Linux: nothing to do
+    assert not lf_tokenizer_copies(bundled, tmp_path / "untouched")
+    assert not (tmp_path / "untouched").exists()
