@@ -12,7 +12,7 @@ from typing import Any, NoReturn, ParamSpec, TypeVar
 import click
 
 import bridge_app
-from bridge_app.runtime import AppPaths, BridgeError, Redactor, configure_logging
+from bridge_app.runtime import AppPaths, BridgeError, Redactor, configure_logging, stdin_is_terminal
 
 log = logging.getLogger("bridge_app.cli")
 
@@ -65,7 +65,7 @@ def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
         except click.exceptions.Abort:
-            if sys.stdin is not None and sys.stdin.isatty():
+            if stdin_is_terminal():
                 raise  # Ctrl+C at a prompt, or "no" to a confirmation: Click's "Aborted!"
             # A prompt (password, confirmation) found its standard input closed: no
             # terminal, e.g. in a script. Not a bug: say what to do.

@@ -11,6 +11,7 @@ import click
 
 from bridge_app.cli._app import CliContext, friendly_errors
 from bridge_app.cli._session import PasswordInput, logged_in, session_options
+from bridge_app.runtime import stdin_is_terminal
 from bridge_app.services import RemoteError, RemoteService
 
 
@@ -64,7 +65,7 @@ def add_cmd(
     with logged_in(obj, as_user, PasswordInput(password_stdin)) as session:
         key = None
         if key_stdin:
-            key = _read_key() if password_stdin or not sys.stdin.isatty() else None
+            key = _read_key() if password_stdin or not stdin_is_terminal() else None
             if key is None:
                 key = str(click.prompt("Gateway key", hide_input=True, err=True))
         ca = ca_file.read_text(encoding="utf-8", errors="replace") if ca_file else None

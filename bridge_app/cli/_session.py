@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from bridge_app.cli._app import CliContext
-from bridge_app.runtime import BridgeError
+from bridge_app.runtime import BridgeError, stdin_is_terminal
 from bridge_app.services import Session
 
 USER_ENV = "BRIDGE_USER"
@@ -28,11 +28,13 @@ class PasswordInput:
     def current(self, prompt: str) -> str:
         if self.from_stdin:
             return self._line()
+        _need_terminal()
         return str(click.prompt(prompt, hide_input=True, err=True))
 
     def new(self, prompt: str) -> str:
         if self.from_stdin:
             return self._line()
+        _need_terminal()
         return str(
             click.prompt(
                 prompt,
@@ -50,6 +52,17 @@ class PasswordInput:
                 hint="With --password-stdin, pass your own password first, then any new one.",
             )
         return line.rstrip("\r\n")
+
+
+def _need_terminal() -> None:
+    """A hidden prompt needs a person at a terminal: without one it would wait forever (on
+    Windows it reads the console, whatever standard input is) or read a script's input."""
+    if not stdin_is_terminal():
+        raise BridgeError(
+            "a password was asked but there is no terminal to type it in",
+            hint="run it in a terminal, or pass the passwords on standard input with "
+            "--password-stdin (see the command's --help)",
+        )
 
 
 def session_options(func: F) -> F:
@@ -73,7 +86,7 @@ def session_options(func: F) -> F:
 def resolve_username(as_user: str | None, passwords: PasswordInput) -> str:
     if as_user and as_user.strip():
         return as_user.strip()
-    if passwords.from_stdin or not sys.stdin.isatty():
+    if passwords.from_stdin or not stdin_is_terminal():
         raise BridgeError(
             "Say who runs this command.", hint=f"Add --as USER or set {USER_ENV}=USER."
         )

@@ -5,12 +5,12 @@ from __future__ import annotations
 import dataclasses
 import getpass
 import json
-import sys
 from typing import Any
 
 import click
 
 from bridge_app.cli._app import CliContext, fail, friendly_errors
+from bridge_app.runtime import stdin_is_terminal
 from bridge_app.services import SHELLS, TOOLS, ChangeResult, ToolsService
 
 _TOOL = click.Choice([t.id for t in TOOLS])
@@ -106,7 +106,7 @@ def _confirm_conflicts(result: ChangeResult, verb: str) -> bool:
     )
     for change in result.conflicts:
         click.echo(change.diff or f"{change.path}: {change.conflict}\n", nl=False)
-    if not sys.stdin.isatty():
+    if not stdin_is_terminal():
         return False
     return click.confirm(f"{verb.capitalize()} anyway?", default=False)
 

@@ -12,7 +12,13 @@ from bridge_app.runtime._gc import collector_paused, pause_collector
 from bridge_app.runtime._lock import InstanceLock, InstanceLockedError
 from bridge_app.runtime._logging import SharedRotatingFileHandler, configure_logging
 from bridge_app.runtime._paths import ACTIVE_CONFIG_FILENAME, HOME_ENV, AppPaths
-from bridge_app.runtime._process import Captured, StopRequest, pid_alive, run_captured
+from bridge_app.runtime._process import (
+    Captured,
+    StopRequest,
+    pid_alive,
+    run_captured,
+    stdin_is_terminal,
+)
 from bridge_app.runtime._protect import SecretProtector, os_protector
 from bridge_app.runtime._protected_env import protected_reason
 from bridge_app.runtime._redact import MASK, RedactingFilter, Redactor, mask_secret
@@ -59,6 +65,7 @@ __all__ = [
     "replace_with_retry",
     "resource_path",
     "run_captured",
+    "stdin_is_terminal",
     "thread_cpu_time",
     "win32_user32",
 ]

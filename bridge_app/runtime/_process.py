@@ -49,6 +49,8 @@ if sys.platform == "win32":
     _HandlerRoutine = ctypes.WINFUNCTYPE(wintypes.BOOL, wintypes.DWORD)
     _kernel32.SetConsoleCtrlHandler.argtypes = (_HandlerRoutine, wintypes.BOOL)
     _kernel32.SetConsoleCtrlHandler.restype = wintypes.BOOL
+    _kernel32.GetConsoleMode.argtypes = (wintypes.HANDLE, ctypes.POINTER(wintypes.DWORD))
+    _kernel32.GetConsoleMode.restype = wintypes.BOOL
 
     def _windows_pid_alive(pid: int) -> bool:
         handle = _kernel32.OpenProcess(_PROCESS_QUERY_LIMITED_INFORMATION, False, pid)
@@ -218,3 +220,24 @@ def run_captured(
         (out or b"").decode("utf-8", errors="replace"),
         (err or b"").decode("utf-8", errors="replace"),
     )
+
+
+def stdin_is_terminal() -> bool:
+    """Whether a person can answer a prompt on standard input. On Windows ``isatty()`` is
+    also true for NUL (a service, a scheduled task, ``< nul``), and a hidden prompt reads
+    the console, not standard input: only a real console counts there."""
+    stream = sys.stdin
+    if stream is None or stream.closed:
+        return False
+    try:
+        if not stream.isatty():
+            return False
+        if sys.platform == "win32":
+            import msvcrt
+
+            mode = wintypes.DWORD()
+            handle = msvcrt.get_osfhandle(stream.fileno())
+            return bool(_kernel32.GetConsoleMode(handle, ctypes.byref(mode)))
+    except (OSError, ValueError):
+        return False
+    return True
