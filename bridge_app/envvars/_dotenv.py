@@ -62,7 +62,9 @@ def decode_env_bytes(data: bytes, source: str) -> str:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
         raise EnvError(f"{source} is not a text file (binary data on line {line}).")
     try:
-        return data.decode("utf-8-sig")
+        # A .env file written on Windows has CRLF line ends; inside a quoted multi-line
+        # value they would otherwise stay as \r\n (python-dotenv reads text mode: \n).
+        return data.decode("utf-8-sig").replace("\r\n", "\n")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise EnvError(

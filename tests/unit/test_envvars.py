@@ -16,6 +16,9 @@ from bridge_app.services import open_store
 from bridge_app.store import Database
 from tests.unit._sessions import FakeSession
 
+# Touches Windows branches: runs in the Windows leg too (scripts/windows/test.sh).
+pytestmark = pytest.mark.windows
+
 
 def _reauth(session: FakeSession, password: str) -> None:
     if password != session.password:
@@ -81,6 +84,19 @@ EQUALS=a=b=c
 UNICODE="héllo wörld ✓"
 HASH_IN_QUOTES="abc#def"
 """
+
+
+def test_a_file_with_windows_line_ends_imports_the_same_values(
+    env: EnvService, tmp_path: Path
+) -> None:
+    """Written by a Windows editor (CRLF): a quoted multi-line value keeps \\n, as python-
+    dotenv reads it, not \\r\\n."""
+    source = tmp_path / "crlf.env"
+    source.write_bytes(TRICKY.replace("\n", "\r\n").encode("utf-8"))
+    preview = env.preview_import_file(ALICE, source)
+    values = {line.name: line.value for line in preview.applicable}
+    assert values["MULTI"] == "first line\nsecond line"
+    assert values["PLAIN"] == "value with spaces"
 
 
 def test_dotenv_round_trip_with_tricky_quoting(env: EnvService, tmp_path: Path) -> None:
