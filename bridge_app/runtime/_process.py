@@ -178,30 +178,46 @@ def run_captured(
     cwd: str | os.PathLike[str] | None = None,
 ) -> Captured:
     """Run ``args`` with no stdin (and, on Windows, no console window of its own); after
-    ``timeout`` seconds kill its whole tree.
+    ``timeout`` seconds kill its whole tree (on Windows a job object holds the tree).
 
     Output is decoded as UTF-8 with replacement characters (tools print UTF-8; Windows'
     ANSI code page would garble or refuse it). Raises OSError when it cannot start.
     """
     options: dict[str, Any] = {}
+    job: Any = None
     if sys.platform == "win32":
-        options["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.CREATE_NO_WINDOW
+        from bridge_app.runtime._win32_jobs import CREATE_SUSPENDED, ProcessJob
+
+        options["creationflags"] = (
+            subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.CREATE_NO_WINDOW | CREATE_SUSPENDED
+        )
+        job = ProcessJob()
     else:
         options["start_new_session"] = True  # its own process group, for killpg
-    process = subprocess.Popen(
-        list(args),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=dict(env) if env is not None else None,
-        cwd=cwd,
-        **options,
-    )
+    try:
+        process = subprocess.Popen(
+            list(args),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=dict(env) if env is not None else None,
+            cwd=cwd,
+            **options,
+        )
+    except BaseException:
+        if job is not None:
+            job.close()
+        raise
+    if job is not None and not job.adopt(process):
+        job.close()  # the system refused the job: taskkill walks the tree instead
+        job = None
     returncode: int | None
     try:
         out, err = process.communicate(timeout=timeout)
         returncode = process.returncode
     except subprocess.TimeoutExpired:
+        if job is not None:
+            job.kill()
         kill_tree(process)
         returncode = None
         try:
@@ -215,6 +231,9 @@ def run_captured(
                         pipe.close()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(5)
+    finally:
+        if job is not None:
+            job.close()
     return Captured(
         returncode,
         (out or b"").decode("utf-8", errors="replace"),
