@@ -9,13 +9,11 @@ mounts off the app.
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import re
-from pathlib import Path
 from typing import Any
 
-from bridge_app.runtime import AppPaths, BridgeError, atomic_write
+from bridge_app.proxy._tiktoken_files import use_lf_tokenizers
+from bridge_app.runtime import AppPaths
 
 # Offline and quiet: these are read while LiteLLM imports.
 _IMPORT_ENV = {
@@ -32,41 +30,7 @@ for _name, _value in _IMPORT_ENV.items():
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 
 
-def lf_tokenizer_copies(source: Path, target: Path) -> bool:
-    """Copies of the tiktoken files in ``source`` with LF line endings, in ``target``, when
-    those in ``source`` have CRLF: LiteLLM 1.106.2's win_amd64 wheel (and so the Windows
-    bundle) ships them so, tiktoken rejects them by their hash, deletes them and downloads
-    them again, and offline every token count (so every request) failed. False, writing
-    nothing, when the files are fine as they are or cannot be read or copied."""
-    try:
-        files = [f for f in source.iterdir() if re.fullmatch(r"[0-9a-f]{40}", f.name)]
-        contents = {f.name: f.read_bytes() for f in files}
-    except OSError:
-        return False
-    if not any(b"\r\n" in data for data in contents.values()):
-        return False
-    try:
-        for name, data in contents.items():
-            fixed = data.replace(b"\r\n", b"\n")
-            path = target / name
-            if not path.is_file() or path.read_bytes() != fixed:
-                atomic_write(path, fixed, mode=0o644, make_parents=True)
-    except (OSError, BridgeError):
-        return False
-    return True
-
-
-def _bundled_tokenizers() -> Path | None:
-    spec = importlib.util.find_spec("litellm")
-    locations = list(spec.submodule_search_locations or []) if spec is not None else []
-    return Path(locations[0]) / "litellm_core_utils" / "tokenizers" if locations else None
-
-
-if "CUSTOM_TIKTOKEN_CACHE_DIR" not in os.environ:
-    _bundled = _bundled_tokenizers()
-    _fixed = AppPaths.from_environment().cache_dir / "tiktoken"
-    if _bundled is not None and lf_tokenizer_copies(_bundled, _fixed):
-        os.environ["CUSTOM_TIKTOKEN_CACHE_DIR"] = str(_fixed)  # LiteLLM points tiktoken here
+use_lf_tokenizers(AppPaths.from_environment().cache_dir / "tiktoken")
 
 import litellm  # noqa: E402
 import litellm.proxy.proxy_server as ps  # noqa: E402

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-from pathlib import Path
 from importlib.metadata import version
+from pathlib import Path
 
 import pytest
 
@@ -90,7 +90,7 @@ def test_the_label_is_read_from_the_usage_and_never_serialised() -> None:
 def test_tokenizer_files_with_crlf_are_used_through_lf_copies(tmp_path: Path) -> None:
     """LiteLLM's Windows wheel ships its tiktoken files with CRLF: tiktoken would reject
     them by hash, delete them and try to download them (offline: every request failed)."""
-    from bridge_app.proxy._litellm_globals import lf_tokenizer_copies
+    from bridge_app.proxy._tiktoken_files import lf_tokenizer_copies
 
     bundled, fixed = tmp_path / "bundled", tmp_path / "fixed"
     bundled.mkdir()
