@@ -30,7 +30,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-BUILD = HERE / "build"
+# BRIDGE_BUILD_DIR: a second build beside the first (the Windows build under Wine, made on
+# the same checkout as the Linux one) keeps its stage, cache and key apart.
+BUILD = Path(os.environ.get("BRIDGE_BUILD_DIR") or HERE / "build")
 CACHE = BUILD / "cache"
 STAGE = BUILD / "stage"
 DIST = HERE / "dist"
