@@ -12,6 +12,9 @@
 #   scripts/windows.sh --setup                      # build or refresh the environment only
 #
 #   --python ARGS...  runs the Windows python.exe itself with ARGS (tests, one-off checks)
+#   --exe DIR ARGS... runs DIR/litellm-bridge.exe, a packaged Windows build (PyInstaller's
+#                     one-folder bundle), with ARGS instead of the checkout
+#   --gui-exe DIR ... the same with DIR/litellm-bridge-gui.exe (the windowed executable)
 #   --setup           runs scripts/windows/setup.sh and exits
 #
 # What the Windows program sees:
@@ -40,9 +43,15 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/windows/env.sh
 source "$ROOT/scripts/windows/env.sh"
 
-mode=app
+mode=app exe=""
 case "${1:-}" in
   --python) mode=python; shift ;;
+  --exe | --gui-exe)
+    [ -n "${2:-}" ] || die "$1 needs the folder of a packaged build"
+    name=litellm-bridge.exe; [ "$1" = --gui-exe ] && name=litellm-bridge-gui.exe
+    exe=$(cd "$2" && pwd)/$name
+    [ -f "$exe" ] || die "no $name in $2"
+    mode=exe; shift 2 ;;
   --setup) exec bash "$ROOT/scripts/windows/setup.sh" ;;
 esac
 
@@ -71,14 +80,18 @@ done
 mapfile -t win_paths < <(env -i "${WINE_ENV[@]}" winepath -w "${paths[@]}" </dev/null 2>/dev/null | tr -d '\r')
 [ "${#win_paths[@]}" -eq "${#paths[@]}" ] || die "winepath could not translate: ${paths[*]}"
 for i in "${!path_vars[@]}"; do WINE_ENV+=("${path_vars[$i]}=${win_paths[$((i + 1))]}"); done
-WINE_ENV+=(
-  PYTHONPATH="${win_paths[0]}"
-  PYTHONNOUSERSITE=1 # only the environment setup.sh built, never a user site-packages
-)
+if [ "$mode" != exe ]; then # a packaged build brings everything it needs itself
+  WINE_ENV+=(
+    PYTHONPATH="${win_paths[0]}"
+    PYTHONNOUSERSITE=1 # only the environment setup.sh built, never a user site-packages
+  )
+fi
 
 if [ "$mode" = app ]; then
   # As the installed console script: the checkout on PYTHONPATH, not the current directory.
   cmd=("$PYEXE" -P -c 'import sys; from bridge_app.cli import main; sys.exit(main())' "$@")
+elif [ "$mode" = exe ]; then
+  cmd=("$exe" "$@")
 else
   cmd=("$PYEXE" "$@")
 fi

@@ -43,7 +43,8 @@ wine_unix_env() {
     WINEARCH=win64
     WINEDEBUG="${WINEDEBUG:--all}"
     # No Mono/Gecko: nothing here needs them, and a fresh prefix would offer to download them.
-    WINEDLLOVERRIDES="mscoree,mshtml=${WINEDLLOVERRIDES:+;$WINEDLLOVERRIDES}"
+    # d3dcompiler_47: ANGLE's own (next to the program), which compiles its shaders.
+    WINEDLLOVERRIDES="mscoree,mshtml=;d3dcompiler_47=n,b${WINEDLLOVERRIDES:+;$WINEDLLOVERRIDES}"
   )
   local name
   for name in DISPLAY XAUTHORITY; do

@@ -292,6 +292,17 @@ phase_complex() {
   if [ -n "$out" ]; then echo "$out" | sed "s|^$PYDIR/||; s/^/    /"; else echo "    nothing to repoint"; fi
 }
 
+phase_angle() {
+  # Wine's own HLSL compiler cannot compile ANGLE's shaders (a black window): the window
+  # uses the d3dcompiler_47.dll that kivy_deps.angle ships, found next to python.exe
+  # (windows.sh sets WINEDLLOVERRIDES=d3dcompiler_47=n,b). The bundle carries its own copy.
+  local source=$PYDIR/share/angle/bin/d3dcompiler_47.dll
+  [ -f "$source" ] || die "kivy_deps.angle did not install $source"
+  if cmp -s "$source" "$PYDIR/d3dcompiler_47.dll"; then echo "    in place"; return; fi
+  cp "$source" "$PYDIR/d3dcompiler_47.dll"
+  echo "    copied next to python.exe"
+}
+
 phase_check() {
   if [ "$CHANGED" = 0 ]; then echo "    nothing changed since the last check"; return; fi
   # The modules that hit Wine's gaps first: Rust extensions (ProcessPrng), SQLCipher, DPAPI.
@@ -319,6 +330,7 @@ run_phase "DLLs for Wine's gaps: bcryptprimitives.dll, ucrtcplx.dll" phase_dlls
 run_phase "Windows Python" phase_python
 run_phase "Packages inside Wine" phase_packages
 run_phase "numpy's complex-math imports -> ucrtcplx.dll" phase_complex
+run_phase "ANGLE's shader compiler for the window" phase_angle
 run_phase "Check" phase_check
 ready_hash >"$STATE/ready"
 PHASE=""
