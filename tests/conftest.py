@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,12 @@ from bridge_app.runtime import AppPaths
 KEYRING_UNDER_TEST = os.environ.get("BRIDGE_TEST_KEYRING", "").lower() == "on"
 os.environ["BRIDGE_KEYRING"] = "on" if KEYRING_UNDER_TEST else "off"
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+# Test modules import LiteLLM directly too: the app's CRLF tokenizer fix must come first
+# (see bridge_app/proxy/_tiktoken_files.py), or tiktoken deletes the bundled files.
+if os.name == "nt":
+    from bridge_app.proxy._tiktoken_files import use_lf_tokenizers
+
+    use_lf_tokenizers(Path(tempfile.gettempdir()) / "litellm-bridge-tests-tiktoken")
 
 
 @pytest.fixture
@@ -38,3 +45,19 @@ def artifacts_dir() -> Iterator[Path]:
     )
     root.mkdir(parents=True, exist_ok=True)
     yield root
+
+
+def under_wine() -> bool:
+    """Whether this Windows Python runs under Wine (the Windows leg on Linux), where a few
+    things real Windows does are missing (tests that need them skip and say which)."""
+    if os.name != "nt":
+        return False
+    import ctypes
+
+    try:
+        return hasattr(ctypes.WinDLL("ntdll"), "wine_get_version")
+    except OSError:
+        return False
+
+
+UNDER_WINE = under_wine()

@@ -13,7 +13,7 @@ import yaml
 from tests.integration._serve import Serve, as_admin, cli, create_admin
 from tests.integration._upstream import free_port
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.windows]  # the Windows leg too
 
 
 def _demo(home: Path) -> str:

@@ -13,23 +13,18 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration._serve import Serve
+from tests.conftest import UNDER_WINE
+from tests.integration._serve import NEW_GROUP, Serve, interrupt
 from tests.integration._serve import cli as serve_cli
 from tests.integration._upstream import free_port
 from tests.integration._wire import answer_text, build
 from tests.integration.conftest import port_open
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.windows]  # the Windows leg too
 REPO = Path(__file__).resolve().parents[2]
 
 
-# Windows: Ctrl+Break (SIGBREAK) is the stop key that reaches a console program started in
-# its own process group; send_signal(SIGINT) is not supported there.
-NEW_GROUP = subprocess.CREATE_NEW_PROCESS_GROUP if sys.platform == "win32" else 0
-
-
-def _interrupt(proc: subprocess.Popen[str]) -> None:
-    proc.send_signal(signal.CTRL_BREAK_EVENT if sys.platform == "win32" else signal.SIGINT)
+_interrupt = interrupt
 
 
 def _env(home: Path) -> dict[str, str]:
@@ -65,6 +60,7 @@ def _until_ready(serve: subprocess.Popen[str]) -> list[str]:
     return lines
 
 
+@pytest.mark.skipif(UNDER_WINE, reason="Wine delivers no Ctrl+Break (GenerateConsoleCtrlEvent)")
 def test_serve_status_key_request_logs_and_ctrl_c(tmp_path: Path) -> None:
     home = tmp_path / "home"
     port = free_port()
@@ -209,7 +205,8 @@ def test_serve_as_a_user_logs_in_first_and_refuses_a_wrong_password(
         assert json.loads(_cli(home, "status", "--json").stdout)["state"] == "running"
     finally:
         _interrupt(serve)
-        assert serve.wait(timeout=60) == 0
+        code = serve.wait(timeout=60)
+    assert code == 0 or UNDER_WINE  # Wine: ended, not stopped with Ctrl+Break (see _serve)
     assert not port_open(port)
 
 

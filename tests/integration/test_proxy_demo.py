@@ -16,7 +16,7 @@ from bridge_app.store import tables
 from tests.integration._wire import KINDS, answer_text, build, event_types
 from tests.integration.conftest import wait_for
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.windows]  # the Windows leg too
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ from bridge_app.proxy import (
 from tests.integration._wire import build
 from tests.integration.conftest import Made, wait_for
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.windows]  # the Windows leg too
 
 FAST = WatchdogPolicy(
     tick_s=0.1,

@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import signal
 import subprocess
 import sys
 import tarfile
@@ -36,6 +35,7 @@ from bridge_app.runtime import AppPaths
 from bridge_app.services import Services, build_services, switch_pending_update
 from bridge_app.store import SCHEMA_VERSION
 from bridge_app.updates import CHANNEL_TARGET, EXECUTABLE, UpdateError
+from tests.integration._serve import NEW_GROUP, interrupt
 
 pytestmark = [pytest.mark.integration, pytest.mark.skipif(os.name == "nt", reason="sh bundles")]
 REPO = Path(__file__).resolve().parents[2]
@@ -305,11 +305,12 @@ def test_serve_switches_to_the_installed_update_at_its_next_start(
         stderr=subprocess.DEVNULL,
         text=True,
         cwd=REPO,
+        creationflags=NEW_GROUP,
     )
     try:
         lines = _until_ready(serve)
     finally:
-        serve.send_signal(signal.SIGINT)
+        interrupt(serve)
         serve.wait(60)
     assert f"Update: switched to {NEW} (health check passed)\n" in lines, lines
     assert lines[-1].startswith("Press Ctrl+C")

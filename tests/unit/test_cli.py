@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+# Touches Windows branches: runs in the Windows leg too (scripts/windows/test.sh).
+pytestmark = pytest.mark.windows
+
 REPO = Path(__file__).resolve().parents[2]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,9 @@ import pytest
 from bridge_app.runtime import AppPaths
 from bridge_app.services import build_services
 from tests.unit.test_cli import run_cli
+
+# Touches Windows branches: runs in the Windows leg too (scripts/windows/test.sh).
+pytestmark = pytest.mark.windows
 
 
 @pytest.fixture
@@ -56,7 +60,8 @@ def test_show_prints_settings_for_each_shell(tmp_path: Path, user_home: Path) ->
     assert key.startswith("sk-bridge-") and key != master  # the tool's own key
     assert master not in shown.stdout
     assert '"selectedType": "gemini-api-key"' in shown.stdout  # the settings.json part
-    assert f'"{user_home}": "TRUST_FOLDER"' in shown.stdout  # the trustedFolders.json part
+    trusted = f"{json.dumps(str(user_home))}: " + '"TRUST_FOLDER"'
+    assert trusted in shown.stdout  # the trustedFolders.json part
     assert "export " not in shown.stdout
     assert not (user_home / ".gemini").exists()  # showing writes nothing
 
@@ -70,8 +75,12 @@ def test_show_prints_settings_for_each_shell(tmp_path: Path, user_home: Path) ->
 def test_show_defaults_to_this_platforms_shell(tmp_path: Path, user_home: Path) -> None:
     shown = tools("show", "claude-code", bridge=tmp_path / "bridge", home=user_home)
     assert shown.returncode == 0, shown.stderr
-    assert "## bash" in shown.stdout and "export ANTHROPIC_BASE_URL=" in shown.stdout
-    assert "## powershell" not in shown.stdout and "$env:" not in shown.stdout
+    if sys.platform == "win32":
+        assert "## powershell" in shown.stdout and "$env:ANTHROPIC_BASE_URL = " in shown.stdout
+        assert "## cmd" in shown.stdout and "export " not in shown.stdout
+    else:
+        assert "## bash" in shown.stdout and "export ANTHROPIC_BASE_URL=" in shown.stdout
+        assert "## powershell" not in shown.stdout and "$env:" not in shown.stdout
 
 
 def test_apply_conflict_and_revert(tmp_path: Path, user_home: Path) -> None:

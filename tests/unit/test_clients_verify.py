@@ -17,6 +17,9 @@ from bridge_app.clients._verify import run_headless, verify
 from bridge_app.devtools import LoopbackServer
 from bridge_app.runtime import Redactor, pid_alive
 
+# Touches Windows branches: runs in the Windows leg too (scripts/windows/test.sh).
+pytestmark = pytest.mark.windows
+
 
 class ChatProxy(LoopbackServer):
     """Stands where the app's proxy listens: answers one chat completion."""
@@ -52,7 +55,6 @@ def test_verify_ignores_http_proxy_settings(monkeypatch: pytest.MonkeyPatch) -> 
     assert corporate.seen == []  # the key never went to the corporate proxy
 
 
-@pytest.mark.windows
 def test_a_tool_that_hangs_is_stopped_with_everything_it_started(tmp_path: Path) -> None:
     """An npm tool is a shim (cmd.exe on Windows) that starts node, which may start more;
     each of them holds the output pipe. After the timeout the whole tree is killed and the

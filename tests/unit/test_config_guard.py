@@ -17,6 +17,9 @@ from bridge_app.config._guard import MAX_INCLUDED_FILES, read_checked
 from bridge_app.envvars import EnvError
 from bridge_app.envvars._names import check_name
 
+# Touches Windows branches: runs in the Windows leg too (scripts/windows/test.sh).
+pytestmark = pytest.mark.windows
+
 BASE = """\
 model_list:
   - model_name: chat

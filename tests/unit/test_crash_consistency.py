@@ -29,7 +29,9 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 ADMIN_PW = "Admin-Password-42!"
 EMPLOYEE, EMPLOYEE_PW = "E1234", "employee-pw-1"
-KILLED = -getattr(signal, "SIGKILL", signal.SIGTERM)
+# The fault point kills the process: SIGKILL on POSIX; on Windows os.kill ends it with
+# TerminateProcess and the signal's number as its exit code.
+KILLED = int(signal.SIGTERM) if sys.platform == "win32" else -int(signal.SIGKILL)
 
 
 def _env(home: Path, work: Path, **extra: str) -> dict[str, str]:

@@ -21,6 +21,9 @@ from bridge_app.integrity import (
 from bridge_app.runtime import AppPaths, BridgeError
 from bridge_app.services import build_services
 
+# Touches Windows branches: runs in the Windows leg too (scripts/windows/test.sh).
+pytestmark = pytest.mark.windows
+
 
 @pytest.fixture
 def key():  # a throwaway key: the release key never comes near the tests

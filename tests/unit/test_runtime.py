@@ -20,6 +20,9 @@ from bridge_app.runtime import (
     resource_path,
 )
 
+# Touches Windows branches: runs in the Windows leg too (scripts/windows/test.sh).
+pytestmark = pytest.mark.windows
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -167,7 +170,6 @@ def test_a_data_folder_on_a_network_file_system_is_recognised(
     assert network_filesystem(Path(folder), mounts=MOUNTS) == found
 
 
-@pytest.mark.windows
 @pytest.mark.skipif(sys.platform != "win32", reason="Windows paths and drive types")
 def test_a_data_folder_on_a_windows_share_is_recognised(tmp_path: Path) -> None:
     share = r"\\filer\home$\alice\AppData\Local\litellm-bridge"

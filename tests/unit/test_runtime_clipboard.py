@@ -11,6 +11,9 @@ import pytest
 from bridge_app.runtime import copy_secret_windows
 from bridge_app.runtime._clipboard import CF_UNICODETEXT, secret_clipboard_formats
 
+# Touches Windows branches: runs in the Windows leg too (scripts/windows/test.sh).
+pytestmark = pytest.mark.windows
+
 
 def test_a_copied_secret_is_marked_for_no_history_no_monitoring_no_cloud() -> None:
     formats = dict(secret_clipboard_formats("sk-bridge-ünï-1234"))

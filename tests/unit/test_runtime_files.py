@@ -21,6 +21,9 @@ import pytest
 
 from bridge_app.runtime import BridgeError, SharedRotatingFileHandler, atomic_write
 
+# Touches Windows branches: runs in the Windows leg too (scripts/windows/test.sh).
+pytestmark = pytest.mark.windows
+
 REPO = Path(__file__).resolve().parents[2]
 _real_replace = os.replace
 

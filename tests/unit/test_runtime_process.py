@@ -20,6 +20,9 @@ from bridge_app.clients._detect import find_tool
 from bridge_app.runtime import StopRequest, pid_alive, run_captured
 from bridge_app.runtime._process import stop_signals
 
+# Touches Windows branches: runs in the Windows leg too (scripts/windows/test.sh).
+pytestmark = pytest.mark.windows
+
 posix_only = pytest.mark.skipif(
     sys.platform == "win32", reason="POSIX signals and #! scripts; Windows has its own branch"
 )

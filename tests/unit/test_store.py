@@ -24,6 +24,9 @@ from bridge_app.store import (
     tables,
 )
 
+# Touches Windows branches: runs in the Windows leg too (scripts/windows/test.sh).
+pytestmark = pytest.mark.windows
+
 SECRET = "sk-internal-PLAINTEXT-canary-7f3a9c"
 
 

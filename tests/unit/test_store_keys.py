@@ -20,6 +20,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from bridge_app.runtime import BridgeError, os_protector
 from bridge_app.store import KeyManager
 
+# Touches Windows branches: runs in the Windows leg too (scripts/windows/test.sh).
+pytestmark = pytest.mark.windows
+
 
 class OneUserProtector:
     """Like DPAPI: what one account sealed, another account cannot open."""

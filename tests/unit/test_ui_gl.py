@@ -7,6 +7,9 @@ import pytest
 
 from bridge_app.ui._gl import ANGLE_BACKEND, choose_gl_backend
 
+# Touches Windows branches: runs in the Windows leg too (scripts/windows/test.sh).
+pytestmark = pytest.mark.windows
+
 
 @pytest.mark.parametrize(
     ("reported", "expected"),
