@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -69,10 +71,32 @@ def installed_update_executable(paths: AppPaths) -> Path | None:
     return target
 
 
+def handover_command(own: Path, target: Path) -> tuple[list[str], bool]:
+    """What to start instead of ``own`` (this executable): the installed update's
+    executable of the same kind — the windowed one for the windowed one — with this
+    command line; and whether it is the windowed one (nothing to wait for)."""
+    windowed = own.name.lower().endswith("-gui.exe")
+    if windowed:
+        target = target.with_name(f"{target.stem}-gui{target.suffix}")
+    return [str(target), *sys.argv[1:]], windowed
+
+
 def run_installed_update(paths: AppPaths) -> None:
-    """Replace this process with the current installed update (returns if there is none)."""
+    """Hand over to the current installed update (returns if there is none)."""
     target = installed_update_executable(paths)
     if target is None:
         return
     os.environ[LAUNCHED_ENV] = "1"  # that version must not redirect again
-    os.execv(target, [str(target), *sys.argv[1:]])  # noqa: S606 (verified, installed build)
+    args, windowed = handover_command(Path(sys.executable), target)
+    if sys.platform != "win32":
+        os.execv(args[0], args)  # noqa: S606 (verified, installed build)
+    # Windows has no exec: os.execv starts the program and ends this one at once (the
+    # console got its prompt back while the update still ran, with unquoted paths). The
+    # windowed build starts it and leaves; the console one waits, and the console's
+    # Ctrl+C / Ctrl+Break reach the update itself.
+    if windowed:
+        subprocess.Popen(args, close_fds=True)
+        sys.exit(0)
+    for name in ("SIGINT", "SIGBREAK"):
+        signal.signal(getattr(signal, name), signal.SIG_IGN)
+    sys.exit(subprocess.call(args))

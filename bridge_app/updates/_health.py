@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -14,6 +15,12 @@ from pathlib import Path
 import httpx
 
 HEALTH_CHECK_ENV = "BRIDGE_UPDATE_HEALTH_CHECK"  # set for the version being checked
+# The windowed build runs the console one for the check: without this, each of its
+# commands flashed a console window on the screen.
+if sys.platform == "win32":
+    _NO_WINDOW = subprocess.CREATE_NO_WINDOW
+else:
+    _NO_WINDOW = 0
 
 
 def health_check(executable: Path, timeout_s: float) -> str | None:
@@ -32,6 +39,7 @@ def health_check(executable: Path, timeout_s: float) -> str | None:
             text=True,
             timeout=timeout_s,
             check=False,
+            creationflags=_NO_WINDOW,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"doctor could not run: {exc}"
@@ -53,6 +61,7 @@ def _serve_check(executable: Path, env: dict[str, str], timeout_s: float) -> str
         stdout=subprocess.DEVNULL,
         stderr=errors,
         text=True,
+        creationflags=_NO_WINDOW,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -80,6 +89,7 @@ def _serve_check(executable: Path, env: dict[str, str], timeout_s: float) -> str
                 text=True,
                 timeout=60,
                 check=False,
+                creationflags=_NO_WINDOW,
             ).stdout.strip()
             response = client.post(
                 f"{url}/v1/chat/completions",
