@@ -77,6 +77,22 @@ def window_geometry(screen: tuple[int, int] | None, *, kiosk: bool) -> dict[str,
     return {"width": str(DEFAULT_SIZE[0]), "height": str(DEFAULT_SIZE[1])}
 
 
+#: How the taskbar knows the app: the X11 window class (matches a .desktop file's
+#: StartupWMClass) and, on Windows, the explicit AppUserModelID. Without them the taskbar
+#: groups the window under the interpreter ("python3.11", "python.exe").
+WINDOW_CLASS = "LiteLLM Bridge"
+APP_USER_MODEL_ID = "LiteLLMBridge.LiteLLMBridge"
+
+
+def name_the_app_for_the_taskbar() -> None:
+    os.environ.setdefault("SDL_VIDEO_X11_WMCLASS", WINDOW_CLASS)
+    if sys.platform == "win32":
+        shell32 = ctypes.windll.shell32  # type: ignore[attr-defined,unused-ignore]
+        result = shell32.SetCurrentProcessExplicitAppUserModelID(APP_USER_MODEL_ID)
+        if result != 0:
+            log.info("the AppUserModelID was not set (HRESULT %#x)", result & 0xFFFFFFFF)
+
+
 def _prepare_kivy(paths: AppPaths, *, kiosk: bool = False) -> None:
     # Kivy writes its own config and logs under ~/.kivy unless told otherwise; keep them
     # with the rest of the app's state, and keep its console chatter out of the terminal.
@@ -85,6 +101,7 @@ def _prepare_kivy(paths: AppPaths, *, kiosk: bool = False) -> None:
     os.environ.setdefault("KIVY_HOME", str(kivy_home))
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+    name_the_app_for_the_taskbar()
     prepare_gl_backend()  # Windows: ANGLE when desktop OpenGL is older than 2.0
     prepare_antialiasing(paths.cache_dir)  # no MSAA on a software renderer
     # KCFG_<SECTION>_<KEY> overrides Kivy's config before its window exists.

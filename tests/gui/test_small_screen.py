@@ -132,6 +132,8 @@ def test_the_window_fits_800x480_and_a_tap_lands_on_the_control_drawn_there(
         assert line, "the window did not open"
         report = json.loads(line)
         geo = _window(display)
+        # The taskbar knows it as the app, not as the interpreter ("python3.11").
+        assert str(geo["WINDOW"]) in display.xdotool("search", "--class", "^LiteLLM Bridge$")
         if mode == "kiosk":
             assert (geo["X"], geo["Y"], geo["WIDTH"], geo["HEIGHT"]) == (0, 0, *SCREEN)
         else:

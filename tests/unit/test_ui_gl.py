@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from bridge_app.ui._gl import ANGLE_BACKEND, choose_gl_backend
+from tests.conftest import UNDER_WINE
 
 # Touches Windows branches: runs in the Windows leg too (scripts/windows/test.sh).
 pytestmark = pytest.mark.windows
@@ -147,3 +150,23 @@ def test_a_multisamples_setting_that_is_no_number_is_ignored(
     env = {MSAA_KEY: "4"}
     assert prepare_antialiasing(tmp_path, env, platform="linux", gpu_nodes=_no_gpu) is None
     assert env[MSAA_KEY] == "4"
+
+
+@pytest.mark.skipif(sys.platform != "win32", reason="the AppUserModelID is Windows'")
+@pytest.mark.skipif(
+    UNDER_WINE, reason="Wine does not implement GetCurrentProcessExplicitAppUserModelID"
+)
+def test_the_taskbar_knows_the_window_as_litellm_bridge() -> None:
+    """Windows groups a window on the taskbar by its process's AppUserModelID (else by the
+    executable: python.exe)."""
+    import ctypes
+    from ctypes import wintypes
+
+    from bridge_app.ui._app import APP_USER_MODEL_ID, name_the_app_for_the_taskbar
+
+    name_the_app_for_the_taskbar()
+    shell32 = ctypes.windll.shell32  # type: ignore[attr-defined,unused-ignore]
+    found = wintypes.LPWSTR()
+    assert shell32.GetCurrentProcessExplicitAppUserModelID(ctypes.byref(found)) == 0
+    assert found.value == APP_USER_MODEL_ID
+    ctypes.windll.ole32.CoTaskMemFree(found)  # type: ignore[attr-defined,unused-ignore]
