@@ -24,7 +24,12 @@ if command -v apt-get >/dev/null 2>&1; then
   pkgs=(python3 python3-venv python3-dev build-essential pkg-config libcairo2-dev
         xvfb xauth libgl1 libegl1 libmtdev1 xclip redis-server xdotool matchbox-window-manager
         trayer docker-compose)  # docker-compose: `config` checks the team export, no daemon
-  if [ "$WITH_E2E" = 1 ] && ! command -v npm >/dev/null 2>&1; then pkgs+=(nodejs npm); fi
+  if [ "$WITH_E2E" = 1 ]; then
+    # What only the tests use: the npm CLI tools, and OCR to read the Windows build's
+    # window from a screenshot (tests/windows/).
+    if ! command -v npm >/dev/null 2>&1; then pkgs+=(nodejs npm); fi
+    pkgs+=(tesseract-ocr tesseract-ocr-eng)
+  fi
   missing=()
   for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -15,6 +15,9 @@
 #   --exe DIR ARGS... runs DIR/litellm-bridge.exe, a packaged Windows build (PyInstaller's
 #                     one-folder bundle), with ARGS instead of the checkout
 #   --gui-exe DIR ... the same with DIR/litellm-bridge-gui.exe (the windowed executable)
+#   --desktop WxH ... (before the others) runs the program on a Wine virtual desktop of
+#                     that size, a screen of its own inside the X display (the window at
+#                     800x480, say, whatever the display's size)
 #   --setup           runs scripts/windows/setup.sh and exits
 #
 # What the Windows program sees:
@@ -43,6 +46,12 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/windows/env.sh
 source "$ROOT/scripts/windows/env.sh"
 
+desktop=""
+if [ "${1:-}" = "--desktop" ]; then
+  [[ ${2:-} =~ ^[0-9]+x[0-9]+$ ]] || die "--desktop needs a size such as 800x480"
+  desktop=$2
+  shift 2
+fi
 mode=app exe=""
 case "${1:-}" in
   --python) mode=python; shift ;;
@@ -94,6 +103,9 @@ elif [ "$mode" = exe ]; then
   cmd=("$exe" "$@")
 else
   cmd=("$PYEXE" "$@")
+fi
+if [ -n "$desktop" ]; then
+  cmd=(explorer "/desktop=bridge-$desktop,$desktop" "${cmd[@]}")
 fi
 
 # --- start it -------------------------------------------------------------------------------

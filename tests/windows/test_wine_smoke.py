@@ -108,6 +108,7 @@ def test_serve_answers_survives_three_restarts_and_stops_on_ctrl_c(
                 "--password-stdin", stdin=f"{ADMIN_PW}\nround {restart}\n",
             )  # fmt: skip
             assert changed.returncode == 0, changed.stderr
+            changed_at = time.time()
             status = _wait_for_restart(home, before)
             time.sleep(3)  # clients keep asking after the restart
             during = clients.since(started)
@@ -116,9 +117,9 @@ def test_serve_answers_survives_three_restarts_and_stops_on_ctrl_c(
             after = [got for t, got in during if t > last_failure]
             assert after and set(after) == {"200"}, during
             figures.append(
-                f"restart {restart}: serving again {status['started_at'] - before:.1f} s after "
-                f"the previous start; {len(during)} requests meanwhile, {len(failed)} not "
-                f"answered 200 ({', '.join(sorted(set(failed))) or 'none'}), then "
+                f"restart {restart}: ready again {status['started_at'] - changed_at:.1f} s after "
+                f"`env set` returned; {len(during)} requests from the change on, {len(failed)} "
+                f"not answered 200 ({', '.join(sorted(set(failed))) or 'none'}), then "
                 f"{len(after)} in a row answered 200"
             )
         clients.stop()
