@@ -7,6 +7,7 @@ import io
 import json
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -403,10 +404,33 @@ def test_windows_people_are_shown_powershell_and_cmd_settings(gui: Driver) -> No
         assert "# PowerShell" in shown and "$env:ANTHROPIC_BASE_URL = '" in shown
         assert "# Command Prompt (cmd)" in shown and "set ANTHROPIC_BASE_URL=" in shown
         assert "export " not in shown
+        _copy_is_a_secret_copy(gui, dialog)
         dialog.dismiss()
         gui.pump(10)
     finally:
         tools.platform = before
+
+
+def _copy_is_a_secret_copy(gui: Driver, dialog: Any) -> None:
+    """The snippets carry the tool's key: Copy fills the clipboard (on Windows out of its
+    history) and clears it again after the 30 s, as for an environment entry."""
+    from kivy.core.clipboard import Clipboard
+
+    from bridge_app.ui import _clipboard
+    from bridge_app.ui.widgets import CopyBlock
+
+    blocks = [w for w in dialog.walk(restrict=True) if isinstance(w, CopyBlock)]
+    assert [b.secret for b in blocks if b.text.startswith("http://")] == [False]  # the URL
+    block = next(b for b in blocks if "sk-bridge-" in b.text)
+    assert block.secret
+    saved = _clipboard.CLIPBOARD_SECONDS
+    _clipboard.CLIPBOARD_SECONDS = 1
+    try:
+        gui.press(block.ids.copy_button)
+        gui.wait(lambda: Clipboard.paste() == block.text, what="the snippet on the clipboard")
+        gui.wait(lambda: Clipboard.paste() == "", what="the clipboard cleared")
+    finally:
+        _clipboard.CLIPBOARD_SECONDS = saved
 
 
 def test_every_screen_at_small_and_large_sizes(gui: Driver) -> None:

@@ -4,17 +4,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 from kivy.clock import Clock
-from kivy.core.clipboard import Clipboard
 from kivy.properties import StringProperty
 
-from bridge_app.runtime import copy_secret_windows
 from bridge_app.services import EnvEntry, ImportPreview, ImportResult
 from bridge_app.ui import strings as S
 from bridge_app.ui._async import on_ui
 from bridge_app.ui._base import BridgeScreen, button, check_row, form_dialog, text_field
+from bridge_app.ui._clipboard import copy_text
 
 REVEAL_SECONDS = 10
-CLIPBOARD_SECONDS = 30
 
 
 class EnvironmentScreen(BridgeScreen):
@@ -131,12 +129,8 @@ class EnvironmentScreen(BridgeScreen):
 
     def copy(self, entry: EnvEntry) -> None:
         def copied(value: str) -> None:
-            # On Windows, out of clipboard history and cloud sync (the 30 s clear cannot
-            # reach those copies); elsewhere Kivy's clipboard.
-            if not copy_secret_windows(value):
-                Clipboard.copy(value)
+            copy_text(value, secret=True)
             self.tell(f"{entry.name}: {S.COPIED}")
-            Clock.schedule_once(lambda _dt: _clear_clipboard(value), CLIPBOARD_SECONDS)
 
         self._with_password(S.COPY, entry, copied)
 
@@ -215,9 +209,3 @@ class EnvironmentScreen(BridgeScreen):
             )
 
         form_dialog(S.EXPORT, [path], ok, ok_text=S.EXPORT, supporting=S.EXPORT_WARNING)
-
-
-def _clear_clipboard(value: str) -> None:
-    # Only clear what we put there: the user may have copied something else since.
-    if Clipboard.paste() == value:
-        Clipboard.copy("")

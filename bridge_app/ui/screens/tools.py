@@ -105,7 +105,11 @@ class ToolsScreen(BridgeScreen):
     def show_settings(self, card: ToolCard) -> None:
         def shown(settings: ToolSettings) -> None:
             shells = self.services.tools.shells()  # PowerShell and cmd on Windows
-            blocks = [CopyBlock(title=t, text=x) for t, x in settings_blocks(settings, shells)]
+            blocks = [
+                # Everything but the proxy's address holds the tool's key.
+                CopyBlock(title=t, text=x, secret=x != settings.proxy_url)
+                for t, x in settings_blocks(settings, shells)
+            ]
             form_dialog(f"{card.name}: settings", [_scroll(blocks)], lambda d: d.dismiss())
 
         self.work("tool-show", lambda: self.services.tools.show(card.id), shown)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from kivy.core.clipboard import Clipboard
 from kivy.properties import BooleanProperty, StringProperty
 from kivymd.uix.boxlayout import MDBoxLayout
+
+from bridge_app.ui._clipboard import copy_text
 
 
 class InfoChip(MDBoxLayout):
@@ -24,12 +25,15 @@ class ToolCardView(MDBoxLayout):
 
 
 class CopyBlock(MDBoxLayout):
-    """A snippet, URL or key shown in full (wrapped, never cut) with a Copy button."""
+    """A snippet, URL or key shown in full (wrapped, never cut) with a Copy button. A
+    secret block (the default: snippets carry the tool's key) is copied out of the
+    clipboard history and cleared after 30 s."""
 
     title = StringProperty("")
     text = StringProperty("")
     copied = StringProperty("")
+    secret = BooleanProperty(True)
 
     def copy(self) -> None:
-        Clipboard.copy(self.text)
+        copy_text(self.text, secret=self.secret)
         self.copied = self.text
