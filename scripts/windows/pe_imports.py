@@ -39,7 +39,8 @@ class PE:
         self.sections = []
         for i in range(nsections):
             vsize, va, rawsize, raw = struct.unpack(
-                "<IIII", self.read(opt + opt_size + 40 * i + 8, 16))
+                "<IIII", self.read(opt + opt_size + 40 * i + 8, 16)
+            )
             self.sections.append((va, max(vsize, rawsize), raw))
 
     def read(self, offset: int, size: int) -> bytes:
@@ -57,7 +58,7 @@ class PE:
         return data[: data.index(b"\0")]
 
     def exports(self) -> list[str]:
-        rva, size = self.dirs[0]
+        rva, _size = self.dirs[0]
         if not rva:
             return []
         nnames, names_rva, _ = struct.unpack("<I4xII", self.read(self.offset(rva) + 24, 16))
@@ -113,7 +114,8 @@ def patch(folder: str, new_dll: str, implemented: set[str]) -> int:
                     raise SystemExit(f"{path}: {new_dll} is longer than {dll}")
                 f.seek(pe.offset(name_rva))
                 f.write(new_dll.encode().ljust(len(dll), b"\0"))
-                print(f"{path}: {dll} -> {new_dll} ({len(implemented & set(funcs))} complex functions)")
+                count = len(implemented & set(funcs))
+                print(f"{path}: {dll} -> {new_dll} ({count} complex functions)")
                 changed += 1
     return changed
 
