@@ -61,6 +61,11 @@ class AppPaths:
         return self.data_dir / "instance.lock"
 
     @property
+    def show_request_file(self) -> Path:
+        """A second start of the window asks the running one to come forward with it."""
+        return self.data_dir / "show-window.request"
+
+    @property
     def proxy_config_dir(self) -> Path:
         return self.config_dir / "litellm"
 

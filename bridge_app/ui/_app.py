@@ -6,10 +6,18 @@ import logging
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
-from bridge_app.runtime import AppPaths, InstanceLock, Redactor, collector_paused, resource_path
+from bridge_app.runtime import (
+    AppPaths,
+    InstanceLock,
+    InstanceLockedError,
+    Redactor,
+    collector_paused,
+    resource_path,
+)
 from bridge_app.ui._gl import prepare_antialiasing, prepare_gl_backend
 
 log = logging.getLogger(__name__)
@@ -122,10 +130,55 @@ def stop_on_sigterm(app: Any) -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
+SHOW_WAIT_S = 5.0
+
+
+def bring_running_window_forward(paths: AppPaths) -> bool:
+    """Ask the window that holds the data folder to come forward (it polls for the
+    request file); True when it did within a few seconds. False: what holds the folder is
+    not a window (a `serve`), or it did not answer."""
+    request = paths.show_request_file
+    try:
+        request.write_text(str(os.getpid()), encoding="ascii")
+    except OSError:
+        return False
+    deadline = time.monotonic() + SHOW_WAIT_S
+    while time.monotonic() < deadline:
+        if not request.exists():
+            return True
+        time.sleep(0.1)
+    request.unlink(missing_ok=True)
+    return False
+
+
+def tell_without_console(title: str, message: str) -> None:
+    """The windowed Windows program has no console for the error: a message box says it."""
+    if sys.platform == "win32" and not _has_console():
+        mb_iconinformation = 0x40
+        ctypes.windll.user32.MessageBoxW(  # type: ignore[attr-defined,unused-ignore]
+            None, message, title, mb_iconinformation
+        )
+
+
+def _has_console() -> bool:
+    if sys.platform != "win32":
+        return True
+    return bool(ctypes.windll.kernel32.GetConsoleWindow())  # type: ignore[attr-defined,unused-ignore]
+
+
 def run(*, paths: AppPaths, redactor: Redactor, kiosk: bool = False) -> None:
     paths.ensure()
     lock = InstanceLock(paths.lock_file)
-    lock.acquire()
+    try:
+        lock.acquire()
+    except InstanceLockedError as exc:
+        # Started again (a second click on the shortcut): the running window comes
+        # forward instead; if a `serve` holds the folder, say so where it can be read.
+        if bring_running_window_forward(paths):
+            log.info("the window was already open: brought it forward")
+            return
+        tell_without_console("LiteLLM Bridge", f"{exc.message}\n\n{exc.hint or ''}".strip())
+        raise
     from bridge_app.services import finish_pending_rollback, switch_pending_update, update_pending
 
     restored = finish_pending_rollback(paths, lock_held=True)  # before the store opens

@@ -66,6 +66,7 @@ class WindowExits:
 
     def show_window(self) -> None:
         Window.show()
+        Window.restore()  # from minimised
         Window.raise_window()
 
     # -- closing ----------------------------------------------------------------------

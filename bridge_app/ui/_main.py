@@ -91,6 +91,8 @@ class BridgeApp(WindowExits, MDApp):
         # 30-38 ms here, without fewer requests served (benchmarks/RESULTS.md).
         sys.setswitchinterval(UI_SWITCH_INTERVAL_S)
         self._remember_renderer()
+        # A second start of the app asks this window to come forward (ui/_app.py).
+        Clock.schedule_interval(self._check_show_request, 0.5)
         # The first frame (with its progress indicator) is on screen before the store opens.
         loading = self.root.get_screen("loading")
         loading.message = S.LOADING
@@ -161,6 +163,13 @@ class BridgeApp(WindowExits, MDApp):
         # A blocked token refresh: tell the user even when the window is in the background.
         ctx.services.tokens.add_notifier(self._notify)
         run_async("has-admin", ctx.services.auth.has_admin, self._first_screen)
+
+    def _check_show_request(self, _dt: float) -> None:
+        request = self.paths.show_request_file
+        if request.exists():
+            request.unlink(missing_ok=True)
+            log.info("started again: bringing the window forward")
+            self.show_window()
 
     def _notify(self, title: str, message: str) -> None:
         tray = getattr(self, "tray", None)

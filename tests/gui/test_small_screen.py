@@ -102,7 +102,10 @@ def display(request: pytest.FixtureRequest) -> Iterator[Display]:
 def _window(display: Display) -> dict[str, int]:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        ids = display.xdotool("search", "--onlyvisible", "--class", ".").split()
+        try:
+            ids = display.xdotool("search", "--onlyvisible", "--class", ".").split()
+        except subprocess.CalledProcessError:  # none visible (yet)
+            ids = []
         for wid in ids:
             shell = display.xdotool("getwindowgeometry", "--shell", wid)
             geo = dict(line.split("=", 1) for line in shell.split())
@@ -314,3 +317,72 @@ def _listening(port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.5)
         return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_a_second_start_brings_the_hidden_window_back(display: Display, tmp_path: Path) -> None:
+    """A second click on the shortcut while the window sits in the tray (hidden): the
+    window comes back, the second start ends at once. It used to exit without a word."""
+    home = tmp_path / "home"
+    first = subprocess.Popen(
+        [sys.executable, "-m", "bridge_app"],
+        env=display.env(home),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        window = _window(display)["WINDOW"]
+        time.sleep(10)  # the window is up and idle, as when it sits in the tray
+        # Hidden as closed to the tray (no window manager), or minimised (one runs).
+        hide = "windowunmap" if display.label == "no-wm" else "windowminimize"
+        display.xdotool(hide, str(window))
+        visible = subprocess.run(
+            [_need("xdotool"), "search", "--onlyvisible", "--class", "."],
+            env={**os.environ, "DISPLAY": display.name},
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.split()
+        assert str(window) not in visible
+        second = subprocess.run(
+            [sys.executable, "-m", "bridge_app"],
+            env=display.env(home),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert second.returncode == 0, second.stderr
+        assert _window(display)["WINDOW"] == window  # the same window, shown again
+    finally:
+        first.terminate()
+        first.wait(timeout=60)
+
+
+def test_a_start_beside_a_serve_says_why_it_cannot(display: Display, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "bridge_app", "serve", "--port", str(free_port())],
+        env=display.env(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert serve.stdout is not None
+        for line in serve.stdout:
+            if line.startswith("Press Ctrl+C"):
+                break
+        window = subprocess.run(
+            [sys.executable, "-m", "bridge_app"],
+            env=display.env(home),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert window.returncode == 1
+        assert "is already running on" in window.stderr
+    finally:
+        serve.send_signal(signal.SIGINT)
+        serve.wait(timeout=60)
