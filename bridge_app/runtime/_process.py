@@ -117,6 +117,10 @@ class StopRequest:
             self._console_handler = _HandlerRoutine(on_console_event)
             if _kernel32.SetConsoleCtrlHandler(self._console_handler, True):
                 handled.append("console-close")
+            from bridge_app.runtime._win32_session import watch_session_end
+
+            if watch_session_end(lambda: self.request("session ending"), self._finished):
+                handled.append("session-end")
         return tuple(handled)
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:

@@ -311,3 +311,64 @@ def test_serve_on_the_ipv6_loopback(tmp_path: Path) -> None:
         assert f"http://[::1]:{port}" in status.stdout
     finally:
         serve.stop()
+
+
+@pytest.mark.skipif(sys.platform != "win32", reason="Windows session messages")
+def test_serve_stops_cleanly_when_the_windows_session_ends(tmp_path: Path) -> None:
+    """Logoff and shutdown reach a program that loaded user32 only as WM_QUERYENDSESSION /
+    WM_ENDSESSION to its windows (no console event): `serve` has a hidden window for them,
+    stops the proxy and says why, before Windows ends the process."""
+    import ctypes
+    from ctypes import wintypes
+
+    from bridge_app.runtime._win32_session import (
+        WINDOW_CLASS,
+        WM_ENDSESSION,
+        WM_QUERYENDSESSION,
+    )
+
+    home = tmp_path / "home"
+    port = free_port()
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "bridge_app", "serve", "--port", str(port)],
+        env=_env(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        creationflags=NEW_GROUP,
+    )
+    try:
+        assert any(ln.startswith("Press Ctrl+C") for ln in _until_ready(serve))
+        user32 = ctypes.WinDLL("user32", use_last_error=True)
+        found: list[int] = []
+        enum_proc = ctypes.WINFUNCTYPE(wintypes.BOOL, wintypes.HWND, wintypes.LPARAM)
+
+        def visit(hwnd: int, _lparam: int) -> bool:
+            pid = wintypes.DWORD()
+            user32.GetWindowThreadProcessId(hwnd, ctypes.byref(pid))
+            name = ctypes.create_unicode_buffer(128)
+            user32.GetClassNameW(hwnd, name, 128)
+            if pid.value == serve.pid and name.value == WINDOW_CLASS:
+                found.append(hwnd)
+            return True
+
+        user32.EnumWindows(enum_proc(visit), 0)
+        assert found, "serve has no window for the session messages"
+        result = ctypes.c_size_t()
+        send = user32.SendMessageTimeoutW
+        send.argtypes = (
+            wintypes.HWND, wintypes.UINT, wintypes.WPARAM, wintypes.LPARAM, wintypes.UINT,
+            wintypes.UINT, ctypes.POINTER(ctypes.c_size_t),
+        )  # fmt: skip
+        assert send(found[0], WM_QUERYENDSESSION, 0, 0, 0, 5000, ctypes.byref(result))
+        assert result.value == 1  # the session may end
+        send(found[0], WM_ENDSESSION, 1, 0, 0, 10000, ctypes.byref(result))
+        out, err = serve.communicate(timeout=60)
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+            serve.wait()
+    assert serve.returncode == 0, err
+    assert "Stopping (session ending) ..." in out and "Stopped." in out
+    assert json.loads(_cli(home, "status", "--json").stdout)["state"] == "stopped"
