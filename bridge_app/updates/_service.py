@@ -16,6 +16,7 @@ import os
 import shutil
 import tarfile
 import time
+import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -238,11 +239,8 @@ class UpdateService:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         try:
-            with tarfile.open(bundle) as archive:
-                archive.extractall(staging, filter="data")
-            if not (staging / EXECUTABLE).exists():
-                raise UpdateError(f"The bundle {bundle.name} has no {EXECUTABLE}.")
-        except (OSError, tarfile.TarError) as exc:
+            unpack_bundle(bundle, staging)
+        except (OSError, tarfile.TarError, zipfile.BadZipFile) as exc:
             shutil.rmtree(staging, ignore_errors=True)
             raise UpdateError(f"The bundle {bundle.name} could not be unpacked: {exc}.") from exc
         except UpdateError:
@@ -389,3 +387,29 @@ class UpdateService:
 
 def describe_bytes(done: int, total: int) -> str:
     return f"{done / 1e6:.1f} of {total / 1e6:.1f} MB"
+
+
+def unpack_bundle(bundle: Path, folder: Path) -> None:
+    """Unpack a release archive into ``folder`` so that the executable is at its top: a
+    .zip (the Windows release) or a .tar.gz (Linux), whose files sit in one top-level
+    ``litellm-bridge/`` folder as the release workflow packs them (or at the top)."""
+    if zipfile.is_zipfile(bundle):
+        with zipfile.ZipFile(bundle) as archive:
+            for member in archive.namelist():
+                if member.startswith(("/", "\\")) or ".." in Path(member).parts:
+                    raise UpdateError(f"The bundle {bundle.name} has an unsafe path {member!r}.")
+            archive.extractall(folder)  # noqa: S202 - every member checked above
+    else:
+        with tarfile.open(bundle) as archive:
+            archive.extractall(folder, filter="data")
+    if (folder / EXECUTABLE).is_file():
+        return
+    entries = list(folder.iterdir())
+    if len(entries) == 1 and entries[0].is_dir() and (entries[0] / EXECUTABLE).is_file():
+        # Out of the way first: on Linux the folder and the executable share the name.
+        inner = entries[0].rename(folder / ".unpacked")
+        for item in list(inner.iterdir()):
+            item.rename(folder / item.name)
+        inner.rmdir()
+        return
+    raise UpdateError(f"The bundle {bundle.name} has no {EXECUTABLE}.")

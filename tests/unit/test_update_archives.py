@@ -1,0 +1,70 @@
+"""Updates install from the archives the release workflow publishes: a .zip on Windows and a
+.tar.gz on Linux, with every file in one top-level litellm-bridge/ folder (build.py's
+archive()). The installer looked for the executable at the top and opened every bundle
+with tarfile."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from bridge_app.updates import EXECUTABLE, UpdateError
+from bridge_app.updates._service import unpack_bundle
+
+pytestmark = pytest.mark.windows
+
+FILES = {EXECUTABLE: b"launcher", "_internal/base_library.zip": b"PK", "MANIFEST.json": b"{}"}
+
+
+def _zip(path: Path, prefix: str) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in FILES.items():
+            archive.writestr(prefix + name, data)
+    return path
+
+
+def _tar(path: Path, prefix: str) -> Path:
+    with tarfile.open(path, "w:gz") as archive:
+        for name, data in FILES.items():
+            info = tarfile.TarInfo(prefix + name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+@pytest.mark.parametrize("make", [_zip, _tar], ids=["zip", "tar.gz"])
+@pytest.mark.parametrize("prefix", ["litellm-bridge/", ""], ids=["release-layout", "flat"])
+def test_a_release_archive_unpacks_with_the_executable_at_the_top(
+    tmp_path: Path, make: object, prefix: str
+) -> None:
+    bundle = make(tmp_path / "bundle", prefix)  # type: ignore[operator]
+    folder = tmp_path / "0.2.0.partial"
+    folder.mkdir()
+    unpack_bundle(bundle, folder)
+    assert (folder / EXECUTABLE).read_bytes() == b"launcher"  # a file, at the top
+    assert (folder / "_internal" / "base_library.zip").exists()
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [EXECUTABLE, "_internal", "MANIFEST.json"]
+    )
+
+
+def test_an_archive_without_the_executable_or_with_an_escaping_path_is_refused(
+    tmp_path: Path,
+) -> None:
+    empty = tmp_path / "empty.zip"
+    with zipfile.ZipFile(empty, "w") as archive:
+        archive.writestr("litellm-bridge/README.txt", b"no program here")
+    (tmp_path / "a").mkdir()
+    with pytest.raises(UpdateError, match=f"has no {EXECUTABLE}"):
+        unpack_bundle(empty, tmp_path / "a")
+    escaping = tmp_path / "escaping.zip"
+    with zipfile.ZipFile(escaping, "w") as archive:
+        archive.writestr("../outside.txt", b"x")
+    (tmp_path / "b").mkdir()
+    with pytest.raises(UpdateError, match="unsafe path"):
+        unpack_bundle(escaping, tmp_path / "b")
+    assert not (tmp_path / "outside.txt").exists()
