@@ -303,7 +303,8 @@ _COMMON_NOTES = {
     "client_auth": "client_secret_basic | client_secret_post | none",
     "scope": "space-separated scopes, or null",
     "verify_tls": "false only for a test IAM: the password would travel unchecked",
-    "ca_bundle": "the company CA (PEM) when the IAM's certificate is signed by it",
+    "ca_bundle": "the company CA (a PEM file that exists) when the IAM's certificate is "
+    "signed by it, e.g. /etc/ssl/certs/corp-root-ca.pem; null otherwise",
     "timeout_s": "0.1..120 seconds for one IAM call",
 }
 
@@ -320,7 +321,7 @@ _EXAMPLES: dict[Shape, tuple[dict[str, Any], dict[str, str]]] = {
             "expiry_kind": "expires_in",
             "expiry_path": "result.ttlSeconds",
             "verify_tls": True,
-            "ca_bundle": "/etc/ssl/certs/corp-root-ca.pem",
+            "ca_bundle": None,
             "timeout_s": 15,
         },
         {
