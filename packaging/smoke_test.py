@@ -118,10 +118,14 @@ class Bundle:
         }
 
     def run(
-        self, *args: str, prefix: list[str] | None = None, env: dict[str, str] | None = None
+        self,
+        *args: str,
+        prefix: list[str] | None = None,
+        env: dict[str, str] | None = None,
+        exe: str = EXE,
     ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [*(prefix or []), str(self.exe), *args],
+            [*(prefix or []), str(self.root / exe), *args],
             env={**self.env, **(env or {})},
             capture_output=True,
             text=True,
@@ -182,6 +186,17 @@ def core(bundle: Bundle, work: Path) -> None:
     passed = [line.strip()[3:].strip() for line in result.stdout.splitlines() if "  ok " in line]
     where = "under ANGLE; " if sys.platform == "win32" else "under Xvfb; " if gui else ""
     ok(step, where + "; ".join(passed))
+
+    if sys.platform == "win32":
+        # Launched, not only found: the program people start from the Start menu (no
+        # console, so its verdict is its exit status).
+        step = "windowed executable"
+        result = bundle.run(
+            "self-test", "--gui", env={"KIVY_GL_BACKEND": "angle_sdl2"}, exe=GUI_EXE
+        )
+        if result.returncode != 0:
+            raise fail(step, f"{GUI_EXE} self-test --gui exited {result.returncode}")
+        ok(step, f"{GUI_EXE} self-test --gui: exit 0 (its window opened under ANGLE)")
 
     step = "verify (fresh bundle)"
     result = bundle.run("verify", "--require")

@@ -19,7 +19,10 @@ import pytest
 
 from tests.gui.conftest import free_port
 
-pytestmark = pytest.mark.gui
+pytestmark = [
+    pytest.mark.gui,
+    pytest.mark.skipif(sys.platform == "win32", reason="X11: Xvfb, xdotool and an X tray host"),
+]
 
 ROOT = Path(__file__).parents[2]
 SCREEN = (800, 480)

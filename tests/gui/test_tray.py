@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 
@@ -15,7 +16,10 @@ import pytest
 from bridge_app.runtime import AppPaths
 from tests.gui.conftest import Driver
 
-pytestmark = pytest.mark.gui
+pytestmark = [
+    pytest.mark.gui,
+    pytest.mark.skipif(sys.platform == "win32", reason="X11: Xvfb, xdotool and an X tray host"),
+]
 
 ADMIN, ADMIN_PW = "erin", "Amber-Lantern-Meadow-64"
 

@@ -69,6 +69,7 @@ def test_bundle_runs_offline_and_verify_names_a_flipped_byte(bundle: Path) -> No
     if sys.platform == "win32":
         assert "ok   Windows executables and Kivy's DLLs: litellm-bridge-gui.exe" in out
         assert "ok   self-test: under ANGLE" in out
+        assert "ok   windowed executable: litellm-bridge-gui.exe self-test --gui: exit 0" in out
 
 
 def test_bundle_serves_a_demo_request_offline(bundle: Path) -> None:
