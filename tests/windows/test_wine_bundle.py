@@ -13,11 +13,10 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.integration._upstream import free_port
-from tests.windows._wine import ADMIN, ADMIN_PW, REPO, WINDOWS_SH, WineServe, wine
+from tests.windows._wine import REPO, WINDOWS_SH, wine
+from tests.windows.test_wine_smoke import serve_restart_and_stop
 from tests.windows.test_wine_window import SCREEN, first_readable_frame
 
 pytestmark = [
@@ -49,7 +48,9 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return DIST
 
 
-def test_the_console_exe_checks_itself_serves_and_stops(bundle: Path, tmp_path: Path) -> None:
+def test_the_console_exe_checks_itself_serves_restarts_and_stops(
+    bundle: Path, tmp_path: Path, artifacts_dir: Path
+) -> None:
     home = tmp_path / "home"
     exe = ("--exe", str(bundle))
     doctor = wine(home, "doctor", "--json", exe=exe)
@@ -60,26 +61,8 @@ def test_the_console_exe_checks_itself_serves_and_stops(bundle: Path, tmp_path: 
     assert checks["bundle integrity"]["detail"].startswith("All ")  # files match the manifest
     assert "_internal" in checks["configs folder"]["detail"]  # the bundle's, not the checkout's
 
-    made = wine(
-        home, "user", "create", ADMIN, "--admin", "--password-stdin", stdin=ADMIN_PW, exe=exe
-    )
-    assert made.returncode == 0, made.stderr
-    key = wine(home, "proxy-key", exe=exe).stdout.strip()
-    port = free_port()
-    serve = WineServe(home, port, exe=exe)
-    try:
-        answer = httpx.post(
-            f"http://127.0.0.1:{port}/v1/chat/completions",
-            headers={"Authorization": f"Bearer {key}"},
-            json={"model": "demo", "messages": [{"role": "user", "content": "hi"}]},
-            timeout=60,
-        )
-        assert answer.status_code == 200, answer.text
-        assert "demo model" in answer.json()["choices"][0]["message"]["content"]
-    finally:
-        out, err = serve.stop()
-    assert serve.proc.returncode == 0, err[-3000:]
-    assert "Stopped." in out
+    figures = serve_restart_and_stop(home, exe)
+    (artifacts_dir / "windows-bundle-serve-under-wine.txt").write_text("\n".join(figures) + "\n")
 
 
 def test_the_windowed_exe_opens_its_window(

@@ -11,6 +11,7 @@ import json
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +39,14 @@ def _demo(url: str, key: str, timeout: float = 60) -> httpx.Response:
 
 
 def test_doctor_first_admin_and_proxy_key(tmp_path: Path) -> None:
-    home = tmp_path / "home"
+    # A name outside the console's code page (cp1252): JSON output keeps it exact.
+    home = tmp_path / "Ωmega"
     doctor = wine(home, "doctor", "--json")
     assert doctor.returncode == 0, doctor.stderr
     report = json.loads(doctor.stdout)
     assert report["ok"] is True, report["checks"]
     assert report["paths"]["data"].startswith("Z:\\")  # BRIDGE_HOME, as Windows spells it
+    assert report["paths"]["data"].endswith("\\Ωmega\\data")
     checks = {c["name"]: c for c in report["checks"]}
     assert "SQLCipher" in checks["database"]["detail"]
     key_file = home / "config" / "db.key"
@@ -82,15 +85,16 @@ class Clients:
         self._thread.join(60)
 
 
-def test_serve_answers_survives_three_restarts_and_stops_on_ctrl_c(
-    tmp_path: Path, artifacts_dir: Path
-) -> None:
-    home = tmp_path / "home"
-    made = wine(home, "user", "create", ADMIN, "--admin", "--password-stdin", stdin=ADMIN_PW)
+def serve_restart_and_stop(home: Path, exe: Sequence[str] = ()) -> list[str]:
+    """A first admin, `serve`, the demo model answering, three restarts while a client
+    keeps asking (after each, every request answered), Ctrl+C; returns the figures."""
+    made = wine(
+        home, "user", "create", ADMIN, "--admin", "--password-stdin", stdin=ADMIN_PW, exe=exe
+    )
     assert made.returncode == 0, made.stderr
-    key = wine(home, "proxy-key").stdout.strip()
+    key = wine(home, "proxy-key", exe=exe).stdout.strip()
     port = free_port()
-    serve = WineServe(home, port)
+    serve = WineServe(home, port, exe=exe)
     url = f"http://127.0.0.1:{port}"
     figures = [f"serve ready after {serve.ready_s:.1f} s"]
     clients: Clients | None = None
@@ -100,16 +104,16 @@ def test_serve_answers_survives_three_restarts_and_stops_on_ctrl_c(
         assert answer.json()["choices"][0]["message"]["content"]
         clients = Clients(url, key)
         for restart in range(1, 4):
-            before = json.loads(wine(home, "status", "--json").stdout)["started_at"]
+            before = json.loads(wine(home, "status", "--json", exe=exe).stdout)["started_at"]
             # A shared entry changed in another process: the running proxy restarts to see it.
             started = time.monotonic()
             changed = wine(
                 home, "env", "set", "SMOKE_RESTART", "--shared", "--as", ADMIN,
-                "--password-stdin", stdin=f"{ADMIN_PW}\nround {restart}\n",
+                "--password-stdin", stdin=f"{ADMIN_PW}\nround {restart}\n", exe=exe,
             )  # fmt: skip
             assert changed.returncode == 0, changed.stderr
             changed_at = time.time()
-            status = _wait_for_restart(home, before)
+            status = _wait_for_restart(home, before, exe)
             time.sleep(3)  # clients keep asking after the restart
             during = clients.since(started)
             failed = [got for _, got in during if got != "200"]
@@ -130,21 +134,30 @@ def test_serve_answers_survives_three_restarts_and_stops_on_ctrl_c(
         stopped_at = time.monotonic()
         out, err = serve.stop()
     figures.append(f"Ctrl+C: stopped in {time.monotonic() - stopped_at:.1f} s")
-    (artifacts_dir / "windows-serve-under-wine.txt").write_text("\n".join(figures) + "\n")
     assert serve.proc.returncode == 0, err[-3000:]
     assert "Stopped" in out + err
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{url}/health/liveliness", timeout=5)
-    final = json.loads(wine(home, "status", "--json").stdout)
+    final = json.loads(wine(home, "status", "--json", exe=exe).stdout)
     assert final["state"] == "stopped"
+    return figures
 
 
-def _wait_for_restart(home: Path, before: float, timeout: float = 120) -> dict[str, Any]:
+def test_serve_answers_survives_three_restarts_and_stops_on_ctrl_c(
+    tmp_path: Path, artifacts_dir: Path
+) -> None:
+    figures = serve_restart_and_stop(tmp_path / "home")
+    (artifacts_dir / "windows-serve-under-wine.txt").write_text("\n".join(figures) + "\n")
+
+
+def _wait_for_restart(
+    home: Path, before: float, exe: Sequence[str] = (), timeout: float = 120
+) -> dict[str, Any]:
     """The status once the proxy runs again, started after ``before``."""
     deadline = time.monotonic() + timeout
     status: dict[str, Any] = {}
     while time.monotonic() < deadline:
-        shown = wine(home, "status", "--json")
+        shown = wine(home, "status", "--json", exe=exe)
         if shown.returncode == 0:
             status = json.loads(shown.stdout)
             if status.get("state") == "running" and (status.get("started_at") or 0) > before:
