@@ -372,10 +372,14 @@ class ToolsService(ToolKeys):
             return write_steps(steps, restore_modes=restore_modes)
         except BridgeError:
             with self._db.transaction():
-                for file_id in pending.fresh:
-                    self._store.drop_backup(pending.tool, file_id)
-                self._store.drop_pending(pending.tool)
+                self._forget(pending)
             raise
+
+    def _forget(self, pending: Pending) -> None:
+        """Drop a change that did not happen: its record and the backups it made."""
+        for file_id in pending.fresh:
+            self._store.drop_backup(pending.tool, file_id)
+        self._store.drop_pending(pending.tool)
 
     def _finish(self, pending: Pending, *, recovered: bool = False) -> None:
         """The bookkeeping of a change whose files are written, and its audit event, in one
@@ -429,9 +433,7 @@ class ToolsService(ToolKeys):
                     except (OSError, BridgeError) as exc:
                         log.warning("could not put back %s: %s", path, exc)
             with self._db.transaction():
-                for file_id in pending.fresh:
-                    self._store.drop_backup(pending.tool, file_id)
-                self._store.drop_pending(pending.tool)
+                self._forget(pending)
                 self._record(
                     pending.actor,
                     "tools.recover",

@@ -16,19 +16,11 @@ from bridge_app.config import check_runtime, read_as_litellm, validate_text
 from bridge_app.config._guard import MAX_INCLUDED_FILES, read_checked
 from bridge_app.envvars import EnvError
 from bridge_app.envvars._names import check_name
+from tests.unit.test_config_code import BASE
 
 # Touches Windows branches: runs in the Windows leg too (scripts/windows/test.sh).
 pytestmark = pytest.mark.windows
 
-BASE = """\
-model_list:
-  - model_name: chat
-    litellm_params:
-      model: openai/gpt-4o
-      api_key: os.environ/OPENAI_API_KEY
-general_settings:
-  master_key: os.environ/LITELLM_MASTER_KEY
-"""
 EVIL = 'litellm_settings:\n  callbacks: ["evilmod.handler"]\n'
 
 
