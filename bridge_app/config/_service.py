@@ -19,7 +19,7 @@ from bridge_app.config._apply import (
 from bridge_app.config._code import is_module_name
 from bridge_app.config._document import ConfigDocument
 from bridge_app.config._files import atomic_write_bytes, read_limited
-from bridge_app.config._history import ConfigHistory, ConfigVersion
+from bridge_app.config._history import ConfigHistory, ConfigVersion, summarize_change
 from bridge_app.config._problems import ValidationResult
 from bridge_app.config._templates import Template, TemplateLibrary
 from bridge_app.config._validate import KnownEnv, validate_bytes, validate_text
@@ -57,35 +57,6 @@ def read_allowed_modules(settings: SettingsService) -> tuple[str, ...]:
 
 class AuditRecorder(Protocol):
     def record(self, actor: str, action: str, target: str, outcome: str, detail: str) -> object: ...
-
-
-def summarize_change(before: str | None, after: str) -> str:
-    """One line for the audit log: which models came and went, how many lines changed."""
-    import difflib
-
-    import yaml
-
-    def models(text: str | None) -> set[str]:
-        try:
-            data = yaml.safe_load(text or "") or {}
-        except yaml.YAMLError:
-            return set()
-        items = data.get("model_list") if isinstance(data, dict) else None
-        return {str(m.get("model_name")) for m in items or [] if isinstance(m, dict)}
-
-    if before is None:
-        return f"first config: models {', '.join(sorted(models(after))) or 'none'}"
-    matcher = difflib.SequenceMatcher(a=before.splitlines(), b=after.splitlines())
-    changed = sum(
-        max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"
-    )
-    old, new = models(before), models(after)
-    parts = [f"{changed} line(s) changed"]
-    if new - old:
-        parts.append("added models " + ", ".join(sorted(new - old)))
-    if old - new:
-        parts.append("removed models " + ", ".join(sorted(old - new)))
-    return "; ".join(parts)
 
 
 class ConfigService:

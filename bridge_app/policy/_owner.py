@@ -14,6 +14,9 @@ import stat
 import sys
 from pathlib import Path
 
+from bridge_app.policy._errors import PolicyError
+from bridge_app.policy._location import signature_path
+
 #: Administrators, LocalSystem and TrustedInstaller.
 ADMIN_SIDS = frozenset(
     {
@@ -33,8 +36,13 @@ def untrusted_owner(path: Path) -> str | None:
     return _posix(path)
 
 
-def owner_hint() -> str:
-    return _HINT
+def refuse_untrusted_owner(path: Path) -> None:
+    """PolicyError when a standard user could have written the machine-wide file or its
+    signature: such a file is not the company's."""
+    for item in (path, signature_path(path)):
+        problem = untrusted_owner(item) if item.exists() else None
+        if problem is not None:
+            raise PolicyError(f"The policy {path} is not trusted: {problem}. {_HINT}")
 
 
 def _posix(path: Path) -> str | None:

@@ -29,7 +29,7 @@ from bridge_app.policy._errors import (
     PolicySignatureError,
 )
 from bridge_app.policy._files import read_policy_bytes, read_signature
-from bridge_app.policy._location import POLICY_FILE_ENV, machine_policy_path, signature_path
+from bridge_app.policy._location import POLICY_FILE_ENV, machine_policy_path
 from bridge_app.policy._lock import ConfigLockRules
 from bridge_app.policy._model import (
     NO_POLICY,
@@ -40,7 +40,7 @@ from bridge_app.policy._model import (
     Refusal,
     parse_policy,
 )
-from bridge_app.policy._owner import owner_hint, untrusted_owner
+from bridge_app.policy._owner import refuse_untrusted_owner
 from bridge_app.policy._signing import fingerprint, read_public_key, verify_signature
 from bridge_app.settings import SettingsService
 from bridge_app.store import Database, tables
@@ -195,16 +195,6 @@ class PolicyService(ConfigLockRules):
                 signature_problem = exc.message
         return result, signature_problem
 
-    def _check_location(self, path: Path) -> None:
-        """PolicyError when a standard user could have written the machine-wide file (or
-        its signature): such a file is not the company's (see _owner.py)."""
-        if not self._check_owner:
-            return
-        for item in (path, signature_path(path)):
-            problem = untrusted_owner(item) if item.exists() else None
-            if problem is not None:
-                raise PolicyError(f"The policy {path} is not trusted: {problem}. {owner_hint()}")
-
     def _verify(self, path: Path) -> tuple[bytes, Policy, bool]:
         """The file's bytes and policy, or PolicyError saying why it is refused."""
         content = read_policy_bytes(path)
@@ -255,7 +245,8 @@ class PolicyService(ConfigLockRules):
         self._file_seen = seen
         source = f"machine file {path}"
         try:
-            self._check_location(path)
+            if self._check_owner:
+                refuse_untrusted_owner(path)
             content, _policy, signed = self._verify(path)
         except PolicyError as exc:
             digest = _digest(self._read_quietly(path))

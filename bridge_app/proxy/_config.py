@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import re
+import shutil
+import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from bridge_app.config import RuntimeConfig
+from bridge_app.config import RuntimeConfig, check_runtime, read_as_litellm
 from bridge_app.runtime import AppPaths, BridgeError, atomic_write, resource_path
 
 DEMO_CONFIG = "demo.yaml"
@@ -143,3 +148,39 @@ def check_environment(path: Path, data: dict[str, Any], environ: dict[str, str])
             f"The proxy config {path} uses the environment {plural} {names}, which is not set.",
             hint="Add it in the Environment screen (or with `litellm-bridge env set`).",
         )
+
+
+@functools.cache
+def private_run_dir() -> Path:
+    """A private folder for the run copy of a config given directly (a shipped template,
+    read-only in an installed bundle), removed at exit."""
+    folder = tempfile.mkdtemp(prefix="litellm-bridge-run-")  # owner-only
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return Path(folder)
+
+
+def prepare_run_config(
+    path: Path,
+    *,
+    entries: dict[str, str],
+    environment: dict[str, str],
+    allowed_modules: Iterable[str],
+    run_dir: Path | None,
+) -> tuple[dict[str, Any], Path]:
+    """What LiteLLM will run at this start: the config at ``path`` with its includes merged
+    and the environment (``entries`` the app adds; ``environment`` all LiteLLM will see),
+    checked (ConfigError says why not), then written where LiteLLM reads it: it gets the
+    merged copy it was checked as, never a file to read includes from."""
+    runtime = check_runtime(
+        load_config(path),
+        location=path,
+        read=read_as_litellm,
+        allowed_modules=allowed_modules,
+        entries=entries,
+        environment=environment,
+    )
+    refuse_unsafe(path, runtime)
+    data = runtime.data
+    check_structure(path, data)
+    check_environment(path, data, environment)
+    return data, write_run_copy(path, data, run_dir or private_run_dir())

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import atexit
-import functools
 import importlib
 import logging
 import os
-import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -16,14 +12,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from bridge_app.config import check_runtime, read_as_litellm
-from bridge_app.proxy._config import (
-    check_environment,
-    check_structure,
-    load_config,
-    refuse_unsafe,
-    write_run_copy,
-)
+from bridge_app.proxy._config import prepare_run_config
 from bridge_app.proxy._environment import EnvironmentApplier, EnvironmentProvider
 from bridge_app.proxy._errors import ProxyStartError, bind_error
 from bridge_app.proxy._exposure import url_for
@@ -49,13 +38,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("bridge_app.proxy.supervisor")
 
 EventHook = Callable[[str, str], None]  # (action, detail): the audit log's entry point
-
-
-@functools.cache
-def _private_run_dir() -> Path:
-    folder = tempfile.mkdtemp(prefix="litellm-bridge-run-")  # owner-only
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    return Path(folder)
 
 
 class ProxySupervisor(WatchedSide):
@@ -296,21 +278,13 @@ class ProxySupervisor(WatchedSide):
         path = self._config() if callable(self._config) else self._config
         values = dict(self._environment())
         preview = self._env.preview({**values, MASTER_KEY_ENV: "set"})
-        # What LiteLLM will run: the file with its includes merged, and the environment.
-        # It gets the merged copy it was checked as, never a file to read includes from.
-        runtime = check_runtime(
-            load_config(path),
-            location=path,
-            read=read_as_litellm,
-            allowed_modules=self._allowed_modules(),
+        data, run_file = prepare_run_config(
+            path,
             entries=values,
             environment=preview,
+            allowed_modules=self._allowed_modules(),
+            run_dir=self._run_dir,
         )
-        refuse_unsafe(path, runtime)
-        data = runtime.data
-        check_structure(path, data)
-        check_environment(path, data, preview)
-        run_file = write_run_copy(path, data, self._run_dir or _private_run_dir())
         for callback in list(self._start_hooks):
             callback()
         if self._listener is None:

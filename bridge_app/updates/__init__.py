@@ -1,10 +1,10 @@
 """Safe updates: signed metadata and bundles (The Update Framework), side-by-side install,
 switch at the next start after a health check, automatic and manual rollback."""
 
+from bridge_app.updates._archives import EXECUTABLE
 from bridge_app.updates._errors import CHANNEL_TARGET, UpdateError
 from bridge_app.updates._health import HEALTH_CHECK_ENV
 from bridge_app.updates._service import (
-    EXECUTABLE,
     SOURCE_SETTING,
     Available,
     UpdatePolicy,

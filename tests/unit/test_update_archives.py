@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bridge_app.updates import EXECUTABLE, UpdateError
-from bridge_app.updates._service import unpack_bundle
+from bridge_app.updates._archives import unpack_bundle
 
 pytestmark = pytest.mark.windows
 
