@@ -132,3 +132,29 @@ def test_probe_output_is_read_as_utf8_with_replacement(tmp_path: Path) -> None:
     done = run_captured([str(bin_dir / "tool")], timeout=30)
     assert done.returncode == 0
     assert done.stdout.startswith("café tool \ufffd\ufffd 2.4.1 (build ✓)")
+
+
+@pytest.mark.skipif(sys.platform != "win32", reason="Windows console control events")
+def test_closing_the_console_asks_serve_to_stop_and_waits_for_it() -> None:
+    """Closing the console window (and, without user32, logoff and shutdown) reaches the
+    handler as CTRL_CLOSE_EVENT; Windows ends the process once the handler returns, so it
+    waits until the command says it has finished. Wine never delivers the event: the
+    handler Windows would call is called here."""
+    import threading
+
+    stop = StopRequest()
+    saved = {sig: signal.getsignal(sig) for sig in stop_signals()}
+    try:
+        handled = stop.install()
+    finally:
+        for sig, handler in saved.items():  # pytest's own Ctrl+C handling stays
+            signal.signal(sig, handler)
+    assert "console-close" in handled and "session-end" in handled
+    returned: list[bool] = []
+    caller = threading.Thread(target=lambda: returned.append(stop._console_handler(2)))
+    caller.start()
+    assert stop.wait(5) and stop.reason == "console closed"
+    assert caller.is_alive()  # still holding the close back while serve cleans up
+    stop.finished()
+    caller.join(5)
+    assert returned == [True]
