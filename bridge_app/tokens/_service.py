@@ -206,9 +206,15 @@ class TokenService(TokenRefresh):
                 self._lifetime = meta.get("lifetime_s")
                 blocked = bool(meta.get("refresh_blocked"))
                 newly_blocked = blocked and not self._refresh_blocked
-                if blocked or meta.get("last_error") or not self._last_error:
-                    self._refresh_blocked = blocked
+                new_token = value != self._context.token
+                # Blocked or not is what the store says (a login elsewhere unblocks this
+                # process too). This process's own error (a transient one, backing off)
+                # stays until the store has a newer word or a new token arrives.
+                self._refresh_blocked = blocked
+                if new_token or blocked or meta.get("last_error") or not self._last_error:
                     self._last_error = meta.get("last_error") or None
+                if new_token:
+                    self._backoff.succeeded()
             self._publish(
                 InjectionContext(token=value, expires_at=meta.get("expires_at"), project=project)
             )

@@ -66,7 +66,10 @@ def as_admin(home: Path, *args: str, **extra: str) -> subprocess.CompletedProces
 
 
 class Serve:
-    def __init__(self, home: Path, port: int, *args: str, **extra: str) -> None:
+    def __init__(
+        self, home: Path, port: int, *args: str, stdin: str | None = None, **extra: str
+    ) -> None:
+        self.url = f"http://127.0.0.1:{port}"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bridge_app", "serve", "--port", str(port), *args],
             env=env_for(home, **extra),
@@ -77,6 +80,9 @@ class Serve:
             cwd=REPO,
             creationflags=NEW_GROUP,
         )
+        if stdin is not None and self.proc.stdin is not None:
+            self.proc.stdin.write(stdin)
+            self.proc.stdin.flush()
         self.lines = self._until_ready()
         assert any(ln.startswith("Press Ctrl+C") for ln in self.lines), (
             self.lines,

@@ -148,6 +148,29 @@ def test_password_once_then_only_refresh_tokens_until_revoked(
     assert not tokens.status(ALICE).refresh_blocked  # type: ignore[arg-type]
 
 
+def test_a_login_in_another_process_unblocks_this_one(db: Database, oauth: OAuthIam) -> None:
+    """Issue 26, item 1: `serve` was blocked (its refresh refused); the person logs in from
+    another terminal; `serve` adopts the new token and refreshes it by itself again."""
+    clock = [time.time()]
+    serving = _tokens(db, _password_grant(oauth), clock)
+    serving.login(ALICE, EMPLOYEE, PASSWORD)  # type: ignore[arg-type]
+    oauth.revoke_refresh_tokens()
+    _expire_soon(clock, serving)
+    assert not serving.refresh_if_due(ALICE)  # type: ignore[arg-type]
+    assert serving.status(ALICE).refresh_blocked  # type: ignore[arg-type]
+
+    clock[0] = time.time()
+    other = _tokens(db, _password_grant(oauth), clock)  # `token login` in another terminal
+    other.login(ALICE, EMPLOYEE, PASSWORD)  # type: ignore[arg-type]
+    status = serving.activate(ALICE)  # type: ignore[arg-type]  # the change feed's call
+    assert not status.refresh_blocked and status.last_error is None
+    assert status.next_refresh_at is not None
+    assert serving.current().token == other.current().token
+    _expire_soon(clock, serving)
+    assert serving.refresh_if_due(ALICE)  # type: ignore[arg-type]
+    assert oauth.valid(serving.current().token)
+
+
 def test_a_refused_refresh_token_falls_back_to_the_remembered_password_once(
     db: Database, oauth: OAuthIam
 ) -> None:
