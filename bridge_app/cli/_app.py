@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import logging
 import os
@@ -45,6 +46,29 @@ class CliContext:
             self._services.close()
 
 
+def output_gone(exc: BaseException) -> bool:
+    """Did whoever read standard output go away (`| head -1`)? POSIX says EPIPE; Windows
+    says EINVAL for a pipe whose reader has closed, so there it counts only when standard
+    output really cannot be written (an EINVAL from anything else is a real error)."""
+    if isinstance(exc, BrokenPipeError):
+        return True
+    if sys.platform != "win32" or not isinstance(exc, OSError) or exc.errno != errno.EINVAL:
+        return False
+    try:
+        sys.stdout.flush()  # a failed write stays in the buffer: this fails again
+    except OSError:
+        return True
+    return False
+
+
+def leave_quietly() -> NoReturn:
+    """Stop like other tools when the reader of our output has gone: no traceback, and no
+    second failure when Python flushes standard output at exit."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    sys.exit(EXIT_FAILURE)
+
+
 def fail(message: str, hint: str | None = None, code: int = EXIT_FAILURE) -> NoReturn:
     click.secho(f"error: {message}", fg="red", err=True)
     if hint:
@@ -74,13 +98,9 @@ def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
                 "run it in a terminal, or pass the answer with the command's -stdin option "
                 "(see its --help), e.g. `--password-stdin`",
             )
-        except BrokenPipeError:
-            # Whoever read the output went away (`| head`): stop quietly, like other tools,
-            # and keep Python from failing again when it flushes at exit.
-            with contextlib.suppress(OSError, ValueError):
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            sys.exit(EXIT_FAILURE)
         except Exception as exc:
+            if output_gone(exc):  # `| head`: the reader went away
+                leave_quietly()
             log.exception("unexpected error in %s", func.__name__)
             ctx = click.get_current_context(silent=True)
             where = ""
@@ -215,4 +235,12 @@ def main() -> None:
         from bridge_app.services import run_installed_update
 
         run_installed_update(AppPaths.from_environment())
-    cli(prog_name="litellm-bridge")
+    try:
+        try:
+            cli(prog_name="litellm-bridge")
+        finally:  # what is still buffered must reach the reader, or the reader has gone
+            sys.stdout.flush()
+    except OSError as exc:  # help or output written outside a command's own handling
+        if output_gone(exc):
+            leave_quietly()
+        raise
