@@ -132,6 +132,18 @@ def presented_key(scope: Scope) -> str | None:
     return str(keys[0]) if keys else None
 
 
+def _closing(send: Send) -> Send:
+    async def closing_send(message: Any) -> None:
+        if message.get("type") == "http.response.start":
+            headers = [
+                (k, v) for k, v in message.get("headers", []) if k.lower() != b"connection"
+            ]
+            message = {**message, "headers": [*headers, (b"connection", b"close")]}
+        await send(message)
+
+    return closing_send
+
+
 class RouteGate:
     """The ASGI app uvicorn serves: LiteLLM's app behind the route rules above."""
 
@@ -147,12 +159,18 @@ class RouteGate:
         self.keys = keys
         self.metrics = metrics
         self.admin_ui = admin_ui
+        # Before a planned restart: every response says "Connection: close", so no client
+        # is left holding an idle keep-alive connection that the stopping server closes
+        # just as the client sends its next request on it (a reset, a failed request).
+        self.draining = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope.get("type")
         if kind == "lifespan":
             await self.app(scope, receive, send)
             return
+        if kind == "http" and self.draining:
+            send = _closing(send)
         if kind != "http":  # websockets: no tool of the app uses them
             await send({"type": "websocket.close", "code": 1008})
             return

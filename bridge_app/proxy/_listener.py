@@ -21,21 +21,18 @@ log = logging.getLogger(__name__)
 
 BACKLOG = 512
 RETRY_AFTER_S = 1
+FAILED_RETRY_AFTER_S = 5  # a failed start waits for a person: clients need not hurry
 
 
-def _restarting_response() -> bytes:
-    body = json.dumps(
-        {
-            "error": {
-                "message": "The LiteLLM Bridge proxy is restarting; retry in a moment.",
-                "type": "proxy_restarting",
-                "code": 503,
-            }
-        }
-    ).encode("utf-8")
+def _restarting_response(
+    message: str = "The LiteLLM Bridge proxy is restarting; retry in a moment.",
+    kind: str = "proxy_restarting",
+    retry_after_s: int = RETRY_AFTER_S,
+) -> bytes:
+    body = json.dumps({"error": {"message": message, "type": kind, "code": 503}}).encode("utf-8")
     head = (
         "HTTP/1.1 503 Service Unavailable\r\n"
-        f"Retry-After: {RETRY_AFTER_S}\r\n"
+        f"Retry-After: {retry_after_s}\r\n"
         "Content-Type: application/json\r\n"
         f"Content-Length: {len(body)}\r\n"
         "Connection: close\r\n\r\n"
@@ -76,9 +73,25 @@ class Listener:
 
     def answer_restarting(self) -> None:
         """Answer every new connection with 503 + Retry-After until ``serve_again``."""
+        self._answer(_RESPONSE)
+
+    def answer_unavailable(self, reason: str) -> None:
+        """The proxy could not start: answer 503 with the reason until ``serve_again``."""
+        self._answer(
+            _restarting_response(
+                f"The LiteLLM Bridge proxy could not start: {reason} It starts again once "
+                "the config or the environment entries are fixed.",
+                "proxy_failed",
+                FAILED_RETRY_AFTER_S,
+            )
+        )
+
+    def _answer(self, response: bytes) -> None:
         with self._lock:
-            if self._fallback is None and self.sock.fileno() >= 0:
-                self._fallback = _Fallback(self.dup())
+            if self._fallback is not None:
+                self._fallback.response = response
+            elif self.sock.fileno() >= 0:
+                self._fallback = _Fallback(self.dup(), response)
                 self._fallback.start()
 
     def serve_again(self) -> None:
@@ -100,7 +113,8 @@ class Listener:
 class _Fallback:
     """Thread ``bridge-proxy-fallback``: accept, read the request head, answer 503."""
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket, response: bytes = _RESPONSE) -> None:
+        self.response = response
         self._sock = sock
         self._sock.setblocking(False)
         self._stop = threading.Event()
@@ -143,7 +157,7 @@ class _Fallback:
                     if not chunk:
                         break
                     data += chunk
-            conn.sendall(_RESPONSE)
+            conn.sendall(self.response)
             self.answered += 1
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_WR)

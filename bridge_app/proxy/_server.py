@@ -165,6 +165,7 @@ class ServerThread:
             ws="none",
             server_header=False,
         )
+        self.gate = gate
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self._run, name="litellm-proxy", daemon=True)
 
@@ -288,6 +289,14 @@ class ServerThread:
             future.cancel()
             return None
         return time.perf_counter() - t0
+
+    def drain(self, timeout: float) -> None:
+        """Close keep-alive connections as their responses end, until none is open (or
+        ``timeout``): the next server takes every new connection from the shared port."""
+        self.gate.draining = True
+        deadline = time.monotonic() + timeout
+        while open_connections(self.server) and time.monotonic() < deadline:
+            time.sleep(0.02)
 
     def stop(self, *, graceful: float, forced: float) -> bool:
         """Graceful, then forced, then abandoned. True when the thread really ended."""

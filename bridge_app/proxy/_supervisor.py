@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bridge_app.proxy.supervisor")
 
+#: A planned restart first lets open keep-alive connections close (at most this long).
+DRAIN_S = 1.0
+
 EventHook = Callable[[str, str], None]  # (action, detail): the audit log's entry point
 
 
@@ -165,18 +168,26 @@ class ProxySupervisor(WatchedSide):
                 return
             self._sm.clear_error()
             self._sm.move(ProxyState.STARTING)
-            try:
-                self._launch()
-            except Exception as exc:
-                message = exc.message if isinstance(exc, BridgeError) else f"bug: {exc!r}"
-                self._env.clear()
-                self._close_listener()
-                self._sm.move(ProxyState.FAILED, error=message)
-                self._event("proxy.start_failed", message)
-                raise
-            self._sm.running()  # degraded again if e.g. there is still no internal token
-            self._event("proxy.started", f"{self.url} config={self._config_path}")
+            self._start_locked(keep_port=False)
         self._watchdog.start()
+
+    def _start_locked(self, *, keep_port: bool) -> None:
+        try:
+            self._launch()
+        except Exception as exc:
+            message = exc.message if isinstance(exc, BridgeError) else f"bug: {exc!r}"
+            self._env.clear()
+            if keep_port and self._listener is not None:
+                # A planned restart failed: the port stays ours and says why (503), and
+                # the next change that fixes it starts the proxy again (holds_port).
+                self._listener.answer_unavailable(self._redactor.redact(message))
+            else:
+                self._close_listener()
+            self._sm.move(ProxyState.FAILED, error=message)
+            self._event("proxy.start_failed", message)
+            raise
+        self._sm.running()  # degraded again if e.g. there is still no internal token
+        self._event("proxy.started", f"{self.url} config={self._config_path}")
 
     def stop(self) -> None:
         """Stop within bounded time; a server that will not stop is abandoned."""
@@ -189,10 +200,34 @@ class ProxySupervisor(WatchedSide):
                 self._sm.move(ProxyState.STOPPED)
                 self._event("proxy.stopped", self.url)
 
+    @property
+    def holds_port(self) -> bool:
+        """Running, or failed after a planned restart and still answering 503 on its port
+        (waiting for a change that fixes the config or the environment)."""
+        return self._listener is not None
+
     def restart(self, reason: str = "requested") -> None:
+        """A planned restart (a config applied, entries changed): the port stays bound and
+        new connections get 503 + Retry-After meanwhile. When the new start fails, the
+        proxy is `failed` but keeps its port, answering 503 with the reason."""
         self._event("proxy.restart", reason)
-        self.stop()
-        self.start()
+        self._watchdog.stop()
+        with self._op_lock:
+            if self._listener is None:  # not serving: a plain start
+                self._sm.clear_error()
+                self._sm.move(ProxyState.STARTING)
+                self._start_locked(keep_port=False)
+            else:
+                if self._server is not None:
+                    self._server.drain(DRAIN_S)
+                self._listener.answer_restarting()
+                self._teardown()
+                self._env.clear()
+                self._sm.clear_error()
+                after_failure = self.state == ProxyState.FAILED
+                self._sm.move(ProxyState.STARTING if after_failure else ProxyState.RESTARTING)
+                self._start_locked(keep_port=True)
+        self._watchdog.start()
 
     def status(self) -> ProxyStatus:
         server = self._server

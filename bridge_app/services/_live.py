@@ -106,6 +106,8 @@ class LiveSync:
         supervisor = proxy.supervisor()
         if supervisor.state in (ProxyState.RUNNING, ProxyState.DEGRADED):
             return supervisor
+        if supervisor.state == ProxyState.FAILED and supervisor.holds_port:
+            return supervisor  # failed after a change, waiting for the one that fixes it
         return None
 
     # -- reactions ---------------------------------------------------------------------

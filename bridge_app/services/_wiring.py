@@ -28,9 +28,12 @@ class ProxyRestarter:
         self._proxy = proxy
 
     def is_running(self) -> bool:
-        return self._proxy.has_supervisor() and self._proxy.supervisor().state in (
-            ProxyState.RUNNING,
-            ProxyState.DEGRADED,
+        if not self._proxy.has_supervisor():
+            return False
+        supervisor = self._proxy.supervisor()
+        # A proxy that failed after a change keeps its port: the next config restarts it.
+        return supervisor.state in (ProxyState.RUNNING, ProxyState.DEGRADED) or (
+            supervisor.state == ProxyState.FAILED and supervisor.holds_port
         )
 
     def restart_with_config(self, config_path: Path) -> None:

@@ -146,3 +146,64 @@ def test_warm_up_never_waits_for_a_start_in_progress(make_proxy: Callable[..., M
         let_start_finish.set()
         starter.join(120)
     assert made.supervisor.state == ProxyState.RUNNING
+
+
+def test_a_restart_that_fails_keeps_the_port_and_says_why_until_fixed(
+    make_proxy: Callable[..., Made],
+) -> None:
+    """A planned restart (an entry changed) whose start fails: the proxy is `failed`, but
+    the port stays the proxy's and answers 503 with the reason; the change that fixes it
+    serves again on the same port. No client ever meets a closed port (issue 26, item 2)."""
+    text = (
+        "model_list:\n  - model_name: demo\n    litellm_params:\n      model: bridge-demo/echo\n"
+        "  - model_name: corp\n    litellm_params:\n"
+        "      model: openai/corp\n      api_key: os.environ/CORP_KEY_FOR_RESTART_TEST\n"
+    )
+    entries = {"CORP_KEY_FOR_RESTART_TEST": "sk-corp-1"}
+    made = make_proxy(config_text=text, port=free_port(), environment=lambda: dict(entries))
+    seen: list[str] = []
+    made.supervisor.subscribe(lambda _old, new, _err: seen.append(new.value))
+    made.supervisor.start()
+    assert _chat(made).status_code == 200
+
+    refused: list[BaseException] = []
+    closed: list[str] = []
+    stop = threading.Event()
+
+    def knock() -> None:  # a client knocking throughout: the port never refuses it
+        while not stop.is_set():
+            try:
+                socket.create_connection(("127.0.0.1", made.supervisor.port), timeout=5).close()
+            except OSError as exc:
+                closed.append(repr(exc))
+
+    knocker = threading.Thread(target=knock, daemon=True)
+    knocker.start()
+    try:
+        del entries["CORP_KEY_FOR_RESTART_TEST"]
+        try:
+            made.supervisor.restart(reason="environment entries changed")
+        except BridgeError as exc:
+            refused.append(exc)
+        assert refused and "CORP_KEY_FOR_RESTART_TEST" in str(refused[0])
+        assert made.supervisor.state is ProxyState.FAILED
+        assert made.supervisor.holds_port
+        answer = _chat(made)
+        assert answer.status_code == 503
+        assert answer.headers["Retry-After"] == "5"
+        error = answer.json()["error"]
+        assert error["type"] == "proxy_failed"
+        assert error["message"].startswith("The LiteLLM Bridge proxy could not start: ")
+        assert "CORP_KEY_FOR_RESTART_TEST" in error["message"]
+
+        entries["CORP_KEY_FOR_RESTART_TEST"] = "sk-corp-2"  # the fix
+        made.supervisor.restart(reason="environment entries changed")
+        assert made.supervisor.state is ProxyState.RUNNING
+        assert _chat(made).status_code == 200
+    finally:
+        stop.set()
+        knocker.join(10)
+    assert closed == []
+    assert seen == ["starting", "running", "restarting", "failed", "starting", "running"]
+    made.supervisor.stop()
+    assert not port_open(made.supervisor.port)
