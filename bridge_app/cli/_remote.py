@@ -90,7 +90,13 @@ def list_cmd(obj: CliContext, as_json: bool) -> None:
         click.echo(
             json.dumps(
                 [
-                    {"name": g.name, "url": g.url, "tls": g.tls, "has_key": g.has_key}
+                    {
+                        "name": g.name,
+                        "url": g.url,
+                        "tls": g.tls,
+                        "has_key": g.has_key,
+                        "used_by": list(g.used_by),
+                    }
                     for g in gateways
                 ],
                 indent=2,
@@ -101,7 +107,8 @@ def list_cmd(obj: CliContext, as_json: bool) -> None:
         click.echo("No remote gateways. Add one: litellm-bridge remote add NAME URL --key-stdin")
     for g in gateways:
         key = "key stored" if g.has_key else "no key"
-        click.echo(f"{g.name:<16} {g.url:<40} {g.tls:<18} {key}")
+        used = f"  used by {', '.join(g.used_by)}" if g.used_by else ""
+        click.echo(f"{g.name:<16} {g.url:<40} {g.tls:<18} {key}{used}")
 
 
 @remote.command("test")
@@ -169,20 +176,24 @@ def use_cmd(
 
 @remote.command("remove")
 @click.argument("name")
+@click.option(
+    "--with-models",
+    is_flag=True,
+    help="Also remove the local models that use the gateway (one config change).",
+)
 @session_options
 @click.pass_obj
 @friendly_errors
-def remove_cmd(obj: CliContext, name: str, as_user: str | None, password_stdin: bool) -> None:
-    """Forget the gateway NAME and its key (admins)."""
+def remove_cmd(
+    obj: CliContext, name: str, with_models: bool, as_user: str | None, password_stdin: bool
+) -> None:
+    """Forget the gateway NAME and its key (admins). Refused while local models use it,
+    unless --with-models removes them too."""
     with logged_in(obj, as_user, PasswordInput(password_stdin)) as session:
-        still_used = obj.services().core.remove_gateway(session, name)
+        used, applied = obj.services().core.remove_gateway(session, name, with_models=with_models)
+    if applied is not None:
+        click.echo(f"Removed the local models {', '.join(used)}: {applied.message}")
     click.echo(f"Removed the remote gateway {name.lower()} and its key.")
-    if still_used:
-        click.secho(
-            "These local models still point at it: " + ", ".join(sorted(set(still_used))),
-            fg="yellow",
-        )
-        click.echo("Remove them: litellm-bridge models remove DEPLOYMENT_ID")
 
 
 COMMANDS = [remote]

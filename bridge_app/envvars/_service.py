@@ -27,7 +27,13 @@ from bridge_app.envvars._model import (
     SessionLike,
     _Row,
 )
-from bridge_app.envvars._names import NETWORK_NAMES, EnvError, check_name, check_value
+from bridge_app.envvars._names import (
+    APP_PROVIDED,
+    NETWORK_NAMES,
+    EnvError,
+    check_name,
+    check_value,
+)
 from bridge_app.runtime import BridgeError, Redactor, mask_secret
 from bridge_app.store import Database, tables
 
@@ -156,13 +162,23 @@ class EnvService:
     def check(self, session: SessionLike | None, config_text: str) -> EnvCheck:
         referenced = config_references(config_text)
         rows = self._rows(session)
-        defined = {r.name for r in rows}
-        enabled = {r.name for r in rows if r.enabled}
+        defined = {r.name for r in rows} | APP_PROVIDED  # the app sets those at every start
+        enabled = {r.name for r in rows if r.enabled} | APP_PROVIDED
         return EnvCheck(
             referenced=tuple(sorted(referenced)),
             missing=tuple(sorted(referenced - defined)),
             disabled=tuple(sorted((referenced & defined) - enabled)),
-            unused=tuple(sorted(defined - referenced)),
+            unused=tuple(sorted(defined - APP_PROVIDED - referenced)),
+        )
+
+    def available_without(self, session: SessionLike, name: str, scope: Scope) -> bool:
+        """Would ``name`` still have an enabled entry (shared, or this person's own) if the
+        ``scope`` one went away?"""
+        return any(
+            r.name == name
+            and r.enabled
+            and ("shared" if r.owner_id is None else "personal") != scope
+            for r in self._rows(session)
         )
 
     # -- writing ---------------------------------------------------------------------

@@ -31,6 +31,7 @@ class Gateway:
     has_key: bool
     ca_pem: str | None = None
     added_at: str = ""
+    used_by: tuple[str, ...] = ()  # the local deployments (ids) that use its URL or key
 
     @property
     def tls(self) -> str:

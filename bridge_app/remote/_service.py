@@ -96,17 +96,24 @@ class RemoteService:
 
     def gateways(self) -> list[Gateway]:
         defined = self._env.defined_names(None)
-        return [
-            Gateway(
-                name=name,
-                url=str(meta["url"]),
-                key_env=str(meta["key_env"]),
-                has_key=str(meta["key_env"]) in defined,
-                ca_pem=ca,
-                added_at=str(meta.get("added_at") or ""),
+        deployments = [d for g in model_groups(self._document()) for d in g.deployments]
+        found = []
+        for name, meta, ca in self._store.rows():
+            url, key_env = str(meta["url"]), str(meta["key_env"])
+            found.append(
+                Gateway(
+                    name=name,
+                    url=url,
+                    key_env=key_env,
+                    has_key=key_env in defined,
+                    ca_pem=ca,
+                    added_at=str(meta.get("added_at") or ""),
+                    used_by=tuple(
+                        d.id for d in deployments if d.api_base == url or d.key_env == key_env
+                    ),
+                )
             )
-            for name, meta, ca in self._store.rows()
-        ]
+        return found
 
     def gateway(self, name: str) -> Gateway:
         name = check_gateway_name(name)
@@ -177,22 +184,41 @@ class RemoteService:
                      make_parents=True)  # fmt: skip
         return {"SSL_CERT_FILE": str(bundle)}
 
-    def remove(self, session: Session, name: str) -> list[str]:
-        """Forget a gateway and its key (one transaction with the audit events); returns
-        the local models that still use it."""
+    def remove(
+        self, session: Session, name: str, *, with_models: bool = False
+    ) -> tuple[list[str], ApplyResult | None]:
+        """Forget a gateway and its key (one transaction with the audit events). Refused
+        while local models use it: without the key the config could not start, and a
+        running proxy would fail for every model. ``with_models`` removes them first (one
+        config change, applied like any other); returns their ids and that change."""
         self._require_admin(session, "remote.remove")
         gateway = self.gateway(name)
+        used = list(gateway.used_by)
+        applied: ApplyResult | None = None
+        if used and not with_models:
+            what = "local model uses" if len(used) == 1 else "local models use"
+            raise RemoteError(
+                f"{len(used)} {what} the gateway {gateway.name}: {', '.join(used)}. "
+                "Without its key the config could not start.",
+                hint=f"Remove them with it: `litellm-bridge remote remove {gateway.name} "
+                "--with-models`, or remove them first (`litellm-bridge models remove ID`).",
+            )
+        if used:
+            document = self._document()
+            for deployment_id in reversed(used):  # later first: positional ids stay valid
+                remove_deployment(document, deployment_id)
+            applied = self._config.apply_document(
+                document,
+                author=session.username,
+                comment=f"gateway {gateway.name} removed with {', '.join(used)}",
+            )
         with self._db.transaction():
             if gateway.has_key:
                 self._env.unset(session, gateway.key_env, scope="shared")
             self._store.delete(gateway.name)
-            self._audit.record(session, "remote.remove", gateway.name, "ok", f"url={gateway.url}")
-        return [
-            d.group
-            for g in model_groups(self._document())
-            for d in g.deployments
-            if d.api_base == gateway.url
-        ]
+            detail = f"url={gateway.url}" + (f" models={','.join(used)}" if used else "")
+            self._audit.record(session, "remote.remove", gateway.name, "ok", detail)
+        return used, applied
 
     def _proxy_for(self, url: str) -> str | None:
         return proxy_for(url, self._env.network_settings(None))

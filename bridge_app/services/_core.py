@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from bridge_app.auth import PermissionDeniedError, Session
 from bridge_app.config import ApplyResult, ConfigApplyError
-from bridge_app.envvars import ImportPreview, ImportResult, Scope
+from bridge_app.envvars import EnvError, ImportPreview, ImportResult, Scope, config_references
 from bridge_app.proxy import ProxyState, ProxySupervisor
 from bridge_app.runtime import BridgeError
 from bridge_app.services._core_remote import RemoteUseCases
@@ -261,13 +261,31 @@ class AppCore(RemoteUseCases, UpdateUseCases):
 
     @use_case(role="user", topics=("env",))
     def unset_env(self, session: Session, name: str, *, scope: Scope = "personal") -> None:
+        self._refuse_if_config_needs(session, name, scope)
         self.services.env.unset(session, name, scope=scope)
 
     @use_case(role="user", topics=("env",))
     def set_env_enabled(
         self, session: Session, name: str, enabled: bool, *, scope: Scope = "personal"
     ) -> None:
+        if not enabled:
+            self._refuse_if_config_needs(session, name, scope)
         self.services.env.set_enabled(session, name, enabled, scope=scope)
+
+    def _refuse_if_config_needs(self, session: Session, name: str, scope: Scope) -> None:
+        """An entry the active config refers to cannot go while nothing else provides it:
+        the proxy could not start without it, and a running one would fail for every
+        model (issue 26). Refused up front, with what to do."""
+        if name not in config_references(self.services.config.read_active() or ""):
+            return
+        if self.services.env.available_without(session, name, scope):
+            return
+        raise EnvError(
+            f"The active config uses {name} (os.environ/{name}): without it the proxy "
+            "could not start.",
+            hint="First remove or change what uses it (Remote & models, or `litellm-bridge "
+            "models remove ID`; `litellm-bridge env check` lists what the config refers to).",
+        )
 
     @use_case(role="user", topics=("env",))
     def import_env(

@@ -32,8 +32,15 @@ class RemoteUseCases:
         return self.services.remote.add(session, name, url, **options)
 
     @use_case(role="admin", transactional=False)
-    def remove_gateway(self, session: Session, name: str) -> list[str]:
-        return self.services.remote.remove(session, name)
+    def remove_gateway(
+        self, session: Session, name: str, *, with_models: bool = False
+    ) -> tuple[list[str], ApplyResult | None]:
+        """Not one transaction: removing its models is a config change (validated, applied,
+        a running proxy restarts with it) before the gateway and its key go."""
+        if with_models and self.services.remote.gateway(name).used_by:
+            self.may_change(session, "config", operation="remove gateway with its models")
+        used, applied = self.services.remote.remove(session, name, with_models=with_models)
+        return used, self._after_apply(applied) if applied is not None else None
 
     @use_case(role="user", transactional=False)
     def use_remote_model(self, session: Session, gateway: str, model: str, **options: Any) -> Any:

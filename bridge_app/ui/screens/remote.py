@@ -11,7 +11,14 @@ from kivy.clock import Clock
 from kivy.properties import BooleanProperty, StringProperty
 from kivymd.uix.dialog import MDDialog
 
-from bridge_app.services import Gateway, ProbeResult, RemoteError, RemoteModel, RoutingView
+from bridge_app.services import (
+    ApplyResult,
+    Gateway,
+    ProbeResult,
+    RemoteError,
+    RemoteModel,
+    RoutingView,
+)
 from bridge_app.ui import strings as S
 from bridge_app.ui._async import describe_error, run_async
 from bridge_app.ui._base import BridgeScreen, button, confirm, form_dialog, text_field
@@ -172,7 +179,8 @@ class RemoteScreen(BridgeScreen):
             gateway.name,
             buttons,
             lambda d: d.dismiss(),
-            supporting=f"{gateway.url} ({gateway.tls})",
+            supporting=f"{gateway.url} ({gateway.tls})"
+            + (f"\nUsed by {', '.join(gateway.used_by)}" if gateway.used_by else ""),
         )
 
     def test_gateway(self, gateway: Gateway) -> None:
@@ -233,25 +241,31 @@ class RemoteScreen(BridgeScreen):
         )
 
     def remove_gateway(self, gateway: Gateway) -> None:
-        def go() -> None:
-            session = self.ctx.session
-            if session is None:
-                return
+        session = self.ctx.require_session()
+        used = gateway.used_by
 
-            def done(still: list[str]) -> None:
-                note = f" Local models still using it: {', '.join(still)}." if still else ""
-                self._announce(f"Removed the gateway {gateway.name} and its key.{note}")
+        def go() -> None:
+            def done(result: tuple[list[str], ApplyResult | None]) -> None:
+                removed, applied = result
+                note = f" Removed with it: {', '.join(removed)}." if removed else ""
+                after = f" {applied.message}" if applied is not None else ""
+                self._announce(f"Removed the gateway {gateway.name} and its key.{note}{after}")
 
             self.work(
                 "remote-remove",
-                lambda: self.ctx.core.remove_gateway(session, gateway.name),
+                lambda: self.ctx.core.remove_gateway(session, gateway.name, with_models=True),
                 done,
                 failed=self._fail,
             )
 
-        confirm(
-            f"Remove {gateway.name}?", "Its stored key is deleted too.", go, yes=S.REMOTE_REMOVE
-        )
+        detail = "Its stored key is deleted too."
+        if used:
+            detail += (
+                " The local models that use it are removed with it (a config change): "
+                + ", ".join(used)
+                + "."
+            )
+        confirm(f"Remove {gateway.name}?", detail, go, yes=S.REMOTE_REMOVE)
 
     # -- logical models ----------------------------------------------------------------
 
