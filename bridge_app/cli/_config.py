@@ -8,6 +8,7 @@ from bridge_app.cli._app import CliContext, fail, friendly_errors
 from bridge_app.cli._session import PasswordInput, logged_in, session_options
 from bridge_app.runtime import BridgeError, atomic_write
 from bridge_app.services import (
+    APP_PROVIDED,
     ConfigApplyError,
     ConfigInvalidError,
     ConfigService,
@@ -169,8 +170,9 @@ def templates_cmd(obj: CliContext) -> None:
         click.echo(f"{template.name:<22} {template.title}{origin}")
         if template.description:
             click.echo(f"{'':<22} {template.description}")
-        if template.env_names:
-            click.echo(f"{'':<22} needs: {', '.join(template.env_names)}")
+        needs = [n for n in template.env_names if n not in APP_PROVIDED]
+        if needs:
+            click.echo(f"{'':<22} needs: {', '.join(needs)}")
 
 
 @config_group.command("new")

@@ -63,6 +63,7 @@ def test_new_validate_apply_history_diff_restore(tmp_path: Path) -> None:
     assert (
         "internal-enterprise" in listing.stdout and "needs: INTERNAL_LLM_API_BASE" in listing.stdout
     )
+    assert "LITELLM_MASTER_KEY" not in listing.stdout  # the app provides it
 
     first = tmp_path / "first.yaml"
     made = run_cli("config", "new", "--template", "openai", "--output", str(first), home=home)

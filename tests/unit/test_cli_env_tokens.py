@@ -90,13 +90,24 @@ def test_env_set_list_export_check_round_trip(home: Path, tmp_path: Path) -> Non
     config.write_text(
         "model_list:\n- model_name: a\n  litellm_params:\n    model: openai/x\n"
         "    api_key: os.environ/UPSTREAM_KEY\n    api_base: os.environ/MISSING_BASE\n"
+        "general_settings:\n  master_key: os.environ/LITELLM_MASTER_KEY\n"
     )
     checked = cli(
         home, "env", "check", "--config", str(config), "--password-stdin", stdin=f"{ADMIN_PW}\n"
     )
     assert checked.returncode == 1
-    assert "Missing: MISSING_BASE" in checked.stdout
-    assert "Unused: INTERNAL_BASE" in checked.stdout
+    # The app provides the master key itself: never "missing" (issue 26, item 7).
+    assert "Missing: MISSING_BASE\n" in checked.stdout
+    assert "Unused: INTERNAL_BASE\n" in checked.stdout
+    config.write_text(
+        "model_list:\n- model_name: a\n  litellm_params:\n    model: openai/x\n"
+        "general_settings:\n  master_key: os.environ/LITELLM_MASTER_KEY\n"
+    )
+    provided = cli(
+        home, "env", "check", "--config", str(config), "--password-stdin", stdin=f"{ADMIN_PW}\n"
+    )
+    assert provided.returncode == 0, provided.stdout
+    assert "Missing" not in provided.stdout and "Disabled" not in provided.stdout
 
     raw = b"".join(p.read_bytes() for p in (home / "data").iterdir() if p.is_file())
     logs = b"".join(p.read_bytes() for p in (home / "logs").iterdir() if p.is_file())
