@@ -27,7 +27,8 @@ limits:
     requests_per_day: 3000
     tokens_per_day: 3000000
     budget_usd_per_month: 100      # estimated from LiteLLM's bundled cost map
-  # Per tool (claude-code, codex, gemini-cli, opencode, qwen-code, aider, sdk...).
+  # Per tool: claude-code, gemini-cli, codex-cli, opencode, qwen-code, aider, openai-sdk,
+  # anthropic-sdk (`litellm-bridge tools list` shows them).
   per_tool:
     claude-code: {requests_per_minute: 30}
   # Optional: counters shared by every machine that uses this Redis. While it cannot be

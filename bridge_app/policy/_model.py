@@ -11,6 +11,7 @@ from typing import Any, Literal
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from bridge_app.clients import TOOLS
 from bridge_app.config import Problem, ValidationResult
 
 ConfigLock = Literal["off", "admin_only", "locked"]
@@ -202,7 +203,18 @@ def parse_policy(text: str) -> tuple[Policy | None, ValidationResult]:
                 "limits.per_tool must map tool names to limits.", data["limits"], "per_tool"
             )
         else:
+            known = [spec.id for spec in TOOLS]
             for tool, body in tools.items():
+                if str(tool) not in known:
+                    # A name no request is ever counted under would limit nothing.
+                    checker.add(
+                        f"Unknown tool {tool!r} in limits.per_tool: a limit on it would "
+                        "never apply.",
+                        tools,
+                        tool,
+                        hint="Tool names: " + ", ".join(known),
+                    )
+                    continue
                 per_tool[str(tool)] = checker.limits(body, f"limits.per_tool.{tool}")
     shared = limits.get("shared")
     if shared is not None and (

@@ -62,6 +62,27 @@ def test_example_is_valid_and_check_reports_line_and_column(tmp_path: Path) -> N
     assert "Policy in force: none" in shown.stdout
 
 
+def test_a_tool_name_no_request_is_counted_under_is_refused(tmp_path: Path) -> None:
+    """Issue 26, item 6: `per_tool: {codex: ...}` (the name the example used) was accepted
+    and limited nothing; requests of Codex are counted as codex-cli."""
+    home = tmp_path / "home"
+    example = cli(home, "policy", "example").stdout
+    assert "codex-cli" in example and "codex," not in example
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "limits:\n  per_tool:\n    codex: {requests_per_minute: 5}\n"
+        "    nonsense-tool: {requests_per_day: 1}\n    codex-cli: {requests_per_day: 9}\n",
+        encoding="utf-8",
+    )
+    checked = cli(home, "policy", "check", str(policy))
+    assert checked.returncode == 1
+    out = checked.stdout
+    assert "line 3, column 5: error: Unknown tool 'codex' in limits.per_tool" in out
+    assert "line 4, column 5: error: Unknown tool 'nonsense-tool'" in out
+    assert "hint: Tool names: claude-code, gemini-cli, codex-cli, opencode" in out
+    assert "2 error(s)." in out
+
+
 def test_signed_machine_policy_flipped_byte_and_unsigned_are_refused(tmp_path: Path) -> None:
     home = tmp_path / "home"
     create_admin(home)
@@ -141,6 +162,8 @@ def test_admin_applies_a_signed_policy_file_and_an_unsigned_one_changes_nothing(
     refused = as_admin(home, "policy", "apply", str(second))
     assert refused.returncode == 1
     assert "not signed" in refused.stderr
+    # Its own signature file is named, not policy.yaml.sig (issue 26, item 9).
+    assert "hint: Put its detached signature beside it as second.yaml.sig." in refused.stderr
     shown = cli(home, "policy", "show")
     assert "applied by root from first.yaml" in shown.stdout
     assert "config_lock: admin_only" in shown.stdout
