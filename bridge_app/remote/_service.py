@@ -5,6 +5,7 @@ config service (validated, versioned, a running proxy restarts with them)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -205,12 +206,17 @@ class RemoteService:
             )
         if used:
             document = self._document()
+            before = router_settings(document).fallbacks
             for deployment_id in reversed(used):  # later first: positional ids stay valid
                 remove_deployment(document, deployment_id)
-            applied = self._config.apply_document(
-                document,
-                author=session.username,
-                comment=f"gateway {gateway.name} removed with {', '.join(used)}",
+            applied = _with_fallback_note(
+                self._config.apply_document(
+                    document,
+                    author=session.username,
+                    comment=f"gateway {gateway.name} removed with {', '.join(used)}",
+                ),
+                before,
+                router_settings(document).fallbacks,
             )
         with self._db.transaction():
             if gateway.has_key:
@@ -357,10 +363,12 @@ class RemoteService:
 
     def remove_deployment(self, deployment_id: str, *, author: str) -> ApplyResult:
         document = self._document()
+        before = router_settings(document).fallbacks
         group = remove_deployment(document, deployment_id)
-        return self._config.apply_document(
+        result = self._config.apply_document(
             document, author=author, comment=f"model {group}: removed {deployment_id}"
         )
+        return _with_fallback_note(result, before, router_settings(document).fallbacks)
 
     def set_fallbacks(self, group: str, targets: Sequence[str], *, author: str) -> ApplyResult:
         document = self._document()
@@ -382,3 +390,25 @@ class RemoteService:
 
     def export_team(self, directory: Path, *, overwrite: bool = False) -> TeamExport:
         return export_team(self._document(), directory, overwrite=overwrite)
+
+
+def _with_fallback_note(
+    result: ApplyResult,
+    before: Mapping[str, tuple[str, ...]],
+    after: Mapping[str, tuple[str, ...]],
+) -> ApplyResult:
+    """Say which fallbacks went with a model's last deployment (LiteLLM refuses a fallback
+    to a model that does not exist), and how to have them back."""
+    gone = [
+        f"{source} -> {target}"
+        for source, targets in before.items()
+        for target in targets
+        if target not in after.get(source, ())
+    ]
+    if not gone:
+        return result
+    note = (
+        f" Fallbacks removed with it: {', '.join(gone)}. Adding the model again does not "
+        "bring them back: set them with `litellm-bridge models fallbacks` (or Remote & models)."
+    )
+    return dataclasses.replace(result, message=result.message + note)

@@ -300,6 +300,9 @@ def test_models_and_team_commands(tmp_path: Path) -> None:
     assert again.returncode == 1 and "already exists" in again.stderr
     removed = as_admin("models", "remove", "primary", home=home)
     assert removed.returncode == 0, removed.stderr
+    # Its last deployment gone, smart's fallbacks go too: said, not silent (issue 26, 6).
+    assert "Fallbacks removed with it: smart -> demo. Adding the model again" in removed.stdout
+    assert "`litellm-bridge models fallbacks`" in removed.stdout
     bad = run_cli(
         "remote", "add", "team", "ftp://x", "--as", "nobody", "--password-stdin", home=home
     )
