@@ -186,7 +186,7 @@ def verify(obj: CliContext, tool: str, timeout: float, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(dataclasses.asdict(result), indent=2))
     elif result.ok:
-        how = "ran the tool" if result.ran_tool else "tool not installed: sent its request"
+        how = "ran the tool" if result.ran_tool else result.instead
         click.secho(f"OK ({how}): {result.reason}", fg="green")
         click.echo(f"reply: {result.reply[:200]}")
     if not result.ok:

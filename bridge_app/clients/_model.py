@@ -135,3 +135,5 @@ class VerifyResult:
     reply: str = ""
     details: dict[str, Any] = field(default_factory=dict)
     ran_tool: bool = False  # True: the installed tool itself answered (or failed)
+    # When the tool did not run: why its request was sent instead (shown after "OK").
+    instead: str = "tool not installed: sent its request"

@@ -297,21 +297,28 @@ class ToolsService(ToolKeys, ToolChangeJournal):
         if isinstance(model, str) and model:
             model = model.removeprefix("openai/").removeprefix("litellm-bridge/")
             target = replace(target, model=model)
-        if spec.headless:
-            found = find_tool(
-                spec.binaries, search_path=self.search_path, timeout=self._version_timeout
+        found = find_tool(
+            spec.binaries, search_path=self.search_path, timeout=self._version_timeout
+        )
+        if spec.headless and found.binary is not None:
+            return run_headless(
+                spec,
+                found.binary,
+                target,
+                redactor=self._redactor,
+                env=env,
+                home=self._home,
+                timeout=run_timeout,
             )
-            if found.binary is not None:
-                return run_headless(
-                    spec,
-                    found.binary,
-                    target,
-                    redactor=self._redactor,
-                    env=env,
-                    home=self._home,
-                    timeout=run_timeout,
-                )
-        return verify(spec.id, spec.wire, target, redactor=self._redactor, timeout=timeout)
+        sent = verify(spec.id, spec.wire, target, redactor=self._redactor, timeout=timeout)
+        if found.binary is not None:  # installed, but the app cannot run it headless
+            version = f" {found.version}" if found.version else ""
+            instead = (
+                f"{spec.name}{version} is installed, but the app has no headless run "
+                "for it: sent its request"
+            )
+            return replace(sent, instead=instead)
+        return sent
 
     def _masked(self, result: ChangeResult) -> ChangeResult:
         """Diffs are shown on screen: proxy keys in them are masked."""

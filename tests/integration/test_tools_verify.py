@@ -141,3 +141,47 @@ def test_verify_passes_on_what_a_request_hook_refuses_with(
     assert not result.ok and result.status is not None and result.status >= 400
     assert "internal token expired at 10:42" in result.reason
     assert "refused the key" not in result.reason
+
+
+def test_verify_of_an_installed_tool_without_a_headless_run_says_so(
+    services: Services, bridge_home: Path, tmp_path: Path
+) -> None:
+    """Issue 26, item 7: `tools verify opencode` said "tool not installed" while `tools
+    list` showed OpenCode installed. Through the real command, with a real proxy."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.unit.test_runtime_process import _fake_tool
+
+    port = free_port()
+    services.settings.set("proxy.port", port)
+    bin_dir, user_home = tmp_path / "bin", tmp_path / "user"
+    user_home.mkdir()
+    _fake_tool(bin_dir, "opencode", "print('1.18.33')\n")
+    env = {
+        **os.environ,
+        "BRIDGE_HOME": str(bridge_home),
+        "BRIDGE_KEYRING": "off",
+        "HOME": str(user_home),
+        "XDG_CONFIG_HOME": str(user_home / ".config"),
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bridge_app", "tools", *args],
+            env=env, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+
+    applied = run("apply", "opencode")  # as a person would: its own key in its config
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    services.tools.load_keys()  # what a running serve does when the key appears
+    services.proxy.supervisor(port=port).start()
+    done = run("verify", "opencode")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith(
+        "OK (OpenCode 1.18.33 is installed, but the app has no headless run for it: sent its "
+        "request): demo answered through the proxy."
+    ), done.stdout
+    assert "not installed" not in done.stdout
