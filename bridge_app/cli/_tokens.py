@@ -181,6 +181,8 @@ def iam(
     with logged_in(obj, as_user, PasswordInput(password_stdin)) as session:
         obj.services().core.set_iam_settings(session, parsed)
     click.echo(f"IAM settings stored ({parsed.shape}, {parsed.url}).")
+    if parsed.cleartext_warning:
+        click.secho(f"warning: {parsed.cleartext_warning}", fg="yellow", err=True)
 
 
 def _iam_test(
@@ -208,6 +210,8 @@ def _iam_test(
             session, settings, employee_id or "", employee_password
         )
     click.echo(f"The IAM answered with a token ({settings.shape}); nothing was stored.")
+    if settings.cleartext_warning:
+        click.secho(f"warning: {settings.cleartext_warning}", fg="yellow", err=True)
     click.echo(f"Token lifetime: {grant.lifetime_s:.0f} s (expires {_when(grant.expires_at)})")
     click.echo(f"Refresh token: {'yes' if grant.refresh_token else 'no'}")
     click.echo("The IAM's answer (secrets masked):")

@@ -190,7 +190,7 @@ class PolicyService(ConfigLockRules):
         key = self.trusted_key()
         if key is not None:
             try:
-                verify_signature(content, read_signature(path), key)
+                verify_signature(content, read_signature(path), key, name=path.name)
             except PolicySignatureError as exc:
                 signature_problem = exc.message
         return result, signature_problem
@@ -200,7 +200,7 @@ class PolicyService(ConfigLockRules):
         content = read_policy_bytes(path)
         key = self.trusted_key()
         if key is not None:
-            verify_signature(content, read_signature(path), key)
+            verify_signature(content, read_signature(path), key, name=path.name)
         text, problems = decode_config_bytes(content)
         if text is None:
             raise PolicyError(f"The policy {path} cannot be read: {problems[0]}")

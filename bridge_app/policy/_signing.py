@@ -61,12 +61,15 @@ def _signature_bytes(sig: bytes) -> bytes:
     return raw
 
 
-def verify_signature(content: bytes, signature: bytes | None, raw_key: bytes) -> None:
+def verify_signature(
+    content: bytes, signature: bytes | None, raw_key: bytes, *, name: str = "policy.yaml"
+) -> None:
+    """``name``: the policy file's name, so the hints name its own signature file."""
     if signature is None:
         raise PolicySignatureError(
             "The policy is not signed, and a company key is enrolled: only a signed policy "
             "is accepted.",
-            hint="Put its detached signature beside it as policy.yaml.sig.",
+            hint=f"Put its detached signature beside it as {name}.sig.",
         )
     try:
         Ed25519PublicKey.from_public_bytes(raw_key).verify(_signature_bytes(signature), content)
@@ -74,5 +77,5 @@ def verify_signature(content: bytes, signature: bytes | None, raw_key: bytes) ->
         raise PolicySignatureError(
             "The policy's signature does not match its content or the enrolled company key "
             "(the file was changed after it was signed, or signed with another key).",
-            hint="Ask IT for the policy and its policy.yaml.sig as they were shipped.",
+            hint=f"Ask IT for the policy and its {name}.sig as they were shipped.",
         ) from exc

@@ -77,6 +77,18 @@ class IamSettings:
     def from_dict(cls, data: Mapping[str, Any]) -> IamSettings:
         return parse_iam_settings(data)
 
+    @property
+    def cleartext_warning(self) -> str | None:
+        """Said wherever the settings are stored or tested: an ``http://`` IAM beyond this
+        machine receives employee passwords and returns tokens unencrypted."""
+        parts = urlsplit(self.url)
+        if parts.scheme != "http" or (parts.hostname or "") in ("127.0.0.1", "::1", "localhost"):
+            return None
+        return (
+            f"The IAM URL uses http:// ({parts.hostname}): passwords and tokens cross the "
+            "network unencrypted. Use its https:// address."
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)} | {
             "static_fields": dict(self.static_fields)

@@ -185,3 +185,22 @@ def test_token_status_says_when_refresh_is_blocked_why_and_what_to_do(home: Path
     assert data["refresh_blocked"] is True
     assert data["last_error"] == "The IAM refused the login: invalid employee credentials"
     assert data["action"].startswith("Log in again")
+
+
+def test_an_http_iam_beyond_this_machine_is_stored_with_a_warning(
+    home: Path, tmp_path: Path
+) -> None:
+    """Issue 26, item 9: an http:// IAM URL was stored without a word that passwords and
+    tokens would cross the network in clear."""
+    example = cli(home, "token", "iam", "--example", "oauth2-password").stdout
+    path = tmp_path / "iam.json"
+    path.write_text(example.replace("https://sso.corp.example", "http://sso.corp.example"))
+    stored = cli(home, "token", "iam", "--set", str(path), "--password-stdin", stdin=ADMIN_PW)
+    assert stored.returncode == 0, stored.stderr
+    assert (
+        "warning: The IAM URL uses http:// (sso.corp.example): passwords and tokens cross the "
+        "network unencrypted. Use its https:// address." in stored.stderr
+    )
+    path.write_text(example.replace("https://sso.corp.example", "http://127.0.0.1:9"))
+    local = cli(home, "token", "iam", "--set", str(path), "--password-stdin", stdin=ADMIN_PW)
+    assert local.returncode == 0 and "warning" not in local.stderr

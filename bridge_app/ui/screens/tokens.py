@@ -205,6 +205,8 @@ class TokensScreen(IamScreen):
         def done(settings: IamSettings) -> None:
             self.iam_failed = False
             self.iam_result = f"{S.IAM_SAVED} ({settings.shape}, {settings.url})"
+            if settings.cleartext_warning:
+                self.iam_result += f"\n{settings.cleartext_warning}"
 
         self.iam_result = ""
         self.work("iam-save", job, done, failed=self.iam_refused)

@@ -222,12 +222,15 @@ class WizardScreen(IamScreen):
         save_iam = self.needs_iam
 
         def job() -> str:
+            warning = ""
             if save_iam:
-                self.ctx.core.set_iam_settings(session, self._iam_form_settings())
+                settings = self._iam_form_settings()
+                self.ctx.core.set_iam_settings(session, settings)
+                warning = f"\n{settings.cleartext_warning}" if settings.cleartext_warning else ""
             if not employee:
-                return S.WIZARD_IAM_SAVED_NO_TOKEN
+                return S.WIZARD_IAM_SAVED_NO_TOKEN + warning
             self.ctx.core.token_login(session, employee, password, remember=remember)
-            return S.WIZARD_TOKEN_RECEIVED if save_iam else S.TOKEN_RECEIVED
+            return (S.WIZARD_TOKEN_RECEIVED if save_iam else S.TOKEN_RECEIVED) + warning
 
         def done(message: str) -> None:
             self.iam_ready = True
