@@ -95,7 +95,9 @@ class TokenInjector:
         try:
             self._tokens.current().usable_token()
         except TokenUnavailable as exc:
-            return exc.message
+            # Expired after a refused refresh: the IAM's own words stay (issue 26, item 5).
+            blocked = self._tokens.refresh_problem()
+            return f"{exc.message.split(':')[0]}. {blocked}" if blocked else exc.message
         # Still valid, but it will expire and nothing will renew it: say so while there is
         # time to act (status, the serve console and the dashboard show `degraded`).
         return self._tokens.refresh_problem()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -169,6 +170,33 @@ def test_a_login_in_another_process_unblocks_this_one(db: Database, oauth: OAuth
     _expire_soon(clock, serving)
     assert serving.refresh_if_due(ALICE)  # type: ignore[arg-type]
     assert oauth.valid(serving.current().token)
+
+
+def test_an_expired_token_after_a_refused_refresh_keeps_the_iams_words(
+    db: Database, tmp_path: Path
+) -> None:
+    """Issue 26, item 5: once the token expired after a blocked refresh, the proxy's
+    reason (what `status` and the dashboard show) said only "has expired"."""
+    from bridge_app.runtime import resource_path
+    from bridge_app.tokens import TokenInjector
+
+    config = tmp_path / "config.yaml"
+    config.write_bytes(resource_path("configs", "internal-enterprise.yaml").read_bytes())
+    with OAuthIam({EMPLOYEE: PASSWORD}, lifetime_s=2) as oauth:
+        clock = [time.time()]
+        tokens = _tokens(db, _password_grant(oauth), clock)
+        injector = TokenInjector(tokens=tokens, config_path=lambda: config)
+        injector.reload()
+        tokens.login(ALICE, EMPLOYEE, PASSWORD)  # type: ignore[arg-type]
+        oauth.revoke_refresh_tokens()
+        _expire_soon(clock, tokens)
+        assert not tokens.refresh_if_due(ALICE)  # type: ignore[arg-type]
+        assert injector.problem() == tokens.refresh_problem()  # still valid: blocked
+        time.sleep(2.1)  # the token's real expiry
+    problem = injector.problem() or ""
+    assert problem.startswith("The internal token has expired. Automatic token refresh is ")
+    assert "The IAM refused the refresh token (invalid_grant)." in problem
+    assert problem.endswith("Log in again (Token & projects, or `litellm-bridge token login`).")
 
 
 def test_a_refused_refresh_token_falls_back_to_the_remembered_password_once(
