@@ -135,9 +135,7 @@ def presented_key(scope: Scope) -> str | None:
 def _closing(send: Send) -> Send:
     async def closing_send(message: Any) -> None:
         if message.get("type") == "http.response.start":
-            headers = [
-                (k, v) for k, v in message.get("headers", []) if k.lower() != b"connection"
-            ]
+            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"connection"]
             message = {**message, "headers": [*headers, (b"connection", b"close")]}
         await send(message)
 
