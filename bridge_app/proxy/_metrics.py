@@ -136,6 +136,7 @@ class ProxyMetrics:
         self._total = _Counter()
         self._per_model: dict[str, _Counter] = {}
         self._deployments: dict[str, _Deployment] = {}
+        self._known: dict[str, dict[str, Any]] = {}  # router id -> its group and target
         self._recent: deque[dict[str, Any]] = deque(maxlen=_RECENT)
         self._rejected = 0
         self._since = time.time()
@@ -169,11 +170,21 @@ class ProxyMetrics:
             except Exception:  # the router is LiteLLM's: never let it break status
                 routed = {}
         with self._lock:
+            for deployment, info in routed.items():  # remembered past a restart
+                self._known[deployment] = {
+                    k: info[k] for k in ("model", "target") if info.get(k) is not None
+                }
             seen = {d: c.as_dict() for d, c in self._deployments.items()}
+            known = {d: dict(info) for d, info in self._known.items()}
         view: dict[str, dict[str, Any]] = {}
         for deployment in sorted(set(routed) | set(seen)):
-            merged = dict(seen.get(deployment) or {"requests": 0, "errors": 0})
+            merged = {**known.get(deployment, {}), **(seen.get(deployment) or {})}
+            merged.setdefault("requests", 0)
+            merged.setdefault("errors", 0)
             merged.update(routed.get(deployment) or {})
+            if routed and deployment not in routed:
+                # Called before a restart with another config: history, not a state.
+                merged["current"] = False
             view[deployment] = merged
         return view
 

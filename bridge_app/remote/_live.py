@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bridge_app.remote._routing import ModelGroup
+from bridge_app.remote._routing import Deployment, ModelGroup
 
 
 @dataclass(frozen=True)
@@ -41,21 +41,45 @@ def _clock(ts: float) -> str:
     return time.strftime("%H:%M:%S", time.localtime(ts))
 
 
+def _target(deployment: Deployment) -> str:
+    return deployment.model + (f" @ {deployment.api_base}" if deployment.api_base else "")
+
+
+def _last_seen(data: Mapping[str, Any]) -> float:
+    """How recent an entry is: the current router's first, then the last call's time."""
+    current = 0.0 if data.get("current") is False else 1e12
+    return current + max(float(data.get("last_ok_at") or 0), float(data.get("last_error_at") or 0))
+
+
 def live_ids(groups: Sequence[ModelGroup], metrics: Mapping[str, Any]) -> dict[str, str]:
     """The router's id -> the config's id of each deployment. A deployment without a
-    ``model_info.id`` gets a hash id from LiteLLM: it is matched by its group, in order."""
+    ``model_info.id`` gets a hash id from LiteLLM, a new one when its parameters change
+    (a config applied): it is matched by its target (provider model and address), else by
+    its group in order, the current router's entries first. Entries from before a restart
+    keep their match, so older requests still name the deployment that answered them."""
     live: Mapping[str, Any] = metrics.get("deployments") or {}
     mapping = {d.id: d.id for g in groups for d in g.deployments if d.explicit_id and d.id in live}
     for group in groups:
-        unclaimed = [
-            live_id
-            for live_id, data in live.items()
-            if live_id not in mapping
-            and isinstance(data, Mapping)
-            and data.get("model") == group.name
-        ]
         implicit = [d for d in group.deployments if not d.explicit_id]
-        for deployment, live_id in zip(implicit, unclaimed, strict=False):
+        unclaimed = sorted(
+            (
+                live_id
+                for live_id, data in live.items()
+                if live_id not in mapping
+                and isinstance(data, Mapping)
+                and data.get("model") == group.name
+            ),
+            key=lambda live_id: -_last_seen(live[live_id]),
+        )
+        positional = []
+        for live_id in unclaimed:
+            same = [d for d in implicit if _target(d) == live[live_id].get("target")]
+            if len(same) == 1:
+                mapping[live_id] = same[0].id
+            else:
+                positional.append(live_id)
+        free = [d for d in implicit if d.id not in mapping.values()]
+        for deployment, live_id in zip(free, positional, strict=False):
             mapping[live_id] = deployment.id
     return mapping
 
@@ -66,14 +90,16 @@ def deployment_states(
     """Each deployment of the config with what the running proxy says of it."""
     now = time.time() if now is None else now
     live: Mapping[str, Any] = metrics.get("deployments") or {}
-    by_config_id = {
-        config_id: live[live_id] for live_id, config_id in live_ids(groups, metrics).items()
-    }
+    by_config_id: dict[str, Mapping[str, Any]] = {}
+    for live_id, config_id in live_ids(groups, metrics).items():
+        chosen = by_config_id.get(config_id)
+        if chosen is None or _last_seen(live[live_id]) > _last_seen(chosen):
+            by_config_id[config_id] = live[live_id]  # what the current router says
     states = []
     for group in groups:
         for deployment in group.deployments:
             data = by_config_id.get(deployment.id) or {}
-            target = deployment.model + (f" @ {deployment.api_base}" if deployment.api_base else "")
+            target = _target(deployment)
             requests, errors = int(data.get("requests") or 0), int(data.get("errors") or 0)
             until = data.get("cooldown_until")
             last_error, error_at = data.get("last_error"), data.get("last_error_at")

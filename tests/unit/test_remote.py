@@ -196,6 +196,58 @@ def test_deployment_states_read_like_a_person_expects() -> None:
     assert states["c"].sentence() == "smart · c: healthy (4 requests, 0 failed)"
 
 
+def test_after_a_config_apply_the_state_is_the_new_deployments_and_no_hash_is_shown() -> None:
+    """Issue 26, item 4: after an apply LiteLLM gives a deployment a new hash id; the old
+    id's failure ("No project is selected") stayed on screen while requests returned 200,
+    and "answered by" showed the 64-character hash."""
+    doc = ConfigDocument.from_text(BASE)
+    groups = model_groups(doc)
+    (chat,) = [g for g in groups if g.name == "internal-chat"]
+    target = chat.deployments[0].model + (
+        f" @ {chat.deployments[0].api_base}" if chat.deployments[0].api_base else ""
+    )
+    old, new, now = "a" * 64, "b" * 64, 1_000_000.0
+    metrics = {
+        "deployments": {
+            old: {
+                "model": "internal-chat",
+                "target": target,
+                "current": False,
+                "requests": 2,
+                "errors": 2,
+                "last_error": "No project is selected",
+                "last_error_at": now - 30,
+            },
+            new: {"model": "internal-chat", "target": target, "requests": 3, "errors": 0,
+                  "last_ok_at": now - 1},
+        },
+        "recent": [
+            {"ts": now - 30, "model": "internal-chat", "deployment": old, "status": 400},
+            {"ts": now - 1, "model": "internal-chat", "deployment": new, "status": 200},
+        ],
+    }  # fmt: skip
+    states = {s.id: s for s in deployment_states(groups, metrics, now=now)}
+    assert states["internal-chat#1"].state == "healthy"
+    assert states["internal-chat#1"].detail == "3 requests, 0 failed"
+    names = live_ids(groups, metrics)
+    recent = recent_requests(metrics, names=names)
+    assert [r.deployment for r in recent] == ["internal-chat#1", "internal-chat#1"]
+    assert all(len(r.line()) < 80 for r in recent)
+
+
+def test_metrics_remember_a_deployment_across_a_restart_as_history() -> None:
+    routed = {"h1": {"model": "smart", "target": "openai/a"}}
+    metrics = ProxyMetrics(routing=lambda: dict(routed))
+    metrics.record(RequestSample(ts=1.0, model="smart", endpoint="/v1/chat/completions",
+                                 status=200, latency_ms=5, deployment="h1"))  # fmt: skip
+    assert metrics.snapshot()["deployments"]["h1"]["requests"] == 1  # `status` publishes it
+    routed.clear()
+    routed["h2"] = {"model": "smart", "target": "openai/a"}  # restarted with another config
+    view = metrics.snapshot()["deployments"]
+    assert view["h1"]["current"] is False and view["h1"]["target"] == "openai/a"
+    assert "current" not in view["h2"] and view["h2"]["requests"] == 0
+
+
 def test_proxy_metrics_keep_each_deployment_and_mask_errors() -> None:
     metrics = ProxyMetrics(
         routing=lambda: {"d1": {"model": "smart", "cooldown_until": 5.0}},
