@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ruamel.yaml.comments import CommentedMap
 
@@ -23,9 +24,13 @@ _APP_ONLY_PROVIDERS = ("bridge-demo/",)
 SERVER_VARIABLES = {
     "LITELLM_MASTER_KEY": "admin key of the team proxy (starts with sk-; long and random)",
     "LITELLM_SALT_KEY": "encrypts provider keys stored in Postgres; never change it later",
-    "POSTGRES_PASSWORD": "password of the bundled Postgres (virtual keys and spend)",
+    "POSTGRES_PASSWORD": "password of the bundled Postgres (virtual keys and spend); letters, "
+    "digits, '-' and '_' only: it is part of the database URL",
     "REDIS_PASSWORD": "password of the bundled Redis (shared router state)",
 }
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+#: Set by the compose file itself: never asked for in .env.
+_SERVER_ONLY = frozenset(SERVER_VARIABLES) | {"REDIS_HOST", "REDIS_PORT"}
 FILES = ("config.yaml", "docker-compose.yaml", ".env.example", "README.md")
 
 
@@ -86,6 +91,13 @@ def team_config(document: ConfigDocument) -> tuple[str, list[str], list[str], li
                 f"{entry.get('model_name')}: the internal token and project fields are "
                 "no longer filled in by the server; the desktop apps in remote mode send them"
             )
+        base = str(params.get("api_base") or "")
+        if urlsplit(base).hostname in _LOOPBACK:
+            notes.append(
+                f"{entry.get('model_name')}: api_base {base} is a loopback address: inside "
+                "the container it is the container itself. Change it in config.yaml to an "
+                "address the server reaches"
+            )
         if params.get("ssl_verify") and isinstance(params["ssl_verify"], str):
             params["ssl_verify"] = env_ref("SSL_CERT_FILE")
         kept.append(entry)
@@ -96,6 +108,10 @@ def team_config(document: ConfigDocument) -> tuple[str, list[str], list[str], li
         )
     document.set(("model_list",), kept)
     document.set(("general_settings", "master_key"), env_ref("LITELLM_MASTER_KEY"))
+    # LiteLLM's production settings: spend writes batched, a bounded database pool.
+    for key, value in (("proxy_batch_write_at", 60), ("database_connection_pool_limit", 10)):
+        if document.get(("general_settings", key)) is None:
+            document.set(("general_settings", key), value)
     # Shared router state: cooldowns and usage counters seen by every proxy replica.
     document.set(("router_settings", "redis_host"), env_ref("REDIS_HOST"))
     document.set(("router_settings", "redis_port"), env_ref("REDIS_PORT"))
@@ -108,7 +124,21 @@ def team_config(document: ConfigDocument) -> tuple[str, list[str], list[str], li
                 f"{group.name}: {len(group.deployments)} deployments share router state "
                 "through Redis"
             )
-    return document.to_text(), sorted(found), skipped, notes
+    return _HEADER + _without_leading_comments(document.to_text()), sorted(found), skipped, notes
+
+
+_HEADER = (
+    f"# Team LiteLLM gateway, exported by LiteLLM Bridge for LiteLLM {LITELLM_VERSION}.\n"
+    "# Secrets are environment references (os.environ/...): the values go into .env.\n"
+)
+
+
+def _without_leading_comments(text: str) -> str:
+    """The desktop config's opening comment describes the desktop (e.g. the demo)."""
+    lines = text.splitlines(keepends=True)
+    while lines and (not lines[0].strip() or lines[0].lstrip().startswith("#")):
+        lines.pop(0)
+    return "".join(lines)
 
 
 def _literal_secrets(text: str) -> list[str]:
@@ -119,24 +149,34 @@ def _literal_secrets(text: str) -> list[str]:
     return [p.message for p in result.problems if p.fix is not None and p.fix.kind == "move_to_env"]
 
 
+def _required(name: str) -> str:
+    """A compose reference that refuses an unset or empty value, naming where to set it."""
+    return f"${{{{{name}:?set {name} in .env (see .env.example)}}}}"
+
+
 COMPOSE = """\
 # LiteLLM Bridge team deployment: LiteLLM's own proxy, Redis and Postgres.
 # Start: cp .env.example .env, fill in every value, then `docker compose up -d`.
+# `docker compose config` refuses to go on while a required value is unset or empty.
 services:
   litellm:
     image: ${{LITELLM_IMAGE:-ghcr.io/berriai/litellm-database:main-v{version}}}
-    command: ["--config", "/app/config.yaml", "--port", "4000"]
+    # One worker per CPU, as LiteLLM's production guide asks (NUM_WORKERS in .env).
+    command:
+      ["--config", "/app/config.yaml", "--port", "4000", "--num_workers", "${{NUM_WORKERS:-4}}"]
     ports:
       - "4000:4000"
     volumes:
       - ./config.yaml:/app/config.yaml:ro
     env_file: .env
     environment:
-      DATABASE_URL: postgresql://litellm:${{POSTGRES_PASSWORD}}@postgres:5432/litellm
+      # POSTGRES_PASSWORD is part of this URL: letters, digits, '-' and '_' only.
+      DATABASE_URL: postgresql://litellm:{postgres_password}@postgres:5432/litellm
       REDIS_HOST: redis
       REDIS_PORT: "6379"
       LITELLM_LOCAL_MODEL_COST_MAP: "True"
       STORE_MODEL_IN_DB: "False"
+{required}
     depends_on:
       postgres:
         condition: service_healthy
@@ -144,29 +184,37 @@ services:
         condition: service_healthy
     restart: unless-stopped
     healthcheck:
-      test: ["CMD-SHELL", "python -c \\"import urllib.request; urllib.request.urlopen('http://127.0.0.1:4000/health/liveliness')\\""]
+      # Ready means the proxy reaches its database and cache, not only that it runs.
+      test: ["CMD-SHELL", "python -c \\"import urllib.request; urllib.request.urlopen('http://127.0.0.1:4000/health/readiness')\\""]
       interval: 30s
       timeout: 10s
       retries: 3
+      start_period: 60s
   redis:
     image: redis:7-alpine
-    command: ["redis-server", "--requirepass", "${{REDIS_PASSWORD}}", "--appendonly", "yes"]
+    # The password goes into a config file, never onto a command line `ps` shows.
+    command:
+      - sh
+      - -c
+      - >-
+        printf 'requirepass %s\\nappendonly yes\\n' "$$REDIS_PASSWORD" > /tmp/redis.conf
+        && exec redis-server /tmp/redis.conf
     volumes:
       - redis-data:/data
     healthcheck:
-      test: ["CMD-SHELL", "redis-cli -a \\"$$REDIS_PASSWORD\\" ping | grep PONG"]
+      test: ["CMD-SHELL", "REDISCLI_AUTH=\\"$$REDIS_PASSWORD\\" redis-cli ping | grep PONG"]
       interval: 10s
       timeout: 5s
       retries: 5
     environment:
-      REDIS_PASSWORD: ${{REDIS_PASSWORD}}
+      REDIS_PASSWORD: {redis_password}
     restart: unless-stopped
   postgres:
     image: postgres:16-alpine
     environment:
       POSTGRES_DB: litellm
       POSTGRES_USER: litellm
-      POSTGRES_PASSWORD: ${{POSTGRES_PASSWORD}}
+      POSTGRES_PASSWORD: {postgres_password}
     volumes:
       - postgres-data:/var/lib/postgresql/data
     healthcheck:
@@ -181,20 +229,35 @@ volumes:
 """
 
 
+def _compose(config_vars: list[str]) -> str:
+    """The compose file; every value the deployment cannot run without is required."""
+    names = ["LITELLM_MASTER_KEY", "LITELLM_SALT_KEY"] + [
+        n for n in config_vars if n not in _SERVER_ONLY
+    ]
+    required = "\n".join(f"      {n}: {_required(n)}" for n in dict.fromkeys(names))
+    return COMPOSE.format(
+        version=LITELLM_VERSION,
+        required=required.replace("{{", "{").replace("}}", "}"),
+        postgres_password=_required("POSTGRES_PASSWORD").replace("{{", "{").replace("}}", "}"),
+        redis_password=_required("REDIS_PASSWORD").replace("{{", "{").replace("}}", "}"),
+    )
+
+
 def _env_example(config_vars: list[str]) -> str:
     lines = [
         "# Every variable the team deployment reads; fill in the values in a copy named .env",
         "# (never commit it). Provider keys and endpoints referenced by config.yaml:",
     ]
-    server_only = set(SERVER_VARIABLES) | {"REDIS_HOST", "REDIS_PORT"}
     for name in config_vars:
-        if name not in server_only:
+        if name not in _SERVER_ONLY:
             lines.append(f"{name}=")
     lines.append("")
     lines.append("# The server itself:")
     for name, why in SERVER_VARIABLES.items():
         lines.append(f"# {why}")
         lines.append(f"{name}=")
+    lines.append("# optional: proxy workers, one per CPU of the server (default 4)")
+    lines.append("# NUM_WORKERS=")
     lines.append("# optional: another LiteLLM image than the tested one")
     lines.append("# LITELLM_IMAGE=")
     return "\n".join(lines) + "\n"
@@ -261,7 +324,7 @@ def export_team(
     directory.mkdir(parents=True, exist_ok=True)
     contents = {
         "config.yaml": text,
-        "docker-compose.yaml": COMPOSE.format(version=LITELLM_VERSION),
+        "docker-compose.yaml": _compose(variables),
         ".env.example": _env_example(variables),
         "README.md": _readme(notes, skipped),
     }
@@ -272,7 +335,9 @@ def export_team(
     return TeamExport(
         directory=directory,
         files=tuple(written),
-        variables=tuple(sorted(set(variables) | set(SERVER_VARIABLES))),
+        variables=tuple(
+            sorted((set(variables) | set(SERVER_VARIABLES)) - {"REDIS_HOST", "REDIS_PORT"})
+        ),
         skipped_models=tuple(skipped),
         notes=tuple(notes),
     )

@@ -107,12 +107,21 @@ def test_the_exported_compose_file_passes_docker_compose_config_with_the_env_it_
     )
     assert environment["KEY_A"] == "value-key_a"  # from env_file: .env
     assert environment["LITELLM_MASTER_KEY"] == "value-litellm_master_key"
-    assert "value-redis_password" in resolved["services"]["redis"]["command"]
+    redis = resolved["services"]["redis"]
+    assert redis["environment"]["REDIS_PASSWORD"] == "value-redis_password"
+    assert "value-redis_password" not in " ".join(redis["command"])  # never on a command line
+    assert "--num_workers" in litellm["command"]
+    assert "/health/readiness" in " ".join(litellm["healthcheck"]["test"])
     assert resolved["services"]["postgres"]["environment"]["POSTGRES_PASSWORD"] == (
         "value-postgres_password"
     )
 
-    # The same check catches a variable the admin left out.
+    # The same check refuses a variable the admin left out (issue 26, item 10) ...
     (out / ".env").write_text("".join(f"{n}=value\n" for n in filled if n != "POSTGRES_PASSWORD"))
     missing = _config(tool, out)
-    assert "POSTGRES_PASSWORD" in missing.stderr and "is not set" in missing.stderr
+    assert missing.returncode != 0
+    assert "set POSTGRES_PASSWORD in .env (see .env.example)" in missing.stderr
+    # ... and .env.example copied unchanged, every value blank: nothing starts half-set.
+    (out / ".env").write_text((out / ".env.example").read_text())
+    blank = _config(tool, out)
+    assert blank.returncode != 0 and "in .env (see .env.example)" in blank.stderr

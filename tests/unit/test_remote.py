@@ -348,6 +348,21 @@ def test_models_and_team_commands(tmp_path: Path) -> None:
     assert exported.returncode == 0, exported.stderr
     assert "left out (desktop-only): demo" in exported.stdout
     assert (tmp_path / "team" / "docker-compose.yaml").exists()
+    # What would not run as written is said (issue 26, item 10): a loopback api_base is
+    # the container itself there; REDIS_HOST/PORT come from the compose file, not .env.
+    assert (
+        "note: smart: api_base http://127.0.0.1:9/v1 is a loopback address: inside the "
+        "container it is the container itself." in exported.stdout
+    )
+    to_fill = next(ln for ln in exported.stdout.splitlines() if ln.startswith("variables"))
+    assert "REDIS_HOST" not in to_fill and "REDIS_PORT" not in to_fill
+    assert "POSTGRES_PASSWORD" in to_fill
+    team_config = (tmp_path / "team" / "config.yaml").read_text()
+    assert team_config.startswith("# Team LiteLLM gateway, exported by LiteLLM Bridge")
+    assert "demo" not in team_config.splitlines()[0] + team_config.splitlines()[1]
+    settings = yaml.safe_load(team_config)["general_settings"]
+    assert settings["proxy_batch_write_at"] == 60
+    assert settings["database_connection_pool_limit"] == 10
     again = run_cli("team", "export", str(tmp_path / "team"), home=home)
     assert again.returncode == 1 and "already exists" in again.stderr
     removed = as_admin("models", "remove", "primary", home=home)
