@@ -26,6 +26,12 @@ MAX_LIFETIME_S = 366 * 24 * 3600  # anything longer is a misconfigured IAM, not 
 _REJECTIONS = {"invalid_grant", "invalid_client", "unauthorized_client", "access_denied"}
 
 
+_WRONG_URL_HINT = (
+    "An admin checks the IAM URL (Token & projects, or `litellm-bridge token iam`); "
+    "`litellm-bridge token iam --test` shows what the IAM answers."
+)
+
+
 class IamError(BridgeError):
     """The IAM did not give us a usable token; ``rejected`` means the credentials were
     refused (never retry those automatically: it would lock the employee's account)."""
@@ -176,6 +182,13 @@ class IamClient:
             answer,
         )
 
+    def _server_hint(self, status: int) -> str:
+        return (
+            "Nothing is wrong with your employee ID or password. Try again in a few minutes; "
+            f"if it lasts, tell IT that the IAM at {urlsplit(self._settings.url).hostname} "
+            f"answers HTTP {status}."
+        )
+
     def _transport_error(self, exc: BaseException) -> IamError:
         s = self._settings
         name = type(exc).__name__
@@ -184,7 +197,9 @@ class IamClient:
         if isinstance(status, int):
             if status == 429:
                 return IamError("The IAM service is rate limiting logins; wait a minute.")
-            return IamError(f"The IAM service has a problem (HTTP {status}).")
+            return IamError(
+                f"The IAM service has a problem (HTTP {status}).", hint=self._server_hint(status)
+            )
         if "Timeout" in name:
             return IamError(
                 f"The IAM service did not answer within {s.timeout_s:g} s.",
@@ -263,13 +278,26 @@ class IamClient:
             raise IamError("The IAM service is rate limiting logins; wait a minute.")
         if status >= 500:
             suffix = f": {reason}" if reason else "."
-            raise IamError(f"The IAM service has a problem (HTTP {status}){suffix}", reason=reason)
+            raise IamError(
+                f"The IAM service has a problem (HTTP {status}){suffix}",
+                reason=reason,
+                hint=self._server_hint(status),
+            )
         if status >= 300:
-            raise IamError(f"The IAM answered HTTP {status}, which is not a token.")
+            raise IamError(
+                f"The IAM answered HTTP {status} (a redirect), which is not a token.",
+                hint=_WRONG_URL_HINT,
+            )
         try:
             document = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise IamError("The IAM answer is not JSON; check the IAM URL setting.") from exc
+            page = raw.lstrip()[:15].lower().startswith((b"<!doctype", b"<html"))
+            what = "a web page" if page else "something that is not JSON"
+            raise IamError(
+                f"The IAM at {urlsplit(s.url).hostname} answered with {what}, not a token: the "
+                "IAM URL probably points at a login page or portal, not the token endpoint.",
+                hint=_WRONG_URL_HINT,
+            ) from exc
         token = dig(document, s.token_path)
         if not isinstance(token, str) or not token.strip():
             raise IamError(

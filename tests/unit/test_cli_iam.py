@@ -204,3 +204,49 @@ def test_an_http_iam_beyond_this_machine_is_stored_with_a_warning(
     path.write_text(example.replace("https://sso.corp.example", "http://127.0.0.1:9"))
     local = cli(home, "token", "iam", "--set", str(path), "--password-stdin", stdin=ADMIN_PW)
     assert local.returncode == 0 and "warning" not in local.stderr
+
+
+@pytest.mark.parametrize(
+    ("mode", "said", "hint"),
+    [
+        (
+            "not-json",
+            "error: The IAM at 127.0.0.1 answered with a web page, not a token: the IAM URL "
+            "probably points at a login page or portal, not the token endpoint.",
+            "hint: An admin checks the IAM URL (Token & projects, or `litellm-bridge token "
+            "iam`); `litellm-bridge token iam --test` shows what the IAM answers.",
+        ),
+        (
+            "server-error",
+            "error: The IAM service has a problem (HTTP 503): IAM backend maintenance",
+            "hint: Nothing is wrong with your employee ID or password. Try again in a few "
+            "minutes; if it lasts, tell IT that the IAM at 127.0.0.1 answers HTTP 503.",
+        ),
+    ],
+)
+def test_an_iam_that_answers_wrongly_tells_the_employee_what_to_do(
+    home: Path, mode: str, said: str, hint: str
+) -> None:
+    """Issue 26, item 9: "The IAM answer is not JSON; check the IAM URL setting" and "HTTP
+    502" gave an employee nothing to do."""
+    from bridge_app.runtime import AppPaths
+    from bridge_app.services import build_services
+    from bridge_app.tokens import IamSettings
+
+    with FakeIam({"E77": "emp-secret-pw-9"}) as iam:
+        services = build_services(AppPaths.from_environment({"BRIDGE_HOME": str(home)}))
+        try:
+            session = services.auth.login("root", ADMIN_PW)
+            services.tokens.set_iam_settings(
+                session, IamSettings(url=iam.token_url, token_path="data.access_token")
+            )
+        finally:
+            services.close()
+        iam.mode = mode  # type: ignore[assignment]
+        result = cli(
+            home, "token", "login", "--employee-id", "E77", "--password-stdin",
+            stdin=f"{ADMIN_PW}\nemp-secret-pw-9\n",
+        )  # fmt: skip
+    assert result.returncode == 1
+    assert said in result.stderr, result.stderr
+    assert hint in " ".join(result.stderr.split()), result.stderr

@@ -52,7 +52,7 @@ def _settings(iam: FakeIam, **overrides: object) -> IamSettings:
     ("mode", "message"),
     [
         ("server-error", r"IAM service has a problem \(HTTP 503\): IAM backend maintenance"),
-        ("not-json", "not JSON"),
+        ("not-json", "answered with a web page, not a token"),
         ("no-token", "no token at 'data.access_token'"),
         ("expired", "already expired"),
         ("absurd", "implausible expiry"),
