@@ -11,6 +11,12 @@ from typing import Any
 
 from bridge_app.remote._routing import Deployment, ModelGroup
 
+#: What to do when an upstream's certificate is not trusted (a company CA).
+TLS_HINT = (
+    "its certificate is not trusted: an admin sets the shared entry SSL_CERT_FILE to the "
+    "company CA bundle, see README, 'An internal endpoint behind a company CA'"
+)
+
 
 @dataclass(frozen=True)
 class DeploymentState:
@@ -113,6 +119,8 @@ def deployment_states(
                 state, detail = "cooling down", f"until {_clock(until)}{reason}: {why}".rstrip(": ")
             elif last_error and (ok_at is None or (error_at or 0) > ok_at):
                 state, detail = "failing", f"last error at {_clock(error_at or now)}: {last_error}"
+                if "certificate verify failed" in last_error.lower().replace("_", " "):
+                    detail += f" ({TLS_HINT})"
             elif requests:
                 state, detail = "healthy", f"{requests} requests, {errors} failed"
             else:

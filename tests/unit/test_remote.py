@@ -235,6 +235,26 @@ def test_after_a_config_apply_the_state_is_the_new_deployments_and_no_hash_is_sh
     assert all(len(r.line()) < 80 for r in recent)
 
 
+def test_an_untrusted_upstream_certificate_says_what_to_do() -> None:
+    """Issue 26, item 9: behind a company CA the client saw "Cannot connect to host ..."
+    and nothing said that the shared SSL_CERT_FILE entry is the fix."""
+    doc = ConfigDocument.from_text(BASE)
+    add_deployment(doc, "smart", "openai/a", deployment_id="a")
+    error = (
+        "litellm.APIConnectionError: Cannot connect to host internal.corp:443 ssl:True "
+        "[SSLCertVerificationError: (1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify "
+        "failed: unable to get local issuer certificate (_ssl.c:1006)')]"
+    )
+    metrics = {"deployments": {"a": {"requests": 1, "errors": 1, "last_error": error,
+                                     "last_error_at": 10.0}}}  # fmt: skip
+    (state,) = [s for s in deployment_states(model_groups(doc), metrics, now=20.0) if s.id == "a"]
+    assert state.state == "failing"
+    assert state.detail.endswith(
+        "(its certificate is not trusted: an admin sets the shared entry SSL_CERT_FILE to the "
+        "company CA bundle, see README, 'An internal endpoint behind a company CA')"
+    )
+
+
 def test_metrics_remember_a_deployment_across_a_restart_as_history() -> None:
     routed = {"h1": {"model": "smart", "target": "openai/a"}}
     metrics = ProxyMetrics(routing=lambda: dict(routed))
