@@ -7,6 +7,7 @@ import fnmatch
 import logging
 import threading
 import time
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,6 +24,24 @@ from bridge_app.policy._service import PolicyService
 log = logging.getLogger(__name__)
 
 BURST_WINDOW = 60.0
+#: The longest Retry-After a refused client is told; the message says the real time.
+MAX_RETRY_AFTER_S = 60
+
+
+def when_free(retry_s: float, now: float) -> str:
+    """When a refused request may succeed, as a person reads it."""
+    seconds = max(1, int(retry_s + 0.999))
+    if seconds <= 90:
+        return f"Retry after {seconds} s."
+    at = datetime.fromtimestamp(now + seconds)
+    days = (at.date() - datetime.fromtimestamp(now).date()).days
+    clock = at.strftime("%H:%M")
+    day = {0: "today", 1: "tomorrow"}.get(days, at.strftime("%A %d %B"))
+    day = f"{day} at {clock}"
+    hours, rest = divmod(seconds, 3600)
+    span = f"{hours} h {rest // 60:02d} min" if hours else f"{rest // 60} min"
+    return f"It allows requests again {day} (in {span})."
+
 
 # Tools that send the install's main key are told apart by their User-Agent.
 _AGENTS = (
@@ -113,8 +132,10 @@ class RequestPolicy:
                     self._crossed(subject, label, name, used, allowed)
                     raise LimitExceededError(
                         f"Rate limit of your company's policy reached: {name} = {allowed:g} "
-                        f"for {label}. Retry after {max(1, int(retry + 0.999))} s.",
-                        retry_after=int(retry + 0.999),
+                        f"for {label}. {when_free(retry, now)}",
+                        # A client told to wait a day waits a day, silently (Codex did):
+                        # it hears "try again in a minute" and shows the message.
+                        retry_after=min(int(retry + 0.999), MAX_RETRY_AFTER_S),
                         limit=name,
                     )
         for subject, label, limits in subjects:

@@ -86,6 +86,28 @@ def test_models_and_limits_on_every_wire_format_across_a_restart(tmp_path: Path)
             shown = cli(home, "policy", "show", **extra)
             assert f"Policy in force: machine file {policy}" in shown.stdout
             assert "requests_per_minute" not in shown.stdout
+
+            # A daily quota used up (issue 26, item 9): the message says when, as a person
+            # reads it; the client is told to come back in a minute, not in a day.
+            policy.write_text(
+                'models: {allow: ["demo"]}\nlimits:\n  per_user: {requests_per_day: 1}\n',
+                encoding="utf-8",
+            )
+
+            answered: list[int] = []
+
+            def refused() -> httpx.Response | None:
+                r = c.send(build(c, "chat", key))
+                answered.append(r.status_code)  # 200 until the new policy is read
+                return r if r.status_code == 429 else None
+
+            daily = wait_until(refused, timeout=20)
+            assert daily is not None
+            assert "requests_per_day = 1" in daily.text
+            assert "It allows requests again tomorrow at " in daily.text, daily.text
+            assert "Retry after 8" not in daily.text  # no "86219 s"
+            assert int(daily.headers["retry-after"]) == 60
+            sent_ok += answered.count(200)
     finally:
         serve.stop()
 
