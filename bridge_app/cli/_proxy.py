@@ -191,7 +191,9 @@ def status(obj: CliContext, as_json: bool) -> None:
     report = read_status(obj.paths.data_dir / STATUS_FILE).to_dict()
     deployments: list[Any] = []
     try:
-        report["quota_warnings"] = obj.services().policy.quota_warnings()
+        # The person the running proxy serves (`serve --as`), not this terminal's account.
+        served = report.get("served_user") if report.get("state") != "stopped" else None
+        report["quota_warnings"] = obj.services().policy.quota_warnings(user=served)
         view = obj.services().remote.routing()
         deployments = list(view.states) if view.proxy_running else []
     except BridgeError as exc:  # no database yet: the proxy part still answers

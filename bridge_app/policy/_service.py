@@ -360,23 +360,28 @@ class PolicyService(ConfigLockRules):
     def _shared_state(self, reachable: bool) -> None:
         self.shared_reachable = reachable
 
-    def subjects(self, tool: str | None) -> list[tuple[str, str, Limits]]:
-        """(counter subject, what a person reads, limits) that apply to a request."""
+    def subjects(self, tool: str | None, user: str | None = None) -> list[tuple[str, str, Limits]]:
+        """(counter subject, what a person reads, limits) that apply to a request of
+        ``user`` (default: the person this process serves)."""
         policy = self.policy()
-        out = [(f"user:{self.subject_user}", f"user {self.subject_user}", policy.per_user)]
+        user = user or self.subject_user
+        out = [(f"user:{user}", f"user {user}", policy.per_user)]
         if tool and tool in policy.per_tool:
             out.append((f"tool:{tool}", f"tool {tool}", policy.per_tool[tool]))
         return out
 
-    def quota_status(self, tools: list[str] | None = None) -> list[QuotaUse]:
-        """Every limit of the served user (and the named tools) with what is used now."""
+    def quota_status(
+        self, tools: list[str] | None = None, user: str | None = None
+    ) -> list[QuotaUse]:
+        """Every limit of the served user (or ``user``; and the named tools) with what is
+        used now."""
         policy = self.policy()
         if not policy.has_limits:
             return []
         counters = self.counters()
         now = time.time()
         out: list[QuotaUse] = []
-        subjects = self.subjects(None)
+        subjects = self.subjects(None, user)
         for tool in tools if tools is not None else list(policy.per_tool):
             if tool in policy.per_tool:
                 subjects.append((f"tool:{tool}", f"tool {tool}", policy.per_tool[tool]))
@@ -390,10 +395,11 @@ class PolicyService(ConfigLockRules):
                 out.append(QuotaUse(label, name, totals.used(name), allowed))
         return out
 
-    def quota_warnings(self) -> list[str]:
-        """What the dashboard banner and `status` say at 80 % and 100 % of a quota."""
+    def quota_warnings(self, user: str | None = None) -> list[str]:
+        """What the dashboard banner and `status` say at 80 % and 100 % of a quota (of
+        ``user``: the person a running `serve` serves, when `status` asks)."""
         out = []
-        for use in self.quota_status():
+        for use in self.quota_status(user=user):
             if use.percent >= 100:
                 out.append(f"Quota reached: {use.describe()}.")
             elif use.percent >= 80:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from bridge_app.config import read_allowed_modules
@@ -65,6 +66,9 @@ class ProxyService:
         self._on_supervisor: list[Callable[[ProxySupervisor], None]] = []
         self.unclean_shutdown: str | None = None  # found when this run's supervisor began
         self._environment_layers: list[Callable[[dict[str, str]], Mapping[str, str]]] = []
+        # Who the proxy serves, published with its status (set by the wiring: the policy's
+        # subject).
+        self.served_user: Callable[[], str | None] = lambda: None
 
     def add_environment_layer(self, layer: Callable[[dict[str, str]], Mapping[str, str]]) -> None:
         """``layer(environment)`` returns variables to add on top of what the proxy sees at
@@ -143,10 +147,11 @@ class ProxyService:
                     if self.on_event is not None:
                         self.on_event("proxy.unclean_shutdown", self.unclean_shutdown)
                 # Other processes (`litellm-bridge status`) read what this one publishes.
+                supervisor = self._supervisor
                 self._publisher = StatusPublisher(
                     self.status_file,
-                    self._supervisor.status,
-                    subscribe=self._supervisor.subscribe,
+                    lambda: replace(supervisor.status(), served_user=self.served_user()),
+                    subscribe=supervisor.subscribe,
                 )
                 self._publisher.start()
             return self._supervisor

@@ -73,6 +73,9 @@ class ProxyStatus:
     recent_restarts: list[RestartRecord] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)
     updated_at: float = field(default_factory=time.time)
+    # The person the proxy serves (`serve --as`, the window's login; else the OS account):
+    # `status` in another terminal shows that person's quota, not its own account's.
+    served_user: str | None = None
 
     @property
     def url(self) -> str:
@@ -103,6 +106,7 @@ class ProxyStatus:
             ],
             metrics=dict(data.get("metrics") or {}),
             updated_at=float(data.get("updated_at", 0.0)),
+            served_user=data.get("served_user"),
         )
 
 

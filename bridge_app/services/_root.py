@@ -158,6 +158,7 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
     proxy.on_supervisor(lambda supervisor: supervisor.add_admission_hook(enforcer))
     proxy.on_supervisor(lambda supervisor: supervisor.add_request_hook(enforcer.upstream))
     proxy.usage.annotate = enforcer.annotate
+    proxy.served_user = lambda: policy.subject_user
     tokens = TokenService(db=db, settings=settings, env=env, redactor=redactor, audit=audit)
     token_keeper = attach_token_flow(proxy, tokens)
     tools = make_tools_service(

@@ -132,3 +132,35 @@ def test_models_and_limits_on_every_wire_format_across_a_restart(tmp_path: Path)
     assert "policy.change" in audit.stdout and str(policy) in audit.stdout
     assert "policy.request_refused" in audit.stdout and "model gpt-4o" in audit.stdout
     assert "policy.quota" in audit.stdout and "100 % of requests_per_minute" in audit.stdout
+
+
+def test_status_shows_the_quota_of_the_person_serve_serves(tmp_path: Path) -> None:
+    """Issue 26, item 5: `status` counted the OS account of the terminal it ran in, so the
+    person a `serve --as` served never saw their quota warning there."""
+    home = tmp_path / "home"
+    policy = tmp_path / "etc" / "policy.yaml"
+    policy.parent.mkdir()
+    policy.write_text(LIMITED, encoding="utf-8")
+    extra = {"BRIDGE_POLICY_FILE": str(policy)}
+    create_admin(home)
+    dana_pw = "Staple-Horse-Battery-42!"
+    made = cli(
+        home, "user", "create", "dana", "--as", "root", "--password-stdin",
+        stdin=f"Admin-Password-42!\n{dana_pw}\n", **extra,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    port = free_port()
+    serve = Serve(home, port, "--as", "dana", "--password-stdin", stdin=f"{dana_pw}\n", **extra)
+    try:
+        key = cli(home, "proxy-key").stdout.strip()
+        with _client(port) as c:
+            for _ in range(2):
+                assert c.send(build(c, "chat", key)).status_code == 200
+        status = cli(home, "status", **extra)  # this terminal's OS account is not dana
+        assert "Quota reached: user dana: 2 of 2 requests per minute (100 %)" in status.stdout, (
+            status.stdout
+        )
+    finally:
+        serve.stop()
+    stopped = cli(home, "status", **extra)  # nobody is served: this account's own quota
+    assert "user dana" not in stopped.stdout
