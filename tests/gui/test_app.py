@@ -356,6 +356,17 @@ def test_the_remote_screen_adds_a_gateway_tests_it_and_uses_one_of_its_models(
         gui.idle()
         gui.wait(lambda: "fast-1" not in _rows(screen.ids.deployments), what="fast removed")
 
+        # The gateway's row and dialog say which local models use it (what Remove takes).
+        assert "http · key stored · used by team-chat-1" in _rows(screen.ids.gateways)
+        gateway_row = next(w for w in screen.ids.gateways.walk() if getattr(w, "action", None))
+        gui.press(gateway_row)
+        dialog = _top_dialog(gui)
+        said = " ".join(str(getattr(w, "text", "")) for w in dialog.walk())
+        assert f"{gateway.url} (http)" in said and "Used by team-chat-1" in said, said
+        gui.window_shot("remote-gateway-used-by")
+        dialog.dismiss()
+        gui.idle()
+
         # Tap the remote deployment to remove it, then the gateway: the proxy no longer
         # needs an internal token (it was degraded without one) and runs as before.
         row = next(

@@ -97,7 +97,8 @@ class RemoteScreen(BridgeScreen):
         self.ids.gateways.data = [
             {
                 "headline": f"{g.name}  {g.url}",
-                "supporting": f"{g.tls} · {'key stored' if g.has_key else 'no key'}",
+                "supporting": f"{g.tls} · {'key stored' if g.has_key else 'no key'}"
+                + (f" · used by {', '.join(g.used_by)}" if g.used_by else ""),
                 "action": lambda g=g: self.gateway_actions(g),
             }
             for g in gateways
