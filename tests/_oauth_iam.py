@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, unquote_plus
 from oauthlib.oauth2 import RequestValidator, Server
 
 from bridge_app.devtools import LoopbackServer
+from bridge_app.tokens import IamSettings
 
 
 class _Client:
@@ -124,6 +125,15 @@ class OAuthIam(LoopbackServer):
     @property
     def token_url(self) -> str:
         return f"{self.url}/token"
+
+    def password_grant_settings(self) -> IamSettings:
+        """The app's IAM settings for this endpoint: password grant, public client."""
+        return IamSettings(
+            url=self.token_url,
+            shape="oauth2-password",
+            client_id="litellm-bridge",
+            client_auth="none",
+        )
 
     def valid(self, token: str | None) -> bool:
         with self.lock:

@@ -123,12 +123,7 @@ def test_oauth_password_once_then_refresh_tokens_with_a_real_cli_until_revoked(
         active.write_bytes(resource_path("configs", "internal-enterprise.yaml").read_bytes())
         services.tokens.set_iam_settings(
             session,
-            IamSettings(
-                url=oauth.token_url,
-                shape="oauth2-password",
-                client_id="litellm-bridge",
-                client_auth="none",
-            ),
+            oauth.password_grant_settings(),
         )
         services.tokens.save_project(session, Project("P-7", "Apollo"))
         services.core.use_session(session)

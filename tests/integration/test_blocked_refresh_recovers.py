@@ -18,7 +18,7 @@ import pytest
 from bridge_app.devtools import FakeInternalUpstream
 from bridge_app.runtime import AppPaths, Redactor, resource_path
 from bridge_app.services import build_services
-from bridge_app.tokens import IamSettings, Project
+from bridge_app.tokens import Project
 from tests._oauth_iam import OAuthIam
 from tests.integration._serve import ADMIN, ADMIN_PW, Serve, cli, wait_until
 from tests.integration._upstream import free_port
@@ -86,12 +86,7 @@ def home(tmp_path: Path) -> Iterator[tuple[Path, OAuthIam, FakeInternalUpstream]
         core.apply_config(admin, resource_path("configs", "internal-enterprise.yaml").read_bytes())
         services.tokens.set_iam_settings(
             admin,
-            IamSettings(
-                url=oauth.token_url,
-                shape="oauth2-password",
-                client_id="litellm-bridge",
-                client_auth="none",
-            ),
+            oauth.password_grant_settings(),
         )
         services.tokens.projects.save(admin, Project("P-1", "Apollo"))
         core.use_project(admin, "P-1")

@@ -28,13 +28,18 @@ def _client(port: int) -> httpx.Client:
     return httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60, trust_env=False)
 
 
-def test_models_and_limits_on_every_wire_format_across_a_restart(tmp_path: Path) -> None:
+def _machine_policy(tmp_path: Path, text: str) -> tuple[Path, Path, dict[str, str]]:
+    """A data folder with an admin, and a machine policy file the commands are pointed at."""
     home = tmp_path / "home"
     policy = tmp_path / "etc" / "policy.yaml"
     policy.parent.mkdir()
-    policy.write_text(LIMITED, encoding="utf-8")
-    extra = {"BRIDGE_POLICY_FILE": str(policy)}
+    policy.write_text(text, encoding="utf-8")
     create_admin(home)
+    return home, policy, {"BRIDGE_POLICY_FILE": str(policy)}
+
+
+def test_models_and_limits_on_every_wire_format_across_a_restart(tmp_path: Path) -> None:
+    home, policy, extra = _machine_policy(tmp_path, LIMITED)
     port = free_port()
     serve = Serve(home, port, **extra)
     sent_ok = 0
@@ -137,12 +142,7 @@ def test_models_and_limits_on_every_wire_format_across_a_restart(tmp_path: Path)
 def test_status_shows_the_quota_of_the_person_serve_serves(tmp_path: Path) -> None:
     """Issue 26, item 5: `status` counted the OS account of the terminal it ran in, so the
     person a `serve --as` served never saw their quota warning there."""
-    home = tmp_path / "home"
-    policy = tmp_path / "etc" / "policy.yaml"
-    policy.parent.mkdir()
-    policy.write_text(LIMITED, encoding="utf-8")
-    extra = {"BRIDGE_POLICY_FILE": str(policy)}
-    create_admin(home)
+    home, _policy, extra = _machine_policy(tmp_path, LIMITED)
     dana_pw = "Staple-Horse-Battery-42!"
     made = cli(
         home, "user", "create", "dana", "--as", "root", "--password-stdin",

@@ -14,7 +14,7 @@ import pytest
 from bridge_app.devtools import FakeInternalUpstream
 from bridge_app.runtime import AppPaths, resource_path
 from bridge_app.services import build_services
-from bridge_app.tokens import IamSettings, Project, max_iam_calls
+from bridge_app.tokens import Project, max_iam_calls
 from tests._oauth_iam import OAuthIam
 from tests.integration._wire import KINDS, build
 
@@ -38,12 +38,7 @@ def test_eight_streaming_clients_for_90_s_on_20_s_tokens(app_paths: AppPaths) ->
         active.write_bytes(resource_path("configs", "internal-enterprise.yaml").read_bytes())
         services.tokens.set_iam_settings(
             session,
-            IamSettings(
-                url=oauth.token_url,
-                shape="oauth2-password",
-                client_id="litellm-bridge",
-                client_auth="none",
-            ),
+            oauth.password_grant_settings(),
         )
         services.tokens.save_project(session, Project("P-1", "Apollo"))
         services.core.use_session(session)
