@@ -291,12 +291,23 @@ class ServerThread:
         return time.perf_counter() - t0
 
     def drain(self, timeout: float) -> None:
-        """Close keep-alive connections as their responses end, until none is open (or
-        ``timeout``): the next server takes every new connection from the shared port."""
+        """Stop accepting (the supervisor's listener takes new connections from the shared
+        port), and close the open keep-alive connections as their responses end, until
+        none is open (or ``timeout``). A connection closed while idle could meet a request
+        the client was sending on it at that moment: a reset, a failed request."""
         self.gate.draining = True
+        loop = self.loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop ended meanwhile
+                loop.call_soon_threadsafe(self._stop_accepting)
         deadline = time.monotonic() + timeout
         while open_connections(self.server) and time.monotonic() < deadline:
             time.sleep(0.02)
+
+    def _stop_accepting(self) -> None:
+        # Closes this server's duplicate of the listening socket only; the port stays.
+        for listening in getattr(self.server, "servers", None) or []:
+            listening.close()
 
     def stop(self, *, graceful: float, forced: float) -> bool:
         """Graceful, then forced, then abandoned. True when the thread really ended."""

@@ -218,9 +218,11 @@ class ProxySupervisor(WatchedSide):
                 self._sm.move(ProxyState.STARTING)
                 self._start_locked(keep_port=False)
             else:
+                # New connections get 503 + Retry-After from here on; the running server
+                # stops accepting and finishes what it has (Connection: close).
+                self._listener.answer_restarting()
                 if self._server is not None:
                     self._server.drain(DRAIN_S)
-                self._listener.answer_restarting()
                 self._teardown()
                 self._env.clear()
                 self._sm.clear_error()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import socket
 import threading
@@ -112,6 +113,9 @@ def test_missing_environment_variable_is_named_before_starting(
     )
     port = free_port()
     made = make_proxy(config_text=text, port=port, environment=lambda: {"OTHER_NAME": "x"})
+    # Importing LiteLLM's proxy sets its own defaults (LITELLM_LOG ...) once per process:
+    # done first, so only what the failed start would have applied is compared.
+    importlib.import_module("bridge_app.proxy._server")
     env_before = dict(os.environ)
     with pytest.raises(BridgeError) as info:
         made.supervisor.start()
