@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from bridge_app.config import ConfigDocument, env_ref, env_ref_name
+from bridge_app.config import ApplyResult, ConfigDocument, env_ref, env_ref_name
 from bridge_app.remote._probe import RemoteError
 
 STRATEGIES = ("simple-shuffle", "least-busy", "usage-based-routing-v2", "latency-based-routing")
@@ -282,3 +282,25 @@ def set_router(
     if cooldown_s is not None or allowed_fails is not None:
         # A cooldown that is configured must not stay switched off by a template.
         document.remove(("router_settings", "disable_cooldowns"))
+
+
+def with_fallback_note(
+    result: ApplyResult,
+    before: Mapping[str, tuple[str, ...]],
+    after: Mapping[str, tuple[str, ...]],
+) -> ApplyResult:
+    """Say which fallbacks went with a model's last deployment (LiteLLM refuses a fallback
+    to a model that does not exist), and how to have them back."""
+    gone = [
+        f"{source} -> {target}"
+        for source, targets in before.items()
+        for target in targets
+        if target not in after.get(source, ())
+    ]
+    if not gone:
+        return result
+    note = (
+        f" Fallbacks removed with it: {', '.join(gone)}. Adding the model again does not "
+        "bring them back: set them with `litellm-bridge models fallbacks` (or Remote & models)."
+    )
+    return replace(result, message=result.message + note)

@@ -5,7 +5,6 @@ config service (validated, versioned, a running proxy restarts with them)."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +47,7 @@ from bridge_app.remote._routing import (
     router_settings,
     set_fallbacks,
     set_router,
+    with_fallback_note,
 )
 from bridge_app.remote._team import TeamExport, export_team
 from bridge_app.runtime import AppPaths, atomic_write
@@ -209,7 +209,7 @@ class RemoteService:
             before = router_settings(document).fallbacks
             for deployment_id in reversed(used):  # later first: positional ids stay valid
                 remove_deployment(document, deployment_id)
-            applied = _with_fallback_note(
+            applied = with_fallback_note(
                 self._config.apply_document(
                     document,
                     author=session.username,
@@ -368,7 +368,7 @@ class RemoteService:
         result = self._config.apply_document(
             document, author=author, comment=f"model {group}: removed {deployment_id}"
         )
-        return _with_fallback_note(result, before, router_settings(document).fallbacks)
+        return with_fallback_note(result, before, router_settings(document).fallbacks)
 
     def set_fallbacks(self, group: str, targets: Sequence[str], *, author: str) -> ApplyResult:
         document = self._document()
@@ -390,25 +390,3 @@ class RemoteService:
 
     def export_team(self, directory: Path, *, overwrite: bool = False) -> TeamExport:
         return export_team(self._document(), directory, overwrite=overwrite)
-
-
-def _with_fallback_note(
-    result: ApplyResult,
-    before: Mapping[str, tuple[str, ...]],
-    after: Mapping[str, tuple[str, ...]],
-) -> ApplyResult:
-    """Say which fallbacks went with a model's last deployment (LiteLLM refuses a fallback
-    to a model that does not exist), and how to have them back."""
-    gone = [
-        f"{source} -> {target}"
-        for source, targets in before.items()
-        for target in targets
-        if target not in after.get(source, ())
-    ]
-    if not gone:
-        return result
-    note = (
-        f" Fallbacks removed with it: {', '.join(gone)}. Adding the model again does not "
-        "bring them back: set them with `litellm-bridge models fallbacks` (or Remote & models)."
-    )
-    return dataclasses.replace(result, message=result.message + note)

@@ -35,7 +35,8 @@ from bridge_app.tokens._refresh import (
     max_iam_calls,
     refresh_margin,
 )
-from bridge_app.tokens._service import TokenService, TokenState, TokenStatus
+from bridge_app.tokens._service import TokenService
+from bridge_app.tokens._status import TokenState, TokenStatus
 
 __all__ = [
     "BACKOFF_FIRST_S",

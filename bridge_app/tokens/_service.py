@@ -5,9 +5,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
+from typing import Protocol
 
 from bridge_app.envvars import EnvService, SessionLike
 from bridge_app.runtime import BridgeError, Redactor
@@ -26,54 +25,16 @@ from bridge_app.tokens._projects import ProjectStore
 from bridge_app.tokens._refresh import Backoff, refresh_margin
 from bridge_app.tokens._renewal import TokenRefresh
 from bridge_app.tokens._sealed import PASSWORD_KIND, REFRESH_KIND, TOKEN_KIND, SealedRows
+from bridge_app.tokens._status import TokenState, TokenStatus
 
 log = logging.getLogger(__name__)
 
 IAM_SETTINGS_KEY = "iam.connector"
 EXPIRING_SOON_S = 10 * 60
 
-TokenState = Literal["none", "valid", "expiring", "expired", "failed"]
-
 
 class AuditRecorder(Protocol):
     def record(self, actor: str, action: str, target: str, outcome: str, detail: str) -> object: ...
-
-
-@dataclass(frozen=True)
-class TokenStatus:
-    state: TokenState
-    employee_id: str | None
-    expires_at: float | None
-    seconds_left: int | None
-    remembered: bool  # the employee password is stored, so refresh is automatic
-    refresh_blocked: bool  # the IAM rejected the password: waiting for the user
-    last_error: str | None
-    project: Project | None
-    refresh: str = "off"  # how it renews: "refresh token", "password", "service account", "off"
-    next_refresh_at: float | None = None  # when the next automatic refresh is due
-    action: str | None = None  # what the user should do, when something is wrong
-
-    def describe(self) -> str:
-        if self.refresh_blocked:
-            return f"Automatic refresh is blocked: {self.last_error}"
-        if self.state == "none":
-            return "No internal token: log in with your employee ID."
-        if self.state == "failed":
-            return f"Token request failed: {self.last_error}"
-        if self.state == "expired":
-            return "The internal token has expired: log in again."
-        assert self.seconds_left is not None
-        minutes, seconds = divmod(self.seconds_left, 60)
-        hours, minutes = divmod(minutes, 60)
-        left = f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {seconds:02d}s"
-        soon = " (expiring soon)" if self.state == "expiring" else ""
-        retry = f"; the last refresh failed: {self.last_error}" if self.last_error else ""
-        return f"Valid for {left}{soon}{retry}"
-
-    def to_json(self) -> dict[str, Any]:
-        """What `token status --json` prints (never the token)."""
-        data = {k: v for k, v in self.__dict__.items() if k != "project"}
-        return data | {"project": self.project.project_id if self.project else None}
 
 
 class TokenService(TokenRefresh):
