@@ -57,6 +57,19 @@ def _cli(home: Path, work: Path, args: list[str], stdin: str, **extra: str) -> t
     return done.returncode, done.stdout + done.stderr
 
 
+@pytest.fixture(autouse=True)
+def _home_restored() -> Iterator[None]:
+    """_open points HOME at the test's own folder (the tools' config files); it must not
+    stay there for the next tests of this worker (a later test once ran the Windows set-up
+    into a temporary HOME, cold, because of it)."""
+    saved = os.environ.get("HOME")
+    yield
+    if saved is None:
+        os.environ.pop("HOME", None)
+    else:
+        os.environ["HOME"] = saved
+
+
 def _open(home: Path, work: Path) -> Services:
     """The next start of a front end (recovery included), in this process."""
     os.environ["HOME"] = str(work / "os-home")
