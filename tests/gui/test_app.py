@@ -363,7 +363,9 @@ def test_the_remote_screen_adds_a_gateway_tests_it_and_uses_one_of_its_models(
         dialog = _top_dialog(gui)
         said = " ".join(str(getattr(w, "text", "")) for w in dialog.walk())
         assert f"{gateway.url} (http)" in said and "Used by team-chat-1" in said, said
-        gui.window_shot("remote-gateway-used-by")
+        for size, dims in SIZES.items():
+            gui.at_size(dims)
+            gui.window_shot(f"remote-gateway-used-by-{size}")
         dialog.dismiss()
         gui.idle()
 
