@@ -41,6 +41,18 @@ if [ -z "${DISPLAY:-}" ]; then
   export DISPLAY=":$number"
   for _ in $(seq 50); do [ -e "/tmp/.X11-unix/X$number" ] && break; sleep 0.1; done
 fi
+# Every leg has a ceiling well inside CI's 90 minutes, so that a hang fails the run naming
+# its leg instead of using up the whole budget (pytest's faulthandler_timeout already ends
+# a single stuck test; this also covers what happens between tests).
+bounded() {
+  local minutes=$1 rc=0
+  shift
+  timeout --kill-after=30 "${minutes}m" "$@" || rc=$?
+  if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+    echo "==> stopped after $minutes minutes: $*" >&2
+  fi
+  return "$rc"
+}
 if [ "$#" -gt 0 ]; then
   python -m pytest "$@"
   exit
@@ -48,16 +60,17 @@ fi
 # The Windows bundle (PyInstaller under Wine, ~10 min of one core) while the Linux tests
 # run; tests/windows/test_wine_bundle.py then finds it in packaging/build.py's cache.
 BUNDLE_LOG=$BRIDGE_TEST_ARTIFACTS/windows-bundle-build.log
-BRIDGE_BUILD_DIR=$(pwd)/packaging/build-windows bash scripts/windows.sh --python \
+BRIDGE_BUILD_DIR=$(pwd)/packaging/build-windows timeout --kill-after=30 40m \
+  bash scripts/windows.sh --python \
   packaging/build.py --dist packaging/dist-windows/litellm-bridge >"$BUNDLE_LOG" 2>&1 &
 bundle_build=$!
 # Everything but the window on two workers, each file on one worker (module fixtures such
 # as a running serve stay whole); then the GUI tests in one process with one window.
-python -m pytest -n 2 --dist loadfile -m "not gui" --durations=25 \
+bounded 30 python -m pytest -n 2 --dist loadfile -m "not gui" --durations=25 \
   --ignore=tests/windows/test_wine_bundle.py
-python -m pytest -m gui --durations=10
+bounded 15 python -m pytest -m gui --durations=10
 echo "==> The Windows leg: the tests marked windows, by the Windows CPython under Wine"
-bash scripts/windows/test.sh
+bounded 20 bash scripts/windows/test.sh
 echo "==> The Windows bundle built under Wine (log: $BUNDLE_LOG)"
 wait "$bundle_build" || { tail -40 "$BUNDLE_LOG"; echo "the Windows bundle did not build" >&2; exit 1; }
-python -m pytest tests/windows/test_wine_bundle.py --durations=5
+bounded 10 python -m pytest tests/windows/test_wine_bundle.py --durations=5

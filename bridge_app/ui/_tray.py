@@ -10,12 +10,15 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
 from bridge_app.runtime import resource_path
 
 log = logging.getLogger(__name__)
+
+STOP_WAIT_S = 5.0
 
 
 def tray_host_present() -> bool:
@@ -40,6 +43,44 @@ def tray_host_present() -> bool:
     except Exception:
         log.debug("no X11 tray host", exc_info=True)
         return False
+
+
+def _icon_class(base: Any) -> Any:
+    """pystray's icon class, made safe beside Kivy on X11.
+
+    pystray's X11 backend grabs the whole X server while its thread waits, in Python, for
+    the tray selection's owner. Kivy's UI thread meanwhile holds the GIL inside a GL call
+    that waits for the same server (Mesa's XGetGeometry under glClear): the reply cannot
+    come while the server is grabbed, and the grab cannot end without the GIL, so the app
+    froze for good about one start in six under Xvfb (seen with gdb: the main thread in
+    glClear -> XGetGeometry -> xcb_wait_for_reply, the tray thread in sock_recv waiting
+    for the GIL). The grab only guards against the owner changing between two requests;
+    one request needs no guard, so this class asks without grabbing.
+
+    Two more of that backend's races are closed here: ``run_detached`` started a second
+    setup thread that waited forever (a process that started the icon from its main
+    thread never exited), and the setup thread could ask for the loop thread before the
+    loop had recorded it (the icon then never docked)."""
+    if getattr(base, "__module__", "") != "pystray._xorg":
+        return base
+
+    class Icon(base):
+        def _run_detached(self) -> None:
+            threading.Thread(target=self._run, name="tray-x11", daemon=True).start()
+
+        def _run(self) -> None:
+            self._thread = threading.current_thread()
+            super()._run()
+
+        def _get_systray_manager(self) -> Any:
+            from Xlib import X
+
+            owner = self._display.get_selection_owner(self._net_system_tray_sx)
+            if owner == X.NONE:
+                return None
+            return self._display.create_resource_object("window", owner.id)
+
+    return Icon
 
 
 class Tray:
@@ -86,7 +127,7 @@ class Tray:
                 pystray.MenuItem("Open", lambda _icon, _item: self._open(), default=True),
                 pystray.MenuItem("Quit", lambda _icon, _item: self._quit()),
             )
-            icon = pystray.Icon("litellm-bridge", image, self._title, menu)
+            icon = _icon_class(pystray.Icon)("litellm-bridge", image, self._title, menu)
             icon.run_detached()
         except Exception:
             log.warning("the system tray icon could not be shown", exc_info=True)
@@ -127,9 +168,20 @@ class Tray:
                 log.debug("tray menu update failed", exc_info=True)
 
     def stop(self) -> None:
-        if self._icon is not None:
+        """Remove the icon. pystray's stop waits, without a limit, for its own thread to
+        answer; a quit must never hang on the tray, so the wait is bounded."""
+        icon, self._icon = self._icon, None
+        if icon is None:
+            return
+
+        def stop_icon() -> None:
             try:
-                self._icon.stop()
+                icon.stop()
             except Exception:
                 log.debug("tray stop failed", exc_info=True)
-            self._icon = None
+
+        stopper = threading.Thread(target=stop_icon, name="tray-stop", daemon=True)
+        stopper.start()
+        stopper.join(STOP_WAIT_S)
+        if stopper.is_alive():
+            log.warning("the tray icon did not go away within %s s; quitting anyway", STOP_WAIT_S)

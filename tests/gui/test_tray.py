@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 
@@ -82,3 +83,51 @@ def test_closing_the_window_keeps_the_proxy_in_the_tray_unless_settings_say_no(
     gui.idle()
     assert "Settings saved." in gui.main.ids.banner.text
     assert not Window.dispatch("on_request_close")  # nothing keeps the window: it closes
+
+
+def test_docking_in_the_tray_never_grabs_the_x_server(gui_home: AppPaths) -> None:
+    """pystray's X11 backend grabs the server while its thread waits for the GIL, and Kivy's
+    UI thread holds the GIL in a GL call waiting for that server: a deadlock that froze
+    about one start in six. The icon the app uses docks with no grab at all."""
+    import pystray
+    from PIL import Image
+    from Xlib import X
+    from Xlib.display import Display
+
+    from bridge_app.runtime import resource_path
+    from bridge_app.ui._tray import _icon_class
+
+    icon = _icon_class(pystray.Icon)(
+        "grab-check", Image.open(resource_path("assets", "icon.png")), "grab check"
+    )
+    grabs: list[str] = []
+    real_grab = icon._display.grab_server
+
+    def counting_grab(*args: object, **kwargs: object) -> None:
+        grabs.append("grab")
+        real_grab(*args, **kwargs)
+
+    icon._display.grab_server = counting_grab
+    before = set(threading.enumerate())
+    icon.run_detached()  # from this (main, non-daemon) thread, as a plain script would
+    try:
+        deadline = time.monotonic() + 30
+        while icon._systray_manager is None:
+            assert time.monotonic() < deadline, "the icon did not dock in trayer"
+            time.sleep(0.1)
+        display = Display()
+        try:
+            atom = display.intern_atom(f"_NET_SYSTEM_TRAY_S{display.get_default_screen()}")
+            owner = display.get_selection_owner(atom)
+            assert owner != X.NONE
+            assert icon._systray_manager.id == owner.id  # docked in trayer, the owner
+        finally:
+            display.close()
+        assert grabs == []
+    finally:
+        icon.stop()
+    # Nothing of the icon's is left that would keep the process from exiting.
+    deadline = time.monotonic() + 10
+    while left := [t for t in set(threading.enumerate()) - before if not t.daemon]:
+        assert time.monotonic() < deadline, f"threads that block the exit: {left}"
+        time.sleep(0.1)
