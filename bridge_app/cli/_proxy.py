@@ -166,17 +166,22 @@ def _print_status(status: dict[str, Any]) -> None:
     m = status.get("metrics") or {}
     if m.get("requests") or state in ("running", "degraded"):
         p50, p95 = m.get("latency_ms_p50"), m.get("latency_ms_p95")
+        refused = int(m.get("refused") or 0)
         click.echo(
             f"  requests   {m.get('requests', 0)} ({m.get('errors', 0)} errors, "
-            f"{100 * m.get('error_rate', 0):.1f}%), open connections {m.get('open_connections', 0)}"
+            f"{100 * m.get('error_rate', 0):.1f}%"
+            + (f"; {refused} refused by the bridge" if refused else "")
+            + f"), open connections {m.get('open_connections', 0)}"
         )
         if p50 is not None:
             click.echo(f"  latency    p50 {p50:.0f} ms, p95 {p95:.0f} ms")
         click.echo(f"  tokens     in {m.get('tokens_in', 0)}, out {m.get('tokens_out', 0)}")
         for model, mm in (m.get("per_model") or {}).items():
+            refused_here = int(mm.get("refused") or 0)
             click.echo(
                 f"    {model}: {mm['requests']} requests, {mm['errors']} errors, "
-                f"tokens {mm['tokens_in']}/{mm['tokens_out']}"
+                + (f"{refused_here} refused, " if refused_here else "")
+                + f"tokens {mm['tokens_in']}/{mm['tokens_out']}"
             )
 
 

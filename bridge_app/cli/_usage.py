@@ -56,7 +56,8 @@ def _filter(
 
 def _line(g: UsageGroup) -> str:
     return (
-        f"{g.key:<32} {g.requests:>8} {g.errors:>7} {g.tokens_in:>10} {g.tokens_out:>10} "
+        f"{g.key:<32} {g.requests:>8} {g.errors:>7} {g.refused:>7} {g.tokens_in:>10} "
+        f"{g.tokens_out:>10} "
         f"{g.latency_ms_avg:>9.0f} {g.cost_usd:>10.4f}"
     )
 
@@ -91,13 +92,19 @@ def usage_group(
         click.echo("No usage recorded for this selection.")
         return
     click.echo(
-        f"{by:<32} {'requests':>8} {'errors':>7} {'tokens in':>10} {'tokens out':>10} "
+        f"{by:<32} {'requests':>8} {'errors':>7} {'refused':>7} {'tokens in':>10} "
+        f"{'tokens out':>10} "
         f"{'avg ms':>9} {'est. USD':>10}"
     )
     for g in groups:
         click.echo(_line(g))
     click.echo(_line(total))
     click.echo("Cost is estimated from LiteLLM's bundled price list (0 for unknown models).")
+    if total.refused:
+        click.echo(
+            "Refused: answered by the bridge itself (the company's policy, a quota or a "
+            "missing sign-in); no upstream was asked, so these are not errors."
+        )
 
 
 @usage_group.command("export")

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs
@@ -34,6 +35,7 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+CALL_ID_HEADER = b"x-litellm-call-id"
 
 #: (methods, path pattern) that answer without a key: the probes the watchdog and
 #: service managers use; they reveal nothing but "up" / "ready".
@@ -188,9 +190,34 @@ class RouteGate:
             await _error(send, 401, _unauthenticated(scope), "auth_error")
             return
         if self._allowed(access, identity):
-            await self.app(scope, receive, send)
+            if access == "tool" and method == "POST" and self.metrics is not None:
+                await self._counted(scope, receive, send, self.metrics)
+            else:
+                await self.app(scope, receive, send)
             return
         await _error(send, 403, _forbidden(access, identity, method, path), "permission_error")
+
+    async def _counted(
+        self, scope: Scope, receive: Receive, send: Send, metrics: ProxyMetrics
+    ) -> None:
+        """An inference request, under an id of the bridge's own (LiteLLM uses the
+        ``x-litellm-call-id`` header as its call id; a client's own value is replaced), so
+        that what the client got and what LiteLLM's events say are counted as one request."""
+        call_id = f"bridge-{uuid.uuid4().hex}"
+        headers = [(k, v) for k, v in scope.get("headers", []) if k.lower() != CALL_ID_HEADER]
+        scope = {**scope, "headers": [*headers, (CALL_ID_HEADER, call_id.encode())]}
+        status = 500  # what a client gets when the app fails before answering
+
+        async def watching(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watching)
+        finally:
+            metrics.client_done(call_id, status, endpoint=str(scope.get("path", "")))
 
     @staticmethod
     def _allowed(access: str, identity: KeyIdentity) -> bool:

@@ -102,6 +102,24 @@ def _refusal(exc: BridgeError) -> ProxyException:
     )
 
 
+def _refused(
+    exc: BridgeError, model: str, context: RequestContext, data: dict[str, Any]
+) -> RequestSample:
+    """The request the bridge answers itself, as the metrics and the usage table see it."""
+    request = data.get("proxy_server_request") or {}
+    url = request.get("url") if isinstance(request, dict) else None
+    return RequestSample(
+        ts=time.time(),
+        model=model or "unknown",
+        endpoint=urlsplit(str(url)).path if url else context.call_type,
+        status=int(getattr(exc, "http_status", 503)),
+        latency_ms=0.0,
+        client=context.client,
+        error=exc.message[:300],
+        refused=True,
+    )
+
+
 def _seconds(start: Any, end: Any) -> float:
     if isinstance(start, datetime) and isinstance(end, datetime):
         return max(0.0, (end - start).total_seconds())
@@ -111,16 +129,17 @@ def _seconds(start: Any, end: Any) -> float:
 
 
 def _requested_model(slo: dict[str, Any], params: dict[str, Any], request: Any) -> str:
-    """The model name the client asked for (the config's model_name), not the upstream's."""
+    """The model name the client asked for (the config's model_name), not the upstream's,
+    nor the fallback that answered (LiteLLM's model_group names that one)."""
+    body = request.get("body") if isinstance(request, dict) else None
+    if isinstance(body, dict) and isinstance(body.get("model"), str) and body["model"]:
+        return str(body["model"])
     for meta_key in ("metadata", "litellm_metadata"):
         meta = params.get(meta_key) or {}
         if isinstance(meta, dict) and meta.get("model_group"):
             return str(meta["model_group"])
     if slo.get("model_group"):
         return str(slo["model_group"])
-    body = request.get("body") if isinstance(request, dict) else None
-    if isinstance(body, dict) and body.get("model"):
-        return str(body["model"])
     url = request.get("url") if isinstance(request, dict) else None
     if url and "/models/" in url:  # Gemini: /v1beta/models/<model>:generateContent
         return urlsplit(url).path.split("/models/", 1)[1].split(":", 1)[0]
@@ -170,7 +189,8 @@ class BridgeCallbacks(CustomLogger):
     def __init__(self, *, metrics: ProxyMetrics, sink: SampleSink | None = None) -> None:
         super().__init__()
         self.metrics = metrics
-        self.sink = sink
+        if sink is not None:
+            metrics.sink = sink
         self.hooks: list[RequestHook] = []
         self.admission_hooks: list[RequestHook] = []
 
@@ -183,16 +203,23 @@ class BridgeCallbacks(CustomLogger):
         # changes reach the upstream (the generateContent adapter drops the rest).
         data = kwargs
         metadata = data.get("litellm_metadata") or data.get("metadata") or {}
+        metadata = metadata if isinstance(metadata, dict) else {}
         context = RequestContext(
             call_type=str(getattr(call_type, "value", call_type)),
-            client=metadata.get("user_api_key_alias") if isinstance(metadata, dict) else None,
+            client=metadata.get("user_api_key_alias"),
         )
+        call_id = data.get("litellm_call_id")
         for hook in list(self.hooks):
             try:
                 hook(data, context)
             except BridgeError as exc:
                 # Fail closed: a request that cannot carry what a hook adds must not leave.
+                model = metadata.get("model_group") or data.get("model")
+                self.metrics.refuse(call_id, _refused(exc, str(model or ""), context, data))
                 raise _refusal(exc) from exc
+        model_info = data.get("model_info") or metadata.get("model_info") or {}
+        deployment = model_info.get("id") if isinstance(model_info, dict) else None
+        self.metrics.attempt(call_id, str(deployment or "") or None, layer=context.call_type)
         return data
 
     async def async_pre_call_hook(
@@ -209,6 +236,8 @@ class BridgeCallbacks(CustomLogger):
             try:
                 hook(data, context)
             except BridgeError as exc:
+                refused = _refused(exc, str(data.get("model") or ""), context, data)
+                self.metrics.refuse(data.get("litellm_call_id"), refused)
                 raise _refusal(exc) from exc
         return data
 
@@ -247,12 +276,11 @@ class BridgeCallbacks(CustomLogger):
             error=error,
             tokens_estimated=estimated,
             agent=str(agent) if agent else None,
+            call_id=str(kwargs.get("litellm_call_id") or "") or None,
         )
 
     def _record(self, sample: RequestSample) -> None:
-        self.metrics.record(sample)
-        if self.sink is not None:
-            self.sink(sample)
+        self.metrics.record(sample)  # hands each finished client request to the sink
 
     async def async_log_success_event(
         self, kwargs: dict[str, Any], response_obj: Any, start_time: Any, end_time: Any

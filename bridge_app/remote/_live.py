@@ -34,7 +34,7 @@ class DeploymentState:
 
     def sentence(self) -> str:
         """One line a person reads on the dashboard and in `status`: "smart · primary:
-        cooling down until 21:03:04 after 429: ...", "... healthy (3 requests, 0 failed)"."""
+        cooling down until 21:03:04 after 429: ...", "... healthy (3 upstream calls, 0 failed)"."""
         said = f"{self.group} · {self.id}: {self.state}"
         if self.state == "cooling down":
             return f"{said} {self.detail}"
@@ -122,7 +122,7 @@ def deployment_states(
                 if "certificate verify failed" in last_error.lower().replace("_", " "):
                     detail += f" ({TLS_HINT})"
             elif requests:
-                state, detail = "healthy", f"{requests} requests, {errors} failed"
+                state, detail = "healthy", f"{requests} upstream calls, {errors} failed"
             else:
                 state, detail = "healthy", "no requests yet"
             states.append(

@@ -166,6 +166,11 @@ MIGRATIONS: Sequence[Migration] = (
         "usage_records.deployment: which deployment answered (router id @ api_base host)",
         _run("ALTER TABLE usage_records ADD COLUMN deployment TEXT"),
     ),
+    Migration(
+        6,
+        "usage_records.refused: 1 when the bridge answered the request itself (policy, quota)",
+        _run("ALTER TABLE usage_records ADD COLUMN refused INTEGER NOT NULL DEFAULT 0"),
+    ),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -112,6 +112,9 @@ usage_records = Table(
     # "ID @ HOST:PORT": the router's deployment and the host of its api_base (never a key
     # or a path); NULL for rows written before it was recorded.
     Column("deployment", Text),
+    # 1: the bridge answered the request itself (policy, quota, no internal token), so it
+    # is neither an upstream's error nor a deployment's.
+    Column("refused", Integer, nullable=False, server_default="0"),
 )
 
 policy_versions = Table(

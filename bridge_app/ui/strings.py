@@ -212,8 +212,11 @@ USAGE_PER_MODEL = "Requests per model"
 USAGE_NONE = "No usage recorded in this period."
 USAGE_ANSWERED_BY = "answered by {key}"  # a table row per deployment, after the models
 USAGE_NOT_RECORDED = "(not recorded)"  # rows from before the deployment was kept
+DASH_REQUESTS = "{total} in total"  # client requests, whatever their outcome
+DASH_REFUSED = ", {refused} refused by the bridge"  # policy, quota, sign-in
+USAGE_REFUSED = " · {refused} refused by the bridge"  # policy, quota, sign-in: no upstream asked
 USAGE_TOTAL = (
-    "{requests} requests · {errors} errors · tokens {tokens_in} in / {tokens_out} out · "
+    "{requests} requests · {errors} errors{refused} · tokens {tokens_in} in / {tokens_out} out · "
     "{latency:.0f} ms average · estimated cost ${cost:.4f}"
 )
 USAGE_EXPORT_TO = "Export to (.csv or .json)"

@@ -65,6 +65,7 @@ class UsageGroup:
     tokens_out: int
     latency_ms_avg: float
     cost_usd: float
+    refused: int = 0  # answered by the bridge itself (policy, quota); not in errors
 
 
 class UsageService:
@@ -107,11 +108,12 @@ class UsageService:
             select(
                 key.label("k"),
                 func.count(),
-                func.sum(case((_usage.c.status >= 400, 1), else_=0)),
+                func.sum(case((and_(_usage.c.status >= 400, _usage.c.refused == 0), 1), else_=0)),
                 func.sum(_usage.c.tokens_in),
                 func.sum(_usage.c.tokens_out),
                 func.avg(_usage.c.latency_ms),
                 func.sum(_usage.c.cost_usd),
+                func.sum(_usage.c.refused),
             )
             .where(where.condition())
             .group_by("k")
@@ -133,6 +135,7 @@ class UsageService:
                     int(row[4] or 0),
                     round(float(row[5] or 0.0), 1),
                     round(float(row[6] or 0.0), 6),
+                    int(row[7] or 0),
                 )
             )
         return out
@@ -149,6 +152,7 @@ class UsageService:
             sum(g.tokens_out for g in groups),
             round(latency, 1),
             round(sum(g.cost_usd for g in groups), 6),
+            sum(g.refused for g in groups),
         )
 
     def export(self, path: Path, fmt: str, where: UsageFilter, by: GroupBy = "day") -> int:

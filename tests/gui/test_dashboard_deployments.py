@@ -106,7 +106,9 @@ def test_the_dashboard_says_a_deployment_cools_down_until_when_then_is_healthy_a
         what="both deployments listed",
     )
     _ask(gui)  # priority 1 answers
-    gui.wait(lambda: "(1 requests, 0 failed)" in _line(shown.text, "primary"), what="1 answer")
+    gui.wait(
+        lambda: "(1 upstream calls, 0 failed)" in _line(shown.text, "primary"), what="1 answer"
+    )
 
     # The first deployment answers 429: the second answers, the first cools down.
     first.fail_with = 429
@@ -120,7 +122,13 @@ def test_the_dashboard_says_a_deployment_cools_down_until_when_then_is_healthy_a
     assert state.cooldown_until is not None
     assert match.group(1) == time.strftime("%H:%M:%S", time.localtime(state.cooldown_until))
     assert "sk-upstream" not in shown.text  # the upstream echoes the key: masked
-    assert _line(shown.text, "secondary") == "smart · secondary: healthy (1 requests, 0 failed)"
+    assert (
+        _line(shown.text, "secondary") == "smart · secondary: healthy (1 upstream calls, 0 failed)"
+    )
+    # Two requests from the client, whatever the router did behind them (the primary's 429
+    # is its own count above, not a third request nor an error of the client's).
+    gui.wait(lambda: dashboard.requests == "2 in total", what="two client requests")
+    assert dashboard.error_rate == "0.0 %"
     for size, dims in {"800x480": (800, 480), "1280x800": (1280, 800)}.items():
         gui.at_size(dims)
         gui.shot(f"dashboard-deployments-{size}")

@@ -121,8 +121,9 @@ def test_a_failing_first_deployment_cools_down_and_the_second_answers(
     assert _state(services, "primary")[0] == "healthy"
     assert "sk-upstream" not in str(remote.routing().states)
 
-    # Usage rows keep which deployment answered: the request that fell back shows the
-    # second one, and the failed attempt the first (id and upstream host, never a key).
+    # Usage rows: one per client request (4, all answered), each with the deployment that
+    # answered (id and upstream host, never a key). The primary's failed call is its own
+    # count (3 calls, 1 failed), not a fifth request nor an error of the client's.
     services.proxy.usage.flush()
     usage = tables["usage_records"]
     with services.db.reading() as conn:
@@ -130,10 +131,12 @@ def test_a_failing_first_deployment_cools_down_and_the_second_answers(
     one, two = f"primary @ 127.0.0.1:{first.port}", f"secondary @ 127.0.0.1:{second.port}"
     answered = Counter(d for m, status, d in rows if m == "smart" and status == 200)
     assert answered == {one: 2, two: 2}, rows
-    assert {(status, d) for _m, status, d in rows if status != 200} == {(failure, one)}, rows
+    assert len(rows) == 4, rows
     by_deployment = {g.key: g for g in services.usage.summary(UsageFilter(), "deployment")}
     assert by_deployment[two].requests == 2 and by_deployment[two].errors == 0
-    assert by_deployment[one].requests == len(rows) - 2 and by_deployment[one].errors >= 1
+    assert by_deployment[one].requests == 2 and by_deployment[one].errors == 0
+    calls = {s.id: (s.requests, s.errors) for s in remote.routing().states}
+    assert calls["primary"] == (3, 1) and calls["secondary"] == (2, 0), calls
 
 
 def test_several_keys_rotate_and_a_fallback_answers_for_a_failing_model(
@@ -265,7 +268,7 @@ def test_models_status_reads_a_running_serve_process(
         # `status` says the same, one sentence per deployment, with the cooldown's end.
         said = _cli(home, "status").stdout
         assert re.search(r"deployment smart · primary: cooling down until \d\d:\d\d:\d\d", said)
-        assert "deployment smart · secondary: healthy (1 requests, 0 failed)" in said, said
+        assert "deployment smart · secondary: healthy (1 upstream calls, 0 failed)" in said, said
 
         # `usage --by deployment`: the request that fell back was answered by the second.
         two = f"secondary @ 127.0.0.1:{second.port}"
@@ -276,13 +279,17 @@ def test_models_status_reads_a_running_serve_process(
         table = wait_for(lambda: two in by_deployment() and by_deployment(), timeout=20)
         assert table, by_deployment()
         lines = {ln.split("  ")[0].strip(): ln.split() for ln in table.splitlines()}
-        assert lines[two][-6:-4] == ["1", "0"], table  # 1 request, no error
-        assert lines[f"primary @ 127.0.0.1:{first.port}"][-6:-4] == ["1", "1"], table
+        assert lines[two][-7:-4] == ["1", "0", "0"], table  # 1 request, no error, none refused
+        # One client request, one row: the primary's failed call is the deployment's count
+        # (`models status` above), not a second request of the client's.
+        assert f"primary @ 127.0.0.1:{first.port}" not in lines, table
+        assert lines["total"][-7:-4] == ["1", "0", "0"], table
         out = tmp_path / "usage.csv"
         exported = as_root("usage", "export", "--format", "csv", str(out), "--by", "deployment")
         assert exported.returncode == 0, exported.stderr
         csv_lines = out.read_text(encoding="utf-8-sig").splitlines()
         assert csv_lines[0].startswith("deployment,requests,errors"), csv_lines
+        assert csv_lines[0].endswith(",refused"), csv_lines
         assert any(ln.startswith(f"{two},1,0,") for ln in csv_lines), csv_lines
     finally:
         serve.terminate()

@@ -179,7 +179,7 @@ def test_deployment_states_read_like_a_person_expects() -> None:
         and "after 429: RateLimitError" in states["a"].detail
     )
     assert states["b"].state == "failing" and states["b"].detail.endswith("HTTP 500")
-    assert states["c"].state == "healthy" and states["c"].detail == "4 requests, 0 failed"
+    assert states["c"].state == "healthy" and states["c"].detail == "4 upstream calls, 0 failed"
     assert states["internal-chat#1"].detail == "no requests yet"
     assert states["demo#1"].requests == 1  # LiteLLM's hash id matched by its group
     assert live_ids(groups, metrics)["9f1hash"] == "demo#1"
@@ -193,7 +193,7 @@ def test_deployment_states_read_like_a_person_expects() -> None:
         f"smart · a: cooling down until {until} after 429: RateLimitError: slow down"
     )
     assert states["b"].sentence().startswith("smart · b: failing, last error at ")
-    assert states["c"].sentence() == "smart · c: healthy (4 requests, 0 failed)"
+    assert states["c"].sentence() == "smart · c: healthy (4 upstream calls, 0 failed)"
 
 
 def test_after_a_config_apply_the_state_is_the_new_deployments_and_no_hash_is_shown() -> None:
@@ -228,7 +228,7 @@ def test_after_a_config_apply_the_state_is_the_new_deployments_and_no_hash_is_sh
     }  # fmt: skip
     states = {s.id: s for s in deployment_states(groups, metrics, now=now)}
     assert states["internal-chat#1"].state == "healthy"
-    assert states["internal-chat#1"].detail == "3 requests, 0 failed"
+    assert states["internal-chat#1"].detail == "3 upstream calls, 0 failed"
     names = live_ids(groups, metrics)
     recent = recent_requests(metrics, names=names)
     assert [r.deployment for r in recent] == ["internal-chat#1", "internal-chat#1"]

@@ -63,7 +63,7 @@ class DashboardScreen(BridgeScreen):
     uptime = StringProperty("–")
     restarts = StringProperty("0")
     token_text = StringProperty("")
-    requests = StringProperty("0")
+    requests = StringProperty("0 in total")
     rate = StringProperty("0 / s")
     error_history = ListProperty([])
     error_rate = StringProperty("0 %")
@@ -225,7 +225,10 @@ class DashboardScreen(BridgeScreen):
         self.restarts = str(status.restarts)
         metrics = status.metrics
         total = int(metrics.get("requests", 0))
-        self.requests = str(total)
+        refused = int(metrics.get("refused") or 0)
+        self.requests = S.DASH_REQUESTS.format(total=total) + (
+            S.DASH_REFUSED.format(refused=refused) if refused else ""
+        )
         self.error_rate = f"{100 * float(metrics.get('error_rate', 0.0)):.1f} %"
         p50, p95 = metrics.get("latency_ms_p50"), metrics.get("latency_ms_p95")
         self.latency = (

@@ -15,8 +15,10 @@ def _row(g: UsageGroup, key: str | None = None) -> dict[str, str]:
     return {
         "key": key or g.key,
         "numbers": (
-            f"{g.requests} requests · {g.errors} errors · tokens {g.tokens_in} in / "
-            f"{g.tokens_out} out · {g.latency_ms_avg:.0f} ms avg · ~${g.cost_usd:.4f}"
+            f"{g.requests} requests · {g.errors} errors"
+            + (S.USAGE_REFUSED.format(refused=g.refused) if g.refused else "")
+            + f" · tokens {g.tokens_in} in / {g.tokens_out} out · "
+            f"{g.latency_ms_avg:.0f} ms avg · ~${g.cost_usd:.4f}"
         ),
     }
 
@@ -72,6 +74,7 @@ class UsageScreen(BridgeScreen):
             self.summary = S.USAGE_TOTAL.format(
                 requests=total.requests,
                 errors=total.errors,
+                refused=S.USAGE_REFUSED.format(refused=total.refused) if total.refused else "",
                 tokens_in=total.tokens_in,
                 tokens_out=total.tokens_out,
                 latency=total.latency_ms_avg,
