@@ -170,8 +170,12 @@ services:
       - ./config.yaml:/app/config.yaml:ro
     env_file: .env
     environment:
-      # POSTGRES_PASSWORD is part of this URL: letters, digits, '-' and '_' only.
-      DATABASE_URL: postgresql://litellm:{postgres_password}@postgres:5432/litellm
+      # LiteLLM builds its database URL from these, escaping each part, so the password
+      # may hold any character (a DATABASE_URL made here by substitution could not).
+      DATABASE_HOST: postgres:5432
+      DATABASE_USERNAME: litellm
+      DATABASE_PASSWORD: {postgres_password}
+      DATABASE_NAME: litellm
       REDIS_HOST: redis
       REDIS_PORT: "6379"
       LITELLM_LOCAL_MODEL_COST_MAP: "True"

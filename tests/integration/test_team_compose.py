@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import unquote_plus, urlsplit
 
 import pytest
 import yaml
@@ -102,8 +103,11 @@ def test_the_exported_compose_file_passes_docker_compose_config_with_the_env_it_
     litellm = resolved["services"]["litellm"]
     assert litellm["image"] == f"ghcr.io/berriai/litellm-database:main-v{LITELLM_VERSION}"
     environment = litellm["environment"]
-    assert environment["DATABASE_URL"] == (
-        "postgresql://litellm:value-postgres_password@postgres:5432/litellm"
+    assert "DATABASE_URL" not in environment  # LiteLLM builds it, escaping each part:
+    assert environment["DATABASE_PASSWORD"] == "value-postgres_password"
+    assert (environment["DATABASE_HOST"], environment["DATABASE_USERNAME"]) == (
+        "postgres:5432",
+        "litellm",
     )
     assert environment["KEY_A"] == "value-key_a"  # from env_file: .env
     assert environment["LITELLM_MASTER_KEY"] == "value-litellm_master_key"
@@ -125,3 +129,27 @@ def test_the_exported_compose_file_passes_docker_compose_config_with_the_env_it_
     (out / ".env").write_text((out / ".env.example").read_text())
     blank = _config(tool, out)
     assert blank.returncode != 0 and "in .env (see .env.example)" in blank.stderr
+
+    # A password with the characters a URL reserves reaches Postgres and LiteLLM intact:
+    # LiteLLM's own builder turns the compose file's parts into a URL that parses back.
+    tricky = "p@ss:w/rd%1?&x=y"
+    (out / ".env").write_text(
+        "".join(f"{n}={tricky if n == 'POSTGRES_PASSWORD' else 'value'}\n" for n in filled)
+    )
+    done = _config(tool, out)
+    assert done.returncode == 0, done.stderr
+    resolved = yaml.safe_load(done.stdout)["services"]
+    assert resolved["postgres"]["environment"]["POSTGRES_PASSWORD"] == tricky
+    from litellm.proxy.utils import construct_database_url_from_env_vars
+
+    parts = {k: v for k, v in resolved["litellm"]["environment"].items() if "DATABASE" in k}
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("DATABASE_URL", "DATABASE_SCHEMA"):
+            patch.delenv(name, raising=False)
+        for name, value in parts.items():
+            patch.setenv(name, str(value))
+        url = construct_database_url_from_env_vars()
+    assert url is not None
+    parsed = urlsplit(url)
+    assert (parsed.hostname, parsed.port, parsed.path) == ("postgres", 5432, "/litellm")
+    assert unquote_plus(parsed.password or "") == tricky and parsed.username == "litellm"
