@@ -389,4 +389,5 @@ class RemoteService:
     # -- team deployment ----------------------------------------------------------------
 
     def export_team(self, directory: Path, *, overwrite: bool = False) -> TeamExport:
-        return export_team(self._document(), directory, overwrite=overwrite)
+        ca_file = self._env.network_settings(None).get("SSL_CERT_FILE")
+        return export_team(self._document(), directory, overwrite=overwrite, ca_file=ca_file)

@@ -16,6 +16,7 @@ from ruamel.yaml.comments import CommentedMap
 from bridge_app.config import LITELLM_VERSION, ConfigDocument, env_ref, env_ref_name
 from bridge_app.remote._probe import RemoteError
 from bridge_app.remote._routing import model_groups
+from bridge_app.remote._team_ca import CA_BUNDLE, CA_IN_CONTAINER, company_ca
 from bridge_app.runtime import atomic_write
 
 #: Providers that exist only inside the desktop app (its offline demo model).
@@ -31,7 +32,7 @@ SERVER_VARIABLES = {
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 #: Set by the compose file itself: never asked for in .env.
 _SERVER_ONLY = frozenset(SERVER_VARIABLES) | {"REDIS_HOST", "REDIS_PORT"}
-FILES = ("config.yaml", "docker-compose.yaml", ".env.example", "README.md")
+FILES = ("config.yaml", "docker-compose.yaml", ".env.example", "README.md", "ca-bundle.pem")
 
 
 @dataclass(frozen=True)
@@ -233,18 +234,29 @@ volumes:
 """
 
 
-def _compose(config_vars: list[str]) -> str:
+def _compose(config_vars: list[str], *, with_ca: bool = False) -> str:
     """The compose file; every value the deployment cannot run without is required."""
     names = ["LITELLM_MASTER_KEY", "LITELLM_SALT_KEY"] + [
         n for n in config_vars if n not in _SERVER_ONLY
     ]
     required = "\n".join(f"      {n}: {_required(n)}" for n in dict.fromkeys(names))
-    return COMPOSE.format(
+    text = COMPOSE.format(
         version=LITELLM_VERSION,
         required=required.replace("{{", "{").replace("}}", "}"),
         postgres_password=_required("POSTGRES_PASSWORD").replace("{{", "{").replace("}}", "}"),
         redis_password=_required("REDIS_PASSWORD").replace("{{", "{").replace("}}", "}"),
     )
+    if with_ca:
+        # The company CA travels with the export: the proxy trusts it and the public CAs.
+        text = text.replace(
+            "      - ./config.yaml:/app/config.yaml:ro\n",
+            "      - ./config.yaml:/app/config.yaml:ro\n"
+            f"      - ./{CA_BUNDLE}:{CA_IN_CONTAINER}:ro\n",
+        ).replace(
+            '      STORE_MODEL_IN_DB: "False"\n',
+            f'      STORE_MODEL_IN_DB: "False"\n      SSL_CERT_FILE: {CA_IN_CONTAINER}\n',
+        )
+    return text
 
 
 def _env_example(config_vars: list[str]) -> str:
@@ -308,8 +320,14 @@ Notes from the export:
 
 
 def export_team(
-    document: ConfigDocument, directory: Path, *, overwrite: bool = False
+    document: ConfigDocument,
+    directory: Path,
+    *,
+    overwrite: bool = False,
+    ca_file: str | None = None,
 ) -> TeamExport:
+    """The team deployment's files. ``ca_file``: the company CA bundle the desktop trusts
+    (the shared SSL_CERT_FILE entry); its certificates travel as ca-bundle.pem."""
     directory = directory.expanduser()
     existing = [directory / f for f in FILES if (directory / f).exists()]
     if existing and not overwrite:
@@ -318,6 +336,15 @@ def export_team(
             hint="Choose an empty folder, or add --force to replace the exported files.",
         )
     text, variables, skipped, notes = team_config(document)
+    ca_pem, ca_note = company_ca(ca_file)
+    if ca_note:
+        notes.append(ca_note)
+    if ca_pem:
+        variables = [v for v in variables if v != "SSL_CERT_FILE"]  # the compose file sets it
+        notes.append(
+            f"The company CA from {ca_file} is in {CA_BUNDLE}, with the public CAs: the "
+            f"proxy trusts both (SSL_CERT_FILE={CA_IN_CONTAINER} in docker-compose.yaml)"
+        )
     leaks = _literal_secrets(text)
     if leaks:
         raise RemoteError(
@@ -328,10 +355,15 @@ def export_team(
     directory.mkdir(parents=True, exist_ok=True)
     contents = {
         "config.yaml": text,
-        "docker-compose.yaml": _compose(variables),
+        "docker-compose.yaml": _compose(variables, with_ca=ca_pem is not None),
         ".env.example": _env_example(variables),
         "README.md": _readme(notes, skipped),
     }
+    if ca_pem is not None:
+        import certifi
+
+        public = Path(certifi.where()).read_text(encoding="utf-8")
+        contents[CA_BUNDLE] = public.rstrip("\n") + "\n\n# The company's CA\n" + ca_pem
     written = []
     for name, content in contents.items():
         atomic_write(directory / name, content.encode("utf-8"), mode=0o644)

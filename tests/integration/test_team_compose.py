@@ -5,6 +5,7 @@ named in .env.example."""
 
 from __future__ import annotations
 
+import http.server
 import os
 import re
 import shutil
@@ -153,3 +154,78 @@ def test_the_exported_compose_file_passes_docker_compose_config_with_the_env_it_
     parsed = urlsplit(url)
     assert (parsed.hostname, parsed.port, parsed.path) == ("postgres", 5432, "/litellm")
     assert unquote_plus(parsed.password or "") == tricky and parsed.username == "litellm"
+
+
+def test_a_private_ca_travels_with_the_export_and_is_trusted_there(
+    services: Services, tmp_path: Path
+) -> None:
+    """The desktop trusts the internal endpoint through the shared SSL_CERT_FILE entry; the
+    export carries that CA (with the public CAs) and points the proxy's container at it."""
+    import ssl
+    import threading
+
+    import certifi
+    import httpx
+
+    from tests.integration._litellm_cli import make_private_ca
+
+    tool = _compose_tool()
+    ca, cert, key = make_private_ca(tmp_path)
+    admin = services.auth.login("root", ADMIN_PW)
+    services.env.set(admin, "SSL_CERT_FILE", str(ca), scope="shared")
+    services.remote.add_deployment(
+        "internal", "openai/up-model", author="t", api_base="https://llm.corp.example/v1",
+        key_envs=["KEY_A"], deployment_id="internal-1",
+    )  # fmt: skip
+    out = tmp_path / "team"
+    export = services.remote.export_team(out)
+    bundle = out / "ca-bundle.pem"
+    assert bundle in export.files
+    text = bundle.read_text(encoding="utf-8")
+    assert ca.read_text(encoding="utf-8").strip() in text
+    assert Path(certifi.where()).read_text(encoding="utf-8").strip()[:2000] in text
+    assert "SSL_CERT_FILE=" not in (out / ".env.example").read_text(encoding="utf-8")
+    assert "company CA" in (out / "README.md").read_text(encoding="utf-8")
+
+    example = (out / ".env.example").read_text(encoding="utf-8").splitlines()
+    filled = [m.group(1) for line in example if (m := re.match(r"^([A-Za-z_]\w*)=$", line))]
+    (out / ".env").write_text("".join(f"{n}=value\n" for n in filled))
+    done = _config(tool, out)
+    assert done.returncode == 0, done.stderr
+    litellm = yaml.safe_load(done.stdout)["services"]["litellm"]
+    assert litellm["environment"]["SSL_CERT_FILE"] == "/app/ca-bundle.pem"
+    # Compose v1 prints "source:target:mode", v2 a mapping.
+    mounts = {
+        Path(v["source"] if isinstance(v, dict) else v.split(":")[0]).name: (
+            v["target"] if isinstance(v, dict) else v.split(":")[1]
+        )
+        for v in litellm["volumes"]
+    }
+    assert mounts["ca-bundle.pem"] == "/app/ca-bundle.pem"
+
+    # And the bundle does trust an endpoint whose certificate that CA signed.
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"https://127.0.0.1:{server.server_address[1]}/"
+        trusted = ssl.create_default_context(cafile=str(bundle))
+        assert httpx.get(url, verify=trusted, timeout=10, trust_env=False).text == "hello"
+        with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+            httpx.get(url, verify=ssl.create_default_context(cafile=certifi.where()), timeout=10)
+    finally:
+        server.shutdown()
+
+
+class _Hello(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b"hello"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args: object) -> None:
+        pass
