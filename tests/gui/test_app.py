@@ -75,7 +75,12 @@ def test_dashboard_shows_running_and_counts_requests(gui: Driver) -> None:
     dashboard = gui.page("dashboard")
     gui.wait(lambda: dashboard.state == "running", what="running state")
     assert "Stop" in [c.text for c in dashboard.ids.toggle.children if hasattr(c, "text")]
-    before = int(dashboard.requests)
+
+    def total() -> int:  # "Requests per second (3 in total)": what the chart's title says
+        assert dashboard.requests.endswith(" in total"), dashboard.requests
+        return int(dashboard.requests.split()[0])
+
+    before = total()
     key = gui.app.ctx.services.proxy.master_key()
     response = httpx.post(
         f"{dashboard.address}/v1/chat/completions",
@@ -84,7 +89,7 @@ def test_dashboard_shows_running_and_counts_requests(gui: Driver) -> None:
         timeout=30,
     )
     assert response.status_code == 200, response.text
-    gui.wait(lambda: int(dashboard.requests) > before, timeout=20, what="the request count")
+    gui.wait(lambda: total() == before + 1, timeout=20, what="the request count")
     assert dashboard.address in dashboard.ids.state_label.text
 
 
@@ -640,7 +645,7 @@ def test_policy_quota_banner_managed_settings_usage_and_policy_screens(
     usage.refresh()
     gui.idle()
     assert "requests" in usage.ids.summary.text, usage.ids.summary.text
-    assert any(row["key"] == "demo" for row in usage.rows)
+    assert any(row["headline"] == "demo" for row in usage.rows)
     assert usage.ids.day_chart.values and usage.ids.model_chart.values
     gui.shot("usage")
 

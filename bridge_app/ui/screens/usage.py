@@ -12,9 +12,11 @@ from bridge_app.ui._base import BridgeScreen, form_dialog, text_field
 
 
 def _row(g: UsageGroup, key: str | None = None) -> dict[str, str]:
+    # The TextRow's own properties: a row class that derived them from properties of its
+    # own (key -> headline) was drawn blank when the RecycleView reused it.
     return {
-        "key": key or g.key,
-        "numbers": (
+        "headline": key or g.key,
+        "supporting": (
             f"{g.requests} requests · {g.errors} errors"
             + (S.USAGE_REFUSED.format(refused=g.refused) if g.refused else "")
             + f" · tokens {g.tokens_in} in / {g.tokens_out} out · "
