@@ -168,7 +168,7 @@ def usage_by_deployment(proxy: Proxy) -> dict[str, int]:
 
 
 @settings(
-    max_examples=6,
+    max_examples=4,  # each example is real traffic, and LiteLLM backs off between retries
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
@@ -206,19 +206,20 @@ def test_status_deployments_and_usage_agree_with_clients_and_upstreams(
 
 
 def test_a_fallback_counts_once_and_charges_the_deployment_that_answered(proxy: Proxy) -> None:
-    """The issue's case, as a person reads it: 10 requests to a model whose upstream is
-    down, each retried and then answered by the fallback."""
+    """The issue's case, as a person reads it: requests to a model whose upstream is down,
+    each retried twice (LiteLLM backs off between retries) and then answered by the
+    fallback."""
     m0, d0 = proxy.services.proxy.status().metrics, deployment_counts(proxy)
     seen = Seen(Counter(), Counter(), Counter(), Counter())
-    for _ in range(10):
+    for _ in range(5):
         send(proxy, "fallback", seen)
-    assert seen.client == Counter(ok=10)
+    assert seen.client == Counter(ok=5)
     assert wait_for(
-        lambda: proxy.services.proxy.status().metrics["requests"] - m0["requests"] == 10, 15
+        lambda: proxy.services.proxy.status().metrics["requests"] - m0["requests"] == 5, 15
     )
     m1, d1 = proxy.services.proxy.status().metrics, deployment_counts(proxy)
     assert m1["errors"] == m0["errors"]  # every client got its answer
-    assert d1["backup"][0] - d0["backup"][0] == 10 and d1["backup"][1] == d0["backup"][1]
+    assert d1["backup"][0] - d0["backup"][0] == 5 and d1["backup"][1] == d0["backup"][1]
     assert d1["solo"][0] - d0["solo"][0] == seen.calls["solo"]  # 0 when cooling down
     assert d1["solo"][1] - d0["solo"][1] == seen.calls["solo"]
 
