@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian/Ubuntu machine (or refreshes an existing set-up) for LiteLLM Bridge:
 # system packages, a virtual environment in .venv, the app with its pinned dependencies, and,
-# with --e2e, the real CLI tools (Claude Code, Gemini CLI, Codex CLI) from npm.
+# with --e2e, the real CLI tools (Claude Code, Gemini CLI, Codex CLI, OpenCode) from npm.
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -51,4 +51,7 @@ SPEC = ToolSpec(
     url_at=("config", ("provider", PROVIDER, "options", "baseURL")),
     key_at=("config", ("provider", PROVIDER, "options", "apiKey")),
     model_at=("config", ("model",)),
+    # `opencode run` answers one prompt and exits (its provider package is bundled:
+    # nothing is fetched for it).
+    headless=("run", "{prompt}"),
 )

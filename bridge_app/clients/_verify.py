@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -143,6 +144,9 @@ def verify(
     return result(False, status, f"The proxy answered {status}: {message}")
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
 def run_headless(
     spec: ToolSpec,
     binary: str,
@@ -185,7 +189,8 @@ def run_headless(
         return result(False, f"`{command}` could not start: {exc.strerror or exc}.")
     if done.timed_out:
         return result(False, f"`{command}` did not finish within {timeout:.0f} s.")
-    out = (done.stdout or "").strip()
+    # OpenCode colours its answer even with NO_COLOR: what is shown is the text.
+    out = _ANSI.sub("", done.stdout or "").strip()
     if done.returncode != 0:
         said = " ".join((done.stderr or done.stdout or "").split())[-400:]
         return result(False, f"`{command}` failed (exit {done.returncode}): {said or 'no output'}")

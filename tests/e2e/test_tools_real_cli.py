@@ -1,7 +1,7 @@
-"""Apply → the real Claude Code / Gemini CLI / Codex CLI (from npm, pinned in package.json)
-answer through the app's proxy with only what Apply wrote (no variable of ours, no trust
-switch: Gemini CLI's folder trust comes from Apply too); `tools verify` runs the real
-tool and fails when it would fail; Revert → the files are exactly what they were.
+"""Apply → the real Claude Code / Gemini CLI / Codex CLI / OpenCode (from npm, pinned in
+package.json) answer through the app's proxy with only what Apply wrote (no variable of
+ours, no trust switch: Gemini CLI's folder trust comes from Apply too); `tools verify` runs
+the real tool and fails when it would fail; Revert → the files are exactly what they were.
 
 The tools run with a temporary HOME, a minimal environment, telemetry and updates off, and
 HTTP(S)_PROXY pointing at a closed loopback port, so anything but the proxy fails fast.
@@ -85,6 +85,15 @@ ORIGINALS = {
             "enabled = false\n"
         ),
     },
+    "opencode": {
+        ".config/opencode/opencode.json": (
+            "{\n"
+            '  "$schema": "https://opencode.ai/config.json",\n'
+            '  "autoupdate": false,\n'
+            '  "share": "disabled"\n'
+            "}\n"
+        ),
+    },
 }
 
 COMMANDS = {
@@ -100,6 +109,7 @@ COMMANDS = {
         "never",
         "say hi",
     ],
+    "opencode": ["opencode", "run", "say hi"],
 }
 
 

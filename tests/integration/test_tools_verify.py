@@ -147,7 +147,9 @@ def test_verify_of_an_installed_tool_without_a_headless_run_says_so(
     services: Services, bridge_home: Path, tmp_path: Path
 ) -> None:
     """Issue 26, item 7: `tools verify opencode` said "tool not installed" while `tools
-    list` showed OpenCode installed. Through the real command, with a real proxy."""
+    list` showed OpenCode installed (OpenCode now runs headless: the e2e tests run the real
+    one). A tool the app cannot run headless (Aider) must say so. Through the real
+    command, with a real proxy."""
     import os
     import subprocess
     import sys
@@ -158,7 +160,7 @@ def test_verify_of_an_installed_tool_without_a_headless_run_says_so(
     services.settings.set("proxy.port", port)
     bin_dir, user_home = tmp_path / "bin", tmp_path / "user"
     user_home.mkdir()
-    _fake_tool(bin_dir, "opencode", "print('1.18.33')\n")
+    _fake_tool(bin_dir, "aider", "print('aider 0.86.1')\n")
     env = {
         **os.environ,
         "BRIDGE_HOME": str(bridge_home),
@@ -174,14 +176,14 @@ def test_verify_of_an_installed_tool_without_a_headless_run_says_so(
             env=env, capture_output=True, text=True, timeout=120, check=False,
         )  # fmt: skip
 
-    applied = run("apply", "opencode")  # as a person would: its own key in its config
+    applied = run("apply", "aider")  # as a person would: its own key in its config
     assert applied.returncode == 0, applied.stdout + applied.stderr
     services.tools.load_keys()  # what a running serve does when the key appears
     services.proxy.supervisor(port=port).start()
-    done = run("verify", "opencode")
+    done = run("verify", "aider")
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.startswith(
-        "OK (OpenCode 1.18.33 is installed, but the app has no headless run for it: sent its "
+        "OK (Aider 0.86.1 is installed, but the app has no headless run for it: sent its "
         "request): demo answered through the proxy."
     ), done.stdout
     assert "not installed" not in done.stdout
