@@ -166,13 +166,49 @@ def _answered_by(deployment: Any, slo: dict[str, Any], params: dict[str, Any]) -
     return name or None
 
 
+def _for_generate_content(request: Any) -> bool:
+    url = str(request.get("url") or "") if isinstance(request, dict) else ""
+    return "generateContent" in url or "GenerateContent" in url
+
+
 def _is_inner_generate_content_call(kwargs: dict[str, Any]) -> bool:
     # Gemini's generateContent runs an inner acompletion; a failure is reported for both.
     if str(kwargs.get("call_type") or "") not in ("acompletion", "completion"):
         return False
-    request = (kwargs.get("litellm_params") or {}).get("proxy_server_request") or {}
-    url = str(request.get("url") or "") if isinstance(request, dict) else ""
-    return "generateContent" in url or "GenerateContent" in url
+    return _for_generate_content((kwargs.get("litellm_params") or {}).get("proxy_server_request"))
+
+
+def _deployment_extra_body(deployment_id: Any) -> dict[str, Any]:
+    import litellm.proxy.proxy_server as ps
+
+    router = getattr(ps, "llm_router", None)
+    if router is None or not deployment_id:
+        return {}
+    deployment = router.get_deployment(model_id=str(deployment_id))
+    params = getattr(deployment, "litellm_params", None)
+    body = getattr(params, "extra_body", None)
+    if body is None and isinstance(params, dict):
+        body = params.get("extra_body")
+    return dict(body) if isinstance(body, dict) else {}
+
+
+def _complete_generate_content_call(data: dict[str, Any], call_type: str) -> None:
+    """Gemini's generateContent reaches a chat-completions upstream through LiteLLM
+    1.106.2's adapter, which drops what the other routes send: the deployment's
+    ``extra_body`` (a static project id never reached the upstream) and
+    ``stream_options.include_usage`` (the upstream's token counts never came back). Put both
+    back on the adapter's inner call; a client's or a hook's fields win over the config's."""
+    if call_type not in ("acompletion", "completion"):
+        return
+    if not _for_generate_content(data.get("proxy_server_request")):
+        return
+    if data.get("stream") and not data.get("stream_options"):
+        data["stream_options"] = {"include_usage": True}
+    model_info = data.get("model_info")
+    static = _deployment_extra_body(model_info.get("id") if isinstance(model_info, dict) else None)
+    if static:
+        current = data.get("extra_body")
+        data["extra_body"] = {**static, **(current if isinstance(current, dict) else {})}
 
 
 def _status_of(exc: Any) -> int:
@@ -209,6 +245,7 @@ class BridgeCallbacks(CustomLogger):
             client=metadata.get("user_api_key_alias"),
         )
         call_id = data.get("litellm_call_id")
+        _complete_generate_content_call(data, context.call_type)
         for hook in list(self.hooks):
             try:
                 hook(data, context)

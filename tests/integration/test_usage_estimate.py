@@ -253,6 +253,49 @@ def test_streams_with_upstream_usage_report_the_upstream_numbers_unlabelled(
         assert sample.tokens_in == 9 and not sample.tokens_estimated, fmt
 
 
+def test_the_gemini_route_asks_for_usage_and_keeps_the_deployments_extra_body(
+    proxy_for: Callable[[bool], tuple[Proxy, FakeInternalUpstream]],
+) -> None:
+    """Issue 26, item 9: Gemini CLI's route reaches a chat-completions endpoint through
+    LiteLLM's generateContent adapter, which sent no ``stream_options`` (so the endpoint's
+    token counts never came back and usage rows held an estimate) and dropped the
+    deployment's ``extra_body`` (a static project id: the endpoint refused the request)."""
+    proxy, upstream = proxy_for(True)
+    headers = {"x-goog-api-key": proxy.made.key}
+    body = {"contents": [{"role": "user", "parts": [{"text": PROMPT}]}]}
+    before = len(proxy.samples)
+    response = proxy.client.post(
+        "/v1beta/models/internal-chat:streamGenerateContent",
+        params={"alt": "sse"},
+        json=body,
+        headers=headers,
+    )
+    assert response.status_code == 200, response.text[:500]
+    text = "".join(
+        part.get("text", "")
+        for _, data in sse_events(response.text)
+        if isinstance(data, dict)
+        for candidate in data.get("candidates") or []
+        for part in candidate["content"]["parts"]
+    )
+    assert text == REPLY
+    sent = upstream.seen[-1].body
+    assert sent["stream_options"] == {"include_usage": True}
+    assert sent["project_id"] == "P-1"
+    assert wait_for(lambda: len(proxy.samples) > before, 10), "no usage sample recorded"
+    sample = proxy.samples[-1]
+    assert sample.status == 200 and sample.endpoint.endswith(":streamGenerateContent")
+    assert sample.tokens_in == 9 and not sample.tokens_estimated  # the endpoint's own count
+
+    answer = proxy.client.post(
+        "/v1beta/models/internal-chat:generateContent", json=body, headers=headers
+    )
+    assert answer.status_code == 200, answer.text[:500]
+    assert answer.json()["usageMetadata"]["promptTokenCount"] == 9
+    sent = upstream.seen[-1].body
+    assert sent["project_id"] == "P-1" and "stream_options" not in sent
+
+
 def test_usage_rows_store_whether_the_input_tokens_are_an_estimate(app_paths: AppPaths) -> None:
     db, _key = open_store(app_paths)
     try:
