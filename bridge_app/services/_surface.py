@@ -100,6 +100,7 @@ from bridge_app.updates import (
 )
 from bridge_app.usage import (
     GROUPS,
+    REFUSED_KEY,
     UsageFilter,
     UsageGroup,
 )
@@ -111,6 +112,7 @@ __all__ = [
     "GROUPS",
     "MAX_SETTINGS_BYTES",
     "PROXY_LOG_NAME",
+    "REFUSED_KEY",
     "SHAPES",
     "SHELLS",
     "SHELL_TITLES",

@@ -211,6 +211,7 @@ USAGE_PER_DAY = "Requests per day"
 USAGE_PER_MODEL = "Requests per model"
 USAGE_NONE = "No usage recorded in this period."
 USAGE_ANSWERED_BY = "answered by {key}"  # a table row per deployment, after the models
+USAGE_REFUSED_ROW = "refused by the bridge (no deployment asked)"
 USAGE_NOT_RECORDED = "(not recorded)"  # rows from before the deployment was kept
 DASH_REQUESTS = "{total} in total"  # client requests, whatever their outcome
 DASH_REFUSED = ", {refused} refused by the bridge"  # policy, quota, sign-in

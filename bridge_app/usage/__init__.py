@@ -3,6 +3,7 @@ tool, user or the deployment that answered; CSV/JSON export; retention."""
 
 from bridge_app.usage._service import (
     GROUPS,
+    REFUSED_KEY,
     UsageError,
     UsageFilter,
     UsageGroup,
@@ -11,6 +12,7 @@ from bridge_app.usage._service import (
 
 __all__ = [
     "GROUPS",
+    "REFUSED_KEY",
     "UsageError",
     "UsageFilter",
     "UsageGroup",

@@ -56,6 +56,10 @@ class UsageFilter:
         return and_(*parts)
 
 
+#: The ``deployment`` group of requests the bridge refused itself: no deployment was asked.
+REFUSED_KEY = "(refused by the bridge)"
+
+
 @dataclass(frozen=True)
 class UsageGroup:
     key: str
@@ -101,7 +105,9 @@ class UsageService:
         elif by == "tool":
             key = func.coalesce(_usage.c.client, "")
         elif by == "deployment":  # which deployment answered ("" before it was recorded)
-            key = func.coalesce(_usage.c.deployment, "")
+            key = case(
+                (_usage.c.refused == 1, REFUSED_KEY), else_=func.coalesce(_usage.c.deployment, "")
+            )
         else:
             key = func.coalesce(_usage.c.user, "")
         stmt = (
@@ -111,7 +117,8 @@ class UsageService:
                 func.sum(case((and_(_usage.c.status >= 400, _usage.c.refused == 0), 1), else_=0)),
                 func.sum(_usage.c.tokens_in),
                 func.sum(_usage.c.tokens_out),
-                func.avg(_usage.c.latency_ms),
+                # A refusal takes no time upstream: the average is of the answered ones.
+                func.avg(case((_usage.c.refused == 0, _usage.c.latency_ms), else_=None)),
                 func.sum(_usage.c.cost_usd),
                 func.sum(_usage.c.refused),
             )
@@ -143,7 +150,12 @@ class UsageService:
     def totals(self, where: UsageFilter) -> UsageGroup:
         groups = self.summary(where, "user")
         count = sum(g.requests for g in groups)
-        latency = sum(g.latency_ms_avg * g.requests for g in groups) / count if count else 0.0
+        timed = sum(g.requests - g.refused for g in groups)
+        latency = (
+            sum(g.latency_ms_avg * (g.requests - g.refused) for g in groups) / timed
+            if timed
+            else 0.0
+        )
         return UsageGroup(
             "total",
             count,

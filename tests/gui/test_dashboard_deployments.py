@@ -1,6 +1,8 @@
 """The dashboard's deployments panel with a real proxy routing a logical model over two
 local upstreams: when the first answers 429 the panel says it cools down until when (the
-second answers), then that the cooldown is over, then healthy once it answers again."""
+second answers), then that the cooldown is over, then healthy once it answers again. A
+request the company's policy refuses is counted as what it is, on the Dashboard and on the
+Usage screen: a client request the bridge refused, not an upstream failure."""
 
 from __future__ import annotations
 
@@ -41,6 +43,11 @@ def gui_home(
     home = tmp_path_factory.mktemp("gui-deployments") / "bridge-home"
     old = os.environ.get("BRIDGE_HOME")
     os.environ["BRIDGE_HOME"] = str(home)
+    # The company allows the logical model `smart` and nothing else.
+    policy = home.parent / "policy.yaml"
+    policy.write_text('models: {allow: ["smart"]}\n', encoding="utf-8")
+    old_policy = os.environ.get("BRIDGE_POLICY_FILE")
+    os.environ["BRIDGE_POLICY_FILE"] = str(policy)
     paths = AppPaths.from_environment()
     paths.ensure()
     first, second = upstreams
@@ -62,21 +69,22 @@ def gui_home(
     finally:
         services.close()
     yield paths
-    if old is None:
-        os.environ.pop("BRIDGE_HOME", None)
-    else:
-        os.environ["BRIDGE_HOME"] = old
+    for name, value in (("BRIDGE_HOME", old), ("BRIDGE_POLICY_FILE", old_policy)):
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
-def _ask(gui: Driver) -> None:
+def _ask(gui: Driver, model: str = "smart", status: int = 200) -> None:
     supervisor = gui.app.ctx.supervisor
     answer = httpx.post(
         f"{supervisor.url}/v1/chat/completions",
         headers={"Authorization": f"Bearer {gui.app.ctx.services.proxy.master_key()}"},
-        json={"model": "smart", "messages": [{"role": "user", "content": "hi"}]},
+        json={"model": model, "messages": [{"role": "user", "content": "hi"}]},
         timeout=60,
     )
-    assert answer.status_code == 200, answer.text
+    assert answer.status_code == status, answer.text
 
 
 def _line(text: str, deployment: str) -> str:
@@ -129,6 +137,21 @@ def test_the_dashboard_says_a_deployment_cools_down_until_when_then_is_healthy_a
     # is its own count above, not a third request nor an error of the client's).
     gui.wait(lambda: dashboard.requests == "2 in total", what="two client requests")
     assert dashboard.error_rate == "0.0 %"
+    # A model the policy does not allow: the bridge answers 403 itself, no upstream is
+    # asked, and no deployment is marked failing for it.
+    calls = len(first.requests) + len(second.requests)
+    _ask(gui, model="other", status=403)
+    assert len(first.requests) + len(second.requests) == calls
+    gui.wait(
+        lambda: dashboard.requests == "3 in total, 1 refused by the bridge",
+        what="the refusal counted as one",
+    )
+    drawn = [w.text for w in dashboard.ids.requests_card.children if hasattr(w, "text")]
+    assert "Requests per second (3 in total, 1 refused by the bridge)" in drawn, drawn
+    assert dashboard.error_rate == "0.0 %"  # a refusal is not an error of the upstreams
+    assert (
+        _line(shown.text, "secondary") == "smart · secondary: healthy (1 upstream calls, 0 failed)"
+    )
     for size, dims in {"800x480": (800, 480), "1280x800": (1280, 800)}.items():
         gui.at_size(dims)
         gui.shot(f"dashboard-deployments-{size}")
@@ -166,6 +189,18 @@ def test_the_dashboard_says_a_deployment_cools_down_until_when_then_is_healthy_a
     assert rows[two].startswith("1 requests · 0 errors"), rows
     assert rows[one].startswith("2 requests · 0 errors"), rows
     assert rows["smart"].startswith("3 requests · 0 errors"), rows
+    # The refused request: a row of its own, not "answered by" anyone, and not an error.
+    refused = "1 requests · 0 errors · 1 refused by the bridge · tokens 0 in / 0 out · 0 ms avg"
+    assert rows["other"].startswith(refused), rows
+    assert rows["refused by the bridge (no deployment asked)"].startswith(refused), rows
+    assert not any(key.startswith("answered by (") for key in rows), rows
+    summary = usage.summary
+    assert summary.startswith("4 requests · 0 errors · 1 refused by the bridge"), summary
+    # The average latency is of the answered requests: a refusal does not lower it.
+    answered_avg = re.search(r"· (\d+) ms avg", rows["smart"])
+    shown_avg = re.search(r"· (\d+) ms average", summary)
+    assert answered_avg and shown_avg, (rows["smart"], summary)
+    assert answered_avg.group(1) == shown_avg.group(1), (rows["smart"], summary)
     for size, dims in {"800x480": (800, 480), "1280x800": (1280, 800)}.items():
         gui.at_size(dims)
         gui.shot(f"usage-deployments-{size}")

@@ -36,6 +36,7 @@ SURFACES = {
     },
     bridge_app.usage: {
         "GROUPS",
+        "REFUSED_KEY",
         "UsageError",
         "UsageFilter",
         "UsageGroup",

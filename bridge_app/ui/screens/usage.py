@@ -6,7 +6,7 @@ from typing import Any
 
 from kivy.properties import ListProperty, StringProperty
 
-from bridge_app.services import UsageFilter, UsageGroup
+from bridge_app.services import REFUSED_KEY, UsageFilter, UsageGroup
 from bridge_app.ui import strings as S
 from bridge_app.ui._base import BridgeScreen, form_dialog, text_field
 
@@ -26,6 +26,8 @@ def _row(g: UsageGroup, key: str | None = None) -> dict[str, str]:
 
 
 def _deployment_row(g: UsageGroup) -> dict[str, str]:
+    if g.key == REFUSED_KEY:  # nobody answered these: the bridge refused them itself
+        return _row(g, S.USAGE_REFUSED_ROW)
     name = S.USAGE_NOT_RECORDED if g.key == "(none)" else g.key
     return _row(g, S.USAGE_ANSWERED_BY.format(key=name))
 
