@@ -24,8 +24,13 @@ from bridge_app.policy._service import PolicyService
 log = logging.getLogger(__name__)
 
 BURST_WINDOW = 60.0
-#: The longest Retry-After a refused client is told; the message says the real time.
+#: The longest wait a refused client is told to retry after; a limit that frees up later
+#: is final: the client is told not to retry, and the message says when.
 MAX_RETRY_AFTER_S = 60
+#: Tools that retry a 429 for minutes whatever its headers say, silently (measured with
+#: the real CLIs, docs/policy.md): a final refusal answers them 403, which they show at
+#: once. Claude Code, OpenCode and the SDKs get the 429 with x-should-retry: false.
+RETRY_ANY_429 = frozenset({"codex-cli", "gemini-cli"})
 
 
 def when_free(retry_s: float, now: float) -> str:
@@ -130,13 +135,17 @@ class RequestPolicy:
                     retry = totals.retry_after(name, now)
                     self._refused("limit", f"{name} for {label}")
                     self._crossed(subject, label, name, used, allowed)
+                    # A client told to wait a day waits a day, silently; one told to
+                    # retry keeps retrying for minutes (Claude Code, Codex, Gemini CLI
+                    # all did): a quota that frees up later is final.
+                    final = int(retry + 0.999) > MAX_RETRY_AFTER_S
                     raise LimitExceededError(
                         f"Rate limit of your company's policy reached: {name} = {allowed:g} "
                         f"for {label}. {when_free(retry, now)}",
-                        # A client told to wait a day waits a day, silently (Codex did):
-                        # it hears "try again in a minute" and shows the message.
                         retry_after=min(int(retry + 0.999), MAX_RETRY_AFTER_S),
                         limit=name,
+                        final=final,
+                        status=403 if final and tool in RETRY_ANY_429 else 429,
                     )
         for subject, label, limits in subjects:
             if limits:

@@ -59,10 +59,27 @@ class UpstreamNotAllowedError(BridgeError):
 
 
 class LimitExceededError(BridgeError):
+    """429 with Retry-After while the limit frees up within a minute. A quota that frees
+    up later (a day, a month) is ``final``: no Retry-After and ``x-should-retry: false``
+    (Claude Code and the OpenAI and Anthropic SDKs then stop at once and show the
+    message), and 403 for the tools that retry a 429 whatever it says (``status``)."""
+
     http_status = 429
 
-    def __init__(self, message: str, retry_after: int, limit: str) -> None:
+    def __init__(
+        self,
+        message: str,
+        retry_after: int,
+        limit: str,
+        *,
+        final: bool = False,
+        status: int = 429,
+    ) -> None:
         super().__init__(message)
         self.retry_after = max(1, int(retry_after))
         self.limit = limit
-        self.http_headers = {"Retry-After": str(self.retry_after)}
+        self.final = final
+        self.http_status = status
+        self.http_headers = (
+            {"x-should-retry": "false"} if final else {"Retry-After": str(self.retry_after)}
+        )

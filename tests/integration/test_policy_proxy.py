@@ -1,7 +1,8 @@
 """The managed policy enforced by the real proxy (`serve` in its own process): forbidden
-models get 403, limits 429 with Retry-After, on every wire format, streaming or not; the
-counters survive a restart; a changed machine-wide policy reaches the running proxy; the
-usage export counts what was sent; and the audit log shows all of it."""
+models get 403, limits 429 with Retry-After (a used-up daily quota: told not to retry),
+on every wire format, streaming or not; the counters survive a restart; a changed
+machine-wide policy reaches the running proxy; the usage export counts what was sent; and
+the audit log shows all of it."""
 
 from __future__ import annotations
 
@@ -93,7 +94,8 @@ def test_models_and_limits_on_every_wire_format_across_a_restart(tmp_path: Path)
             assert "requests_per_minute" not in shown.stdout
 
             # A daily quota used up (issue 26, item 9): the message says when, as a person
-            # reads it; the client is told to come back in a minute, not in a day.
+            # reads it, and the client is told not to retry (x-should-retry: false, no
+            # Retry-After): told "in a minute", the real CLIs retried silently for minutes.
             policy.write_text(
                 'models: {allow: ["demo"]}\nlimits:\n  per_user: {requests_per_day: 1}\n',
                 encoding="utf-8",
@@ -111,7 +113,22 @@ def test_models_and_limits_on_every_wire_format_across_a_restart(tmp_path: Path)
             assert "requests_per_day = 1" in daily.text
             assert "It allows requests again tomorrow at " in daily.text, daily.text
             assert "Retry after 8" not in daily.text  # no "86219 s"
-            assert int(daily.headers["retry-after"]) == 60
+            assert daily.headers["x-should-retry"] == "false"
+            assert "retry-after" not in daily.headers
+            # Codex CLI and Gemini CLI retry any 429: they get the same refusal as 403, on
+            # their own wire formats (main key: told apart by their User-Agent).
+            for kind, agent in (
+                ("responses", "codex_exec/0.169.0"),
+                ("gemini", "GeminiCLI/0.61.0"),
+            ):
+                for stream in (False, True):
+                    request = build(c, kind, key, stream=stream)
+                    request.headers["user-agent"] = agent
+                    r = c.send(request)
+                    answered.append(r.status_code)
+                    assert r.status_code == 403, (kind, stream, r.status_code, r.text)
+                    assert "It allows requests again tomorrow at " in r.text, r.text
+                    assert r.headers["x-should-retry"] == "false"
             sent_ok += answered.count(200)
     finally:
         serve.stop()

@@ -116,8 +116,8 @@ def test_request_hook_refuses_models_and_counts_rolling_limits(
     file = tmp_path / "p.yaml"
     file.write_text(
         'models: {allow: ["demo"]}\n'
-        "limits:\n  per_user: {requests_per_minute: 2}\n"
-        "  per_tool: {claude-code: {requests_per_day: 1}}\n"
+        "limits:\n  per_user: {requests_per_minute: 3}\n"
+        "  per_tool: {claude-code: {requests_per_day: 1}, codex-cli: {requests_per_day: 1}}\n"
     )
     service = _service(stack, tmp_path / "absent.yaml")
     service.apply(admin, file)
@@ -130,20 +130,35 @@ def test_request_hook_refuses_models_and_counts_rolling_limits(
         "proxy_server_request": {"headers": {"user-agent": "claude-cli/2.0 (external, cli)"}},
     }
     hook(claude, ctx)
-    with pytest.raises(LimitExceededError, match="requests_per_day = 1 for tool claude-code"):
+    with pytest.raises(
+        LimitExceededError, match="requests_per_day = 1 for tool claude-code"
+    ) as day:
         hook(claude, ctx)
+    # Frees up in a day: final. Claude Code stops at once on x-should-retry: false and
+    # shows the message; told "Retry-After: 60" it retried silently for minutes.
+    assert day.value.final and day.value.http_status == 429
+    assert day.value.http_headers == {"x-should-retry": "false"}
+    assert "It allows requests again" in day.value.message
+    # Codex CLI retries any 429 whatever it says: the same refusal is a 403 for it.
+    codex = RequestContext(call_type="acompletion", client="codex-cli")
+    hook({"model": "demo"}, codex)
+    with pytest.raises(LimitExceededError, match="requests_per_day = 1 for tool codex-cli") as cx:
+        hook({"model": "demo"}, codex)
+    assert cx.value.final and cx.value.http_status == 403
+    assert cx.value.http_headers == {"x-should-retry": "false"}
     hook({"model": "demo"}, ctx)
     with pytest.raises(LimitExceededError) as over:
         hook({"model": "demo"}, ctx)
-    assert over.value.http_headers["Retry-After"] == str(over.value.retry_after)
-    assert 1 <= over.value.retry_after <= 60
-    assert "requests_per_minute = 2" in over.value.message
+    assert over.value.http_headers == {"Retry-After": str(over.value.retry_after)}
+    assert 1 <= over.value.retry_after <= 60 and not over.value.final
+    assert over.value.http_status == 429
+    assert "requests_per_minute = 3" in over.value.message
 
     # Rolling: what was admitted a minute ago no longer counts.
     counters = LocalCounters(db=stack.db)
     later = time.time() + 61
     assert counters.totals(f"user:{service.subject_user}", later).minute_requests == 0
-    assert counters.totals(f"user:{service.subject_user}", later).day_requests == 2
+    assert counters.totals(f"user:{service.subject_user}", later).day_requests == 3
 
     warnings = service.quota_warnings()
     assert any("Quota reached" in w and "requests per minute" in w for w in warnings)
