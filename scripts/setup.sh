@@ -28,7 +28,7 @@ if command -v apt-get >/dev/null 2>&1; then
     # What only the tests use: the npm CLI tools, and OCR to read the Windows build's
     # window from a screenshot (tests/windows/).
     if ! command -v npm >/dev/null 2>&1; then pkgs+=(nodejs npm); fi
-    pkgs+=(tesseract-ocr tesseract-ocr-eng)
+    pkgs+=(tesseract-ocr tesseract-ocr-eng openssl ca-certificates)  # openssl: hashes a test trust folder
   fi
   missing=()
   for p in "${pkgs[@]}"; do

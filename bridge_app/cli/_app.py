@@ -13,7 +13,14 @@ from typing import Any, NoReturn, ParamSpec, TypeVar
 import click
 
 import bridge_app
-from bridge_app.runtime import AppPaths, BridgeError, Redactor, configure_logging, stdin_is_terminal
+from bridge_app.runtime import (
+    AppPaths,
+    BridgeError,
+    Redactor,
+    configure_logging,
+    stdin_is_terminal,
+    use_os_trust_store,
+)
 
 log = logging.getLogger("bridge_app.cli")
 
@@ -229,6 +236,7 @@ def tolerant_output() -> None:
 
 def main() -> None:
     tolerant_output()
+    use_os_trust_store()  # before anything imports LiteLLM (it caches its SSL contexts)
     # A packaged build hands over to the installed update that became current (switched
     # after its health check); a source checkout always runs itself (and skips the import).
     if getattr(sys, "frozen", False):

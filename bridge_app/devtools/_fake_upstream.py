@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import Any
 
 from bridge_app.devtools._http import LoopbackServer
@@ -37,8 +38,9 @@ class FakeInternalUpstream(LoopbackServer):
         reply: str = "Hello from the internal endpoint.",
         stream_usage: bool = True,
         port: int = 0,
+        tls: tuple[Path, Path] | None = None,
     ) -> None:
-        super().__init__(port)
+        super().__init__(port, tls=tls)
         self.token_valid = token_valid
         self.token_field = token_field
         self.required_fields = required_fields

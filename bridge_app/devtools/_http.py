@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Self
 
 from bridge_app.runtime import BridgeError
@@ -23,9 +25,10 @@ class _Server(ThreadingHTTPServer):
 
 class LoopbackServer:
     """A threaded HTTP server on 127.0.0.1 (port 0 = any free port) running in the
-    background; subclasses implement ``handle(handler, method)``."""
+    background; subclasses implement ``handle(handler, method)``. With ``tls`` (the
+    certificate and key files) it serves https: an endpoint behind a company CA."""
 
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, *, tls: tuple[Path, Path] | None = None) -> None:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -47,6 +50,16 @@ class LoopbackServer:
                 f"{type(self).__name__} cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}.",
                 hint="Choose another port, or leave it out to use any free one.",
             ) from None
+        self.scheme = "http"
+        if tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(str(tls[0]), str(tls[1]))
+            # The handshake happens in the request's thread, not in the accept loop: a
+            # client that never completes it holds up nobody else.
+            self._httpd.socket = context.wrap_socket(
+                self._httpd.socket, server_side=True, do_handshake_on_connect=False
+            )
+            self.scheme = "https"
         self._thread: threading.Thread | None = None
 
     @property
@@ -55,7 +68,7 @@ class LoopbackServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def start(self) -> Self:
         self._thread = threading.Thread(

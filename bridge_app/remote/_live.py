@@ -13,8 +13,9 @@ from bridge_app.remote._routing import Deployment, ModelGroup
 
 #: What to do when an upstream's certificate is not trusted (a company CA).
 TLS_HINT = (
-    "its certificate is not trusted: an admin sets the shared entry SSL_CERT_FILE to the "
-    "company CA bundle, see README, 'An internal endpoint behind a company CA'"
+    "its certificate is not trusted: the company CA belongs in this machine's trust store "
+    "(IT rolls it out; the app reads it), or an admin sets the shared entry SSL_CERT_FILE to "
+    "the CA file, see README, 'An internal endpoint behind a company CA'"
 )
 
 

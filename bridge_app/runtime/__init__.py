@@ -24,6 +24,11 @@ from bridge_app.runtime._protected_env import protected_reason
 from bridge_app.runtime._redact import MASK, RedactingFilter, Redactor, mask_secret
 from bridge_app.runtime._resources import RESOURCE_KINDS, resource_path
 from bridge_app.runtime._threads import thread_cpu_time
+from bridge_app.runtime._trust import (
+    os_trust_in_use,
+    trust_store_description,
+    use_os_trust_store,
+)
 from bridge_app.runtime._volumes import network_filesystem
 
 
@@ -59,6 +64,7 @@ __all__ = [
     "mask_secret",
     "network_filesystem",
     "os_protector",
+    "os_trust_in_use",
     "pause_collector",
     "pid_alive",
     "protected_reason",
@@ -67,5 +73,7 @@ __all__ = [
     "run_captured",
     "stdin_is_terminal",
     "thread_cpu_time",
+    "trust_store_description",
+    "use_os_trust_store",
     "win32_user32",
 ]

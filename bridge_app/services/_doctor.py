@@ -86,6 +86,20 @@ def run_doctor(paths: AppPaths) -> DoctorReport:
         except BridgeError as exc:
             checks.append(Check(f"{kind} folder", "fail", exc.message, exc.hint))
 
+    from bridge_app.runtime import os_trust_in_use, trust_store_description
+
+    checks.append(
+        Check(
+            "TLS trust",
+            "ok" if os_trust_in_use() else "warn",
+            trust_store_description(),
+            None
+            if os_trust_in_use()
+            else "An endpoint behind a company CA needs SSL_CERT_FILE (README, 'An internal "
+            "endpoint behind a company CA').",
+        )
+    )
+
     from bridge_app.integrity import check_integrity
 
     integrity = check_integrity()

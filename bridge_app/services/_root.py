@@ -18,7 +18,13 @@ from bridge_app.integrity import IntegrityService
 from bridge_app.policy import PolicyService, PolicyWatcher, RequestPolicy
 from bridge_app.proxy import ProxyService, ProxyState
 from bridge_app.remote import RemoteService
-from bridge_app.runtime import AppPaths, BridgeError, Redactor, network_filesystem
+from bridge_app.runtime import (
+    AppPaths,
+    BridgeError,
+    Redactor,
+    network_filesystem,
+    use_os_trust_store,
+)
 from bridge_app.services._core import AppCore
 from bridge_app.services._doctor import network_share_warning, run_doctor
 from bridge_app.services._live import LiveSync
@@ -115,6 +121,9 @@ class Services:
 
 
 def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None = None) -> Services:
+    # Every front end builds its services here: the OS trust store applies to all of them
+    # (main() has done it already for the CLI and the window; a no-op then).
+    use_os_trust_store()
     paths = paths or AppPaths.from_environment()
     redactor = redactor or Redactor()
     db, key = open_store(paths)

@@ -97,8 +97,8 @@ ERROR_HINT_429 = (
     "429: too many requests or the quota is used up: wait a moment, or ask for a higher limit."
 )
 ERROR_HINT_TLS = (
-    "TLS: the endpoint's certificate is not trusted: set SSL_CERT_FILE (Environment) to "
-    "the company's CA bundle."
+    "TLS: the endpoint's certificate is not trusted: the company CA belongs in this "
+    "machine's trust store (ask IT), or set SSL_CERT_FILE (Environment) to the CA file."
 )
 ERROR_HINT_REFUSED = (
     "Connection refused: the endpoint is unreachable: check the network, the endpoint "

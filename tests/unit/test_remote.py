@@ -250,8 +250,9 @@ def test_an_untrusted_upstream_certificate_says_what_to_do() -> None:
     (state,) = [s for s in deployment_states(model_groups(doc), metrics, now=20.0) if s.id == "a"]
     assert state.state == "failing"
     assert state.detail.endswith(
-        "(its certificate is not trusted: an admin sets the shared entry SSL_CERT_FILE to the "
-        "company CA bundle, see README, 'An internal endpoint behind a company CA')"
+        "(its certificate is not trusted: the company CA belongs in this machine's trust store "
+        "(IT rolls it out; the app reads it), or an admin sets the shared entry SSL_CERT_FILE "
+        "to the CA file, see README, 'An internal endpoint behind a company CA')"
     )
 
 

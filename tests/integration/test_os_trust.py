@@ -1,0 +1,129 @@
+"""Issue 28 (trust): an internal endpoint behind a company CA answers through the bridge
+when the CA is only in the machine's trust store, as IT rolls it out; nothing is set in
+the app. Before, LiteLLM verified with certifi's list alone and the client got "Cannot
+connect to host …" until an admin found the SSL_CERT_FILE entry.
+
+The machine's store, the way OpenSSL reads it on Linux: a certificate folder with hashed
+names (what `update-ca-certificates` makes of /etc/ssl/certs), here a private one named by
+SSL_CERT_DIR for the `serve` process alone, so the test machine's own store is not
+touched. LiteLLM itself never reads SSL_CERT_DIR (it reads SSL_CERT_FILE), so only the
+OS trust store can make this request work. A real `serve`, a real https endpoint."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bridge_app.devtools import FakeInternalUpstream
+from tests.integration._litellm_cli import make_private_ca
+from tests.integration._serve import Serve, as_admin, cli, create_admin, wait_until
+from tests.integration._upstream import free_port
+from tests.integration._wire import KINDS, answer_text, build
+
+pytestmark = pytest.mark.integration
+
+REPLY = "Answered behind the company CA."
+
+
+def _config(upstream: FakeInternalUpstream) -> str:
+    return (
+        "model_list:\n"
+        "  - model_name: internal-chat\n"
+        "    litellm_params:\n"
+        "      model: hosted_vllm/internal-chat\n"
+        f"      api_base: {upstream.url}/v1\n"
+        "      use_chat_completions_api: true\n"
+        "      extra_body: {project_id: P-1}\n"
+        "litellm_settings:\n"
+        "  drop_params: true\n"
+        "  use_chat_completions_url_for_anthropic_messages: true\n"
+        "general_settings:\n"
+        "  master_key: os.environ/LITELLM_MASTER_KEY\n"
+    )
+
+
+def _machine_store(folder: Path, ca: Path) -> Path:
+    """A trust folder as the OS keeps it: the CA under its subject-hash name."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.fail("openssl is needed to hash the trust folder: run `bash scripts/setup.sh --e2e`")
+    folder.mkdir()
+    shutil.copy(ca, folder / "company-ca.pem")
+    done = subprocess.run(
+        [openssl, "rehash", str(folder)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert any(p.name.endswith(".0") for p in folder.iterdir()), list(folder.iterdir())
+    return folder
+
+
+def test_an_endpoint_behind_a_ca_in_the_machines_trust_store_answers_on_every_wire(
+    tmp_path: Path,
+) -> None:
+    ca, cert, key = make_private_ca(tmp_path)
+    upstream = FakeInternalUpstream(reply=REPLY, tls=(cert, key)).start()
+    home = tmp_path / "home"
+    create_admin(home)
+    config = tmp_path / "internal.yaml"
+    config.write_text(_config(upstream), encoding="utf-8")
+    applied = as_admin(home, "config", "apply", str(config))
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    store = _machine_store(tmp_path / "os-trust", ca)
+    port = free_port()
+    # Nothing of the CA in the app: no SSL_CERT_FILE entry, no variable LiteLLM reads.
+    serve = Serve(home, port, SSL_CERT_DIR=str(store))
+    try:
+        key_ = cli(home, "proxy-key").stdout.strip()
+        with httpx.Client(base_url=serve.url, timeout=60, trust_env=False) as c:
+            for kind in KINDS:
+                for stream in (False, True):
+                    r = c.send(build(c, kind, key_, model="internal-chat", stream=stream))
+                    assert r.status_code == 200, (kind, stream, r.text[:500])
+                    assert REPLY in answer_text(kind, r, stream=stream), (kind, stream)
+        assert upstream.seen and all(s.body.get("project_id") == "P-1" for s in upstream.seen)
+        # `doctor` says where the trust comes from: the machine's store.
+        doctor = cli(home, "doctor", SSL_CERT_DIR=str(store))
+        assert "ok   TLS trust: the system's CAs (" in doctor.stdout, doctor.stdout
+        assert str(store) in doctor.stdout, doctor.stdout
+    finally:
+        serve.stop()
+    upstream.stop()
+
+
+def test_without_the_ca_in_the_store_the_client_is_told_what_to_do(tmp_path: Path) -> None:
+    """The same endpoint on a machine whose store lacks the CA: refused, and `status`
+    names the deployment, the certificate problem and the fix."""
+    _ca, cert, key = make_private_ca(tmp_path)
+    upstream = FakeInternalUpstream(reply=REPLY, tls=(cert, key)).start()
+    home = tmp_path / "home"
+    create_admin(home)
+    config = tmp_path / "internal.yaml"
+    config.write_text(_config(upstream), encoding="utf-8")
+    assert as_admin(home, "config", "apply", str(config)).returncode == 0
+    port = free_port()
+    serve = Serve(home, port)
+    try:
+        key_ = cli(home, "proxy-key").stdout.strip()
+        with httpx.Client(base_url=serve.url, timeout=60, trust_env=False) as c:
+            r = c.send(build(c, "chat", key_, model="internal-chat"))
+        assert r.status_code >= 500, r.text[:500]
+        assert "certificate verify failed" in r.text.replace("_", " ").lower(), r.text[:500]
+
+        # The status another process reads is published about once a second.
+        def settled() -> subprocess.CompletedProcess[str] | None:
+            done = cli(home, "status")
+            return done if "requests   1 (1 errors" in done.stdout else None
+
+        status = wait_until(settled, timeout=10)
+        assert status is not None, cli(home, "status").stdout
+        assert "internal-chat#1: failing" in status.stdout, status.stdout
+        assert "certificate verify failed" in status.stdout, status.stdout
+        assert "the company CA belongs in this machine's trust store" in status.stdout
+        assert not upstream.seen  # the TLS handshake failed: no request reached it
+    finally:
+        serve.stop()
+    upstream.stop()
