@@ -3,16 +3,18 @@ when the CA is only in the machine's trust store, as IT rolls it out; nothing is
 the app. Before, LiteLLM verified with certifi's list alone and the client got "Cannot
 connect to host …" until an admin found the SSL_CERT_FILE entry.
 
-The machine's store, the way OpenSSL reads it on Linux: a certificate folder with hashed
-names (what `update-ca-certificates` makes of /etc/ssl/certs), here a private one named by
-SSL_CERT_DIR for the `serve` process alone, so the test machine's own store is not
-touched. LiteLLM itself never reads SSL_CERT_DIR (it reads SSL_CERT_FILE), so only the
-OS trust store can make this request work. A real `serve`, a real https endpoint."""
+The machine's store, the OS's way: on Linux a certificate folder with hashed names (what
+`update-ca-certificates` makes of /etc/ssl/certs), here a private one named by SSL_CERT_DIR
+for the `serve` process alone, so the test machine's own store is not touched (LiteLLM
+itself never reads SSL_CERT_DIR, only SSL_CERT_FILE); on Windows the machine's Root
+certificate store. A real `serve`, a real https endpoint."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -24,7 +26,7 @@ from tests.integration._serve import Serve, as_admin, cli, create_admin, wait_un
 from tests.integration._upstream import free_port
 from tests.integration._wire import KINDS, answer_text, build
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.windows]  # the Windows leg too
 
 REPLY = "Answered behind the company CA."
 
@@ -46,8 +48,8 @@ def _config(upstream: FakeInternalUpstream) -> str:
     )
 
 
-def _machine_store(folder: Path, ca: Path) -> Path:
-    """A trust folder as the OS keeps it: the CA under its subject-hash name."""
+def _linux_store(folder: Path, ca: Path) -> dict[str, str]:
+    """A trust folder as OpenSSL keeps it: the CA under its subject-hash name."""
     openssl = shutil.which("openssl")
     if openssl is None:
         pytest.fail("openssl is needed to hash the trust folder: run `bash scripts/setup.sh --e2e`")
@@ -58,11 +60,68 @@ def _machine_store(folder: Path, ca: Path) -> Path:
     )
     assert done.returncode == 0, done.stderr
     assert any(p.name.endswith(".0") for p in folder.iterdir()), list(folder.iterdir())
-    return folder
+    return {"SSL_CERT_DIR": str(folder)}
+
+
+def _windows_root_store(ca: Path) -> Callable[[], None]:
+    """The CA in the machine's Root certificate store (what IT's group policy does), taken
+    out again by the returned function. Needs an administrator on real Windows (the
+    current user's Root store would ask the person in a dialog); the Windows leg runs in
+    a Wine prefix of its own."""
+    import ctypes
+    from ctypes import wintypes
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    der = x509.load_pem_x509_certificate(ca.read_bytes()).public_bytes(Encoding.DER)
+    crypt32 = ctypes.WinDLL("crypt32", use_last_error=True)  # type: ignore[attr-defined]
+    crypt32.CertOpenStore.restype = ctypes.c_void_p
+    crypt32.CertOpenStore.argtypes = [
+        ctypes.c_void_p, wintypes.DWORD, ctypes.c_void_p, wintypes.DWORD, ctypes.c_wchar_p,
+    ]  # fmt: skip
+    crypt32.CertAddEncodedCertificateToStore.argtypes = [
+        ctypes.c_void_p, wintypes.DWORD, ctypes.c_char_p, wintypes.DWORD, wintypes.DWORD,
+        ctypes.POINTER(ctypes.c_void_p),
+    ]  # fmt: skip
+    crypt32.CertDeleteCertificateFromStore.argtypes = [ctypes.c_void_p]
+    crypt32.CertCloseStore.argtypes = [ctypes.c_void_p, wintypes.DWORD]
+    cert_store_prov_system_w, local_machine = 10, 0x20000
+    store = crypt32.CertOpenStore(cert_store_prov_system_w, 0, None, local_machine, "ROOT")
+    assert store, f"the Root store cannot be opened: {ctypes.get_last_error()}"  # type: ignore[attr-defined]
+    added = ctypes.c_void_p()
+    encoding, replace_existing = 0x00010001, 3
+    ok = crypt32.CertAddEncodedCertificateToStore(
+        store, encoding, der, len(der), replace_existing, ctypes.byref(added)
+    )
+    assert ok, f"the CA was not added: {ctypes.get_last_error()}"  # type: ignore[attr-defined]
+
+    def remove() -> None:
+        crypt32.CertDeleteCertificateFromStore(added)
+        crypt32.CertCloseStore(store, 0)
+
+    return remove
+
+
+@pytest.fixture
+def in_machine_store(tmp_path: Path) -> Iterator[Callable[[Path], dict[str, str]]]:
+    """Puts a CA in this machine's trust store, the OS's way; returns the environment the
+    app must run with to see it (none on Windows)."""
+    undo: list[Callable[[], None]] = []
+
+    def put(ca: Path) -> dict[str, str]:
+        if sys.platform == "win32":
+            undo.append(_windows_root_store(ca))
+            return {}
+        return _linux_store(tmp_path / "os-trust", ca)
+
+    yield put
+    for step in undo:
+        step()
 
 
 def test_an_endpoint_behind_a_ca_in_the_machines_trust_store_answers_on_every_wire(
-    tmp_path: Path,
+    tmp_path: Path, in_machine_store: Callable[[Path], dict[str, str]]
 ) -> None:
     ca, cert, key = make_private_ca(tmp_path)
     upstream = FakeInternalUpstream(reply=REPLY, tls=(cert, key)).start()
@@ -72,10 +131,10 @@ def test_an_endpoint_behind_a_ca_in_the_machines_trust_store_answers_on_every_wi
     config.write_text(_config(upstream), encoding="utf-8")
     applied = as_admin(home, "config", "apply", str(config))
     assert applied.returncode == 0, applied.stdout + applied.stderr
-    store = _machine_store(tmp_path / "os-trust", ca)
+    store = in_machine_store(ca)
     port = free_port()
     # Nothing of the CA in the app: no SSL_CERT_FILE entry, no variable LiteLLM reads.
-    serve = Serve(home, port, SSL_CERT_DIR=str(store))
+    serve = Serve(home, port, **store)
     try:
         key_ = cli(home, "proxy-key").stdout.strip()
         with httpx.Client(base_url=serve.url, timeout=60, trust_env=False) as c:
@@ -86,9 +145,10 @@ def test_an_endpoint_behind_a_ca_in_the_machines_trust_store_answers_on_every_wi
                     assert REPLY in answer_text(kind, r, stream=stream), (kind, stream)
         assert upstream.seen and all(s.body.get("project_id") == "P-1" for s in upstream.seen)
         # `doctor` says where the trust comes from: the machine's store.
-        doctor = cli(home, "doctor", SSL_CERT_DIR=str(store))
-        assert "ok   TLS trust: the system's CAs (" in doctor.stdout, doctor.stdout
-        assert str(store) in doctor.stdout, doctor.stdout
+        doctor = cli(home, "doctor", **store)
+        where = "the Windows certificate store" if sys.platform == "win32" else "the system's CAs ("
+        assert f"ok   TLS trust: {where}" in doctor.stdout, doctor.stdout
+        assert all(folder in doctor.stdout for folder in store.values()), doctor.stdout
     finally:
         serve.stop()
     upstream.stop()
