@@ -21,12 +21,23 @@ import httpx
 import pytest
 
 from bridge_app.devtools import FakeInternalUpstream
+from tests.conftest import UNDER_WINE
 from tests.integration._litellm_cli import make_private_ca
 from tests.integration._serve import Serve, as_admin, cli, create_admin, wait_until
 from tests.integration._upstream import free_port
 from tests.integration._wire import KINDS, answer_text, build
 
-pytestmark = [pytest.mark.integration, pytest.mark.windows]  # the Windows leg too
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.windows,  # on real Windows; Wine cannot show it (below)
+    pytest.mark.skipif(
+        UNDER_WINE,
+        reason="Wine's crypt32 cannot judge trust: CertVerifyCertificateChainPolicy passes a "
+        "chain to a CA in no store (so a missing CA is never refused), an IP address never "
+        "matches the certificate, and a chain engine with extra roots fails with 'Invalid "
+        "parameter' (measured under Wine 8.0; truststore uses these on real Windows)",
+    ),
+]
 
 REPLY = "Answered behind the company CA."
 
