@@ -671,6 +671,19 @@ def test_diagnostics_export_shows_progress_and_its_outcome_in_the_screen(
     screen = gui.page("diagnostics")
     gui.idle()
     assert screen.ids.export_path.text.endswith(".zip")  # a ready default
+    # Where TLS trust comes from (issue 28): the machine's store, as `doctor` says it.
+    gui.wait(lambda: not screen.busy and screen.ids.checks.data, what="the checks")
+    data = screen.ids.checks.data
+    rows = {row["headline"]: row["supporting"] for row in data}
+    assert str(rows.get("OK · TLS trust", "")).startswith("the system's CAs ("), rows
+    # Scrolled to it, the row is drawn as a person reads it.
+    index = [row["headline"] for row in data].index("OK · TLS trust")
+    screen.ids.checks.scroll_y = max(0.0, 1 - index / max(1, len(data) - 1))
+    gui.idle()
+    drawn = [w.headline for w in screen.ids.checks.children[0].children]
+    assert "OK · TLS trust" in drawn, drawn
+    gui.shot("diagnostics-tls-trust")
+    screen.ids.checks.scroll_y = 1.0
     target = tmp_path / "support" / "diag.zip"
     screen.ids.export_path.text = str(target)
     fractions: list[float] = []
