@@ -25,6 +25,8 @@ from bridge_app.runtime._redact import MASK, RedactingFilter, Redactor, mask_sec
 from bridge_app.runtime._resources import RESOURCE_KINDS, resource_path
 from bridge_app.runtime._threads import thread_cpu_time
 from bridge_app.runtime._trust import (
+    TlsVerdict,
+    check_tls,
     os_trust_in_use,
     trust_store_description,
     use_os_trust_store,
@@ -56,7 +58,9 @@ __all__ = [
     "SecretProtector",
     "SharedRotatingFileHandler",
     "StopRequest",
+    "TlsVerdict",
     "atomic_write",
+    "check_tls",
     "collector_paused",
     "configure_logging",
     "copy_secret_windows",

@@ -17,8 +17,10 @@ contexts, and a context made earlier would keep certifi's list only.
 from __future__ import annotations
 
 import logging
+import socket
 import ssl
 import threading
+from dataclasses import dataclass
 
 log = logging.getLogger(__name__)
 
@@ -68,3 +70,61 @@ def trust_store_description() -> str:
         found = [p for p in (paths.cafile, paths.capath) if p]
         where = "the system's CAs (" + (", ".join(found) or "no system CA file found") + ")"
     return f"{where}, plus any CA file the app is given (SSL_CERT_FILE, an IAM's ca_bundle)"
+
+
+@dataclass(frozen=True)
+class TlsVerdict:
+    """What a TLS handshake with an endpoint showed: ``ok`` when this machine trusts it;
+    otherwise ``detail`` says which certificate and why, and ``issuer`` names the CA the
+    machine would need."""
+
+    ok: bool
+    detail: str
+    issuer: str | None = None
+
+
+def _describe(der: bytes | None) -> tuple[str, str | None]:
+    """("for SUBJECT, issued by 'ISSUER', valid until DATE", issuer) of a DER certificate."""
+    if not der:
+        return "no certificate", None
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    cert = x509.load_der_x509_certificate(der)
+
+    def name(value: x509.Name) -> str:
+        common = value.get_attributes_for_oid(NameOID.COMMON_NAME)
+        return str(common[0].value) if common else value.rfc4514_string()
+
+    issuer = name(cert.issuer)
+    until = cert.not_valid_after_utc.strftime("%Y-%m-%d")
+    return f"for {name(cert.subject)}, issued by '{issuer}', valid until {until}", issuer
+
+
+def _peer_certificate(host: str, port: int, timeout: float, *, verify: bool) -> bytes | None:
+    context = ssl.create_default_context()  # this process's trust (the OS store when in use)
+    if not verify:  # only to read what the endpoint presents; nothing is sent over it
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    with (
+        socket.create_connection((host, port), timeout=timeout) as raw,
+        context.wrap_socket(raw, server_hostname=host) as tls,
+    ):
+        return tls.getpeercert(binary_form=True)
+
+
+def check_tls(host: str, port: int, *, timeout: float = 3.0) -> TlsVerdict:
+    """A TLS handshake with ``host:port`` the way the app's calls make it."""
+    try:
+        der = _peer_certificate(host, port, timeout, verify=True)
+    except ssl.SSLCertVerificationError as exc:
+        reason = str(getattr(exc, "verify_message", "") or exc.reason or exc)
+        try:
+            described, issuer = _describe(_peer_certificate(host, port, timeout, verify=False))
+        except (OSError, ValueError):
+            described, issuer = "its certificate could not be read", None
+        return TlsVerdict(False, f"not trusted ({reason}): its certificate {described}", issuer)
+    except (OSError, ssl.SSLError) as exc:
+        return TlsVerdict(False, f"no TLS connection: {getattr(exc, 'strerror', None) or exc}")
+    described, issuer = _describe(der)
+    return TlsVerdict(True, f"verified: its certificate {described}", issuer)

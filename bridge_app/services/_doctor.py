@@ -154,6 +154,11 @@ def run_doctor(paths: AppPaths) -> DoctorReport:
     finally:
         db.close()
 
+    from bridge_app.services._doctor_tls import tls_checks
+
+    for name, status, detail, hint in tls_checks(paths.active_config_file):
+        checks.append(Check(name, status, detail, hint))
+
     lock = InstanceLock(paths.lock_file)
     try:
         lock.acquire()

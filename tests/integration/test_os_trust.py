@@ -160,14 +160,19 @@ def test_an_endpoint_behind_a_ca_in_the_machines_trust_store_answers_on_every_wi
         where = "the Windows certificate store" if sys.platform == "win32" else "the system's CAs ("
         assert f"ok   TLS trust: {where}" in doctor.stdout, doctor.stdout
         assert all(folder in doctor.stdout for folder in store.values()), doctor.stdout
+        assert (
+            f"ok   TLS to internal-chat (127.0.0.1:{upstream.port}): verified: its certificate "
+            "for 127.0.0.1, issued by 'Test Corp Private CA', valid until "
+        ) in doctor.stdout, doctor.stdout
     finally:
         serve.stop()
     upstream.stop()
 
 
 def test_without_the_ca_in_the_store_the_client_is_told_what_to_do(tmp_path: Path) -> None:
-    """The same endpoint on a machine whose store lacks the CA: refused, and `status`
-    names the deployment, the certificate problem and the fix."""
+    """The same endpoint on a machine whose store lacks the CA: refused; `status` names
+    the deployment, the certificate problem and the fix, and `doctor` which certificate and
+    which CA."""
     _ca, cert, key = make_private_ca(tmp_path)
     upstream = FakeInternalUpstream(reply=REPLY, tls=(cert, key)).start()
     home = tmp_path / "home"
@@ -194,6 +199,17 @@ def test_without_the_ca_in_the_store_the_client_is_told_what_to_do(tmp_path: Pat
         assert "internal-chat#1: failing" in status.stdout, status.stdout
         assert "certificate verify failed" in status.stdout, status.stdout
         assert "the company CA belongs in this machine's trust store" in status.stdout
+        # `doctor` names the certificate, the CA the machine lacks, and what to do.
+        doctor = cli(home, "doctor")
+        assert doctor.returncode != 0, doctor.stdout
+        assert (
+            f"FAIL TLS to internal-chat (127.0.0.1:{upstream.port}): not trusted (unable to "
+            "get local issuer certificate): its certificate for 127.0.0.1, issued by 'Test "
+            "Corp Private CA', valid until "
+        ) in doctor.stdout, doctor.stdout
+        assert "Ask IT to add the CA 'Test Corp Private CA' to this machine's trust store" in (
+            doctor.stdout
+        )
         assert not upstream.seen  # the TLS handshake failed: no request reached it
     finally:
         serve.stop()

@@ -1,0 +1,50 @@
+"""Which endpoints `doctor` checks the TLS of: each distinct https api_base of the active
+config, an os.environ/ reference read from the environment; nothing else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bridge_app.services._doctor_tls import MAX_ENDPOINTS, https_endpoints
+
+
+def test_https_endpoints_are_distinct_and_references_are_resolved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INTERNAL_BASE", "https://llm.corp.example:8443/v1")
+    monkeypatch.delenv("UNSET_BASE", raising=False)
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "model_list:\n"
+        "  - model_name: a\n    litellm_params: {model: openai/x, api_base: https://h1.corp/v1}\n"
+        "  - model_name: a-again\n    litellm_params: {model: openai/y, api_base: https://h1.corp/v2}\n"
+        "  - model_name: b\n    litellm_params: {api_base: os.environ/INTERNAL_BASE}\n"
+        "  - model_name: c\n    litellm_params: {api_base: os.environ/UNSET_BASE}\n"
+        "  - model_name: d\n    litellm_params: {model: openai/x, api_base: http://plain.corp}\n"
+        "  - model_name: e\n    litellm_params: {model: demo/x}\n"
+        "  - not a mapping\n",
+        encoding="utf-8",
+    )
+    assert https_endpoints(config) == [("a", "h1.corp", 443), ("b", "llm.corp.example", 8443)]
+
+
+def test_a_missing_or_broken_config_checks_nothing(tmp_path: Path) -> None:
+    assert https_endpoints(tmp_path / "absent.yaml") == []
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("model_list: [\n", encoding="utf-8")
+    assert https_endpoints(broken) == []
+
+
+def test_at_most_a_few_endpoints_are_checked(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "model_list:\n"
+        + "".join(
+            f"  - model_name: m{i}\n    litellm_params: {{api_base: https://h{i}.corp}}\n"
+            for i in range(MAX_ENDPOINTS + 3)
+        ),
+        encoding="utf-8",
+    )
+    assert len(https_endpoints(config)) == MAX_ENDPOINTS
