@@ -4,8 +4,9 @@ this machine, or which certificate and which CA are missing, and what to do."""
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,8 +15,9 @@ import yaml
 
 from bridge_app.runtime import TlsVerdict, check_tls
 
-#: At most this many endpoints are checked (in parallel, a few seconds each at worst).
+#: At most this many endpoints are checked, in parallel, all within DEADLINE_S.
 MAX_ENDPOINTS = 8
+DEADLINE_S = 5.0
 _ENV_REF = "os.environ/"
 
 
@@ -59,11 +61,29 @@ def tls_checks(config: Path) -> list[CheckRow]:
     endpoints = https_endpoints(config)
     if not endpoints:
         return []
-    with ThreadPoolExecutor(max_workers=len(endpoints)) as pool:
-        verdicts = list(pool.map(lambda e: check_tls(e[1], e[2]), endpoints))
+    # Daemon threads and one deadline: a name lookup that hangs (getaddrinfo knows no
+    # timeout) must neither hold up doctor nor keep the process from exiting.
+    unanswered = TlsVerdict(False, f"no answer within {DEADLINE_S:g} s (name lookup or connect)")
+    verdicts = [unanswered] * len(endpoints)
+
+    def probe(index: int, host: str, port: int) -> None:
+        try:
+            verdicts[index] = check_tls(host, port)
+        except Exception as exc:  # reported as a row, never raised out of doctor
+            verdicts[index] = TlsVerdict(False, f"the check failed: {exc.__class__.__name__}")
+
+    threads = [
+        threading.Thread(target=probe, args=(i, host, port), name="doctor-tls", daemon=True)
+        for i, (_name, host, port) in enumerate(endpoints)
+    ]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + DEADLINE_S
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    found = list(verdicts)  # a late thread no longer changes what is reported
     return [
-        _check(name, host, port, v)
-        for (name, host, port), v in zip(endpoints, verdicts, strict=True)
+        _check(name, host, port, v) for (name, host, port), v in zip(endpoints, found, strict=True)
     ]
 
 

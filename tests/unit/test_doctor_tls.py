@@ -48,3 +48,33 @@ def test_at_most_a_few_endpoints_are_checked(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert len(https_endpoints(config)) == MAX_ENDPOINTS
+
+
+def test_an_endpoint_that_never_answers_is_reported_when_the_deadline_passes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A name lookup can hang past any socket timeout: doctor reports it and goes on."""
+    import threading
+
+    from bridge_app.services import _doctor_tls
+
+    release = threading.Event()
+    monkeypatch.setattr(_doctor_tls, "DEADLINE_S", 0.3)
+    monkeypatch.setattr(_doctor_tls, "check_tls", lambda host, port: release.wait(30))
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "model_list:\n  - model_name: slow\n    litellm_params: {api_base: https://slow.corp}\n",
+        encoding="utf-8",
+    )
+    try:
+        rows = _doctor_tls.tls_checks(config)
+    finally:
+        release.set()
+    assert rows == [
+        (
+            "TLS to slow (slow.corp:443)",
+            "warn",
+            "no answer within 0.3 s (name lookup or connect)",
+            "Check the network path to the endpoint.",
+        )
+    ]
