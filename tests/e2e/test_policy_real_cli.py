@@ -6,7 +6,6 @@ for minutes)."""
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,10 +18,8 @@ from bridge_app.services import Services, build_services
 from tests.e2e.test_tools_real_cli import (
     BIN,
     COMMANDS,
-    RUN_TIMEOUT,
     free_port,
-    tool_binary,
-    tool_env,
+    run_cli,
     tools_at,
 )
 
@@ -58,20 +55,6 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
         yield built
 
 
-def _run(tool: str, home: Path, work: Path) -> subprocess.CompletedProcess[str]:
-    command = COMMANDS[tool]
-    return subprocess.run(
-        [str(tool_binary(command[0])), *command[1:]],
-        env=tool_env(home),
-        cwd=work,
-        capture_output=True,
-        text=True,
-        timeout=RUN_TIMEOUT,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
-
-
 @pytest.mark.parametrize("tool", ["claude-code", "codex-cli"])
 def test_real_cli_shows_the_policy_refusal(services: Services, tmp_path: Path, tool: str) -> None:
     command = COMMANDS[tool]
@@ -82,7 +65,7 @@ def test_real_cli_shows_the_policy_refusal(services: Services, tmp_path: Path, t
     work.mkdir()
     tools = tools_at(services, home, tool, environ=False)
     assert tools.apply(tool, model="demo", folder=str(work)).done
-    done = _run(tool, home, work)
+    done = run_cli(tool, home, work)
     shown = services.redactor.redact(done.stdout + done.stderr)
     assert done.returncode != 0, shown[-3000:]
     assert MESSAGE in shown, shown[-3000:]
@@ -120,7 +103,7 @@ def test_a_used_up_daily_quota_stops_the_real_cli_at_its_first_refusal(
             timeout=60,
         )
         assert used.status_code == 200, used.text
-        done = _run(tool, home, work)
+        done = run_cli(tool, home, work)
         shown = services.redactor.redact(done.stdout + done.stderr)
         assert done.returncode != 0, shown[-3000:]
         assert "requests_per_day = 1" in shown, shown[-3000:]

@@ -189,13 +189,10 @@ def tools_at(services: Services, home: Path, tool: str, *, environ: bool = True)
     )
 
 
-def run_tool(
-    tool: str, home: Path, work: Path, redactor: Redactor
-) -> subprocess.CompletedProcess[str]:
-    """One non-interactive run of the real CLI; fails the test (output redacted) unless it
-    exits 0."""
+def run_cli(tool: str, home: Path, work: Path) -> subprocess.CompletedProcess[str]:
+    """One non-interactive run of the real CLI from ``work``, with only ``home``'s config."""
     command = COMMANDS[tool]
-    done = subprocess.run(
+    return subprocess.run(
         [str(tool_binary(command[0])), *command[1:]],
         env=tool_env(home),
         cwd=work,
@@ -205,6 +202,13 @@ def run_tool(
         stdin=subprocess.DEVNULL,
         check=False,
     )
+
+
+def run_tool(
+    tool: str, home: Path, work: Path, redactor: Redactor
+) -> subprocess.CompletedProcess[str]:
+    """run_cli that fails the test (output redacted) unless the tool exits 0."""
+    done = run_cli(tool, home, work)
     assert done.returncode == 0, redactor.redact(done.stdout + done.stderr)[-3000:]
     return done
 

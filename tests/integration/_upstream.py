@@ -6,12 +6,15 @@ import json
 import socket
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
+
+if TYPE_CHECKING:
+    from bridge_app.devtools import FakeInternalUpstream
 from starlette.routing import Route
 
 
@@ -111,3 +114,23 @@ class FakeUpstream:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(5)
+
+
+def internal_config(upstream: FakeInternalUpstream) -> str:
+    """A config routing ``internal-chat`` to a chat-completions-only internal endpoint."""
+    # The internal-enterprise template's routing, with a static project instead of the
+    # per-user placeholders (the token injection is not what this test is about).
+    return (
+        "model_list:\n"
+        "  - model_name: internal-chat\n"
+        "    litellm_params:\n"
+        "      model: hosted_vllm/internal-chat\n"
+        f"      api_base: {upstream.url}/v1\n"
+        "      use_chat_completions_api: true\n"
+        "      extra_body: {project_id: P-1}\n"
+        "litellm_settings:\n"
+        "  drop_params: true\n"
+        "  use_chat_completions_url_for_anthropic_messages: true\n"
+        "general_settings:\n"
+        "  master_key: os.environ/LITELLM_MASTER_KEY\n"
+    )

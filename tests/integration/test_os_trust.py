@@ -24,7 +24,7 @@ from bridge_app.devtools import FakeInternalUpstream
 from tests.conftest import UNDER_WINE
 from tests.integration._litellm_cli import make_private_ca
 from tests.integration._serve import Serve, as_admin, cli, create_admin, wait_until
-from tests.integration._upstream import free_port
+from tests.integration._upstream import free_port, internal_config
 from tests.integration._wire import KINDS, answer_text, build
 
 pytestmark = [
@@ -42,21 +42,20 @@ pytestmark = [
 REPLY = "Answered behind the company CA."
 
 
-def _config(upstream: FakeInternalUpstream) -> str:
-    return (
-        "model_list:\n"
-        "  - model_name: internal-chat\n"
-        "    litellm_params:\n"
-        "      model: hosted_vllm/internal-chat\n"
-        f"      api_base: {upstream.url}/v1\n"
-        "      use_chat_completions_api: true\n"
-        "      extra_body: {project_id: P-1}\n"
-        "litellm_settings:\n"
-        "  drop_params: true\n"
-        "  use_chat_completions_url_for_anthropic_messages: true\n"
-        "general_settings:\n"
-        "  master_key: os.environ/LITELLM_MASTER_KEY\n"
-    )
+@pytest.fixture
+def endpoint(tmp_path: Path) -> Iterator[tuple[Path, FakeInternalUpstream, Path]]:
+    """(the company CA, an https internal endpoint it signed, a data folder with an admin
+    whose active config routes internal-chat to that endpoint)."""
+    ca, cert, key = make_private_ca(tmp_path)
+    upstream = FakeInternalUpstream(reply=REPLY, tls=(cert, key)).start()
+    home = tmp_path / "home"
+    create_admin(home)
+    config = tmp_path / "internal.yaml"
+    config.write_text(internal_config(upstream), encoding="utf-8")
+    applied = as_admin(home, "config", "apply", str(config))
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    yield ca, upstream, home
+    upstream.stop()
 
 
 def _linux_store(folder: Path, ca: Path) -> dict[str, str]:
@@ -132,16 +131,10 @@ def in_machine_store(tmp_path: Path) -> Iterator[Callable[[Path], dict[str, str]
 
 
 def test_an_endpoint_behind_a_ca_in_the_machines_trust_store_answers_on_every_wire(
-    tmp_path: Path, in_machine_store: Callable[[Path], dict[str, str]]
+    endpoint: tuple[Path, FakeInternalUpstream, Path],
+    in_machine_store: Callable[[Path], dict[str, str]],
 ) -> None:
-    ca, cert, key = make_private_ca(tmp_path)
-    upstream = FakeInternalUpstream(reply=REPLY, tls=(cert, key)).start()
-    home = tmp_path / "home"
-    create_admin(home)
-    config = tmp_path / "internal.yaml"
-    config.write_text(_config(upstream), encoding="utf-8")
-    applied = as_admin(home, "config", "apply", str(config))
-    assert applied.returncode == 0, applied.stdout + applied.stderr
+    ca, upstream, home = endpoint
     store = in_machine_store(ca)
     port = free_port()
     # Nothing of the CA in the app: no SSL_CERT_FILE entry, no variable LiteLLM reads.
@@ -166,20 +159,15 @@ def test_an_endpoint_behind_a_ca_in_the_machines_trust_store_answers_on_every_wi
         ) in doctor.stdout, doctor.stdout
     finally:
         serve.stop()
-    upstream.stop()
 
 
-def test_without_the_ca_in_the_store_the_client_is_told_what_to_do(tmp_path: Path) -> None:
+def test_without_the_ca_in_the_store_the_client_is_told_what_to_do(
+    endpoint: tuple[Path, FakeInternalUpstream, Path],
+) -> None:
     """The same endpoint on a machine whose store lacks the CA: refused; `status` names
     the deployment, the certificate problem and the fix, and `doctor` which certificate and
     which CA."""
-    _ca, cert, key = make_private_ca(tmp_path)
-    upstream = FakeInternalUpstream(reply=REPLY, tls=(cert, key)).start()
-    home = tmp_path / "home"
-    create_admin(home)
-    config = tmp_path / "internal.yaml"
-    config.write_text(_config(upstream), encoding="utf-8")
-    assert as_admin(home, "config", "apply", str(config)).returncode == 0
+    _ca, upstream, home = endpoint
     port = free_port()
     serve = Serve(home, port)
     try:
@@ -213,4 +201,3 @@ def test_without_the_ca_in_the_store_the_client_is_told_what_to_do(tmp_path: Pat
         assert not upstream.seen  # the TLS handshake failed: no request reached it
     finally:
         serve.stop()
-    upstream.stop()

@@ -20,6 +20,7 @@ from bridge_app.proxy import RequestSample, UsageWriter
 from bridge_app.runtime import AppPaths
 from bridge_app.services import open_store
 from bridge_app.store import tables
+from tests.integration._upstream import internal_config
 from tests.integration._wire import sse_events
 from tests.integration.conftest import Made, wait_for
 
@@ -27,25 +28,6 @@ pytestmark = pytest.mark.integration
 
 REPLY = "Reading the file first, then the smallest fix."
 PROMPT = "Please fix the failing test in parser.py; " * 200  # ~8 KB, a small agent prompt
-
-
-def _config(upstream: FakeInternalUpstream) -> str:
-    # The internal-enterprise template's routing, with a static project instead of the
-    # per-user placeholders (the token injection is not what this test is about).
-    return (
-        "model_list:\n"
-        "  - model_name: internal-chat\n"
-        "    litellm_params:\n"
-        "      model: hosted_vllm/internal-chat\n"
-        f"      api_base: {upstream.url}/v1\n"
-        "      use_chat_completions_api: true\n"
-        "      extra_body: {project_id: P-1}\n"
-        "litellm_settings:\n"
-        "  drop_params: true\n"
-        "  use_chat_completions_url_for_anthropic_messages: true\n"
-        "general_settings:\n"
-        "  master_key: os.environ/LITELLM_MASTER_KEY\n"
-    )
 
 
 TOOLS = [
@@ -167,7 +149,7 @@ def proxy_for(
         upstream = FakeInternalUpstream(reply=REPLY, stream_usage=stream_usage).start()
         upstreams.append(upstream)
         samples: list[RequestSample] = []
-        made = make_proxy(config_text=_config(upstream), usage_sink=samples.append)
+        made = make_proxy(config_text=internal_config(upstream), usage_sink=samples.append)
         made.supervisor.start()
         proxies.append(Proxy(made, samples))
         return proxies[-1], upstream
