@@ -68,6 +68,9 @@ say "Installing LiteLLM Bridge and its pinned dependencies"
 if [ "$WITH_E2E" = 1 ]; then
   if [ -f tests/e2e/package.json ]; then
     say "Installing the CLI tools for the end-to-end tests (npm)"
+    # package-lock.json names OpenCode's binaries for other platforms by version only: the
+    # registry this project's CI reaches serves its linux-x64 ones alone, and npm ci
+    # fetches only the current platform's.
     (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
   fi
 fi
