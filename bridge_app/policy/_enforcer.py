@@ -28,8 +28,8 @@ BURST_WINDOW = 60.0
 #: is final: the client is told not to retry, and the message says when.
 MAX_RETRY_AFTER_S = 60
 #: Tools that retry a 429 for minutes whatever its headers say, silently (measured with
-#: the real CLIs, docs/policy.md): a final refusal answers them 403, which they show at
-#: once. Claude Code, OpenCode and the SDKs get the 429 with x-should-retry: false.
+#: the real CLIs; README, "Company policy"): a final refusal answers them 403, which they
+#: show. Claude Code, OpenCode and the SDKs get the 429 with x-should-retry: false.
 RETRY_ANY_429 = frozenset({"codex-cli", "gemini-cli"})
 
 

@@ -184,7 +184,10 @@ def _deployment_extra_body(deployment_id: Any) -> dict[str, Any]:
     router = getattr(ps, "llm_router", None)
     if router is None or not deployment_id:
         return {}
-    deployment = router.get_deployment(model_id=str(deployment_id))
+    try:
+        deployment = router.get_deployment(model_id=str(deployment_id))
+    except (KeyError, TypeError, ValueError):  # not a deployment of this router
+        return {}
     params = getattr(deployment, "litellm_params", None)
     body = getattr(params, "extra_body", None)
     if body is None and isinstance(params, dict):

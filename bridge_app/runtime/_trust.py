@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import socket
 import ssl
+import sys
 import threading
 from dataclasses import dataclass
 
@@ -57,8 +58,6 @@ def os_trust_in_use() -> bool:
 
 def trust_store_description() -> str:
     """Where this process takes the CAs it trusts from, as a person reads it."""
-    import sys
-
     if not os_trust_in_use():
         return "certifi's public CAs only (the OS trust store is not in use)"
     if sys.platform == "win32":
@@ -122,7 +121,7 @@ def check_tls(host: str, port: int, *, timeout: float = 3.0) -> TlsVerdict:
         try:
             described, issuer = _describe(_peer_certificate(host, port, timeout, verify=False))
         except (OSError, ValueError):
-            described, issuer = "its certificate could not be read", None
+            described, issuer = "could not be read", None
         return TlsVerdict(False, f"not trusted ({reason}): its certificate {described}", issuer)
     except (OSError, ssl.SSLError) as exc:
         return TlsVerdict(False, f"no TLS connection: {getattr(exc, 'strerror', None) or exc}")
