@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
@@ -53,7 +53,7 @@ def _entries(document: Any) -> Iterator[dict[str, Any]]:
             yield entry
 
 
-CheckRow = tuple[str, str, str, str | None]  # name, status, detail, hint
+CheckRow = tuple[str, Literal["ok", "warn", "fail"], str, str | None]  # name, status, detail, hint
 
 
 def tls_checks(config: Path) -> list[CheckRow]:
