@@ -276,8 +276,12 @@ class _Checker(ValueChecks):
         value = mapping[key]
         if not isinstance(value, str) or env_ref_name(value) is not None:
             return
-        parsed = urlparse(value.strip())
-        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        try:
+            parsed = urlparse(value.strip())
+            valid = parsed.scheme in ("http", "https") and bool(parsed.hostname)
+        except ValueError:  # "https://[::1": an unclosed IPv6 bracket
+            valid = False
+        if not valid:
             self.add(
                 "error",
                 "bad-url",

@@ -221,3 +221,12 @@ def test_problem_messages_do_not_repeat_credentials() -> None:
     assert "bad-url" not in report  # codes are not shown; messages are
     assert "is not a valid http(s) URL" in report
     assert "hunter2" not in report and "sk-live" not in report
+
+
+def test_an_unclosed_ipv6_bracket_is_a_bad_url_not_an_internal_error() -> None:
+    """`config apply` of `api_base: "https://[::1"` ended in "internal error: ValueError"
+    (urlparse raises on it): it is a problem at its line, like any other bad URL."""
+    text = GOOD.replace("api_base: os.environ/INTERNAL_LLM_API_BASE", 'api_base: "https://[::1"')
+    result = validate_text(text, known_env=known_env)
+    assert [p.code for p in result.errors] == ["bad-url"], result.report()
+    assert "'https://[::1' is not a valid http(s) URL" in result.report()
