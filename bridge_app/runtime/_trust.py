@@ -26,15 +26,13 @@ from dataclasses import dataclass
 log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
-_done = False
 
 
 def use_os_trust_store() -> bool:
     """Make every SSL context of this process verify with the OS trust store. Idempotent;
     returns False (and logs why) where truststore cannot run, leaving Python's default."""
-    global _done
     with _lock:
-        if _done:
+        if os_trust_in_use():
             return True
         try:
             import truststore
@@ -43,7 +41,6 @@ def use_os_trust_store() -> bool:
         except Exception as exc:  # an old OS or a build without the library: say so
             log.warning("the OS trust store is not used (%s); certifi's CAs apply", exc)
             return False
-        _done = True
         return True
 
 

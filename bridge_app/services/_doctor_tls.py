@@ -13,12 +13,12 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from bridge_app.config import env_ref_name
 from bridge_app.runtime import TlsVerdict, check_tls
 
 #: At most this many endpoints are checked, in parallel, all within DEADLINE_S.
 MAX_ENDPOINTS = 8
 DEADLINE_S = 5.0
-_ENV_REF = "os.environ/"
 
 
 def https_endpoints(config: Path) -> list[tuple[str, str, int]]:
@@ -32,8 +32,9 @@ def https_endpoints(config: Path) -> list[tuple[str, str, int]]:
     for entry in _entries(document):
         params = entry.get("litellm_params") or {}
         base = params.get("api_base") if isinstance(params, dict) else None
-        if isinstance(base, str) and base.startswith(_ENV_REF):
-            base = os.environ.get(base[len(_ENV_REF) :])
+        name = env_ref_name(base)
+        if name is not None:
+            base = os.environ.get(name)
         if not isinstance(base, str) or not base.lower().startswith("https://"):
             continue
         try:
