@@ -29,6 +29,7 @@ if command -v apt-get >/dev/null 2>&1; then
     # window from a screenshot (tests/windows/).
     if ! command -v npm >/dev/null 2>&1; then pkgs+=(nodejs npm); fi
     pkgs+=(tesseract-ocr tesseract-ocr-eng openssl ca-certificates)  # openssl: hashes a test trust folder
+    pkgs+=(squid)  # a real authenticating proxy (tests/integration/_squid.py)
   fi
   missing=()
   for p in "${pkgs[@]}"; do

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 _HINTS: tuple[tuple[tuple[str, ...], str], ...] = (
     (
+        ("proxy authentication required", " 407"),
+        "The company proxy refused the credentials (or got none): check PROXY_USERNAME / "
+        "PROXY_PASSWORD or HTTPS_PROXY; `litellm-bridge doctor` checks the route.",
+    ),
+    (
         ("401", "unauthorized", "authentication"),
         "The upstream or the proxy refused a key or token: an expired internal token, or "
         "a tool using an old proxy key. Log in again / re-apply the tool.",

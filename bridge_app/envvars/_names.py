@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 
-from bridge_app.runtime import BridgeError, protected_reason
+from bridge_app.runtime import PROXY_ENTRY_NAMES, BridgeError, protected_reason
 
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MAX_NAME = 128
@@ -12,12 +12,11 @@ MAX_VALUE = 32 * 1024
 # refer to them.
 APP_PROVIDED = frozenset({"LITELLM_MASTER_KEY"})
 
-# Corporate network settings: ordinary entries, but both the proxy and the app's own IAM
-# calls honour them (see network_settings()).
+# Corporate network settings: ordinary entries, but the proxy's calls, the app's own IAM
+# calls and the remote gateways honour them alike (see network_settings() and
+# bridge_app/runtime/_network.py for the route they decide).
 NETWORK_NAMES = (
-    "HTTPS_PROXY",
-    "HTTP_PROXY",
-    "NO_PROXY",
+    *PROXY_ENTRY_NAMES,
     "SSL_CERT_FILE",
     "REQUESTS_CA_BUNDLE",
 )

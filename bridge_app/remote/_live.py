@@ -18,6 +18,13 @@ TLS_HINT = (
     "the CA file, see README, 'An internal endpoint behind a company CA'"
 )
 
+#: What to do when the company proxy refuses the credentials (or got none).
+PROXY_AUTH_HINT = (
+    "the company proxy wants credentials it did not get or refused: an admin sets the shared "
+    "entries PROXY_USERNAME and PROXY_PASSWORD, see docs/network.md; `litellm-bridge doctor` "
+    "checks the route"
+)
+
 
 @dataclass(frozen=True)
 class DeploymentState:
@@ -122,6 +129,8 @@ def deployment_states(
                 state, detail = "failing", f"last error at {_clock(error_at or now)}: {last_error}"
                 if "certificate verify failed" in last_error.lower().replace("_", " "):
                     detail += f" ({TLS_HINT})"
+                elif "proxy authentication required" in last_error.lower():
+                    detail += f" ({PROXY_AUTH_HINT})"
             elif requests:
                 state, detail = "healthy", f"{requests} upstream calls, {errors} failed"
             else:

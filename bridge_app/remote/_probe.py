@@ -8,11 +8,10 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
-from bridge_app.runtime import BridgeError
+from bridge_app.runtime import BridgeError, ProxyRules
 
 DEFAULT_TIMEOUT = 10.0
 
@@ -66,18 +65,9 @@ def _verify(url: str, ca_pem: str | None) -> ssl.SSLContext | bool:
 
 
 def proxy_for(url: str, network: Mapping[str, str]) -> str | None:
-    """The corporate proxy the embedded proxy would use for ``url`` (from the app's
-    environment entries: HTTPS_PROXY / HTTP_PROXY, except hosts listed in NO_PROXY)."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if host in ("127.0.0.1", "localhost", "::1"):
-        return None
-    for entry in (network.get("NO_PROXY") or network.get("no_proxy") or "").split(","):
-        entry = entry.strip().lower().lstrip(".")
-        if entry == "*" or (entry and (host == entry or host.endswith("." + entry))):
-            return None
-    name = "HTTPS_PROXY" if parts.scheme == "https" else "HTTP_PROXY"
-    return network.get(name) or network.get(name.lower()) or None
+    """The corporate proxy the embedded proxy would use for ``url``: the app's one route
+    decision (runtime ProxyRules: entries, the system's settings, a PAC file)."""
+    return ProxyRules(network).choose(url).proxy
 
 
 def _client(url: str, ca_pem: str | None, timeout: float, proxy: str | None = None) -> httpx.Client:

@@ -11,6 +11,13 @@ from bridge_app.runtime._files import atomic_write, replace_with_retry
 from bridge_app.runtime._gc import collector_paused, pause_collector
 from bridge_app.runtime._lock import InstanceLock, InstanceLockedError
 from bridge_app.runtime._logging import SharedRotatingFileHandler, configure_logging
+from bridge_app.runtime._network import (
+    PROXY_ENTRY_NAMES,
+    ProxyChoice,
+    ProxyRules,
+    litellm_environment,
+    mask_proxy,
+)
 from bridge_app.runtime._paths import ACTIVE_CONFIG_FILENAME, HOME_ENV, AppPaths
 from bridge_app.runtime._process import (
     Captured,
@@ -47,12 +54,15 @@ __all__ = [
     "ACTIVE_CONFIG_FILENAME",
     "HOME_ENV",
     "MASK",
+    "PROXY_ENTRY_NAMES",
     "RESOURCE_KINDS",
     "AppPaths",
     "BridgeError",
     "Captured",
     "InstanceLock",
     "InstanceLockedError",
+    "ProxyChoice",
+    "ProxyRules",
     "RedactingFilter",
     "Redactor",
     "SecretProtector",
@@ -65,6 +75,8 @@ __all__ = [
     "configure_logging",
     "copy_secret_windows",
     "fault_point",
+    "litellm_environment",
+    "mask_proxy",
     "mask_secret",
     "network_filesystem",
     "os_protector",

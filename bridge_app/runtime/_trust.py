@@ -16,12 +16,14 @@ contexts, and a context made earlier would keep certifi's list only.
 
 from __future__ import annotations
 
+import base64
 import logging
 import socket
 import ssl
 import sys
 import threading
 from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
 
 log = logging.getLogger(__name__)
 
@@ -97,29 +99,72 @@ def _describe(der: bytes | None) -> tuple[str, str | None]:
     return f"for {name(cert.subject)}, issued by '{issuer}', valid until {until}", issuer
 
 
-def _peer_certificate(host: str, port: int, timeout: float, *, verify: bool) -> bytes | None:
+class ProxyRefused(OSError):
+    """The proxy answered the CONNECT with something other than 200."""
+
+
+def _open(host: str, port: int, timeout: float, proxy: str | None) -> socket.socket:
+    """A TCP connection to ``host:port``, or a tunnel to it through an HTTP ``proxy``
+    (CONNECT, with Basic credentials from the proxy URL), as LiteLLM's calls make it."""
+    if proxy is None:
+        return socket.create_connection((host, port), timeout=timeout)
+    parts = urlsplit(proxy)
+    raw = socket.create_connection((parts.hostname or "", parts.port or 80), timeout=timeout)
+    try:
+        target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        request = f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n"
+        if parts.username is not None:
+            pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+            request += f"Proxy-Authorization: Basic {base64.b64encode(pair.encode()).decode()}\r\n"
+        raw.sendall((request + "\r\n").encode())
+        answer = b""
+        while b"\r\n\r\n" not in answer and len(answer) < 65536:
+            chunk = raw.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+        status_line = answer.split(b"\r\n", 1)[0].decode("latin-1", "replace")
+        fields = status_line.split(" ", 2)
+        if len(fields) < 2 or fields[1] != "200":
+            raise ProxyRefused(f"the proxy answered the tunnel request with '{status_line}'")
+    except BaseException:
+        raw.close()
+        raise
+    return raw
+
+
+def _peer_certificate(
+    host: str, port: int, timeout: float, *, verify: bool, proxy: str | None = None
+) -> bytes | None:
     context = ssl.create_default_context()  # this process's trust (the OS store when in use)
     if not verify:  # only to read what the endpoint presents; nothing is sent over it
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     with (
-        socket.create_connection((host, port), timeout=timeout) as raw,
+        _open(host, port, timeout, proxy) as raw,
         context.wrap_socket(raw, server_hostname=host) as tls,
     ):
         return tls.getpeercert(binary_form=True)
 
 
-def check_tls(host: str, port: int, *, timeout: float = 3.0) -> TlsVerdict:
-    """A TLS handshake with ``host:port`` the way the app's calls make it."""
+def check_tls(
+    host: str, port: int, *, timeout: float = 3.0, proxy: str | None = None
+) -> TlsVerdict:
+    """A TLS handshake with ``host:port`` the way the app's calls make it (through
+    ``proxy`` when they go through one)."""
     try:
-        der = _peer_certificate(host, port, timeout, verify=True)
+        der = _peer_certificate(host, port, timeout, verify=True, proxy=proxy)
     except ssl.SSLCertVerificationError as exc:
         reason = str(getattr(exc, "verify_message", "") or exc.reason or exc)
         try:
-            described, issuer = _describe(_peer_certificate(host, port, timeout, verify=False))
+            described, issuer = _describe(
+                _peer_certificate(host, port, timeout, verify=False, proxy=proxy)
+            )
         except (OSError, ValueError):
             described, issuer = "could not be read", None
         return TlsVerdict(False, f"not trusted ({reason}): its certificate {described}", issuer)
+    except ProxyRefused as exc:
+        return TlsVerdict(False, f"no tunnel: {exc}")
     except (OSError, ssl.SSLError) as exc:
         return TlsVerdict(False, f"no TLS connection: {getattr(exc, 'strerror', None) or exc}")
     described, issuer = _describe(der)

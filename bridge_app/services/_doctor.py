@@ -139,6 +139,7 @@ def run_doctor(paths: AppPaths) -> DoctorReport:
     from bridge_app.store import Database
 
     db = Database(paths.database_file, key)
+    entries: dict[str, str] = {}
     try:
         db.open()
         report.schema_version = db.schema_version()
@@ -149,14 +150,15 @@ def run_doctor(paths: AppPaths) -> DoctorReport:
             detail += f" (upgraded from version {db.upgraded_from})"
         checks.append(Check("database", "ok", detail))
         checks.append(_policy_check(db))
+        entries = _shared_entries(db, key)
     except BridgeError as exc:
         checks.append(Check("database", "fail", exc.message, exc.hint))
     finally:
         db.close()
 
-    from bridge_app.services._doctor_tls import tls_checks
+    from bridge_app.services._network import network_checks
 
-    for name, status, detail, hint in tls_checks(paths.active_config_file):
+    for name, status, detail, hint in network_checks(paths.active_config_file, entries):
         checks.append(Check(name, status, detail, hint))
 
     lock = InstanceLock(paths.lock_file)
@@ -179,6 +181,17 @@ def run_doctor(paths: AppPaths) -> DoctorReport:
             )
         )
     return report
+
+
+def _shared_entries(db: Any, key: Any) -> dict[str, str]:
+    """The shared entries the proxy would see before anyone logs in (proxy settings and
+    what os.environ/ references name), decrypted in memory only."""
+    from bridge_app.envvars import EnvService
+    from bridge_app.runtime import Redactor
+    from bridge_app.services._root import derive_install_key
+
+    env = EnvService(db=db, shared_key=derive_install_key(key, "shared-env"), redactor=Redactor())
+    return env.effective_environment(None)
 
 
 def network_share_warning(paths: AppPaths, share: str) -> tuple[str, str]:

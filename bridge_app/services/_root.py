@@ -28,6 +28,7 @@ from bridge_app.runtime import (
 from bridge_app.services._core import AppCore
 from bridge_app.services._doctor import network_share_warning, run_doctor
 from bridge_app.services._live import LiveSync
+from bridge_app.services._network import network_layer
 from bridge_app.services._wiring import ProxyRestarter, attach_token_flow, proxy_audit_hook
 from bridge_app.settings import SettingsService
 from bridge_app.store import SCHEMA_VERSION, ChangeFeed, Database, DatabaseKey, KeyManager
@@ -219,6 +220,7 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
         proxy_status=proxy.status,
     )
     proxy.add_environment_layer(remote.proxy_environment)
+    proxy.add_environment_layer(network_layer(proxy.active_config))
     return Services(
         paths=paths,
         redactor=redactor,

@@ -14,7 +14,7 @@ import httpx
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.httpx_client import OAuth2Client
 
-from bridge_app.runtime import BridgeError
+from bridge_app.runtime import BridgeError, ProxyRules
 from bridge_app.tokens._grant import TokenGrant, dig, jwt_exp, parse_time
 from bridge_app.tokens._iam_settings import IamSettings
 
@@ -85,12 +85,8 @@ class IamClient:
         return context
 
     def _proxy(self) -> str | None:
-        host = urlsplit(self._settings.url).hostname or ""
-        no_proxy = [h.strip() for h in self._network.get("NO_PROXY", "").split(",") if h.strip()]
-        if any(host == h or host.endswith("." + h.lstrip(".")) for h in no_proxy):
-            return None
-        key = "HTTPS_PROXY" if self._settings.url.startswith("https") else "HTTP_PROXY"
-        return self._network.get(key) or None
+        """The route the app chose for the IAM (the same rules as LiteLLM's calls)."""
+        return ProxyRules(self._network).choose(self._settings.url).proxy
 
     # -- the three ways to get a token ------------------------------------------------
 

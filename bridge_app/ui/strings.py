@@ -100,6 +100,10 @@ ERROR_HINT_TLS = (
     "TLS: the endpoint's certificate is not trusted: the company CA belongs in this "
     "machine's trust store (ask IT), or set SSL_CERT_FILE (Environment) to the CA file."
 )
+ERROR_HINT_PROXY_AUTH = (
+    "407: the company proxy wants credentials it did not get or refused: an admin sets "
+    "PROXY_USERNAME and PROXY_PASSWORD (Environment); Diagnostics checks the route."
+)
 ERROR_HINT_REFUSED = (
     "Connection refused: the endpoint is unreachable: check the network, the endpoint "
     "address and the proxy settings (HTTPS_PROXY)."

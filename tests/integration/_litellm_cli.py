@@ -115,8 +115,16 @@ def _tls_port_open(port: int) -> bool:
     return True
 
 
-def make_private_ca(directory: Path) -> tuple[Path, Path, Path]:
-    """(ca.pem, server-cert.pem, server-key.pem): a CA and a certificate for 127.0.0.1."""
+def _san(host: str) -> x509.GeneralName:
+    try:
+        return x509.IPAddress(ipaddress.ip_address(host))
+    except ValueError:
+        return x509.DNSName(host)
+
+
+def make_private_ca(directory: Path, host: str = "127.0.0.1") -> tuple[Path, Path, Path]:
+    """(ca.pem, server-cert.pem, server-key.pem): a CA and a certificate for ``host`` (an
+    IP address or a DNS name)."""
     now = dt.datetime.now(dt.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test Corp Private CA")])
@@ -151,14 +159,14 @@ def make_private_ca(directory: Path) -> tuple[Path, Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     cert = (
         x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)]))
         .issuer_name(ca_name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=1))
         .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            x509.SubjectAlternativeName([_san(host)]),
             critical=False,
         )
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)

@@ -116,8 +116,9 @@ class FakeUpstream:
         self.thread.join(5)
 
 
-def internal_config(upstream: FakeInternalUpstream) -> str:
-    """A config routing ``internal-chat`` to a chat-completions-only internal endpoint."""
+def internal_config(upstream: FakeInternalUpstream, base: str | None = None) -> str:
+    """A config routing ``internal-chat`` to a chat-completions-only internal endpoint
+    (at ``base`` when it is reached by another name than its own address)."""
     # The internal-enterprise template's routing, with a static project instead of the
     # per-user placeholders (the token injection is not what this test is about).
     return (
@@ -125,7 +126,7 @@ def internal_config(upstream: FakeInternalUpstream) -> str:
         "  - model_name: internal-chat\n"
         "    litellm_params:\n"
         "      model: hosted_vllm/internal-chat\n"
-        f"      api_base: {upstream.url}/v1\n"
+        f"      api_base: {base or upstream.url}/v1\n"
         "      use_chat_completions_api: true\n"
         "      extra_body: {project_id: P-1}\n"
         "litellm_settings:\n"

@@ -32,6 +32,8 @@ _DEPLOYMENTS_EVERY = 2  # seconds between reads of the deployments' state while 
 def error_hint(text: str) -> str:
     """A plain next step for the errors users meet most."""
     lowered = text.lower()
+    if re.search(r"\b407\b", lowered) or "proxy authentication required" in lowered:
+        return S.ERROR_HINT_PROXY_AUTH
     if re.search(r"\b401\b", lowered) or "unauthorized" in lowered or "authentication" in lowered:
         return S.ERROR_HINT_401
     if re.search(r"\b403\b", lowered) or "forbidden" in lowered or "permission" in lowered:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge_app.services._doctor_tls import MAX_ENDPOINTS, https_endpoints
+from bridge_app.services._network import MAX_ENDPOINTS, https_endpoints
 
 
 def test_https_endpoints_are_distinct_and_references_are_resolved(
@@ -56,18 +56,18 @@ def test_an_endpoint_that_never_answers_is_reported_when_the_deadline_passes(
     """A name lookup can hang past any socket timeout: doctor reports it and goes on."""
     import threading
 
-    from bridge_app.services import _doctor_tls
+    from bridge_app.services import _network
 
     release = threading.Event()
-    monkeypatch.setattr(_doctor_tls, "DEADLINE_S", 0.3)
-    monkeypatch.setattr(_doctor_tls, "check_tls", lambda host, port: release.wait(30))
+    monkeypatch.setattr(_network, "DEADLINE_S", 0.3)
+    monkeypatch.setattr(_network, "check_tls", lambda host, port, proxy=None: release.wait(30))
     config = tmp_path / "config.yaml"
     config.write_text(
         "model_list:\n  - model_name: slow\n    litellm_params: {api_base: https://slow.corp}\n",
         encoding="utf-8",
     )
     try:
-        rows = _doctor_tls.tls_checks(config)
+        rows = _network.network_checks(config)
     finally:
         release.set()
     assert rows == [
