@@ -12,11 +12,6 @@ from bridge_app.services import run_doctor
 _MARK = {"ok": ("ok  ", "green"), "warn": ("warn", "yellow"), "fail": ("FAIL", "red")}
 
 
-#: The checks `doctor network` shows: where TLS trust comes from, and per endpoint the
-#: route (which proxy and why) and the TLS handshake made through it.
-NETWORK_CHECKS = ("TLS ", "Route ")
-
-
 @click.command()
 @click.argument("part", required=False, type=click.Choice(["network"]))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
@@ -27,7 +22,7 @@ def doctor(obj: CliContext, part: str | None, as_json: bool) -> None:
     `doctor network`: only the network path to each endpoint (proxy, trust, TLS)."""
     report = run_doctor(obj.paths)
     if part == "network":
-        checks = [c for c in report.checks if c.name.startswith(NETWORK_CHECKS)]
+        checks = [c for c in report.checks if c.network]
         if as_json:
             click.echo(json.dumps([dataclasses.asdict(c) for c in checks], indent=2))
         else:

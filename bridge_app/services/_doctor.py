@@ -28,6 +28,12 @@ class Check:
     detail: str
     hint: str | None = None
 
+    @property
+    def network(self) -> bool:
+        """Part of `doctor network`: where TLS trust comes from, and per endpoint the route
+        (which proxy and why) and the TLS handshake made through it."""
+        return self.name.startswith(("TLS ", "Route "))
+
 
 @dataclass
 class DoctorReport:

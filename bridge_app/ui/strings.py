@@ -100,6 +100,11 @@ ERROR_HINT_TLS = (
     "TLS: the endpoint's certificate is not trusted: the company CA belongs in this "
     "machine's trust store (ask IT), or set SSL_CERT_FILE (Environment) to the CA file."
 )
+NETWORK_PANEL = "Network"
+NETWORK_PANEL_DETAIL = (
+    "Each endpoint of the active config: the route (direct, or which proxy and why) and "
+    "TLS through it. Proxies and PAC files: docs/network.md."
+)
 ERROR_HINT_PROXY_AUTH = (
     "407: the company proxy wants credentials it did not get or refused: an admin sets "
     "PROXY_USERNAME and PROXY_PASSWORD (Environment); Diagnostics checks the route."

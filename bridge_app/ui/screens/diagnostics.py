@@ -12,12 +12,21 @@ from kivymd.uix.screen import MDScreen
 
 from bridge_app.runtime import AppPaths
 from bridge_app.services import DoctorReport, run_doctor
+from bridge_app.ui import strings as S
 from bridge_app.ui._async import describe_error, on_ui, run_async
 
 if TYPE_CHECKING:
     from bridge_app.ui._context import UiContext
 
 _STATUS_WORD = {"ok": "OK", "warn": "Warning", "fail": "Problem"}
+
+
+def _row(check: Any) -> dict[str, object]:
+    return {
+        "headline": f"{_STATUS_WORD[check.status]} · {check.name}",
+        "supporting": check.detail + (f"\n{check.hint}" if check.hint else ""),
+        "error": check.status == "fail",
+    }
 
 
 def default_export_path() -> Path:
@@ -130,12 +139,11 @@ class DiagnosticsScreen(MDScreen):
             {"headline": label.capitalize(), "supporting": path}
             for label, path in report.paths.items()
         ]
-        for check in report.checks:
-            rows.append(
-                {
-                    "headline": f"{_STATUS_WORD[check.status]} · {check.name}",
-                    "supporting": check.detail + (f"\n{check.hint}" if check.hint else ""),
-                    "error": check.status == "fail",
-                }
-            )
+        # The network panel last, under its own heading (what `doctor network` shows).
+        local = [c for c in report.checks if not c.network]
+        network = [c for c in report.checks if c.network]
+        rows += [_row(check) for check in local]
+        if network:
+            rows.append({"headline": S.NETWORK_PANEL, "supporting": S.NETWORK_PANEL_DETAIL})
+            rows += [_row(check) for check in network]
         self.ids.checks.data = rows
