@@ -272,6 +272,16 @@ class IamClient:
             )
         if status == 429:
             raise IamError("The IAM service is rate limiting logins; wait a minute.")
+        if status == 407:
+            proxy = ProxyRules(self._network).choose(s.url)
+            raise IamError(
+                f"The company proxy {proxy.shown} refused to carry the IAM call (HTTP 407 "
+                "Proxy Authentication Required): it wants credentials it did not get or "
+                "refused.",
+                hint="An admin sets the shared entries PROXY_USERNAME and PROXY_PASSWORD (or "
+                "the credentials in HTTPS_PROXY); `litellm-bridge doctor network` checks the "
+                "route (docs/network.md).",
+            )
         if status >= 500:
             suffix = f": {reason}" if reason else "."
             raise IamError(

@@ -168,3 +168,45 @@ def test_refused_proxy_credentials_are_named_in_doctor_and_status(corp: Corp) ->
         "'HTTP/1.1 407 Proxy Authentication Required'"
     ) in doctor, doctor
     assert "wants credentials it did not get or refused" in doctor, doctor
+
+
+def test_the_iam_login_goes_the_same_route_through_the_proxy(tmp_path: Path) -> None:
+    """The IAM too is known only to the proxy; the token login takes the route of the same
+    rules (here a PAC file and the credential entries), and squid logs the call as the
+    employee's proxy user."""
+    from bridge_app.devtools import FakeIam
+    from bridge_app.tokens import IamClient, IamError, IamSettings
+
+    iam = FakeIam({"E42": "employee-pw-42"}).start()
+    squid = Squid(users={USER: PASSWORD}, hosts={"iam.corp.test": "127.0.0.1"})
+    try:
+        with PacServer(squid.port) as pac:
+            entries = {
+                "PROXY_PAC_URL": f"{pac.url}/proxy.pac",
+                "PROXY_USERNAME": USER,
+                "PROXY_PASSWORD": PASSWORD,
+            }
+            url = f"http://iam.corp.test:{iam.port}/token"
+            client = IamClient(
+                IamSettings(url=url, token_path="data.access_token"), network=entries
+            )
+            grant = client.fetch_token("E42", "employee-pw-42")
+            assert iam.valid(grant.token)
+            refused = IamClient(
+                IamSettings(url=url, token_path="data.access_token"),
+                network={**entries, "PROXY_PASSWORD": "wrong"},
+            )
+            with pytest.raises(IamError) as refusal:
+                refused.fetch_token("E42", "employee-pw-42")
+            assert refusal.value.message.startswith(
+                f"The company proxy http://{USER}:****@127.0.0.1:{squid.port} refused to carry "
+                "the IAM call (HTTP 407 Proxy Authentication Required)"
+            ), refusal.value.message
+            assert "PROXY_USERNAME and PROXY_PASSWORD" in (refusal.value.hint or "")
+            log = squid.log()  # before stop(), which removes squid's folder
+    finally:
+        squid.stop()
+        iam.stop()
+    posts = [line for line in log if f" POST {url} " in line]
+    assert any("/200 " in line and f" {USER} " in line for line in posts), log
+    assert any("TCP_DENIED/407" in line for line in posts), log
