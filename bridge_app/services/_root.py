@@ -208,6 +208,7 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
         ),
         policy=lambda: _update_policy(policy),
         schema=SCHEMA_VERSION,
+        network=lambda: env.network_settings(None),
     )
     remote = RemoteService(
         paths=paths,

@@ -17,7 +17,7 @@ import shutil
 import tarfile
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -112,8 +112,10 @@ class UpdateService:
         audit: AuditHook | None = None,
         health_timeout_s: float = 120.0,
         schema: int | None = None,
+        network: Callable[[], Mapping[str, str]] = dict,
     ) -> None:
         self._root = paths.data_dir / "updates"
+        self._network = network  # the proxy entries: downloads take the app's route
         self._paths = paths
         self._source = source
         self._set_source = set_source
@@ -192,7 +194,10 @@ class UpdateService:
                 hint="An admin runs `litellm-bridge update configure SOURCE --root root.json`.",
             )
         return TufClient(
-            source=source, metadata_dir=self.metadata_dir, download_dir=self._root / "downloads"
+            source=source,
+            metadata_dir=self.metadata_dir,
+            download_dir=self._root / "downloads",
+            network=self._network(),
         )
 
     def check(self) -> Available:

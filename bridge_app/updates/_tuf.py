@@ -11,25 +11,67 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from typing import Any
+from urllib.parse import unquote, urlparse, urlsplit
 
 from tuf.api import exceptions as tuf_errors
+from tuf.ngclient._internal.proxy import ProxyEnvironment  # python-tuf's pool managers
 from tuf.ngclient.fetcher import FetcherInterface
 from tuf.ngclient.updater import Updater
 from tuf.ngclient.urllib3_fetcher import Urllib3Fetcher
+from urllib3 import PoolManager, ProxyManager, make_headers
 
+from bridge_app.runtime import ProxyRules
 from bridge_app.updates._errors import CHANNEL_TARGET, Progress, UpdateError
 
 log = logging.getLogger(__name__)
 
 
+class _RoutedProxies(ProxyEnvironment):
+    """python-tuf's pool managers, with the proxy for each host chosen by the app's route
+    rules (entries, the system's settings, a PAC file) instead of the environment alone,
+    and Basic credentials sent to a proxy that has them (urllib3 does not take them from
+    the proxy URL)."""
+
+    def __init__(self, network: Mapping[str, str], **kw_args: Any) -> None:
+        super().__init__(**kw_args)
+        self._rules = ProxyRules(network)
+
+    def _get_proxy(self, scheme: str | None, host: str | None) -> str | None:
+        if host is None or scheme not in ("http", "https"):
+            return None
+        return self._rules.choose(f"{scheme}://{host}/").proxy
+
+    def get_pool_manager(self, scheme: str | None, host: str | None) -> PoolManager:
+        proxy = self._get_proxy(scheme, host)
+        if proxy is None:
+            return super().get_pool_manager(scheme, host)
+        if proxy not in self._pool_managers:
+            parts = urlsplit(proxy)
+            target, headers = proxy, {}
+            if parts.username is not None:
+                pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+                headers = make_headers(proxy_basic_auth=pair)
+                target = parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl()
+            self._pool_managers[proxy] = ProxyManager(
+                target, proxy_headers=headers, **self._kw_args
+            )
+        return self._pool_managers[proxy]
+
+
 class _ProgressFetcher(FetcherInterface):
     """HTTP(S) through python-tuf's own fetcher, or a folder (``file://``), counting bytes."""
 
-    def __init__(self) -> None:
+    def __init__(self, network: Mapping[str, str] | None = None) -> None:
         self._http = Urllib3Fetcher(app_user_agent="litellm-bridge")
+        # Its pool managers come from the environment alone: swapped for the app's route
+        # (python-tuf is pinned below 8; tests/integration/test_updates.py goes through a
+        # real proxy, so a change of this internal shows).
+        self._http._proxy_env = _RoutedProxies(
+            network or {}, headers={"User-Agent": "litellm-bridge"}
+        )
         self.progress: Progress | None = None
         self.expected = 0
 
@@ -94,11 +136,18 @@ class TufClient:
     """One trusted TUF client per check: metadata cached in ``metadata_dir`` (which holds
     the trusted ``root.json``), downloads in ``download_dir``."""
 
-    def __init__(self, *, source: str, metadata_dir: Path, download_dir: Path) -> None:
+    def __init__(
+        self,
+        *,
+        source: str,
+        metadata_dir: Path,
+        download_dir: Path,
+        network: Mapping[str, str] | None = None,
+    ) -> None:
         self._base = source_url(source)
         self._metadata_dir = metadata_dir
         self._download_dir = download_dir
-        self._fetcher = _ProgressFetcher()
+        self._fetcher = _ProgressFetcher(network)
 
     def _updater(self) -> Updater:
         if not (self._metadata_dir / "root.json").exists():

@@ -253,6 +253,40 @@ def test_expired_metadata_is_refused(services: Services, repo: tuple[TufRepo, st
     assert services.updates.state().pending is None
 
 
+def test_updates_download_through_the_company_proxy_with_its_credentials(
+    services: Services, repo: tuple[TufRepo, str]
+) -> None:
+    """The update source is known only to the company's authenticating proxy (a real
+    squid): the signed metadata and the bundle come through it, under the proxy user the
+    app's entries name, as LiteLLM's and the IAM's calls do (docs/network.md)."""
+    from tests.integration._corp import PASSWORD, USER, with_credentials
+    from tests.integration._squid import Squid
+
+    tuf_repo, url = repo
+    port = url.rsplit(":", 1)[1]
+    bundle = _bundle(good=True)
+    tuf_repo.publish(NEW, bundle)
+    squid = Squid(users={USER: PASSWORD}, hosts={"updates.corp.test": "127.0.0.1"})
+    try:
+        session = services.auth.login("root", ADMIN_PW)
+        services.env.set(session, "HTTP_PROXY", with_credentials(squid.url), scope="shared")
+        _configure(services, tuf_repo, f"http://updates.corp.test:{port}")
+        available = services.updates.check()
+        assert available.newer and available.latest == NEW
+        path = services.updates.download()[1]
+        assert path.read_bytes() == bundle
+        log = squid.log()  # before stop(), which removes squid's folder
+    finally:
+        squid.stop()
+    fetched = [line for line in log if " GET http://updates.corp.test:" in line]
+    assert any("/metadata/timestamp.json" in line for line in fetched), log
+    assert any(line.split()[6].endswith(".tar.gz") for line in fetched), log
+    # Every request carried the employee's proxy login (2.root.json is TUF asking whether
+    # the root was rotated: 404 from the source, through the proxy).
+    assert all(f" {USER} " in line for line in fetched), log
+    assert all("/200 " in line for line in fetched if "2.root.json" not in line), log
+
+
 def test_policy_pin_and_serving_proxy_and_the_commands(
     services: Services, repo: tuple[TufRepo, str]
 ) -> None:
