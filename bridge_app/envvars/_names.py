@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 
-from bridge_app.runtime import PROXY_ENTRY_NAMES, BridgeError, protected_reason
+from bridge_app.runtime import PROXY_ENTRY_NAMES, BridgeError, protected_reason, setting_problem
 
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MAX_NAME = 128
@@ -54,4 +54,10 @@ def check_value(name: str, value: str) -> str:
         raise EnvError(f"The value of {name} contains a NUL character, which no program accepts.")
     if len(value.encode("utf-8")) > MAX_VALUE:
         raise EnvError(f"The value of {name} is larger than {MAX_VALUE // 1024} KiB.")
+    problem = setting_problem(name, value)
+    if problem is not None:
+        raise EnvError(
+            f"{name}: {problem}.",
+            hint="The corporate proxy settings are described in docs/network.md.",
+        )
     return value

@@ -17,6 +17,7 @@ from bridge_app.runtime._network import (
     ProxyRules,
     litellm_environment,
     mask_proxy,
+    setting_problem,
 )
 from bridge_app.runtime._paths import ACTIVE_CONFIG_FILENAME, HOME_ENV, AppPaths
 from bridge_app.runtime._process import (
@@ -87,6 +88,7 @@ __all__ = [
     "replace_with_retry",
     "resource_path",
     "run_captured",
+    "setting_problem",
     "stdin_is_terminal",
     "thread_cpu_time",
     "trust_store_description",

@@ -109,6 +109,31 @@ def bypassed(host: str, no_proxy: str) -> str | None:
     return None
 
 
+def setting_problem(name: str, value: str) -> str | None:
+    """What is wrong with ``value`` for the route entry ``name`` (checked when the entry is
+    set, so a typo is refused there, not met as a failed request later), or None."""
+    value = value.strip()
+    allowed: tuple[str, ...]
+    if name in ("HTTPS_PROXY", "HTTP_PROXY"):
+        url = value if "://" in value else f"http://{value}"
+        allowed, what = ("http", "https"), "an http:// proxy address, e.g. http://proxy.corp:8080"
+    elif name == "PROXY_PAC_URL":
+        url, allowed, what = value, ("http", "https", "file"), "an http(s):// or file:// URL"
+    else:
+        return None
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError as exc:
+        return f"{value!r} is not {what} ({exc})"
+    scheme = parts.scheme.lower()
+    if scheme.startswith("socks"):
+        return f"{value!r} is a SOCKS proxy, which the bridge cannot use: give {what}"
+    if scheme not in allowed or (scheme != "file" and not parts.hostname):
+        return f"{value!r} is not {what}"
+    return None
+
+
 def _with_credentials(proxy: str, settings: Mapping[str, str]) -> str:
     if "://" not in proxy:
         proxy = f"http://{proxy}"

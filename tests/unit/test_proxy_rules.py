@@ -4,6 +4,7 @@ from the app's entries, the system's environment, a PAC file or Windows' own set
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -230,3 +231,33 @@ def test_windows_proxy_settings_and_its_automatic_script_are_the_systems_route(
         off.choose("https://x.example").reason
         == "no proxy is set (Windows' proxy settings are off)"
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("HTTPS_PROXY", "http://proxy.corp:8080", None),
+        ("HTTPS_PROXY", "proxy.corp:8080", None),
+        ("HTTP_PROXY", "http://u:p%40ss@proxy.corp:8080", None),
+        ("HTTPS_PROXY", "socks5://s.corp:1080", "is a SOCKS proxy, which the bridge cannot use"),
+        ("HTTPS_PROXY", "http://proxy.corp:80a", "is not an http:// proxy address"),
+        ("HTTPS_PROXY", "ftp://proxy.corp", "is not an http:// proxy address"),
+        ("HTTPS_PROXY", "http://", "is not an http:// proxy address"),
+        ("PROXY_PAC_URL", "http://pac.corp/proxy.pac", None),
+        ("PROXY_PAC_URL", "file:///etc/proxy.pac", None),
+        ("PROXY_PAC_URL", "pac.corp/proxy.pac", "is not an http(s):// or file:// URL"),
+        ("NO_PROXY", "anything, .goes", None),
+    ],
+)
+def test_a_route_entry_with_an_unusable_value_is_refused_when_set(
+    name: str, value: str, says: str | None
+) -> None:
+    from bridge_app.envvars import EnvError
+    from bridge_app.envvars._names import check_value
+
+    if says is None:
+        assert check_value(name, value) == value
+    else:
+        with pytest.raises(EnvError, match=re.escape(says)) as refused:
+            check_value(name, value)
+        assert refused.value.hint and "docs/network.md" in refused.value.hint
