@@ -59,6 +59,20 @@ def _model_map_and_tokenizer() -> str:
     return f"{len(litellm.model_cost)} models in the local cost map; tokenizer counted {tokens}"
 
 
+def _pac_engine() -> str:
+    """pypac and its JavaScript engine (a compiled extension) answer a PAC file."""
+    from pypac.parser import PACFile
+
+    pac = PACFile(
+        "function FindProxyForURL(url, host) {"
+        ' return dnsDomainIs(host, ".corp.example") ? "PROXY proxy.corp.example:3128" : "DIRECT"; }'
+    )
+    answer = pac.find_proxy_for_url("https://llm.corp.example/v1", "llm.corp.example")
+    if answer != "PROXY proxy.corp.example:3128":
+        raise RuntimeError(f"a PAC file answered {answer!r}")
+    return f"a PAC file answered {answer!r}"
+
+
 def _gui_stack() -> str:
     wanted = ("kivy", "kivymd", "materialshapes")
     missing = [name for name in wanted if importlib.util.find_spec(name) is None]
@@ -86,6 +100,7 @@ def run_self_test(*, gui: Callable[[], str] | None = None) -> list[SelfTestResul
         ("shipped folders", _resources),
         ("LiteLLM proxy", _proxy_server),
         ("model map and tokenizer", _model_map_and_tokenizer),
+        ("PAC files", _pac_engine),
         ("GUI stack", _gui_stack),
     ]
     if gui is not None:
