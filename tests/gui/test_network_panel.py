@@ -97,11 +97,7 @@ def test_the_network_panel_names_the_route_and_tls_through_the_company_proxy(
     gui: Driver, network: Network, tmp_path: Path
 ) -> None:
     corp, squid_port = network.corp, network.corp.squid.port
-    gui.wait(lambda: gui.app.root.current == "login", what="the login screen")
-    login = gui.app.root.get_screen("login")
-    login.ids.username.text, login.ids.password.text = ADMIN, ADMIN_PW
-    gui.press(login.ids.submit)
-    gui.wait(lambda: gui.app.root.current == "main", what="the main screen")
+    gui.log_in(ADMIN, ADMIN_PW)
     assert gui.main.show("diagnostics")
     screen = gui.page("diagnostics")
     rows = _rows(gui, screen)

@@ -94,11 +94,7 @@ def _screen(gui: Driver) -> Any:
 
 def test_an_admin_checks_and_reads_what_is_available(gui: Driver, repo: Any) -> None:
     _tuf, url, _bundle_bytes = repo
-    gui.wait(lambda: gui.app.root.current == "login", what="the login screen")
-    login = gui.app.root.get_screen("login")
-    login.ids.username.text, login.ids.password.text = ADMIN, ADMIN_PW
-    gui.press(login.ids.submit)
-    gui.wait(lambda: gui.app.root.current == "main", what="the main screen")
+    gui.log_in(ADMIN, ADMIN_PW)
     assert gui.main.show("diagnostics")
     gui.wait(lambda: not gui.page("diagnostics").busy, what="the doctor checks")
     for size in ((800, 480), (1280, 800)):
