@@ -30,6 +30,7 @@ if command -v apt-get >/dev/null 2>&1; then
     if ! command -v npm >/dev/null 2>&1; then pkgs+=(nodejs npm); fi
     pkgs+=(tesseract-ocr tesseract-ocr-eng openssl ca-certificates)  # openssl: hashes a test trust folder
     pkgs+=(squid)  # a real authenticating proxy (tests/integration/_squid.py)
+    pkgs+=(chromium chromium-driver)  # the browser of the sign-in tests (tests/integration/_oidc.py)
   fi
   missing=()
   for p in "${pkgs[@]}"; do

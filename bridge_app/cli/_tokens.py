@@ -68,7 +68,13 @@ def token() -> None:
 
 
 @token.command("login")
-@click.option("--employee-id", prompt="Employee ID", help="Your employee ID.")
+@click.option("--employee-id", help="Your employee ID (asked when not given).")
+@click.option(
+    "--browser",
+    is_flag=True,
+    help="Sign in with your company in the browser (IAM shape oidc): the browser opens the "
+    "company's login page; the app waits for it.",
+)
 @click.option(
     "--remember",
     is_flag=True,
@@ -79,17 +85,43 @@ def token() -> None:
 @click.pass_obj
 @friendly_errors
 def login(
-    obj: CliContext, employee_id: str, remember: bool, as_user: str | None, password_stdin: bool
+    obj: CliContext,
+    employee_id: str | None,
+    browser: bool,
+    remember: bool,
+    as_user: str | None,
+    password_stdin: bool,
 ) -> None:
     """Get a token from the company IAM. With --password-stdin: your app password on the
-    first line, the employee password on the second."""
+    first line, the employee password on the second. With --browser: sign in on the
+    company's own page in the browser."""
     passwords = PasswordInput(password_stdin)
+    if browser:
+        with logged_in(obj, as_user, passwords) as session:
+            status = obj.services().core.token_login_browser(session, _open_browser)
+        _print_status(status)
+        return
+    if employee_id is None:
+        employee_id = click.prompt("Employee ID")
     with logged_in(obj, as_user, passwords) as session:
         employee_password = passwords.current("Employee password")
         status = obj.services().core.token_login(
             session, employee_id, employee_password, remember=remember
         )
     _print_status(status)
+
+
+def _open_browser(url: str) -> None:
+    """The system browser (BROWSER names another); the address is printed too, for a
+    session with no browser at hand."""
+    import webbrowser
+
+    click.echo("Sign in with your company in the browser; waiting for it (5 minutes at most).")
+    click.echo(f"If no browser opened, open this address: {url}")
+    try:
+        webbrowser.open(url)
+    except webbrowser.Error as exc:
+        click.echo(f"No browser could be started ({exc}).", err=True)
 
 
 @token.command("status")
@@ -207,7 +239,7 @@ def _iam_test(
                 employee_id = click.prompt("Employee ID")
             employee_password = passwords.current("Employee password")
         grant = obj.services().core.test_iam(
-            session, settings, employee_id or "", employee_password
+            session, settings, employee_id or "", employee_password, open_browser=_open_browser
         )
     click.echo(f"The IAM answered with a token ({settings.shape}); nothing was stored.")
     if settings.cleartext_warning:

@@ -346,6 +346,15 @@ class AppCore(RemoteUseCases, UpdateUseCases):
         self.db.changed("token")
         return status
 
+    @use_case(role="user", transactional=False)
+    def token_login_browser(
+        self, session: Session, open_browser: Any, *, cancelled: Any = None
+    ) -> Any:
+        """Sign in at the company's identity provider in the browser (the oidc IAM shape)."""
+        status = self.services.tokens.login_browser(session, open_browser, cancelled=cancelled)
+        self.db.changed("token")
+        return status
+
     @use_case(role="user", topics=("project",))
     def use_project(self, session: Session, project_id: str) -> Any:
         return self.services.tokens.set_active_project(session, project_id)
@@ -367,9 +376,20 @@ class AppCore(RemoteUseCases, UpdateUseCases):
         self.services.tokens.set_iam_settings(session, settings)
 
     @use_case(role="admin", transactional=False)
-    def test_iam(self, session: Session, settings: Any, employee_id: str, password: str) -> Any:
-        """One login against the IAM with these settings; nothing is stored."""
-        return self.services.tokens.test_iam(session, settings, employee_id, password)
+    def test_iam(
+        self,
+        session: Session,
+        settings: Any,
+        employee_id: str,
+        password: str,
+        *,
+        open_browser: Any = None,
+    ) -> Any:
+        """One login against the IAM with these settings (a sign-in in the browser for the
+        oidc shape); nothing is stored."""
+        return self.services.tokens.test_iam(
+            session, settings, employee_id, password, open_browser=open_browser
+        )
 
 
 def _short(value: Any) -> str:

@@ -1,8 +1,9 @@
 """The internal token: IAM connector, token lifecycle, projects, and what the proxy hook
 injects into every request."""
 
+from bridge_app.tokens._errors import IamError
 from bridge_app.tokens._grant import TokenGrant
-from bridge_app.tokens._iam import IamClient, IamError
+from bridge_app.tokens._iam import IamClient
 from bridge_app.tokens._iam_settings import (
     MAX_SETTINGS_BYTES,
     SHAPE_TITLES,

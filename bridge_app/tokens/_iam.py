@@ -5,18 +5,28 @@ from __future__ import annotations
 import json
 import math
 import ssl
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from authlib.common.security import generate_token
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.httpx_client import OAuth2Client
 
-from bridge_app.runtime import BridgeError, ProxyRules
+from bridge_app.runtime import ProxyRules
+from bridge_app.tokens._errors import IamError
 from bridge_app.tokens._grant import TokenGrant, dig, jwt_exp, parse_time
 from bridge_app.tokens._iam_settings import IamSettings
+from bridge_app.tokens._oidc import (
+    SIGN_IN_TIMEOUT_S,
+    LoopbackRedirect,
+    check_discovery,
+    subject_of,
+    validate_id_token,
+)
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_LIFETIME_S = 366 * 24 * 3600  # anything longer is a misconfigured IAM, not a token
@@ -32,23 +42,6 @@ _WRONG_URL_HINT = (
 )
 
 
-class IamError(BridgeError):
-    """The IAM did not give us a usable token; ``rejected`` means the credentials were
-    refused (never retry those automatically: it would lock the employee's account)."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        hint: str | None = None,
-        rejected: bool = False,
-        reason: str = "",
-    ):
-        super().__init__(message, hint=hint)
-        self.rejected = rejected
-        self.reason = reason  # the IAM's own words, when it gave any
-
-
 class IamClient:
     """One call to the IAM per method. Network settings (corporate proxy, CA bundle) come
     from the environment manager, so the app's own call goes the same way as the proxy's.
@@ -59,6 +52,7 @@ class IamClient:
     def __init__(self, settings: IamSettings, *, network: Mapping[str, str] | None = None):
         self._settings = settings
         self._network = dict(network or {})
+        self._meta: dict[str, Any] | None = None  # the OpenID provider's metadata, once
 
     @property
     def settings(self) -> IamSettings:
@@ -96,6 +90,12 @@ class IamClient:
         s = self._settings
         if s.shape == "oauth2-client-credentials":
             return self.fetch_service_token()
+        if s.browser:
+            raise IamError(
+                "This company signs in in the browser, not with a password typed here.",
+                hint="Use 'Sign in with your company' (Token & projects), or "
+                "`litellm-bridge token login --browser`.",
+            )
         if not employee_id.strip() or not password:
             raise IamError("Enter your employee ID and password.")
         if s.shape == "oauth2-password":
@@ -115,12 +115,109 @@ class IamClient:
 
     def refresh(self, refresh_token: str) -> TokenGrant:
         """RFC 6749 §6: a new access token from the refresh token, no password involved."""
+        url = self._token_url()
+        what = "refresh-browser" if self._settings.browser else "refresh"
+        call = lambda c: c.refresh_token(url, refresh_token=refresh_token)  # noqa: E731
+        if self._settings.browser:  # no scope: the grant's own (RFC 6749 §6); an IdP may
+            return self._oauth(what, call, scope=None)  # refuse offline_access when asked again
+        return self._oauth(what, call)
+
+    # -- OpenID Connect: sign-in in the browser -----------------------------------------
+
+    def browser_login(
+        self,
+        open_browser: Callable[[str], object],
+        *,
+        timeout_s: float = SIGN_IN_TIMEOUT_S,
+        cancelled: threading.Event | None = None,
+    ) -> tuple[TokenGrant, str]:
+        """(the token, who signed in): the provider's login page in the browser
+        (``open_browser(url)``), then the code from the loopback redirect exchanged with
+        PKCE, and the ID token validated."""
         s = self._settings
-        return self._oauth("refresh", lambda c: c.refresh_token(s.url, refresh_token=refresh_token))
+        if not s.browser:
+            raise IamError(
+                f"The {s.shape} IAM signs in with an employee ID and password, not the browser."
+            )
+        meta = self._discovery()
+        verifier, nonce = generate_token(48), generate_token(24)
+        with LoopbackRedirect() as redirect:
+            with self._oauth_client(redirect_uri=redirect.uri) as client:
+                url, state = client.create_authorization_url(
+                    meta["authorization_endpoint"], code_verifier=verifier, nonce=nonce
+                )
+            open_browser(url)
+            answer = redirect.wait(timeout_s, cancelled)
+        if "error" in answer:  # a refusal stores nothing, whoever sent it
+            raise _oauth_refusal("browser", answer["error"], answer.get("error_description", ""))
+        if answer.get("state") != state:
+            raise IamError(
+                "The browser's answer does not belong to this sign-in (its state differs); "
+                "nothing was stored.",
+                hint="Start the sign-in again from the app.",
+            )
+        if not answer.get("code"):
+            raise IamError("The identity provider's answer carries no code.")
+        document = self._oauth_document(
+            "browser",
+            lambda c: c.fetch_token(
+                meta["token_endpoint"],
+                grant_type="authorization_code",
+                code=answer["code"],
+                code_verifier=verifier,
+            ),
+            redirect_uri=redirect.uri,
+        )
+        claims = validate_id_token(
+            document.get("id_token"),
+            self._jwks(meta["jwks_uri"]),
+            issuer=s.url,
+            client_id=s.client_id or "",
+            nonce=nonce,
+        )
+        return self._grant_from_oauth(document, time.time()), subject_of(claims)
+
+    def _get_json(self, url: str, what: str) -> Any:
+        try:
+            with httpx.Client(
+                verify=self._verify(),
+                proxy=ProxyRules(self._network).choose(url).proxy,
+                trust_env=False,
+                timeout=httpx.Timeout(self._settings.timeout_s),
+                follow_redirects=False,
+            ) as client:
+                response = client.get(url)
+        except Exception as exc:
+            raise self._transport_error(exc) from exc
+        if response.status_code != 200:
+            raise IamError(
+                f"The identity provider answered HTTP {response.status_code} for its {what}.",
+                hint=_WRONG_URL_HINT,
+            )
+        try:
+            return response.json()
+        except ValueError:
+            raise IamError(f"The identity provider's {what} is not JSON.") from None
+
+    def _discovery(self) -> dict[str, Any]:
+        if self._meta is None:
+            issuer = self._settings.url.rstrip("/")
+            document = self._get_json(f"{issuer}/.well-known/openid-configuration", "metadata")
+            self._meta = check_discovery(document, issuer)
+        return self._meta
+
+    def _jwks(self, url: str) -> dict[str, Any]:
+        document = self._get_json(url, "signing keys")
+        if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+            raise IamError("The identity provider's signing keys are not a JSON Web Key Set.")
+        return document
+
+    def _token_url(self) -> str:
+        return self._discovery()["token_endpoint"] if self._settings.browser else self._settings.url
 
     # -- OAuth 2.0 through authlib ------------------------------------------------------
 
-    def _oauth_client(self) -> OAuth2Client:
+    def _oauth_client(self, **extra: Any) -> OAuth2Client:
         s = self._settings
 
         def limit(response: Any) -> None:
@@ -130,11 +227,19 @@ class IamClient:
                     f"The IAM answer is larger than {MAX_BODY_BYTES // 1024} KiB; refusing it."
                 )
 
+        scope = s.scope
+        auth = "none" if s.browser and not s.client_secret else s.client_auth
+        if s.browser:  # PKCE S256 always; openid is what makes it OpenID Connect
+            extra["code_challenge_method"] = "S256"
+            scope = " ".join(dict.fromkeys(["openid", *(s.scope or "").split()]))
+        if "scope" in extra:
+            scope = extra.pop("scope")
         return OAuth2Client(
             client_id=s.client_id,
             client_secret=s.client_secret,
-            token_endpoint_auth_method=s.client_auth,
-            scope=s.scope,
+            token_endpoint_auth_method=auth,
+            scope=scope,
+            **extra,
             verify=self._verify(),
             proxy=self._proxy(),
             trust_env=False,
@@ -143,30 +248,33 @@ class IamClient:
             event_hooks={"response": [limit]},
         )
 
-    def _oauth(self, what: str, call: Any) -> TokenGrant:
+    def _oauth(self, what: str, call: Any, **client_options: Any) -> TokenGrant:
         started = time.time()
+        return self._grant_from_oauth(self._oauth_document(what, call, **client_options), started)
+
+    def _oauth_document(self, what: str, call: Any, **client_options: Any) -> dict[str, Any]:
         try:
-            with self._oauth_client() as client:
-                token = call(client)
+            with self._oauth_client(**client_options) as client:
+                return dict(call(client))
         except OAuthError as exc:
             raise _oauth_refusal(what, str(exc.error or ""), str(exc.description or "")) from exc
         except IamError:
             raise
         except Exception as exc:  # transport errors of httpx2 and authlib's ValueError
             raise self._transport_error(exc) from exc
-        return self._grant_from_oauth(dict(token), started)
 
     def _grant_from_oauth(self, document: dict[str, Any], started: float) -> TokenGrant:
-        token = document.get("access_token")
+        source = self._settings.token_source if self._settings.browser else "access_token"
+        token = document.get(source)
         if not isinstance(token, str) or not token.strip():
-            raise IamError("The IAM answer has no access_token.")
+            raise IamError(f"The IAM answer has no {source}.")
         lifetime = document.get("expires_in")
         expires_at: float | None = None
         if isinstance(lifetime, int | float) and not isinstance(lifetime, bool):
             expires_at = started + float(lifetime) if math.isfinite(lifetime) else None
         elif isinstance(lifetime, str) and lifetime.strip().isdigit():
             expires_at = started + float(lifetime)
-        else:
+        if source == "id_token" or expires_at is None:
             expires_at = jwt_exp(token)
         refresh = document.get("refresh_token")
         answer = {k: v for k, v in document.items() if k != "expires_at"}
@@ -371,6 +479,12 @@ def _oauth_refusal(what: str, error: str, description: str) -> IamError:
         if what == "refresh":
             message = "The IAM refused the refresh token"
             hint = "Log in again with your employee ID and password."
+        elif what == "refresh-browser":
+            message = "The IAM refused the refresh token"
+            hint = "Sign in again with your company in the browser."
+        elif what == "browser":
+            message = "The company's sign-in refused"
+            hint = "Sign in again in the browser; if it is refused again, ask IT."
         elif what == "client":
             message = "The IAM refused the service account"
             hint = "An admin should check client_id and client_secret in the IAM settings."
@@ -389,5 +503,5 @@ def _oauth_refusal(what: str, error: str, description: str) -> IamError:
             reason=said,
         )
     if error in ("slow_down", "temporarily_unavailable"):
-        return IamError(f"The IAM asks to wait: {said}.", reason=said)
-    return IamError(f"The IAM answered an OAuth error: {said}.", reason=said)
+        return IamError(f"The IAM asks to wait: {said.rstrip('.')}.", reason=said)
+    return IamError(f"The IAM answered an OAuth error: {said.rstrip('.')}.", reason=said)

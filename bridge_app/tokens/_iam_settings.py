@@ -24,8 +24,10 @@ MAX_SETTINGS_BYTES = 64 * 1024  # a settings file is a few hundred bytes; 64 KiB
 MAX_TEXT = 2048  # any single string value
 MAX_STATIC_FIELDS = 32
 
-Shape = Literal["custom", "oauth2-password", "oauth2-client-credentials"]
-SHAPES: tuple[Shape, ...] = ("custom", "oauth2-password", "oauth2-client-credentials")
+Shape = Literal["custom", "oauth2-password", "oauth2-client-credentials", "oidc"]
+SHAPES: tuple[Shape, ...] = ("custom", "oauth2-password", "oauth2-client-credentials", "oidc")
+TokenSource = Literal["access_token", "id_token"]
+TOKEN_SOURCES: tuple[TokenSource, ...] = ("access_token", "id_token")
 ExpiryKind = Literal["expires_in", "absolute", "jwt"]
 EXPIRY_KINDS: tuple[ExpiryKind, ...] = ("expires_in", "absolute", "jwt")
 BodyFormat = Literal["json", "form"]
@@ -37,6 +39,7 @@ SHAPE_TITLES: dict[Shape, str] = {
     "custom": "Custom JSON / form login (employee ID + password)",
     "oauth2-password": "OAuth 2.0 password grant with refresh tokens (RFC 6749 §4.3, §6)",
     "oauth2-client-credentials": "OAuth 2.0 client credentials (service account, §4.4)",
+    "oidc": "OpenID Connect: sign in with the company in the browser (code + PKCE, RFC 8252)",
 }
 
 
@@ -64,6 +67,8 @@ class IamSettings:
     client_secret: str | None = None
     client_auth: ClientAuth = "client_secret_basic"
     scope: str | None = None
+    # oidc: which token the upstream wants (the access token, or the ID token itself)
+    token_source: TokenSource = "access_token"  # noqa: S105 - a choice, not a token
     # transport
     verify_tls: bool = True
     ca_bundle: str | None = None
@@ -108,7 +113,12 @@ class IamSettings:
     @property
     def needs_employee(self) -> bool:
         """Whether a login asks for an employee ID and password."""
-        return self.shape != "oauth2-client-credentials"
+        return self.shape not in ("oauth2-client-credentials", "oidc")
+
+    @property
+    def browser(self) -> bool:
+        """Whether people sign in in the browser (the company's own login page)."""
+        return self.shape == "oidc"
 
 
 VALID_KEYS: tuple[str, ...] = tuple(f.name for f in fields(IamSettings))
@@ -127,6 +137,7 @@ _ENUMS: dict[str, tuple[str, ...]] = {
     "body_format": BODY_FORMATS,
     "expiry_kind": EXPIRY_KINDS,
     "client_auth": CLIENT_AUTHS,
+    "token_source": TOKEN_SOURCES,
 }
 
 
@@ -289,6 +300,8 @@ def _check(s: IamSettings) -> None:
         raise _fail(f"expiry_kind must be one of {', '.join(EXPIRY_KINDS)}.")
     if s.client_auth not in CLIENT_AUTHS:
         raise _fail(f"client_auth must be one of {', '.join(CLIENT_AUTHS)}.")
+    if s.token_source not in TOKEN_SOURCES:
+        raise _fail(f"token_source must be one of {', '.join(TOKEN_SOURCES)}.")
     if not isinstance(s.verify_tls, bool):
         raise _fail("verify_tls must be true or false.")
     if (
@@ -366,6 +379,27 @@ _EXAMPLES: dict[Shape, tuple[dict[str, Any], dict[str, str]]] = {
             "client_secret": "only for confidential clients; null otherwise",
             "client_auth": "client_secret_basic | client_secret_post | none",
             "scope": "space-separated scopes, or null",
+        },
+    ),
+    "oidc": (
+        {
+            "shape": "oidc",
+            "url": "https://login.corp.example/realms/staff",
+            "client_id": "litellm-bridge",
+            "client_secret": None,
+            "client_auth": "none",
+            "scope": "openid profile email offline_access",
+            "token_source": "access_token",
+            "verify_tls": True,
+            "ca_bundle": None,
+            "timeout_s": 15,
+        },
+        {
+            "url": "the issuer: its /.well-known/openid-configuration names the endpoints",
+            "client_id": "a public client registered with the redirect http://127.0.0.1 (any port)",
+            "client_secret": "null for a public client (PKCE protects the code)",
+            "scope": "openid is added; offline_access for refresh tokens",
+            "token_source": "access_token | id_token: which one the upstream wants",
         },
     ),
     "oauth2-client-credentials": (

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 from bridge_app.envvars import SessionLike
 from bridge_app.runtime import Redactor
 from bridge_app.store import Database
+from bridge_app.tokens._errors import IamError
 from bridge_app.tokens._grant import TokenGrant
-from bridge_app.tokens._iam import IamClient, IamError
+from bridge_app.tokens._iam import IamClient
 from bridge_app.tokens._inject import InjectionContext
 from bridge_app.tokens._refresh import Backoff, refresh_margin
 from bridge_app.tokens._sealed import PASSWORD_KIND, REFRESH_KIND, TOKEN_KIND, SealedRows

@@ -12,8 +12,9 @@ from bridge_app.envvars import EnvService, SessionLike
 from bridge_app.runtime import BridgeError, Redactor
 from bridge_app.settings import SettingsService
 from bridge_app.store import Database
+from bridge_app.tokens._errors import IamError
 from bridge_app.tokens._grant import TokenGrant
-from bridge_app.tokens._iam import IamClient, IamError
+from bridge_app.tokens._iam import IamClient
 from bridge_app.tokens._iam_settings import (
     IamSettings,
     IamSettingsError,
@@ -21,6 +22,7 @@ from bridge_app.tokens._iam_settings import (
     parse_iam_settings,
 )
 from bridge_app.tokens._inject import InjectionContext, Project
+from bridge_app.tokens._oidc import SIGN_IN_TIMEOUT_S
 from bridge_app.tokens._projects import ProjectStore
 from bridge_app.tokens._refresh import Backoff, refresh_margin
 from bridge_app.tokens._renewal import TokenRefresh
@@ -104,10 +106,17 @@ class TokenService(TokenRefresh):
             self._redactor.register(settings.client_secret)
 
     def test_iam(
-        self, session: SessionLike, settings: IamSettings, employee_id: str, password: str
+        self,
+        session: SessionLike,
+        settings: IamSettings,
+        employee_id: str,
+        password: str,
+        *,
+        open_browser: Callable[[str], object] | None = None,
     ) -> TokenGrant:
         """One login with ``settings`` (stored or not); nothing is stored, the token is not
-        used. The caller shows ``grant.masked_answer()``."""
+        used. The caller shows ``grant.masked_answer()``. The oidc shape signs in in the
+        browser (``open_browser``, the system's by default)."""
         if not session.is_admin:
             raise BridgeError("Only an admin can test IAM settings.")
         check_ca_bundle(settings)
@@ -115,7 +124,12 @@ class TokenService(TokenRefresh):
         client = IamClient(settings, network=self._env.network_settings(session))
         with self._iam_call:
             self.iam_calls += 1
-            grant = client.fetch_token(employee_id, password)
+            if settings.browser:
+                import webbrowser
+
+                grant, _who = client.browser_login(open_browser or webbrowser.open)
+            else:
+                grant = client.fetch_token(employee_id, password)
         self._redactor.register(grant.token, grant.refresh_token)
         return grant
 
@@ -227,6 +241,35 @@ class TokenService(TokenRefresh):
         )
         return self.status(session)
 
+    def login_browser(
+        self,
+        session: SessionLike,
+        open_browser: Callable[[str], object],
+        *,
+        timeout_s: float = SIGN_IN_TIMEOUT_S,
+        cancelled: threading.Event | None = None,
+    ) -> TokenStatus:
+        """Sign in at the company's identity provider in the browser (the oidc shape); the
+        token and its refresh token are kept like a password login's."""
+        client = self._client(session)
+        try:
+            with self._iam_call:
+                self.iam_calls += 1
+                grant, who = client.browser_login(
+                    open_browser, timeout_s=timeout_s, cancelled=cancelled
+                )
+        except IamError as exc:
+            with self._lock:
+                self._last_error = exc.message
+            with self._db.transaction():
+                self._record(session, "token.acquire", "browser", "failed", exc.message)
+            self._publish(self._context)
+            raise
+        self._accept(
+            session, grant, who, password=None, action="token.acquire", detail="browser sign-in"
+        )
+        return self.status(session)
+
     def _accept(
         self,
         session: SessionLike,
@@ -329,7 +372,7 @@ class TokenService(TokenRefresh):
                 state = "valid"
         if has_refresh:
             refresh = "refresh token"
-        elif settings is not None and not settings.needs_employee:
+        elif settings is not None and not settings.needs_employee and not settings.browser:
             refresh = "service account"
         elif remembered:
             refresh = "password"
@@ -341,8 +384,13 @@ class TokenService(TokenRefresh):
                 context.expires_at - refresh_margin(lifetime), self._backoff.next_attempt_at
             )
         action = None
-        if blocked:
+        browser = settings is not None and settings.browser
+        if blocked and browser:
+            action = "Sign in again: `litellm-bridge token login --browser` or Token & projects."
+        elif blocked:
             action = "Log in again: `litellm-bridge token login` or Token & projects."
+        elif state in ("expired", "none", "failed") and browser:
+            action = "Sign in with your company: `litellm-bridge token login --browser`."
         elif state in ("expired", "none", "failed"):
             action = "Log in with your employee ID: `litellm-bridge token login`."
         elif last_error:

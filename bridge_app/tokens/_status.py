@@ -28,7 +28,7 @@ class TokenStatus:
         if self.refresh_blocked:
             return f"Automatic refresh is blocked: {self.last_error}"
         if self.state == "none":
-            return "No internal token: log in with your employee ID."
+            return "No internal token yet."
         if self.state == "failed":
             return f"Token request failed: {self.last_error}"
         if self.state == "expired":

@@ -63,6 +63,11 @@ WIZARD_IAM_TEXT = (
     "reaches your company's IAM (Test login shows its answer and stores nothing), then "
     "log in with your employee ID: Next saves the settings and gets your token."
 )
+WIZARD_IAM_TEXT_BROWSER = (
+    "This template sends your internal token with every request. Your company signs you "
+    "in on its own page: give its issuer and the app's client, then Next saves the settings "
+    "and opens the sign-in in your browser."
+)
 WIZARD_NO_IAM_TEXT = (
     "This template does not send an internal token: skip this step (an admin can set up "
     "the IAM later under Token & projects)."
@@ -70,6 +75,15 @@ WIZARD_NO_IAM_TEXT = (
 WIZARD_IAM_SAVED_NO_TOKEN = "IAM settings saved. Get your token later under Token & projects."
 WIZARD_TOKEN_RECEIVED = "IAM settings saved and your internal token received."
 TOKEN_RECEIVED = "Token received."
+SIGN_IN_BROWSER = "Sign in with your company"
+SIGN_IN_WAITING = (
+    "Your browser opened the company's sign-in page: sign in there. Waiting for it "
+    "(5 minutes at most)…"
+)
+SIGNED_IN = "Signed in: token received."
+SIGN_IN_EXPLAINED = (
+    "Your company signs you in on its own page in the browser: no password is typed here."
+)
 WIZARD_START_TEXT = "Start the proxy. The first start takes a few seconds."
 WIZARD_TOOLS_TEXT = "Point your CLI tools at the proxy:"
 EMPLOYEE_ID = "Employee ID"
@@ -162,12 +176,14 @@ IAM_TEST = "Test login"
 IAM_SAVE = "Save IAM settings"
 IAM_SAVED = "IAM settings saved."
 IAM_VERIFY_TLS = "Verify the IAM's TLS certificate"
+IAM_URL_BY_SHAPE = {"oidc": "Issuer URL (its /.well-known/openid-configuration)"}
 IAM_HINTS = {
     "url": "Token endpoint URL",
     "client_id": "OAuth client ID (OAuth shapes)",
     "client_secret": "OAuth client secret (empty: keep the stored one)",
     "client_auth": "Client auth: client_secret_basic | client_secret_post | none",
     "scope": "OAuth scope (optional)",
+    "token_source": "Token for the upstream: access_token | id_token (browser sign-in)",
     "body_format": "Body format: json | form (custom)",
     "employee_id_field": "Employee ID field (custom)",
     "password_field": "Password field (custom)",

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from kivy.clock import Clock
@@ -26,12 +27,16 @@ class TokensScreen(IamScreen):
     action_text = StringProperty("")  # what to do when something is wrong
     blocked = BooleanProperty(False)
     is_admin = BooleanProperty(False)
+    browser = BooleanProperty(False)  # the IAM signs people in in the browser (oidc)
+    waiting = StringProperty("")  # said while the browser sign-in is under way
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._status: TokenStatus | None = None
         self._loaded_at = 0.0
         self._iam_loaded = False
+        self._browser_iam = False
+        self._cancel_sign_in = threading.Event()
         self.services.tokens.subscribe(lambda: on_ui(self._token_changed))
         Clock.schedule_interval(self._count_down, 1.0)
 
@@ -46,11 +51,13 @@ class TokensScreen(IamScreen):
 
         def job() -> tuple[TokenStatus, list[tuple[Project, bool]], IamSettings | None]:
             iam: IamSettings | None = None
-            if session.is_admin:
-                try:
-                    iam = tokens.iam_settings()
-                except BridgeError:
-                    iam = None
+            try:
+                iam = tokens.iam_settings()
+            except BridgeError:
+                iam = None
+            self._browser_iam = iam is not None and iam.browser
+            if not session.is_admin:
+                iam = None  # the form with the IAM settings is for admins
             return tokens.status(session), tokens.projects.projects(session), iam
 
         self.work("token-status", job, self._show)
@@ -59,6 +66,7 @@ class TokensScreen(IamScreen):
         self, result: tuple[TokenStatus, list[tuple[Project, bool]], IamSettings | None]
     ) -> None:
         status, projects, iam = result
+        self.browser = self._browser_iam
         self._status = status
         self._loaded_at = Clock.get_boottime()
         self.status_text = status.describe()
@@ -111,6 +119,35 @@ class TokensScreen(IamScreen):
             lambda: self.ctx.core.token_login(session, employee, password, remember=remember),
             done,
         )
+
+    def sign_in_browser(self) -> None:
+        """The company's own login page in the system browser; the app waits for it (the
+        window stays usable) and says what it waits for."""
+        import webbrowser
+
+        session = self.ctx.require_session()
+        self._cancel_sign_in = cancel = threading.Event()
+        self.waiting = S.SIGN_IN_WAITING
+
+        def finished(_status: TokenStatus) -> None:
+            self.waiting = ""
+            self.tell(S.SIGNED_IN)
+            self.refresh()
+
+        def failed(message: str) -> None:
+            self.waiting = ""
+            self.error = message
+            self.tell(message, "error")
+
+        self.work(
+            "oidc-login",
+            lambda: self.ctx.core.token_login_browser(session, webbrowser.open, cancelled=cancel),
+            finished,
+            failed=failed,
+        )
+
+    def on_leave(self, *_args: Any) -> None:
+        self._cancel_sign_in.set()  # a sign-in left behind stops waiting
 
     def project_actions(self, project: Project) -> None:
         dialog: Any = None

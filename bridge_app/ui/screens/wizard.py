@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+import webbrowser
 from collections.abc import Callable
 from typing import Any
 
@@ -223,10 +224,14 @@ class WizardScreen(IamScreen):
 
         def job() -> str:
             warning = ""
+            settings = self.services.tokens.iam_settings()
             if save_iam:
                 settings = self._iam_form_settings()
                 self.ctx.core.set_iam_settings(session, settings)
                 warning = f"\n{settings.cleartext_warning}" if settings.cleartext_warning else ""
+            if settings is not None and settings.browser:  # the company's page, no password
+                self.ctx.core.token_login_browser(session, webbrowser.open)
+                return S.SIGNED_IN + warning
             if not employee:
                 return S.WIZARD_IAM_SAVED_NO_TOKEN + warning
             self.ctx.core.token_login(session, employee, password, remember=remember)

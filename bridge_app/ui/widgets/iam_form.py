@@ -11,12 +11,14 @@ from kivymd.uix.boxlayout import MDBoxLayout
 
 from bridge_app.runtime import BridgeError
 from bridge_app.services import IamSettings, TokenGrant, parse_iam_settings
+from bridge_app.ui import strings as S
 
 _OAUTH = ("url", "client_id", "client_secret", "client_auth", "scope", "ca_bundle", "timeout_s")
 #: What each IAM shape reads (``token iam --example SHAPE`` shows the same split).
 FIELDS_BY_SHAPE = {
     "oauth2-password": _OAUTH,
     "oauth2-client-credentials": _OAUTH,
+    "oidc": (*_OAUTH, "token_source"),
     "custom": (
         "url",
         "body_format",
@@ -52,6 +54,8 @@ class IamForm(MDBoxLayout):
         for field in self._fields:
             if field.key in wanted:
                 grid.add_widget(field)
+            if field.key == "url":  # the token endpoint, or the issuer for browser sign-in
+                field.hint = S.IAM_URL_BY_SHAPE.get(self.shape, "")
 
     def inputs(self) -> dict[str, Any]:
         """Every field of the form, shown or not."""
