@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from bridge_app.runtime import AppPaths, Redactor
+from tests.integration._oidc import OidcProvider, oidc_provider
 
 pytestmark = pytest.mark.gui
 
@@ -109,6 +110,13 @@ class Driver:
 
     def page(self, name: str) -> Any:
         return self.main.page(name)
+
+
+@pytest.fixture(scope="module")
+def idp() -> Iterator[OidcProvider]:
+    """A real OpenID Connect provider for the browser sign-in screens."""
+    with oidc_provider() as provider:
+        yield provider
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ set, as `doctor network` does."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
@@ -60,20 +59,16 @@ def gui_home(network: Network) -> Iterator[AppPaths]:
         "BRIDGE_POLICY_FILE": str(network.corp.home / "no-machine-policy.yaml"),
         **network.corp.trust,
     }
-    old = {name: os.environ.get(name) for name in overrides}
-    os.environ.update(overrides)
-    paths = AppPaths.from_environment()
-    services = build_services(paths)
-    try:
-        services.settings.set("proxy.port", free_port())
-    finally:
-        services.close()
-    yield paths
-    for name, value in old.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in overrides.items():
+            patch.setenv(name, value)
+        paths = AppPaths.from_environment()
+        services = build_services(paths)
+        try:
+            services.settings.set("proxy.port", free_port())
+        finally:
+            services.close()
+        yield paths
 
 
 def _rows(gui: Driver, screen: object) -> dict[str, str]:

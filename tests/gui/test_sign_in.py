@@ -6,28 +6,18 @@ the token arrives: the screen says who is signed in and that it refreshes itself
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from bridge_app.runtime import AppPaths
 from bridge_app.tokens import IamSettings
 from tests.gui.conftest import Driver, free_port
-from tests.integration._oidc import OidcProvider, oidc_provider
+from tests.integration._oidc import OidcProvider, browser_environment
 
 pytestmark = pytest.mark.gui
 
 ADMIN, ADMIN_PW = "alice", "Correct-Horse-Battery-9"
-REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def idp() -> Iterator[OidcProvider]:
-    with oidc_provider() as provider:
-        yield provider
 
 
 @pytest.fixture(scope="module")
@@ -35,39 +25,31 @@ def gui_home(tmp_path_factory: pytest.TempPathFactory, idp: OidcProvider) -> Ite
     from bridge_app.services import build_services
 
     home = tmp_path_factory.mktemp("gui-sign-in") / "bridge-home"
-    overrides = {
-        "BRIDGE_HOME": str(home),
-        # The system browser of this test: headless Chromium that signs in as emp-001.
-        "BROWSER": f"{sys.executable} -m tests.integration._oidc %s emp-001",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
-    }
-    old = {name: os.environ.get(name) for name in overrides}
-    os.environ.update(overrides)
-    paths = AppPaths.from_environment()
-    paths.ensure()
-    services = build_services(paths)
-    try:
-        services.settings.set("proxy.port", free_port())
-        services.auth.create_first_admin(ADMIN, ADMIN_PW)
-        session = services.auth.login(ADMIN, ADMIN_PW)
-        services.tokens.set_iam_settings(
-            session,
-            IamSettings(
-                url=idp.issuer,
-                shape="oidc",
-                client_id="litellm-bridge",
-                client_secret="test-client-secret",
-                scope="profile offline_access",
-            ),
-        )
-    finally:
-        services.close()
-    yield paths
-    for name, value in old.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
+    # The system browser of this test: headless Chromium that signs in as emp-001.
+    overrides = {"BRIDGE_HOME": str(home), **browser_environment("emp-001")}
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in overrides.items():
+            patch.setenv(name, value)
+        paths = AppPaths.from_environment()
+        paths.ensure()
+        services = build_services(paths)
+        try:
+            services.settings.set("proxy.port", free_port())
+            services.auth.create_first_admin(ADMIN, ADMIN_PW)
+            session = services.auth.login(ADMIN, ADMIN_PW)
+            services.tokens.set_iam_settings(
+                session,
+                IamSettings(
+                    url=idp.issuer,
+                    shape="oidc",
+                    client_id="litellm-bridge",
+                    client_secret="test-client-secret",
+                    scope="profile offline_access",
+                ),
+            )
+        finally:
+            services.close()
+        yield paths
 
 
 def test_sign_in_with_your_company_in_the_browser(gui: Driver) -> None:

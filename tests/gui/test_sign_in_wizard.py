@@ -5,10 +5,7 @@ real OpenID Connect provider's page), and the wizard moves on with the token rec
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -16,34 +13,19 @@ from bridge_app.devtools import FakeInternalUpstream
 from bridge_app.runtime import AppPaths
 from tests.gui.conftest import Driver
 from tests.gui.test_feedback import _fields, _texts
-from tests.integration._oidc import OidcProvider, oidc_provider
+from tests.integration._oidc import OidcProvider, browser_environment
 
 pytestmark = pytest.mark.gui
 
 ADMIN, ADMIN_PW = "maria", "Copper-Meadow-Lantern-73"
-REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def idp() -> Iterator[OidcProvider]:
-    with oidc_provider() as provider:
-        yield provider
 
 
 @pytest.fixture(scope="module")
 def gui_home(gui_home: AppPaths) -> Iterator[AppPaths]:
-    overrides = {
-        "BROWSER": f"{sys.executable} -m tests.integration._oidc %s emp-001",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
-    }
-    old = {name: os.environ.get(name) for name in overrides}
-    os.environ.update(overrides)
-    yield gui_home
-    for name, value in old.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in browser_environment("emp-001").items():
+            patch.setenv(name, value)
+        yield gui_home
 
 
 def test_the_wizard_signs_the_employee_in_with_the_company_in_the_browser(

@@ -10,12 +10,14 @@ Run as a script (``python -m tests.integration._oidc URL SUBJECT``) it is the br
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -52,6 +54,16 @@ def oidc_provider(*, token_lifetime: timedelta = timedelta(hours=1)) -> Iterator
     finally:
         server.shutdown()
         thread.join(5)
+
+
+def browser_environment(subject: str = "emp-001") -> dict[str, str]:
+    """The environment that makes this module the system browser (``BROWSER``) of a
+    program started from the repository: it signs in as ``subject``."""
+    repo = str(Path(__file__).resolve().parents[2])
+    return {
+        "BROWSER": f"{sys.executable} -m tests.integration._oidc %s {subject}",
+        "PYTHONPATH": os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")])),
+    }
 
 
 def _driver() -> object:

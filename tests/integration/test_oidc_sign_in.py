@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -19,7 +18,7 @@ from bridge_app.devtools import FakeInternalUpstream
 from bridge_app.runtime import resource_path
 from bridge_app.tokens import IamClient, IamError, IamSettings
 from tests.integration._corp import set_entry
-from tests.integration._oidc import oidc_provider, sign_in_in_browser
+from tests.integration._oidc import browser_environment, oidc_provider, sign_in_in_browser
 from tests.integration._serve import ADMIN_PW, Serve, as_admin, cli, create_admin, wait_until
 from tests.integration._upstream import free_port
 
@@ -125,7 +124,7 @@ def test_token_login_browser_stores_the_token_the_upstream_sees_and_shows_a_revo
             ):
                 done = as_admin(home, *args)
                 assert done.returncode == 0, (args, done.stdout, done.stderr)
-            browser = f"{sys.executable} -m tests.integration._oidc %s emp-001"
+            browser = browser_environment("emp-001")["BROWSER"]
             # The admin's test: a real sign-in in the browser, nothing stored.
             tested = as_admin(home, "token", "iam", "--test", BROWSER=browser)
             assert tested.returncode == 0, tested.stdout + tested.stderr
