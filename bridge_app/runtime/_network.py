@@ -121,16 +121,22 @@ def setting_problem(name: str, value: str) -> str | None:
         url, allowed, what = value, ("http", "https", "file"), "an http(s):// or file:// URL"
     else:
         return None
+    # Said back without what stands before '@' (a user and password).
+    scheme_part, _sep, rest = value.rpartition("://") if "://" in value else ("", "", value)
+    shown = repr(
+        (f"{scheme_part}://" if scheme_part else "")
+        + ("****@" + rest.rsplit("@", 1)[1] if "@" in rest else rest)
+    )
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises on a port that is not a number
-    except ValueError as exc:
-        return f"{value!r} is not {what} ({exc})"
+    except ValueError:
+        return f"{shown} is not {what} (its port or address cannot be read)"
     scheme = parts.scheme.lower()
     if scheme.startswith("socks"):
-        return f"{value!r} is a SOCKS proxy, which the bridge cannot use: give {what}"
+        return f"{shown} is a SOCKS proxy, which the bridge cannot use: give {what}"
     if scheme not in allowed or (scheme != "file" and not parts.hostname):
-        return f"{value!r} is not {what}"
+        return f"{shown} is not {what}"
     return None
 
 

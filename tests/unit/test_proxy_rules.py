@@ -240,6 +240,7 @@ def test_windows_proxy_settings_and_its_automatic_script_are_the_systems_route(
         ("HTTPS_PROXY", "proxy.corp:8080", None),
         ("HTTP_PROXY", "http://u:p%40ss@proxy.corp:8080", None),
         ("HTTPS_PROXY", "socks5://s.corp:1080", "is a SOCKS proxy, which the bridge cannot use"),
+        ("HTTPS_PROXY", "http://u:secret@proxy:80a", "'http://****@proxy:80a' is not an http://"),
         ("HTTPS_PROXY", "http://proxy.corp:80a", "is not an http:// proxy address"),
         ("HTTPS_PROXY", "ftp://proxy.corp", "is not an http:// proxy address"),
         ("HTTPS_PROXY", "http://", "is not an http:// proxy address"),
@@ -261,3 +262,4 @@ def test_a_route_entry_with_an_unusable_value_is_refused_when_set(
         with pytest.raises(EnvError, match=re.escape(says)) as refused:
             check_value(name, value)
         assert refused.value.hint and "docs/network.md" in refused.value.hint
+        assert "secret" not in refused.value.message  # a password is never said back
