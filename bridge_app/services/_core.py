@@ -375,6 +375,12 @@ class AppCore(RemoteUseCases, UpdateUseCases):
     def set_iam_settings(self, session: Session, settings: Any) -> None:
         self.services.tokens.set_iam_settings(session, settings)
 
+    @use_case(role="user", transactional=False)
+    def iam_settings(self, session: Session) -> Any:
+        """The company IAM's settings, or None before an admin describes it (how people
+        sign in: a password form or the browser)."""
+        return self.services.tokens.iam_settings()
+
     @use_case(role="admin", transactional=False)
     def test_iam(
         self,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -98,3 +99,35 @@ def parse_time(value: Any) -> float | None:
             except ValueError:
                 return None
     return None
+
+
+MAX_LIFETIME_S = 366 * 24 * 3600  # anything longer is a misconfigured IAM, not a token
+
+
+def checked_grant(
+    token: str,
+    expires_at: float | None,
+    where: str,
+    refresh_token: str | None,
+    answer: Mapping[str, Any],
+) -> TokenGrant:
+    """The grant for a token an IAM returned, once its expiry is there and plausible."""
+    from bridge_app.tokens._errors import IamError  # it reads this module's dig()
+
+    now = time.time()
+    if expires_at is None:
+        raise IamError(f"The IAM answer has no usable expiry at {where}.")
+    if expires_at <= now:
+        raise IamError("The IAM returned a token that has already expired.")
+    if expires_at - now > MAX_LIFETIME_S:
+        raise IamError(
+            "The IAM returned an implausible expiry (more than a year away); refusing it.",
+            hint="An admin should check the expiry setting (seconds vs. milliseconds).",
+        )
+    return TokenGrant(
+        token=token.strip(),
+        expires_at=expires_at,
+        obtained_at=now,
+        refresh_token=refresh_token,
+        answer=answer,
+    )

@@ -17,8 +17,14 @@ from authlib.integrations.base_client import OAuthError
 from authlib.integrations.httpx_client import OAuth2Client
 
 from bridge_app.runtime import ProxyRules
-from bridge_app.tokens._errors import IamError
-from bridge_app.tokens._grant import TokenGrant, dig, jwt_exp, parse_time
+from bridge_app.tokens._errors import (
+    IamError,
+    oauth_refusal,
+    reason_of,
+    server_hint,
+    transport_error,
+)
+from bridge_app.tokens._grant import TokenGrant, checked_grant, dig, jwt_exp, parse_time
 from bridge_app.tokens._iam_settings import IamSettings
 from bridge_app.tokens._oidc import (
     SIGN_IN_TIMEOUT_S,
@@ -29,11 +35,6 @@ from bridge_app.tokens._oidc import (
 )
 
 MAX_BODY_BYTES = 1024 * 1024
-MAX_LIFETIME_S = 366 * 24 * 3600  # anything longer is a misconfigured IAM, not a token
-
-# OAuth error codes (RFC 6749 §5.2) that mean "these credentials are refused": retrying
-# them automatically cannot succeed and may lock the account.
-_REJECTIONS = {"invalid_grant", "invalid_client", "unauthorized_client", "access_denied"}
 
 
 _WRONG_URL_HINT = (
@@ -149,7 +150,7 @@ class IamClient:
             open_browser(url)
             answer = redirect.wait(timeout_s, cancelled)
         if "error" in answer:  # a refusal stores nothing, whoever sent it
-            raise _oauth_refusal("browser", answer["error"], answer.get("error_description", ""))
+            raise oauth_refusal("browser", answer["error"], answer.get("error_description", ""))
         if answer.get("state") != state:
             raise IamError(
                 "The browser's answer does not belong to this sign-in (its state differs); "
@@ -188,7 +189,7 @@ class IamClient:
             ) as client:
                 response = client.get(url)
         except Exception as exc:
-            raise self._transport_error(exc) from exc
+            raise transport_error(self._settings.url, self._settings.timeout_s, exc) from exc
         if response.status_code != 200:
             raise IamError(
                 f"The identity provider answered HTTP {response.status_code} for its {what}.",
@@ -257,11 +258,11 @@ class IamClient:
             with self._oauth_client(**client_options) as client:
                 return dict(call(client))
         except OAuthError as exc:
-            raise _oauth_refusal(what, str(exc.error or ""), str(exc.description or "")) from exc
+            raise oauth_refusal(what, str(exc.error or ""), str(exc.description or "")) from exc
         except IamError:
             raise
         except Exception as exc:  # transport errors of httpx2 and authlib's ValueError
-            raise self._transport_error(exc) from exc
+            raise transport_error(self._settings.url, self._settings.timeout_s, exc) from exc
 
     def _grant_from_oauth(self, document: dict[str, Any], started: float) -> TokenGrant:
         source = self._settings.token_source if self._settings.browser else "access_token"
@@ -278,55 +279,13 @@ class IamClient:
             expires_at = jwt_exp(token)
         refresh = document.get("refresh_token")
         answer = {k: v for k, v in document.items() if k != "expires_at"}
-        return self._checked(
+        return checked_grant(
             token,
             expires_at,
             "expires_in",
             refresh if isinstance(refresh, str) and refresh else None,
             answer,
         )
-
-    def _server_hint(self, status: int) -> str:
-        return (
-            "Nothing is wrong with your employee ID or password. Try again in a few minutes; "
-            f"if it lasts, tell IT that the IAM at {urlsplit(self._settings.url).hostname} "
-            f"answers HTTP {status}."
-        )
-
-    def _transport_error(self, exc: BaseException) -> IamError:
-        s = self._settings
-        name = type(exc).__name__
-        text = str(exc)
-        status = getattr(getattr(exc, "response", None), "status_code", None)
-        if isinstance(status, int):
-            if status == 429:
-                return IamError("The IAM service is rate limiting logins; wait a minute.")
-            return IamError(
-                f"The IAM service has a problem (HTTP {status}).", hint=self._server_hint(status)
-            )
-        if "Timeout" in name:
-            return IamError(
-                f"The IAM service did not answer within {s.timeout_s:g} s.",
-                hint="Check the network or corporate proxy settings, then try again.",
-            )
-        if "CERTIFICATE_VERIFY_FAILED" in text:
-            return IamError(
-                "The IAM server's TLS certificate could not be verified.",
-                hint="Ask IT for the company CA bundle and set it (ca_bundle or SSL_CERT_FILE).",
-            )
-        if "Connect" in name:
-            if "SSL" in text.upper() or "TLS" in text.upper():
-                return IamError(
-                    "The TLS connection to the IAM service failed.",
-                    hint="Check that the IAM URL uses the right scheme (https/http) and port.",
-                )
-            return IamError(
-                f"Cannot reach the IAM service at {s.url}.",
-                hint="Check the network, the URL, or the corporate proxy (HTTPS_PROXY).",
-            )
-        if isinstance(exc, ValueError):
-            return IamError("The IAM answer is not a JSON object; check the IAM URL setting.")
-        return IamError(f"The IAM call failed: {name}.")
 
     # -- the custom JSON / form shape --------------------------------------------------
 
@@ -351,7 +310,7 @@ class IamClient:
         except IamError:
             raise
         except httpx.HTTPError as exc:
-            raise self._transport_error(exc) from exc
+            raise transport_error(self._settings.url, self._settings.timeout_s, exc) from exc
         return self._interpret(status, raw, started)
 
     @staticmethod
@@ -369,7 +328,7 @@ class IamClient:
 
     def _interpret(self, status: int, raw: bytes, started: float) -> TokenGrant:
         s = self._settings
-        reason = _reason(raw)
+        reason = reason_of(raw)
         if status in (400, 401, 403):
             raise IamError(
                 "The IAM refused the login" + (f": {reason}" if reason else "."),
@@ -395,7 +354,7 @@ class IamClient:
             raise IamError(
                 f"The IAM service has a problem (HTTP {status}){suffix}",
                 reason=reason,
-                hint=self._server_hint(status),
+                hint=server_hint(self._settings.url, status),
             )
         if status >= 300:
             raise IamError(
@@ -430,78 +389,4 @@ class IamClient:
             expires_at = started + float(lifetime) if valid and math.isfinite(lifetime) else None
             where = repr(s.expiry_path)
         answer = document if isinstance(document, dict) else {}
-        return self._checked(token, expires_at, where, None, answer)
-
-    @staticmethod
-    def _checked(
-        token: str,
-        expires_at: float | None,
-        where: str,
-        refresh_token: str | None,
-        answer: Mapping[str, Any],
-    ) -> TokenGrant:
-        now = time.time()
-        if expires_at is None:
-            raise IamError(f"The IAM answer has no usable expiry at {where}.")
-        if expires_at <= now:
-            raise IamError("The IAM returned a token that has already expired.")
-        if expires_at - now > MAX_LIFETIME_S:
-            raise IamError(
-                "The IAM returned an implausible expiry (more than a year away); refusing it.",
-                hint="An admin should check the expiry setting (seconds vs. milliseconds).",
-            )
-        return TokenGrant(
-            token=token.strip(),
-            expires_at=expires_at,
-            obtained_at=now,
-            refresh_token=refresh_token,
-            answer=answer,
-        )
-
-
-def _reason(raw: bytes) -> str:
-    """A short, printable reason from an error body (never the whole body)."""
-    try:
-        document = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return ""
-    for path in ("error_description", "message", "error.message", "detail", "error"):
-        value = dig(document, path)
-        if isinstance(value, str) and value.strip():
-            return value.strip()[:200]
-    return ""
-
-
-def _oauth_refusal(what: str, error: str, description: str) -> IamError:
-    said = description or error
-    description = description.rstrip(".")
-    if error in _REJECTIONS:
-        if what == "refresh":
-            message = "The IAM refused the refresh token"
-            hint = "Log in again with your employee ID and password."
-        elif what == "refresh-browser":
-            message = "The IAM refused the refresh token"
-            hint = "Sign in again with your company in the browser."
-        elif what == "browser":
-            message = "The company's sign-in refused"
-            hint = "Sign in again in the browser; if it is refused again, ask IT."
-        elif what == "client":
-            message = "The IAM refused the service account"
-            hint = "An admin should check client_id and client_secret in the IAM settings."
-        else:
-            message = "The IAM refused the login"
-            hint = (
-                "Check the employee ID and password and log in again; the app does not "
-                "retry a refused login on its own."
-            )
-        if error in ("invalid_client", "unauthorized_client"):
-            hint = "An admin should check client_id / client_secret in the IAM settings."
-        return IamError(
-            f"{message}: {description} ({error})." if description else f"{message} ({error}).",
-            hint=hint,
-            rejected=True,
-            reason=said,
-        )
-    if error in ("slow_down", "temporarily_unavailable"):
-        return IamError(f"The IAM asks to wait: {said.rstrip('.')}.", reason=said)
-    return IamError(f"The IAM answered an OAuth error: {said.rstrip('.')}.", reason=said)
+        return checked_grant(token, expires_at, where, None, answer)

@@ -52,7 +52,7 @@ class TokensScreen(IamScreen):
         def job() -> tuple[TokenStatus, list[tuple[Project, bool]], IamSettings | None]:
             iam: IamSettings | None = None
             try:
-                iam = tokens.iam_settings()
+                iam = self.ctx.core.iam_settings(session)
             except BridgeError:
                 iam = None
             self._browser_iam = iam is not None and iam.browser

@@ -224,7 +224,7 @@ class WizardScreen(IamScreen):
 
         def job() -> str:
             warning = ""
-            settings = self.services.tokens.iam_settings()
+            settings = self.ctx.core.iam_settings(session)
             if save_iam:
                 settings = self._iam_form_settings()
                 self.ctx.core.set_iam_settings(session, settings)
