@@ -93,21 +93,20 @@ def login(
     password_stdin: bool,
 ) -> None:
     """Get a token from the company IAM. With --password-stdin: your app password on the
-    first line, the employee password on the second. With --browser: sign in on the
-    company's own page in the browser."""
+    first line, the employee password on the second. Where the company signs people in
+    in the browser (IAM shape oidc), or with --browser: sign in on its own page."""
     passwords = PasswordInput(password_stdin)
-    if browser:
-        with logged_in(obj, as_user, passwords) as session:
-            status = obj.services().core.token_login_browser(session, _open_browser)
-        _print_status(status)
-        return
-    if employee_id is None:
-        employee_id = click.prompt("Employee ID")
     with logged_in(obj, as_user, passwords) as session:
-        employee_password = passwords.current("Employee password")
-        status = obj.services().core.token_login(
-            session, employee_id, employee_password, remember=remember
-        )
+        core = obj.services().core
+        iam = core.iam_settings(session)
+        # Where the company signs people in in the browser, that is what `login` does.
+        if browser or (employee_id is None and iam is not None and iam.browser):
+            status = core.token_login_browser(session, _open_browser)
+        else:
+            if employee_id is None:
+                employee_id = click.prompt("Employee ID")
+            employee_password = passwords.current("Employee password")
+            status = core.token_login(session, employee_id, employee_password, remember=remember)
     _print_status(status)
 
 

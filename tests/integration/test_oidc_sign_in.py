@@ -131,7 +131,8 @@ def test_token_login_browser_stores_the_token_the_upstream_sees_and_shows_a_revo
             assert "The IAM answered with a token (oidc); nothing was stored." in tested.stdout
             assert "Refresh token: yes" in tested.stdout
             assert "No internal token yet." in as_admin(home, "token", "status").stdout
-            login = as_admin(home, "token", "login", "--browser", BROWSER=browser)
+            # Plain `token login`: this company signs people in in the browser.
+            login = as_admin(home, "token", "login", BROWSER=browser)
             assert login.returncode == 0, login.stdout + login.stderr
             assert "Sign in with your company in the browser" in login.stdout
             assert "Employee ID: emp-001" in login.stdout, login.stdout
@@ -170,6 +171,11 @@ def test_token_login_browser_stores_the_token_the_upstream_sees_and_shows_a_revo
                 assert (
                     "What to do: Sign in again: `litellm-bridge token login --browser`"
                 ) in status.stdout
+                # Signing in again recovers: a new token, refresh on again.
+                again = as_admin(home, "token", "login", "--browser", BROWSER=browser)
+                assert again.returncode == 0, again.stdout + again.stderr
+                assert "Automatic refresh: on (via refresh token" in again.stdout, again.stdout
+                assert "BLOCKED" not in as_admin(home, "token", "status").stdout
             finally:
                 serve.stop()
         finally:
