@@ -301,10 +301,13 @@ def _windows_pac_url() -> str | None:
     return str(url) if url else None
 
 
-def litellm_environment(rules: ProxyRules, urls: Iterable[str]) -> tuple[dict[str, str], list[str]]:
+def litellm_environment(
+    routes: Iterable[tuple[str, ProxyChoice]],
+) -> tuple[dict[str, str], list[str]]:
     """The proxy variables for LiteLLM, which reads the process environment (both its
     aiohttp and httpx transports go through ``urllib.request.getproxies``), so that each
-    upstream in ``urls`` takes the route ``rules`` chose for it; and the problems found.
+    upstream URL takes the route chosen for it (``routes``: (url, choice) pairs from
+    ``ProxyRules.choose``); and the problems found.
 
     One proxy per scheme can be said this way: upstreams that a PAC file sends to
     different proxies get the first one (a problem says so). Direct upstreams and loopback
@@ -314,10 +317,9 @@ def litellm_environment(rules: ProxyRules, urls: Iterable[str]) -> tuple[dict[st
     proxies: dict[str, str] = {}
     direct: list[str] = []
     problems: list[str] = []
-    for url in urls:
+    for url, choice in routes:
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
-        choice = rules.choose(url)
         if choice.problem:
             problems.append(f"{host}: {choice.reason}: {choice.problem}")
         if choice.proxy is None:

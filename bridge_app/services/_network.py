@@ -64,17 +64,6 @@ def endpoints(
     return [(name, url, host, port) for (host, port), (name, url) in seen.items()][:MAX_ENDPOINTS]
 
 
-def https_endpoints(
-    config: Path, environment: Mapping[str, str] | None = None
-) -> list[tuple[str, str, int]]:
-    """(model name, host, port) of each distinct https ``api_base`` in ``config``."""
-    return [
-        (name, host, port)
-        for name, url, host, port in endpoints(config, environment)
-        if url.lower().startswith("https://")
-    ]
-
-
 def _entries(document: Any) -> Iterator[dict[str, Any]]:
     entries = document.get("model_list") if isinstance(document, dict) else None
     for entry in entries or []:
@@ -187,13 +176,13 @@ def network_layer(
         found = endpoints(active_config(), {**os.environ, **environment})
         if not found and not rules.any_proxy:
             return {}
-        for name, url, host, port in found:
-            route = rules.choose(url)
+        routes = [(url, rules.choose(url)) for _name, url, _host, _port in found]
+        for (name, _url, host, port), (_u, route) in zip(found, routes, strict=True):
             log.info(
                 "network: %s (%s:%d) %s (%s)",
                 name, host, port, f"via {route.shown}" if route.proxy else "direct", route.reason,
             )  # fmt: skip
-        env, problems = litellm_environment(rules, [url for _n, url, _h, _p in found])
+        env, problems = litellm_environment(routes)
         for problem in problems:
             log.warning("network: %s", problem)
         return env

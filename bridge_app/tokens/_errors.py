@@ -88,28 +88,37 @@ def reason_of(raw: bytes) -> str:
     return ""
 
 
+#: (message, hint) per kind of call, when the IAM refuses the credentials it was given.
+_REFUSED = {
+    "refresh": (
+        "The IAM refused the refresh token",
+        "Log in again with your employee ID and password.",
+    ),
+    "refresh-browser": (
+        "The IAM refused the refresh token",
+        "Sign in again with your company in the browser.",
+    ),
+    "browser": (
+        "The company's sign-in refused",
+        "Sign in again in the browser; if it is refused again, ask IT.",
+    ),
+    "client": (
+        "The IAM refused the service account",
+        "An admin should check client_id and client_secret in the IAM settings.",
+    ),
+    "login": (
+        "The IAM refused the login",
+        "Check the employee ID and password and log in again; the app does not retry a "
+        "refused login on its own.",
+    ),
+}
+
+
 def oauth_refusal(what: str, error: str, description: str) -> IamError:
     said = description or error
     description = description.rstrip(".")
     if error in REJECTIONS:
-        if what == "refresh":
-            message = "The IAM refused the refresh token"
-            hint = "Log in again with your employee ID and password."
-        elif what == "refresh-browser":
-            message = "The IAM refused the refresh token"
-            hint = "Sign in again with your company in the browser."
-        elif what == "browser":
-            message = "The company's sign-in refused"
-            hint = "Sign in again in the browser; if it is refused again, ask IT."
-        elif what == "client":
-            message = "The IAM refused the service account"
-            hint = "An admin should check client_id and client_secret in the IAM settings."
-        else:
-            message = "The IAM refused the login"
-            hint = (
-                "Check the employee ID and password and log in again; the app does not "
-                "retry a refused login on its own."
-            )
+        message, hint = _REFUSED.get(what, _REFUSED["login"])
         if error in ("invalid_client", "unauthorized_client"):
             hint = "An admin should check client_id / client_secret in the IAM settings."
         return IamError(

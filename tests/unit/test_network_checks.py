@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge_app.services._network import MAX_ENDPOINTS, https_endpoints
+from bridge_app.services._network import MAX_ENDPOINTS, endpoints
 
 
 def test_https_endpoints_are_distinct_and_references_are_resolved(
@@ -27,14 +27,18 @@ def test_https_endpoints_are_distinct_and_references_are_resolved(
         "  - not a mapping\n",
         encoding="utf-8",
     )
-    assert https_endpoints(config) == [("a", "h1.corp", 443), ("b", "llm.corp.example", 8443)]
+    assert endpoints(config) == [
+        ("a", "https://h1.corp/v1", "h1.corp", 443),
+        ("b", "https://llm.corp.example:8443/v1", "llm.corp.example", 8443),
+        ("d", "http://plain.corp", "plain.corp", 80),
+    ]
 
 
 def test_a_missing_or_broken_config_checks_nothing(tmp_path: Path) -> None:
-    assert https_endpoints(tmp_path / "absent.yaml") == []
+    assert endpoints(tmp_path / "absent.yaml") == []
     broken = tmp_path / "broken.yaml"
     broken.write_text("model_list: [\n", encoding="utf-8")
-    assert https_endpoints(broken) == []
+    assert endpoints(broken) == []
 
 
 def test_at_most_a_few_endpoints_are_checked(tmp_path: Path) -> None:
@@ -47,7 +51,7 @@ def test_at_most_a_few_endpoints_are_checked(tmp_path: Path) -> None:
         ),
         encoding="utf-8",
     )
-    assert len(https_endpoints(config)) == MAX_ENDPOINTS
+    assert len(endpoints(config)) == MAX_ENDPOINTS
 
 
 def test_an_endpoint_that_never_answers_is_reported_when_the_deadline_passes(

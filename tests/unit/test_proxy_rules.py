@@ -118,15 +118,15 @@ def test_a_pac_file_that_cannot_be_used_goes_direct_and_says_why(tmp_path: Path)
 
 def test_litellm_gets_one_proxy_per_scheme_and_the_direct_hosts_in_no_proxy(pac_file: str) -> None:
     r = rules({"PROXY_PAC_URL": pac_file})
-    env, problems = litellm_environment(
-        r, ["https://a.corp.example/v1", "https://api.example.org/v1", "http://127.0.0.1:4000"]
-    )
+    urls = ["https://a.corp.example/v1", "https://api.example.org/v1", "http://127.0.0.1:4000"]
+    env, problems = litellm_environment([(u, r.choose(u)) for u in urls])
     assert env["HTTPS_PROXY"] == "http://proxy.corp.example:3128"
     assert env["NO_PROXY"] == "localhost,127.0.0.1,::1,api.example.org"
     assert "HTTP_PROXY" not in env and problems == []
     if sys.platform != "win32":  # Python lets the lower-case twin win
         assert env["https_proxy"] == env["HTTPS_PROXY"] and env["no_proxy"] == env["NO_PROXY"]
-    direct, _ = litellm_environment(rules({}), ["https://api.example.org/v1"])
+    url = "https://api.example.org/v1"
+    direct, _ = litellm_environment([(url, rules({}).choose(url))])
     assert direct["NO_PROXY"] == "*" and "HTTPS_PROXY" not in direct
 
 
@@ -138,8 +138,9 @@ def test_two_upstreams_that_need_different_proxies_are_a_named_problem(tmp_path:
         "}\n",
         encoding="utf-8",
     )
+    r = rules({"PROXY_PAC_URL": pac.as_uri()})
     env, problems = litellm_environment(
-        rules({"PROXY_PAC_URL": pac.as_uri()}), ["https://a.example/", "https://b.example/"]
+        [(u, r.choose(u)) for u in ("https://a.example/", "https://b.example/")]
     )
     assert env["HTTPS_PROXY"] == "http://pa:1"
     assert problems == [
