@@ -23,7 +23,8 @@ if command -v apt-get >/dev/null 2>&1; then
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
   pkgs=(python3 python3-venv python3-dev build-essential pkg-config libcairo2-dev
         xvfb xauth libgl1 libegl1 libmtdev1 xclip redis-server xdotool matchbox-window-manager
-        trayer docker-compose)  # docker-compose: `config` checks the team export, no daemon
+        trayer docker-compose  # docker-compose: `config` checks the team export, no daemon
+        libkrb5-dev)  # builds python-gssapi: Kerberos for the Negotiate proxy sign-in
   if [ "$WITH_E2E" = 1 ]; then
     # What only the tests use: the npm CLI tools, and OCR to read the Windows build's
     # window from a screenshot (tests/windows/).
@@ -31,6 +32,7 @@ if command -v apt-get >/dev/null 2>&1; then
     pkgs+=(tesseract-ocr tesseract-ocr-eng openssl ca-certificates)  # openssl: hashes a test trust folder
     pkgs+=(squid)  # a real authenticating proxy (tests/integration/_squid.py)
     pkgs+=(chromium chromium-driver)  # the browser of the sign-in tests (tests/integration/_oidc.py)
+    pkgs+=(krb5-kdc krb5-admin-server krb5-user)  # a real Kerberos realm (tests/integration/_kerberos.py)
   fi
   missing=()
   for p in "${pkgs[@]}"; do
@@ -64,7 +66,7 @@ fi
 "$VENV/bin/python" -m pip install -q --upgrade pip
 say "Installing LiteLLM Bridge and its pinned dependencies"
 # constraints.txt pins every transitive package to the versions CI tested.
-"$VENV/bin/python" -m pip install -q -c constraints.txt -e ".[dev]"
+"$VENV/bin/python" -m pip install -q -c constraints.txt -e ".[dev,kerberos]"
 
 # --- CLI tools for the end-to-end tests ------------------------------------------------------
 if [ "$WITH_E2E" = 1 ]; then

@@ -73,6 +73,29 @@ def _pac_engine() -> str:
     return f"a PAC file answered {answer!r}"
 
 
+def _proxy_sign_in() -> str:
+    """pyspnego builds an NTLM message (its own code), and the system's provider for the
+    logged-in user is present: SSPI's binding on Windows, GSSAPI's on Linux."""
+    import spnego
+
+    context = spnego.client(
+        "probe",
+        "probe",
+        hostname="proxy.corp.example",
+        protocol="ntlm",
+        options=spnego.NegotiateOptions.use_ntlm,
+    )
+    token = context.step()
+    if not token or not token.startswith(b"NTLMSSP\0"):
+        raise RuntimeError(f"pyspnego's NTLM gave {token[:8]!r}")
+    provider = "sspilib" if sys.platform == "win32" else "gssapi"
+    present = importlib.util.find_spec(provider) is not None
+    if sys.platform == "win32" and not present:
+        raise RuntimeError("sspilib (Windows sign-in) is missing")
+    said = "present" if present else "not installed (the kerberos extra): NTLM only"
+    return f"an NTLM message was built; {provider} {said}"
+
+
 def _gui_stack() -> str:
     wanted = ("kivy", "kivymd", "materialshapes")
     missing = [name for name in wanted if importlib.util.find_spec(name) is None]
@@ -101,6 +124,7 @@ def run_self_test(*, gui: Callable[[], str] | None = None) -> list[SelfTestResul
         ("LiteLLM proxy", _proxy_server),
         ("model map and tokenizer", _model_map_and_tokenizer),
         ("PAC files", _pac_engine),
+        ("proxy sign-in", _proxy_sign_in),
         ("GUI stack", _gui_stack),
     ]
     if gui is not None:

@@ -5,6 +5,7 @@ config service (validated, versioned, a running proxy restarts with them)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,8 @@ from bridge_app.remote._routing import (
 from bridge_app.remote._team import TeamExport, export_team
 from bridge_app.runtime import AppPaths, atomic_write
 from bridge_app.store import Database
+
+log = logging.getLogger(__name__)
 
 #: What a remote model carries by default, so the gateway's upstream receives the internal
 #: token and project exactly as a local internal model would send them.
@@ -154,7 +157,9 @@ class RemoteService:
         url = normalize_url(url)
         ca = check_ca_pem(ca_pem) if ca_pem else None
         key = key.strip() if key else None
-        result = probe(url, key, ca_pem=ca, proxy=self._proxy_for(url)) if check else None
+        result = (
+            probe(url, key, ca_pem=self._trusted(ca), proxy=self._proxy_for(url)) if check else None
+        )
         key_env = key_env_name(name)
         detail = f"url={url} key={'yes' if key else 'no'} ca={'yes' if ca else 'no'}"
         with self._db.transaction():
@@ -229,12 +234,25 @@ class RemoteService:
     def _proxy_for(self, url: str) -> str | None:
         return proxy_for(url, self._env.network_settings(None))
 
+    def _trusted(self, ca_pem: str | None) -> str | None:
+        """The CAs a gateway call adds to the OS store: the gateway's own (--ca-file) and
+        the app's one extra-CA setting, the shared SSL_CERT_FILE entry, which LiteLLM, the
+        IAM and update downloads add too."""
+        extra = self._env.network_settings(None).get("SSL_CERT_FILE")
+        text = None
+        if extra:
+            try:
+                text = Path(extra).read_text(encoding="utf-8")
+            except (OSError, ValueError) as exc:
+                log.warning("SSL_CERT_FILE %s could not be read for a gateway call: %s", extra, exc)
+        return "\n".join(part for part in (ca_pem, text) if part) or None
+
     def test(self, name: str) -> ProbeResult:
         gateway = self.gateway(name)
         return probe(
             gateway.url,
             self._key(gateway),
-            ca_pem=gateway.ca_pem,
+            ca_pem=self._trusted(gateway.ca_pem),
             proxy=self._proxy_for(gateway.url),
         )
 
@@ -243,7 +261,7 @@ class RemoteService:
         return list_models(
             gateway.url,
             self._key(gateway),
-            ca_pem=gateway.ca_pem,
+            ca_pem=self._trusted(gateway.ca_pem),
             proxy=self._proxy_for(gateway.url),
         )
 

@@ -13,9 +13,13 @@ Sources, first match wins:
 6. direct.
 
 A proxy without credentials in its URL gets ``PROXY_USERNAME``/``PROXY_PASSWORD`` when
-those entries are set (Basic authentication). PAC files are evaluated by ``pypac`` (the
-library made for it: a JavaScript engine with the PAC helper functions); they are fetched
-directly (not through a proxy), once per :class:`ProxyRules`.
+those entries are set (Basic authentication). With ``PROXY_AUTH`` set to ``negotiate``
+(Kerberos, else NTLM, as the logged-in user), ``ntlm`` or ``kerberos``, the route names the
+bridge's local relay instead, which signs in to that proxy (runtime/_relay.py).
+
+PAC files are evaluated by ``pypac`` (the library made for it: a JavaScript engine with the
+PAC helper functions); they are fetched directly (not through a proxy), once per
+:class:`ProxyRules`.
 """
 
 from __future__ import annotations
@@ -27,8 +31,8 @@ import sys
 import threading
 import urllib.request
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from urllib.parse import quote, urlsplit
+from dataclasses import dataclass, replace
+from urllib.parse import quote, unquote, urlsplit
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +44,10 @@ PROXY_ENTRY_NAMES = (
     "PROXY_PAC_URL",
     "PROXY_USERNAME",
     "PROXY_PASSWORD",
+    "PROXY_AUTH",
 )
+#: PROXY_AUTH values; "basic" (the default) sends the credentials of the proxy URL.
+PROXY_AUTH_VALUES = ("basic", "negotiate", "ntlm", "kerberos")
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 PAC_TIMEOUT_S = 5.0
 
@@ -61,10 +68,14 @@ class ProxyChoice:
     proxy: str | None
     reason: str
     problem: str | None = None  # a source that should have decided but could not be used
+    via: str | None = None  # the company proxy behind the relay that ``proxy`` names
+    sign_in: str | None = None  # how the relay signs in there: Negotiate, NTLM
 
     @property
     def shown(self) -> str:
         """The proxy as a person may see it: the password masked."""
+        if self.via:
+            return f"{mask_proxy(self.via)} (signing in with {self.sign_in})"
         return mask_proxy(self.proxy) if self.proxy else "direct"
 
 
@@ -114,6 +125,10 @@ def setting_problem(name: str, value: str) -> str | None:
     set, so a typo is refused there, not met as a failed request later), or None."""
     value = value.strip()
     allowed: tuple[str, ...]
+    if name == "PROXY_AUTH":
+        if value.lower() in PROXY_AUTH_VALUES:
+            return None
+        return f"{value!r} is not one of {', '.join(PROXY_AUTH_VALUES)}"
     if name in ("HTTPS_PROXY", "HTTP_PROXY"):
         url = value if "://" in value else f"http://{value}"
         allowed, what = ("http", "https"), "an http:// proxy address, e.g. http://proxy.corp:8080"
@@ -182,6 +197,26 @@ class ProxyRules:
     # -- the decision -------------------------------------------------------------------
 
     def choose(self, url: str) -> ProxyChoice:
+        choice = self._choose(url)
+        auth = self._entries.get("PROXY_AUTH", "basic").strip().lower()
+        if choice.proxy is None or auth not in PROXY_AUTH_VALUES or auth == "basic":
+            return choice
+        from bridge_app.runtime._relay import SCHEMES, relay_for
+
+        upstream = urlsplit(choice.proxy)
+        bare = upstream._replace(netloc=upstream.netloc.rpartition("@")[2]).geturl()
+        try:
+            relay = relay_for(
+                bare,
+                auth,
+                unquote(upstream.username) if upstream.username else None,
+                unquote(upstream.password) if upstream.password else None,
+            )
+        except OSError as exc:
+            return replace(choice, problem=f"the sign-in relay could not start: {exc}")
+        return replace(choice, proxy=relay.url, via=choice.proxy, sign_in=SCHEMES[auth])
+
+    def _choose(self, url: str) -> ProxyChoice:
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
         scheme = parts.scheme.lower() or "https"

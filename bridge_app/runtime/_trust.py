@@ -126,7 +126,15 @@ def _open(host: str, port: int, timeout: float, proxy: str | None) -> socket.soc
         status_line = answer.split(b"\r\n", 1)[0].decode("latin-1", "replace")
         fields = status_line.split(" ", 2)
         if len(fields) < 2 or fields[1] != "200":
-            raise ProxyRefused(f"the proxy answered the tunnel request with '{status_line}'")
+            offered = sorted(
+                {
+                    line.split(b":", 1)[1].strip().split(b" ")[0].decode("latin-1")
+                    for line in answer.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]
+                    if line.lower().startswith(b"proxy-authenticate:")
+                }
+            )
+            asks = f" (it asks for {', '.join(offered)})" if offered else ""
+            raise ProxyRefused(f"the proxy answered the tunnel request with '{status_line}'{asks}")
     except BaseException:
         raw.close()
         raise

@@ -141,7 +141,21 @@ def _check(
         return label, "ok", verdict.detail, None
     if verdict.issuer is None:  # no handshake at all: the network, not trust
         if route is not None and route.proxy is not None:
-            if "407" in verdict.detail:
+            if "407" in verdict.detail and route.via:
+                hint = (
+                    f"The proxy {route.shown} did not accept this user's sign-in: on Windows "
+                    "sign in with the company (domain) account; on Linux get a Kerberos ticket "
+                    "with kinit; or an admin sets PROXY_USERNAME and PROXY_PASSWORD "
+                    "(docs/network.md)."
+                )
+            elif "407" in verdict.detail and (
+                "Negotiate" in verdict.detail or "NTLM" in verdict.detail
+            ):
+                hint = (
+                    f"The proxy {route.shown} asks for Windows sign-in: an admin sets the shared "
+                    "entry PROXY_AUTH to negotiate (docs/network.md)."
+                )
+            elif "407" in verdict.detail:
                 hint = (
                     f"The proxy {route.shown} wants credentials it did not get or refused: "
                     "an admin sets the shared entries PROXY_USERNAME and PROXY_PASSWORD (or "

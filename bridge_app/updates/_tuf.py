@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,18 @@ class _RoutedProxies(ProxyEnvironment):
         return self._pool_managers[proxy]
 
 
+def _trust_context(extra_ca: str | None) -> ssl.SSLContext:
+    """The process's trust (the OS store when in use) plus the app's one extra-CA setting,
+    the shared SSL_CERT_FILE entry, as for LiteLLM's calls and the IAM's."""
+    context = ssl.create_default_context()
+    if extra_ca:
+        try:
+            context.load_verify_locations(cafile=extra_ca)
+        except (OSError, ssl.SSLError) as exc:
+            log.warning("SSL_CERT_FILE %s could not be loaded for updates: %s", extra_ca, exc)
+    return context
+
+
 class _ProgressFetcher(FetcherInterface):
     """HTTP(S) through python-tuf's own fetcher, or a folder (``file://``), counting bytes."""
 
@@ -70,7 +83,9 @@ class _ProgressFetcher(FetcherInterface):
         # (python-tuf is pinned below 8; tests/integration/test_updates.py goes through a
         # real proxy, so a change of this internal shows).
         self._http._proxy_env = _RoutedProxies(
-            network or {}, headers={"User-Agent": "litellm-bridge"}
+            network or {},
+            headers={"User-Agent": "litellm-bridge"},
+            ssl_context=_trust_context((network or {}).get("SSL_CERT_FILE")),
         )
         self.progress: Progress | None = None
         self.expected = 0

@@ -11,14 +11,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import quote
+
+import httpx
 
 from bridge_app.devtools import FakeInternalUpstream, LoopbackServer
 from tests.integration._litellm_cli import make_private_ca
-from tests.integration._serve import ADMIN, ADMIN_PW, as_admin, cli, create_admin
+from tests.integration._serve import ADMIN, ADMIN_PW, Serve, as_admin, cli, create_admin
 from tests.integration._squid import Squid
 from tests.integration._upstream import internal_config
+from tests.integration._wire import answer_text, build
 
 HOST = "internal-llm.corp.test"
 REPLY = "Answered through the company proxy."
@@ -33,9 +36,10 @@ class Corp(NamedTuple):
 
 
 @contextmanager
-def corporate_network(tmp_path: Path) -> Iterator[Corp]:
+def corporate_network(tmp_path: Path, **squid: Any) -> Iterator[Corp]:
     """A data folder with an admin whose active config routes ``internal-chat`` to the
-    internal endpoint by its corporate name."""
+    internal endpoint by its corporate name. ``squid``: how the proxy authenticates
+    (tests/integration/_squid.py; Basic with USER and PASSWORD by default)."""
     ca, cert, key = make_private_ca(tmp_path, host=HOST)
     store = tmp_path / "os-trust"
     store.mkdir()
@@ -49,13 +53,28 @@ def corporate_network(tmp_path: Path) -> Iterator[Corp]:
         config.write_text(internal_config(upstream, f"https://{HOST}:{upstream.port}"), "utf-8")
         applied = as_admin(home, "config", "apply", str(config))
         assert applied.returncode == 0, applied.stdout + applied.stderr
-        squid = Squid(users={USER: PASSWORD}, hosts={HOST: "127.0.0.1"})
+        squid = Squid(**{"users": {USER: PASSWORD}, **squid, "hosts": {HOST: "127.0.0.1"}})
         try:
             yield Corp(home, upstream, squid, {"SSL_CERT_DIR": str(store)})
         finally:
             squid.stop()
     finally:
         upstream.stop()
+
+
+def ask(serve: Serve, home: Path, *, stream: bool = False) -> httpx.Response:
+    key = cli(home, "proxy-key").stdout.strip()
+    with httpx.Client(base_url=serve.url, timeout=60, trust_env=False) as client:
+        return client.send(build(client, "chat", key, model="internal-chat", stream=stream))
+
+
+def answers(serve: Serve, home: Path) -> None:
+    """A chat completion through the bridge answers from the internal endpoint, plain
+    and streamed."""
+    for stream in (False, True):
+        r = ask(serve, home, stream=stream)
+        assert r.status_code == 200, r.text[:500]
+        assert REPLY in answer_text("chat", r, stream=stream)
 
 
 def set_entry(home: Path, name: str, value: str) -> None:

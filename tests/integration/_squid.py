@@ -1,5 +1,7 @@
 """A real authenticating HTTP proxy for tests: Debian's squid on a loopback port, with
-Basic authentication (its own `basic_ncsa_auth` helper and an htpasswd file) and a hosts
+Basic authentication (its own `basic_ncsa_auth` helper and an htpasswd file), or Windows
+sign-in (Negotiate with its `negotiate_kerberos_auth` helper and a keytab; NTLM with
+`ntlm_fake_auth`, which takes any user), and a hosts
 file of its own, so that an internal name such as ``internal-llm.corp.test`` resolves only
 at the proxy, as it does behind a corporate proxy, while every byte stays on 127.0.0.1."""
 
@@ -16,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-HELPER = Path("/usr/lib/squid/basic_ncsa_auth")
+HELPERS = Path("/usr/lib/squid")
+HELPER = HELPERS / "basic_ncsa_auth"
 
 
 def _free_port() -> int:
@@ -26,7 +29,15 @@ def _free_port() -> int:
 
 
 class Squid:
-    def __init__(self, *, users: Mapping[str, str], hosts: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        *,
+        users: Mapping[str, str],
+        hosts: Mapping[str, str],
+        negotiate: tuple[Path, str] | None = None,  # (keytab, service principal)
+        ntlm: bool = False,
+        environment: Mapping[str, str] | None = None,  # for its helpers (KRB5_CONFIG)
+    ) -> None:
         squid, openssl = shutil.which("squid") or "/usr/sbin/squid", shutil.which("openssl")
         if not Path(squid).exists() or not HELPER.exists() or openssl is None:
             pytest.fail("squid and openssl are needed: run `bash scripts/setup.sh --e2e`")
@@ -36,6 +47,7 @@ class Squid:
         folder.chmod(0o755)
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.named_url = f"http://localhost:{self.port}"  # as a Kerberos service name needs
         lines = []
         for user, password in users.items():
             hashed = subprocess.run(
@@ -47,6 +59,25 @@ class Squid:
             "".join(f"{ip} {name}\n" for name, ip in hosts.items()), encoding="utf-8"
         )
         self.access_log = folder / "access.log"
+        auth = (
+            f"auth_param basic program {HELPER} {folder}/passwd\n"
+            "auth_param basic realm Corporate proxy (test)\n"
+        )
+        if negotiate is not None:
+            keytab = folder / "http.keytab"
+            shutil.copy(negotiate[0], keytab)
+            auth = (
+                f"auth_param negotiate program {HELPERS}/negotiate_kerberos_auth "
+                f"-k {keytab} -s {negotiate[1]}\n"
+                "auth_param negotiate children 2\n"
+                "auth_param negotiate keep_alive on\n"
+            )
+        elif ntlm:
+            auth = (
+                f"auth_param ntlm program {HELPERS}/ntlm_fake_auth\n"
+                "auth_param ntlm children 2\n"
+                "auth_param ntlm keep_alive on\n"
+            )
         (folder / "squid.conf").write_text(
             f"http_port 127.0.0.1:{self.port}\n"
             f"pid_filename {folder}/squid.pid\n"
@@ -56,9 +87,8 @@ class Squid:
             "cache deny all\n"
             f"hosts_file {folder}/hosts\n"
             "dns_nameservers 127.0.0.1\n"  # names outside the hosts file fail, nothing leaves
-            f"auth_param basic program {HELPER} {folder}/passwd\n"
-            "auth_param basic realm Corporate proxy (test)\n"
-            "acl authenticated proxy_auth REQUIRED\n"
+            + auth
+            + "acl authenticated proxy_auth REQUIRED\n"
             "http_access allow authenticated\n"
             "http_access deny all\n"
             "netdb_filename none\n"
@@ -74,6 +104,7 @@ class Squid:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
+            env={**os.environ, **(environment or {})},
         )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:

@@ -11,17 +11,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
-import httpx
 import pytest
 
 from tests.conftest import UNDER_WINE
 from tests.integration._corp import (
     HOST,
     PASSWORD,
-    REPLY,
     USER,
     Corp,
     PacServer,
+    answers,
+    ask,
     corporate_network,
     set_entry,
     tunnels,
@@ -34,7 +34,6 @@ from tests.integration._serve import (
 )
 from tests.integration._squid import Squid
 from tests.integration._upstream import free_port
-from tests.integration._wire import answer_text, build
 
 pytestmark = [
     pytest.mark.integration,
@@ -46,19 +45,6 @@ pytestmark = [
 def corp(tmp_path: Path) -> Iterator[Corp]:
     with corporate_network(tmp_path) as built:
         yield built
-
-
-def _ask(serve: Serve, home: Path, *, stream: bool = False) -> httpx.Response:
-    key = cli(home, "proxy-key").stdout.strip()
-    with httpx.Client(base_url=serve.url, timeout=60, trust_env=False) as client:
-        return client.send(build(client, "chat", key, model="internal-chat", stream=stream))
-
-
-def _answers(serve: Serve, home: Path) -> None:
-    for stream in (False, True):
-        r = _ask(serve, home, stream=stream)
-        assert r.status_code == 200, r.text[:500]
-        assert REPLY in answer_text("chat", r, stream=stream)
 
 
 def _doctor(corp: Corp, *part: str, **extra: str) -> str:
@@ -76,7 +62,7 @@ def test_an_https_proxy_entry_with_credentials_carries_every_call(corp: Corp) ->
     set_entry(corp.home, "HTTPS_PROXY", with_credentials(corp.squid.url))
     serve = Serve(corp.home, free_port(), **corp.trust)
     try:
-        _answers(serve, corp.home)
+        answers(serve, corp.home)
     finally:
         serve.stop()
     seen = tunnels(corp.squid)
@@ -106,7 +92,7 @@ def test_a_pac_file_routes_the_corporate_names_through_the_proxy_with_its_creden
         set_entry(corp.home, "PROXY_PASSWORD", PASSWORD)
         serve = Serve(corp.home, free_port(), **corp.trust)
         try:
-            _answers(serve, corp.home)
+            answers(serve, corp.home)
         finally:
             serve.stop()
         assert tunnels(corp.squid), corp.squid.log()
@@ -125,7 +111,7 @@ def test_the_systems_proxy_setting_is_used_when_the_app_sets_none(corp: Corp) ->
     system = {"HTTPS_PROXY": corp.squid.url, "NO_PROXY": "example.org"}
     serve = Serve(corp.home, free_port(), **corp.trust, **system)
     try:
-        _answers(serve, corp.home)
+        answers(serve, corp.home)
     finally:
         serve.stop()
     assert tunnels(corp.squid), corp.squid.log()
@@ -139,7 +125,7 @@ def test_refused_proxy_credentials_are_named_in_doctor_and_status(corp: Corp) ->
     set_entry(corp.home, "PROXY_PASSWORD", "not-the-password")
     serve = Serve(corp.home, free_port(), **corp.trust)
     try:
-        r = _ask(serve, corp.home)
+        r = ask(serve, corp.home)
         assert r.status_code >= 500, r.text[:500]
         assert "407, message='Proxy Authentication Required'" in r.text, r.text[:500]
 

@@ -188,6 +188,14 @@ def test_https_with_a_private_ca(app: tuple[Services, Session], tmp_path: Path) 
         )
         assert answer.status_code == 200, answer.text
         assert open_upstream.seen and open_upstream.seen[-1].accepted
+
+        # The app's one extra-CA setting, the shared SSL_CERT_FILE entry (which LiteLLM,
+        # the IAM and update downloads add too), is enough without --ca-file.
+        services.env.set(session, "SSL_CERT_FILE", str(ca), scope="shared")
+        added = services.remote.add(session, "by-entry", secure.url, key=GATEWAY_KEY)
+        assert added is not None and added.tls == "verified (private CA)"
+        assert services.remote.gateway("by-entry").ca_pem is None
+        assert services.remote.test("by-entry").tls == "verified (private CA)"
     finally:
         secure.stop()
         open_upstream.stop()
