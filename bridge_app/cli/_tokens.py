@@ -13,6 +13,7 @@ from bridge_app.cli._session import PasswordInput, logged_in, session_options
 from bridge_app.services import (
     MAX_SETTINGS_BYTES,
     SHAPES,
+    DevicePrompt,
     IamSettings,
     Project,
     TokenService,
@@ -76,6 +77,12 @@ def token() -> None:
     "company's login page; the app waits for it.",
 )
 @click.option(
+    "--device",
+    is_flag=True,
+    help="Sign in with a code instead (IAM shape oidc, where the provider offers it): the "
+    "app shows an address and a code to enter on any device, for a session with no browser.",
+)
+@click.option(
     "--remember",
     is_flag=True,
     help="Keep the employee password (encrypted with "
@@ -88,19 +95,23 @@ def login(
     obj: CliContext,
     employee_id: str | None,
     browser: bool,
+    device: bool,
     remember: bool,
     as_user: str | None,
     password_stdin: bool,
 ) -> None:
     """Get a token from the company IAM. With --password-stdin: your app password on the
     first line, the employee password on the second. Where the company signs people in
-    in the browser (IAM shape oidc), or with --browser: sign in on its own page."""
+    in the browser (IAM shape oidc), or with --browser: sign in on its own page; with
+    --device: with a code entered on any device."""
     passwords = PasswordInput(password_stdin)
     with logged_in(obj, as_user, passwords) as session:
         core = obj.services().core
         iam = core.iam_settings(session)
         # Where the company signs people in in the browser, that is what `login` does.
-        if browser or (employee_id is None and iam is not None and iam.browser):
+        if device:
+            status = core.token_login_browser(session, _open_browser, show_code=_show_code)
+        elif browser or (employee_id is None and iam is not None and iam.browser):
             status = core.token_login_browser(session, _open_browser)
         else:
             if employee_id is None:
@@ -108,6 +119,15 @@ def login(
             employee_password = passwords.current("Employee password")
             status = core.token_login(session, employee_id, employee_password, remember=remember)
     _print_status(status)
+
+
+def _show_code(prompt: DevicePrompt) -> None:
+    click.echo(prompt.text)
+    if prompt.verification_uri_complete:
+        click.echo(
+            f"Or open this address, which carries the code: {prompt.verification_uri_complete}"
+        )
+    click.echo("Waiting for the sign-in to be approved (Ctrl+C stops).")
 
 
 def _open_browser(url: str) -> None:

@@ -87,7 +87,7 @@ def _proxy_sign_in() -> str:
     )
     token = context.step()
     if not token or not token.startswith(b"NTLMSSP\0"):
-        raise RuntimeError(f"pyspnego's NTLM gave {token[:8]!r}")
+        raise RuntimeError(f"pyspnego's NTLM gave {(token or b'')[:8]!r}")
     provider = "sspilib" if sys.platform == "win32" else "gssapi"
     present = importlib.util.find_spec(provider) is not None
     if sys.platform == "win32" and not present:

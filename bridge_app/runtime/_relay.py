@@ -23,6 +23,7 @@ import secrets
 import socket
 import ssl
 import threading
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 log = logging.getLogger(__name__)
@@ -188,7 +189,7 @@ class NegotiateRelay:
         except ImportError as exc:  # pragma: no cover - a dependency of the app
             raise RelayError(f"pyspnego is missing: {exc}") from exc
 
-        def client(**options: object) -> object:
+        def client(**options: Any) -> object:
             return spnego.client(
                 self._username,
                 self._password,

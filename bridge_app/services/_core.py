@@ -348,10 +348,13 @@ class AppCore(RemoteUseCases, UpdateUseCases):
 
     @use_case(role="user", transactional=False)
     def token_login_browser(
-        self, session: Session, open_browser: Any, *, cancelled: Any = None
+        self, session: Session, open_browser: Any, *, cancelled: Any = None, show_code: Any = None
     ) -> Any:
-        """Sign in at the company's identity provider in the browser (the oidc IAM shape)."""
-        status = self.services.tokens.login_browser(session, open_browser, cancelled=cancelled)
+        """Sign in at the company's identity provider in the browser (the oidc IAM shape),
+        or with ``show_code`` by the device-code fallback."""
+        status = self.services.tokens.login_browser(
+            session, open_browser, cancelled=cancelled, show_code=show_code
+        )
         self.db.changed("token")
         return status
 

@@ -85,6 +85,7 @@ from bridge_app.remote import (
 from bridge_app.tokens import (
     MAX_SETTINGS_BYTES,
     SHAPES,
+    DevicePrompt,
     IamSettings,
     Project,
     TokenGrant,
@@ -127,6 +128,7 @@ __all__ = [
     "ConfigInvalidError",
     "ConfigService",
     "ConfigVersion",
+    "DevicePrompt",
     "EnvEntry",
     "EnvService",
     "ExportResult",

@@ -1,6 +1,7 @@
 """The internal token: IAM connector, token lifecycle, projects, and what the proxy hook
 injects into every request."""
 
+from bridge_app.tokens._device import DevicePrompt
 from bridge_app.tokens._errors import IamError
 from bridge_app.tokens._grant import TokenGrant
 from bridge_app.tokens._iam import IamClient
@@ -49,6 +50,7 @@ __all__ = [
     "SHAPES",
     "SHAPE_TITLES",
     "VALID_KEYS",
+    "DevicePrompt",
     "IamClient",
     "IamError",
     "IamSettings",

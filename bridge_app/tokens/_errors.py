@@ -102,6 +102,10 @@ _REFUSED = {
         "The company's sign-in refused",
         "Sign in again in the browser; if it is refused again, ask IT.",
     ),
+    "device": (
+        "The company's sign-in refused the code",
+        "Run `litellm-bridge token login --device` again; if it is refused again, ask IT.",
+    ),
     "client": (
         "The IAM refused the service account",
         "An admin should check client_id and client_secret in the IAM settings.",

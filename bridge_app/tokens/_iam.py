@@ -17,6 +17,7 @@ from authlib.integrations.base_client import OAuthError
 from authlib.integrations.httpx_client import OAuth2Client
 
 from bridge_app.runtime import ProxyRules
+from bridge_app.tokens._device import DevicePrompt, poll_token, request_code
 from bridge_app.tokens._errors import (
     IamError,
     oauth_refusal,
@@ -177,6 +178,52 @@ class IamClient:
             nonce=nonce,
         )
         return self._grant_from_oauth(document, time.time()), subject_of(claims)
+
+    def device_login(
+        self,
+        show: Callable[[DevicePrompt], object],
+        *,
+        timeout_s: float = SIGN_IN_TIMEOUT_S,
+        cancelled: threading.Event | None = None,
+    ) -> tuple[TokenGrant, str]:
+        """(the token, who signed in) by the device-code fallback: ``show(prompt)`` tells
+        the person where to enter which code; the app polls until it is approved."""
+        s = self._settings
+        if not s.browser:
+            raise IamError(f"The {s.shape} IAM does not sign in with a code.")
+        meta = self._discovery()
+        endpoint = meta.get("device_authorization_endpoint")
+        if not isinstance(endpoint, str):
+            raise IamError(
+                "The company's identity provider offers no sign-in with a code (its "
+                "metadata names no device_authorization_endpoint).",
+                hint="Sign in in the browser: `litellm-bridge token login --browser`.",
+            )
+        scope = " ".join(dict.fromkeys(["openid", *(s.scope or "").split()]))
+        try:
+            with self._oauth_client(scope=scope) as client:
+                prompt = request_code(client, endpoint, scope)
+            show(prompt)
+            started = time.time()
+            document = poll_token(
+                lambda: self._oauth_client(scope=scope),
+                meta["token_endpoint"],
+                prompt,
+                timeout_s=timeout_s,
+                cancelled=cancelled,
+            )
+        except IamError:
+            raise
+        except Exception as exc:  # httpx's transport errors
+            raise transport_error(s.url, s.timeout_s, exc) from exc
+        claims = validate_id_token(
+            document.get("id_token"),
+            self._jwks(meta["jwks_uri"]),
+            issuer=s.url,
+            client_id=s.client_id or "",
+            nonce=None,  # the device grant has no authorization request to bind one to
+        )
+        return self._grant_from_oauth(document, started), subject_of(claims)
 
     def _get_json(self, url: str, what: str) -> Any:
         try:

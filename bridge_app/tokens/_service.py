@@ -12,6 +12,7 @@ from bridge_app.envvars import EnvService, SessionLike
 from bridge_app.runtime import BridgeError, Redactor
 from bridge_app.settings import SettingsService
 from bridge_app.store import Database
+from bridge_app.tokens._device import DevicePrompt
 from bridge_app.tokens._errors import IamError
 from bridge_app.tokens._grant import TokenGrant
 from bridge_app.tokens._iam import IamClient
@@ -248,26 +249,33 @@ class TokenService(TokenRefresh):
         *,
         timeout_s: float = SIGN_IN_TIMEOUT_S,
         cancelled: threading.Event | None = None,
+        show_code: Callable[[DevicePrompt], object] | None = None,
     ) -> TokenStatus:
         """Sign in at the company's identity provider in the browser (the oidc shape); the
-        token and its refresh token are kept like a password login's."""
+        token and its refresh token are kept like a password login's. With ``show_code``
+        the device-code fallback instead: it is told where to enter which code."""
         client = self._client(session)
+        how = "browser" if show_code is None else "device"
         try:
             with self._iam_call:
                 self.iam_calls += 1
-                grant, who = client.browser_login(
-                    open_browser, timeout_s=timeout_s, cancelled=cancelled
-                )
+                if show_code is None:
+                    grant, who = client.browser_login(
+                        open_browser, timeout_s=timeout_s, cancelled=cancelled
+                    )
+                else:
+                    grant, who = client.device_login(
+                        show_code, timeout_s=timeout_s, cancelled=cancelled
+                    )
         except IamError as exc:
             with self._lock:
                 self._last_error = exc.message
             with self._db.transaction():
-                self._record(session, "token.acquire", "browser", "failed", exc.message)
+                self._record(session, "token.acquire", how, "failed", exc.message)
             self._publish(self._context)
             raise
-        self._accept(
-            session, grant, who, password=None, action="token.acquire", detail="browser sign-in"
-        )
+        detail = "browser sign-in" if show_code is None else "sign-in with a code"
+        self._accept(session, grant, who, password=None, action="token.acquire", detail=detail)
         return self.status(session)
 
     def _accept(
