@@ -54,6 +54,12 @@ def _print_exposure(host: str, port: int) -> None:
     "project (asks for the password). Without it, only shared entries apply.",
 )
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option(
+    "--sign-in",
+    type=click.Choice(["browser", "device"]),
+    help="With --as, where the company signs people in at its identity provider (IAM shape "
+    "oidc): when there is no usable token, sign in first, in the browser or with a code.",
+)
 @click.pass_obj
 @friendly_errors
 def serve(
@@ -62,6 +68,7 @@ def serve(
     port: int | None,
     as_user: str | None,
     password_stdin: bool,
+    sign_in: str | None,
 ) -> None:
     """Run the proxy without a window until Ctrl+C (or Ctrl+Break on Windows)."""
     from bridge_app.cli._session import PasswordInput
@@ -71,6 +78,8 @@ def serve(
         update_pending,
     )
 
+    if sign_in and not as_user:
+        fail("--sign-in signs in an account: give it with --as USER.")
     lock = InstanceLock(obj.paths.lock_file)
     obj.paths.ensure()
     lock.acquire()
@@ -99,6 +108,14 @@ def serve(
             session = core.login(as_user, password)
             core.use_session(session)
             status = services.tokens.status(session)
+            if sign_in and (
+                status.refresh_blocked or status.state in ("none", "expired", "failed")
+            ):
+                from bridge_app.cli._tokens import open_browser, show_code
+
+                status = core.token_login_browser(
+                    session, open_browser, show_code=show_code if sign_in == "device" else None
+                )
             click.echo(f"Serving for {session.username}: internal token {status.describe()}")
             services.tokens.add_notifier(
                 lambda title, message: click.secho(

@@ -110,9 +110,9 @@ def login(
         iam = core.iam_settings(session)
         # Where the company signs people in in the browser, that is what `login` does.
         if device:
-            status = core.token_login_browser(session, _open_browser, show_code=_show_code)
+            status = core.token_login_browser(session, open_browser, show_code=show_code)
         elif browser or (employee_id is None and iam is not None and iam.browser):
-            status = core.token_login_browser(session, _open_browser)
+            status = core.token_login_browser(session, open_browser)
         else:
             if employee_id is None:
                 employee_id = click.prompt("Employee ID")
@@ -121,7 +121,7 @@ def login(
     _print_status(status)
 
 
-def _show_code(prompt: DevicePrompt) -> None:
+def show_code(prompt: DevicePrompt) -> None:
     click.echo(prompt.text)
     if prompt.verification_uri_complete:
         click.echo(
@@ -130,7 +130,7 @@ def _show_code(prompt: DevicePrompt) -> None:
     click.echo("Waiting for the sign-in to be approved (Ctrl+C stops).")
 
 
-def _open_browser(url: str) -> None:
+def open_browser(url: str) -> None:
     """The system browser (BROWSER names another); the address is printed too, for a
     session with no browser at hand."""
     import webbrowser
@@ -258,7 +258,7 @@ def _iam_test(
                 employee_id = click.prompt("Employee ID")
             employee_password = passwords.current("Employee password")
         grant = obj.services().core.test_iam(
-            session, settings, employee_id or "", employee_password, open_browser=_open_browser
+            session, settings, employee_id or "", employee_password, open_browser=open_browser
         )
     click.echo(f"The IAM answered with a token ({settings.shape}); nothing was stored.")
     if settings.cleartext_warning:

@@ -65,6 +65,7 @@ class DeviceIdp:
         self.credentials: dict[str, DeviceCredentialDict] = {}
         self.decisions: dict[str, tuple[str, bool]] = {}  # user_code: (who, approved)
         self.polls = 0
+        self.tokens: list[str] = []  # the access tokens issued, which an upstream accepts
         key = RSAKey.generate_key(2048, parameters={"kid": "device-idp", "use": "sig"})
         app = flask.Flask("device-idp")
         idp = self
@@ -108,7 +109,7 @@ class DeviceIdp:
                 return status, token, headers
 
         def save_token(token: dict[str, Any], request: Any) -> None:
-            pass
+            idp.tokens.append(str(token["access_token"]))
 
         server = AuthorizationServer(
             app, query_client=lambda cid: _Client() if cid == CLIENT_ID else None,

@@ -11,12 +11,27 @@ import sys
 import threading
 from pathlib import Path
 
+import httpx
 import pytest
 
+from bridge_app.devtools import FakeInternalUpstream
+from bridge_app.runtime import resource_path
 from bridge_app.tokens import IamClient, IamError, IamSettings
+from tests.integration._corp import set_entry
 from tests.integration._device_idp import CLIENT_ID, approve_in_browser, device_idp
 from tests.integration._oidc import oidc_provider
-from tests.integration._serve import ADMIN, ADMIN_PW, REPO, as_admin, create_admin, env_for
+from tests.integration._serve import (
+    ADMIN,
+    ADMIN_PW,
+    REPO,
+    Serve,
+    as_admin,
+    cli,
+    create_admin,
+    env_for,
+    wait_until,
+)
+from tests.integration._upstream import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -99,3 +114,57 @@ def test_an_unapproved_code_runs_out_and_a_provider_without_the_flow_is_named() 
             client.device_login(prompts.append, timeout_s=5)
         assert "offers no sign-in with a code" in none.value.message
         assert "token login --browser" in (none.value.hint or "")
+
+
+def test_serve_as_signs_in_with_a_code_before_it_serves(tmp_path: Path) -> None:
+    """`serve --as USER --sign-in device` on a machine with no token: the code first, then
+    the proxy serves with the token the provider issued, which the internal endpoint gets."""
+    home = tmp_path / "home"
+    create_admin(home)
+    with device_idp() as idp:
+        upstream = FakeInternalUpstream(token_valid=lambda t: t in idp.tokens).start()
+        try:
+            settings = tmp_path / "iam.json"
+            settings.write_text(json.dumps(_settings(idp.issuer).to_dict()), encoding="utf-8")
+            set_entry(home, "INTERNAL_LLM_API_BASE", f"{upstream.url}/v1")
+            for args in (
+                ("token", "iam", "--set", str(settings)),
+                ("config", "apply", str(resource_path("configs", "internal-enterprise.yaml"))),
+                ("token", "project", "add", "P-7", "Apollo"),
+                ("token", "project", "use", "P-7"),
+            ):
+                done = as_admin(home, *args)
+                assert done.returncode == 0, (args, done.stdout, done.stderr)
+
+            def approve() -> None:  # the person, on their phone, once the code is shown
+                codes = wait_until(lambda: list(idp.credentials.values()), timeout=60)
+                if codes:
+                    approve_in_browser(codes[0]["verification_uri_complete"], "emp-007")
+
+            threading.Thread(target=approve, daemon=True).start()
+            serve = Serve(
+                home, free_port(), "--as", ADMIN, "--password-stdin", "--sign-in", "device",
+                stdin=f"{ADMIN_PW}\n",
+            )  # fmt: skip
+            try:
+                said = "".join(serve.lines)
+                assert f"open {idp.issuer}/device and enter the code" in said, said
+                assert "Serving for root: internal token Valid for" in said, said
+                key = cli(home, "proxy-key").stdout.strip()
+                answer = httpx.post(
+                    f"{serve.url}/v1/chat/completions",
+                    headers={"Authorization": f"Bearer {key}"},
+                    json={
+                        "model": "internal-chat",
+                        "messages": [{"role": "user", "content": "hi"}],
+                    },
+                    timeout=60,
+                )
+                assert answer.status_code == 200, answer.text[:500]
+                assert [(s.accepted, s.body.get("project_id")) for s in upstream.seen] == [
+                    (True, "P-7")
+                ]
+            finally:
+                serve.stop()
+        finally:
+            upstream.stop()
