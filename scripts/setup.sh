@@ -33,6 +33,7 @@ if command -v apt-get >/dev/null 2>&1; then
     pkgs+=(squid)  # a real authenticating proxy (tests/integration/_squid.py)
     pkgs+=(chromium chromium-driver)  # the browser of the sign-in tests (tests/integration/_oidc.py)
     pkgs+=(krb5-kdc krb5-admin-server krb5-user)  # a real Kerberos realm (tests/integration/_kerberos.py)
+    pkgs+=(iproute2)  # a private network namespace for the WPAD test (tests/integration/test_wpad.py)
   fi
   missing=()
   for p in "${pkgs[@]}"; do

@@ -6,10 +6,12 @@ Sources, first match wins:
 1. loopback (127.0.0.0/8, ::1, ``localhost``) is always direct;
 2. ``NO_PROXY`` (the app's entry, else the system's) lists the host: direct;
 3. the app's ``HTTPS_PROXY``/``HTTP_PROXY`` entries;
-4. the app's ``PROXY_PAC_URL`` entry: the PAC file's ``FindProxyForURL`` answer;
+4. the app's ``PROXY_PAC_URL`` entry: the PAC file's ``FindProxyForURL`` answer (the
+   value ``wpad``: the PAC file WPAD finds by the machine's DNS name);
 5. the system: ``HTTPS_PROXY``/``HTTP_PROXY`` in the environment the process started
    with; on Windows the per-user settings (a PAC file named by ``AutoConfigURL``, else
-   ``ProxyServer`` with its ``ProxyOverride`` bypass list);
+   WPAD when "Automatically detect settings" is on, else ``ProxyServer`` with its
+   ``ProxyOverride`` bypass list);
 6. direct.
 
 A proxy without credentials in its URL gets ``PROXY_USERNAME``/``PROXY_PASSWORD`` when
@@ -133,7 +135,10 @@ def setting_problem(name: str, value: str) -> str | None:
         url = value if "://" in value else f"http://{value}"
         allowed, what = ("http", "https"), "an http:// proxy address, e.g. http://proxy.corp:8080"
     elif name == "PROXY_PAC_URL":
-        url, allowed, what = value, ("http", "https", "file"), "an http(s):// or file:// URL"
+        if value.lower() == "wpad":
+            return None
+        url, allowed = value, ("http", "https", "file")
+        what = "an http(s):// or file:// URL, or wpad (found by DNS)"
     else:
         return None
     # Said back without what stands before '@' (a user and password).
@@ -235,8 +240,11 @@ class ProxyRules:
                     _with_credentials(self._entries[name], self._entries),
                     f"the app's {name} entry",
                 )
-        if self._entries.get("PROXY_PAC_URL"):
-            return self._from_pac(self._entries["PROXY_PAC_URL"], url, host, "the app's PAC file")
+        pac_entry = self._entries.get("PROXY_PAC_URL", "").strip()
+        if pac_entry.lower() == "wpad":
+            return self._from_wpad(url, host, "the app's PROXY_PAC_URL=wpad")
+        if pac_entry:
+            return self._from_pac(pac_entry, url, host, "the app's PAC file")
         for name in (f"{scheme.upper()}_PROXY", "ALL_PROXY"):
             if self._system.get(name):
                 return ProxyChoice(
@@ -250,6 +258,10 @@ class ProxyRules:
         pac_url = _windows_pac_url()
         if pac_url:
             return self._from_pac(pac_url, url, host, "Windows' automatic configuration script")
+        from bridge_app.runtime._wpad import windows_auto_detect
+
+        if windows_auto_detect():
+            return self._from_wpad(url, host, "Windows' 'Automatically detect settings'")
         proxies = urllib.request.getproxies_registry()  # type: ignore[attr-defined]
         proxy = proxies.get(urlsplit(url).scheme) or proxies.get("https") or proxies.get("http")
         if not proxy:
@@ -286,6 +298,22 @@ class ProxyRules:
                 None, said, problem=f"{first} is a SOCKS proxy, which the bridge cannot use"
             )
         return ProxyChoice(_with_credentials(first, self._entries), said)
+
+    def _from_wpad(self, url: str, host: str, label: str) -> ProxyChoice:
+        from bridge_app.runtime._wpad import candidates
+
+        tried, name = candidates()
+        for pac_url in tried:
+            pac, _error = self._load_pac(pac_url)
+            if pac is not None:
+                return self._from_pac(pac_url, url, host, f"{label}: WPAD's PAC file")
+        return ProxyChoice(
+            None,
+            f"{label}: WPAD found no PAC file, so calls go direct",
+            problem=f"tried {', '.join(tried)}"
+            if tried
+            else f"this machine's name {name!r} has no domain to search",
+        )
 
     def _load_pac(self, pac_url: str) -> tuple[object | None, str | None]:
         with self._lock:

@@ -264,3 +264,43 @@ def test_a_route_entry_with_an_unusable_value_is_refused_when_set(
             check_value(name, value)
         assert refused.value.hint and "docs/network.md" in refused.value.hint
         assert "secret" not in refused.value.message  # a password is never said back
+
+
+@pytest.mark.windows
+@pytest.mark.skipif(sys.platform != "win32", reason="Windows' registry (the Wine leg)")
+def test_windows_automatically_detect_settings_searches_by_wpad(
+    windows_settings: Callable[[dict[str, object]], None],
+) -> None:
+    """The switch "Automatically detect settings" (the flag 0x08 in byte 8 of
+    DefaultConnectionSettings) makes Windows search for a PAC file by WPAD; so does the
+    app. No wpad name answers on this machine: said, and calls go direct."""
+    import winreg  # type: ignore[import-not-found,unused-ignore]
+
+    windows_settings({"ProxyEnable": 0, "AutoConfigURL": None})
+    path = INTERNET_SETTINGS + r"\Connections"
+    key = winreg.CreateKeyEx(winreg.HKEY_CURRENT_USER, path, 0, winreg.KEY_ALL_ACCESS)
+    try:
+        saved = winreg.QueryValueEx(key, "DefaultConnectionSettings")
+    except FileNotFoundError:
+        saved = None
+    try:
+        settings = bytes([0x46, 0, 0, 0, 1, 0, 0, 0, 0x09]) + bytes(32)  # direct + detect
+        winreg.SetValueEx(key, "DefaultConnectionSettings", 0, winreg.REG_BINARY, settings)
+        choice = ProxyRules({}, system={}).choose("https://llm.corp.example/v1")
+        assert choice.proxy is None
+        assert choice.reason == (
+            "Windows' 'Automatically detect settings': WPAD found no PAC file, so calls go direct"
+        ), choice
+        assert choice.problem, choice
+        off = bytes([0x46, 0, 0, 0, 2, 0, 0, 0, 0x01]) + bytes(32)  # direct only
+        winreg.SetValueEx(key, "DefaultConnectionSettings", 0, winreg.REG_BINARY, off)
+        assert ProxyRules({}, system={}).choose("https://x.example").reason == (
+            "no proxy is set (Windows' proxy settings are off)"
+        )
+    finally:
+        if saved is None:
+            with contextlib.suppress(FileNotFoundError):
+                winreg.DeleteValue(key, "DefaultConnectionSettings")
+        else:
+            winreg.SetValueEx(key, "DefaultConnectionSettings", 0, saved[1], saved[0])
+        winreg.CloseKey(key)
