@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import platform
+import sys
 import tarfile
 import zipfile
 from pathlib import Path
@@ -11,6 +13,42 @@ from bridge_app.updates._errors import UpdateError
 
 #: The program an installed version is started with.
 EXECUTABLE = "litellm-bridge.exe" if os.name == "nt" else "litellm-bridge"
+
+
+def platform_tag() -> str:
+    """This machine as release archives name it (``linux-x86_64``, ``windows-x86_64``):
+    packaging/build.py writes ``litellm-bridge-<version>-<tag>.tar.gz|.zip``."""
+    system = "windows" if sys.platform == "win32" else sys.platform.rstrip("0123456789")
+    machine = platform.machine().lower().replace("amd64", "x86_64")
+    return f"{system}-{machine}"
+
+
+def bundle_for_this_machine(channel: dict[str, object], tag: str | None = None) -> str:
+    """The bundle a channel document names for this machine: its ``bundles`` map (one per
+    platform tag), else its single ``bundle`` unless that one is plainly another
+    platform's (refused, so a Windows machine never downloads the Linux archive)."""
+    tag = tag or platform_tag()
+    version = channel.get("version")
+    bundles = channel.get("bundles")
+    if isinstance(bundles, dict):
+        name = bundles.get(tag)
+        if not isinstance(name, str) or not name:
+            offered = ", ".join(sorted(str(k) for k in bundles)) or "no platform"
+            raise UpdateError(
+                f"The update source has version {version} for {offered}, not for this "
+                f"machine ({tag})."
+            )
+        return name
+    name = str(channel.get("bundle") or "")
+    system = tag.split("-", 1)[0]
+    for other in ("linux", "windows", "darwin"):
+        if other != system and f"-{other}-" in name:
+            raise UpdateError(
+                f"The update source's bundle {name} is for {other}, not this machine ({tag}).",
+                hint='IT lists one bundle per platform in channels/stable.json: "bundles": '
+                f'{{"{tag}": "<archive>", …}}.',
+            )
+    return name
 
 
 def unpack_bundle(bundle: Path, folder: Path) -> None:

@@ -2,7 +2,9 @@
 
 The repository an IT admin publishes holds TUF metadata (root, timestamp, snapshot,
 targets) under ``metadata/`` and the files under ``targets/``: ``channels/stable.json``
-(``{"version": "0.2.0", "bundle": "litellm-bridge-0.2.0-linux-x86_64.tar.gz"}``) and the
+(``{"version": "0.2.0", "bundles": {"linux-x86_64": "litellm-bridge-0.2.0-linux-x86_64.tar.gz",
+"windows-x86_64": "litellm-bridge-0.2.0-windows-x86_64.zip"}}``; a single ``"bundle"`` is
+taken where it is this platform's) and the
 bundles it names. python-tuf verifies signatures, expiry, versions, lengths and hashes;
 anything it refuses becomes an ``UpdateError`` with the reason in words.
 """
@@ -25,6 +27,7 @@ from tuf.ngclient.urllib3_fetcher import Urllib3Fetcher
 from urllib3 import PoolManager, ProxyManager, make_headers
 
 from bridge_app.runtime import ProxyRules
+from bridge_app.updates._archives import bundle_for_this_machine
 from bridge_app.updates._errors import CHANNEL_TARGET, Progress, UpdateError
 
 log = logging.getLogger(__name__)
@@ -194,9 +197,13 @@ class TufClient:
         except Exception as exc:
             raise _explain(exc) from exc
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-        if not isinstance(data, dict) or "version" not in data or "bundle" not in data:
+        if (
+            not isinstance(data, dict)
+            or "version" not in data
+            or not ("bundle" in data or isinstance(data.get("bundles"), dict))
+        ):
             raise UpdateError(f"{CHANNEL_TARGET} on the update source is not valid.")
-        return {str(k): str(v) for k, v in data.items()}
+        return {"version": str(data["version"]), "bundle": bundle_for_this_machine(data)}
 
     def download(self, name: str, progress: Progress | None = None) -> Path:
         """The verified bundle ``name`` (from the cache when already there)."""

@@ -35,6 +35,7 @@ from bridge_app.runtime import AppPaths
 from bridge_app.services import Services, build_services, switch_pending_update
 from bridge_app.store import SCHEMA_VERSION
 from bridge_app.updates import CHANNEL_TARGET, EXECUTABLE, UpdateError
+from bridge_app.updates._archives import platform_tag
 from tests.integration._serve import NEW_GROUP, interrupt
 
 pytestmark = [pytest.mark.integration, pytest.mark.skipif(os.name == "nt", reason="sh bundles")]
@@ -100,9 +101,11 @@ class TufRepo:
         self.targets.targets[name] = TargetFile.from_data(name, data, ["sha256"])
 
     def publish(self, version: str, bundle: bytes, *, expires_in: timedelta | None = None) -> str:
-        name = f"litellm-bridge-{version}-linux-x86_64.tar.gz"
+        # As packaging/build.py names release archives; one per platform in the channel.
+        name = f"litellm-bridge-{version}-{platform_tag()}.tar.gz"
         self.add(name, bundle)
-        self.add(CHANNEL_TARGET, json.dumps({"version": version, "bundle": name}).encode())
+        channel = {"version": version, "bundles": {platform_tag(): name}}
+        self.add(CHANNEL_TARGET, json.dumps(channel).encode())
         self.targets.version += 1
         self._write(self.targets, "targets.json")
         self.snapshot.meta["targets.json"] = MetaFile(version=self.targets.version)

@@ -68,3 +68,41 @@ def test_an_archive_without_the_executable_or_with_an_escaping_path_is_refused(
     with pytest.raises(UpdateError, match="unsafe path"):
         unpack_bundle(escaping, tmp_path / "b")
     assert not (tmp_path / "outside.txt").exists()
+
+
+def test_this_machines_bundle_is_taken_from_the_channels_per_platform_list() -> None:
+    from bridge_app.updates._archives import bundle_for_this_machine, platform_tag
+
+    tag = platform_tag()
+    assert tag in ("linux-x86_64", "windows-x86_64", "linux-aarch64")  # packaging/build.py's
+    channel = {
+        "version": "0.2.0",
+        "bundles": {
+            "linux-x86_64": "litellm-bridge-0.2.0-linux-x86_64.tar.gz",
+            "windows-x86_64": "litellm-bridge-0.2.0-windows-x86_64.zip",
+        },
+    }
+    assert bundle_for_this_machine(channel, "windows-x86_64").endswith("windows-x86_64.zip")
+    assert bundle_for_this_machine(channel, "linux-x86_64").endswith("linux-x86_64.tar.gz")
+    with pytest.raises(UpdateError) as missing:
+        bundle_for_this_machine(channel, "linux-aarch64")
+    assert missing.value.message == (
+        "The update source has version 0.2.0 for linux-x86_64, windows-x86_64, not for this "
+        "machine (linux-aarch64)."
+    )
+
+
+def test_a_single_bundle_of_another_platform_is_refused_not_downloaded() -> None:
+    from bridge_app.updates._archives import bundle_for_this_machine
+
+    single = {"version": "0.2.0", "bundle": "litellm-bridge-0.2.0-linux-x86_64.tar.gz"}
+    assert bundle_for_this_machine(single, "linux-x86_64") == single["bundle"]
+    with pytest.raises(UpdateError) as other:
+        bundle_for_this_machine(single, "windows-x86_64")
+    assert other.value.message == (
+        "The update source's bundle litellm-bridge-0.2.0-linux-x86_64.tar.gz is for linux, "
+        "not this machine (windows-x86_64)."
+    )
+    assert '"bundles": {"windows-x86_64": "<archive>", …}' in (other.value.hint or "")
+    # A name that says no platform (an IT-made channel) is taken as it is.
+    assert bundle_for_this_machine({"version": "1", "bundle": "bridge.zip"}, "windows-x86_64")
