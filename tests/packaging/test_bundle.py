@@ -64,7 +64,7 @@ def test_bundle_runs_offline_and_verify_names_a_flipped_byte(bundle: Path) -> No
     assert "litellm.proxy.proxy_server imported" in out
     assert "tokenizer counted" in out
     assert "PAC files: a PAC file answered 'PROXY proxy.corp.example:3128'" in out  # pypac, dukpy
-    assert "ok   proxy sign-in: an NTLM message was built" in out  # pyspnego (and sspilib)
+    assert "proxy sign-in: an NTLM message was built" in out  # pyspnego (and sspilib)
     assert "ok   verify (fresh bundle): All" in out
     assert "ok   verify (tampered copy): exit 1 naming _internal/kv/diagnostics.kv (changed)" in out
     assert "smoke test passed" in out
@@ -81,3 +81,74 @@ def test_bundle_serves_a_demo_request_offline(bundle: Path) -> None:
     assert "ok   demo chat completion" in result.stdout
     stop = "Ctrl+Break stops serve" if sys.platform == "win32" else "SIGINT stops serve"
     assert f"ok   {stop}: exit 0" in result.stdout
+
+
+def _dpkg(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["dpkg", *args], capture_output=True, text=True, check=False)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the Debian package (the MSI is Windows')")
+def test_the_deb_installs_runs_and_is_removed(bundle: Path, tmp_path: Path) -> None:
+    """packaging/build_deb.py on the bundle just built, installed with dpkg on this Debian:
+    the command on PATH, the desktop entry, the company policy in /etc as a root-owned
+    conffile that the installed app reports, the login autostart entry, a demo request
+    served offline; removed, then purged."""
+    if os.geteuid() != 0:
+        pytest.fail("dpkg -i needs root (CI runs as root)")
+    if _dpkg("-s", "litellm-bridge").returncode == 0:
+        pytest.fail("a litellm-bridge package is installed on this machine; remove it first")
+    from bridge_app.policy import EXAMPLE_POLICY
+
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(EXAMPLE_POLICY, encoding="utf-8")
+    built = subprocess.run(
+        [sys.executable, str(REPO / "packaging" / "build_deb.py"), "--bundle", str(bundle),
+         "--out", str(tmp_path), "--policy", str(policy), "--autostart"],
+        capture_output=True, text=True, timeout=1200, check=False,
+    )  # fmt: skip
+    print(built.stdout)
+    assert built.returncode == 0, built.stdout + built.stderr
+    (deb,) = tmp_path.glob("litellm-bridge_*.deb")
+    info = _dpkg("--info", str(deb)).stdout
+    assert "Package: litellm-bridge" in info and "Depends: libc6, libgl1" in info, info
+    contents = _dpkg("--contents", str(deb)).stdout
+    for line in (
+        "root/root", "./opt/litellm-bridge/litellm-bridge", "./etc/litellm-bridge/policy.yaml",
+        "./usr/bin/litellm-bridge -> /opt/litellm-bridge/litellm-bridge",
+        "./usr/share/applications/litellm-bridge.desktop",
+        "./etc/xdg/autostart/litellm-bridge.desktop",
+    ):  # fmt: skip
+        assert line in contents, (line, contents[:2000])
+    installed = _dpkg("-i", str(deb))
+    try:
+        assert installed.returncode == 0, installed.stdout + installed.stderr
+        home = tmp_path / "home"
+        env = {
+            k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_") and k != "DISPLAY"
+        } | {"BRIDGE_HOME": str(home), "BRIDGE_KEYRING": "off"}
+
+        def run(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                ["/usr/bin/litellm-bridge", *args], env=env, capture_output=True, text=True,
+                timeout=300, check=False,
+            )  # fmt: skip
+
+        doctor = run("doctor")
+        assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+        shown = run("policy", "show")
+        assert "/etc/litellm-bridge/policy.yaml" in shown.stdout, shown.stdout + shown.stderr
+        autostart = Path("/etc/xdg/autostart/litellm-bridge.desktop").read_text("utf-8")
+        assert "Exec=litellm-bridge\n" in autostart, autostart
+        served = smoke(Path("/opt/litellm-bridge"), "serve")
+        assert "ok   demo chat completion" in served.stdout, served.stdout + served.stderr
+    finally:
+        removed = _dpkg("-r", "litellm-bridge")
+    assert removed.returncode == 0, removed.stdout + removed.stderr
+    assert not Path("/usr/bin/litellm-bridge").exists()
+    assert not Path("/opt/litellm-bridge").exists()
+    # A conffile stays after removal (IT's policy outlives a reinstall), until a purge.
+    assert Path("/etc/litellm-bridge/policy.yaml").exists()
+    purged = _dpkg("-P", "litellm-bridge")
+    assert purged.returncode == 0, purged.stdout + purged.stderr
+    assert not Path("/etc/litellm-bridge/policy.yaml").exists()
+    assert not Path("/etc/xdg/autostart/litellm-bridge.desktop").exists()
