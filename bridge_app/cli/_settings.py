@@ -51,4 +51,26 @@ def set_cmd(
     click.echo(f"{key} = {json.dumps(stored[key])}")
 
 
+@settings_group.command("start-at-login")
+@click.argument("state", type=click.Choice(["on", "off"]), required=False)
+@click.option("--kiosk", is_flag=True, help="With on: open the window in kiosk mode.")
+@session_options
+@click.pass_obj
+@friendly_errors
+def start_at_login(
+    obj: CliContext, state: str | None, kiosk: bool, as_user: str | None, password_stdin: bool
+) -> None:
+    """Open the app window when you log in to this computer (on / off), or show whether it
+    does. Where the company policy sets ui.start_at_login, the policy decides."""
+    with logged_in(obj, as_user, PasswordInput(password_stdin)) as session:
+        core = obj.services().core
+        if state is None:
+            shown = core.start_at_login(session)
+        else:
+            shown = core.set_start_at_login(session, state == "on", kiosk=kiosk)
+    click.echo(shown.describe())
+    if shown.on and shown.entry.command:
+        click.echo(f"It runs: {shown.entry.command}")
+
+
 COMMANDS = [settings_group]

@@ -48,6 +48,8 @@ network:
 ui:
   idle_lock_minutes: 10              # 0: never lock
   kiosk: false
+  # start_at_login: true             # the window opens at every login (false: never);
+                                     # unset: each person decides (Settings)
 
 # Usage rows older than this are pruned.
 usage_retention_days: 90

@@ -48,6 +48,7 @@ class Policy:
     allowed_upstream_hosts: tuple[str, ...] | None = None
     idle_lock_minutes: float | None = None
     kiosk: bool | None = None
+    start_at_login: bool | None = None  # None: each person decides
     usage_retention_days: int = 90
     updates_disabled: bool = False  # updates: {enabled: false}
     updates_pin: str | None = None  # updates: {pin_version: "0.2.0"}: only this version
@@ -251,7 +252,7 @@ def parse_policy(text: str) -> tuple[Policy | None, ValidationResult]:
         if network
         else None
     )
-    ui = checker.mapping(data, "ui", "ui", {"idle_lock_minutes", "kiosk"})
+    ui = checker.mapping(data, "ui", "ui", {"idle_lock_minutes", "kiosk", "start_at_login"})
     idle = ui.get("idle_lock_minutes")
     if idle is not None and (
         isinstance(idle, bool) or not isinstance(idle, int | float) or idle < 0
@@ -266,6 +267,10 @@ def parse_policy(text: str) -> tuple[Policy | None, ValidationResult]:
     if kiosk is not None and not isinstance(kiosk, bool):
         checker.add("ui.kiosk must be true or false.", data["ui"], "kiosk")
         kiosk = None
+    start_at_login = ui.get("start_at_login")
+    if start_at_login is not None and not isinstance(start_at_login, bool):
+        checker.add("ui.start_at_login must be true or false.", data["ui"], "start_at_login")
+        start_at_login = None
     retention = data.get("usage_retention_days", 90)
     if isinstance(retention, bool) or not isinstance(retention, int) or retention < 1:
         checker.add(
@@ -290,6 +295,7 @@ def parse_policy(text: str) -> tuple[Policy | None, ValidationResult]:
             allowed_upstream_hosts=hosts,
             idle_lock_minutes=float(idle) if idle is not None else None,
             kiosk=kiosk,
+            start_at_login=start_at_login,
             usage_retention_days=int(retention),
             updates_disabled=updates_disabled,
             updates_pin=updates_pin,

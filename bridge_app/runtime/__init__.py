@@ -4,6 +4,12 @@ locks, logging and secret redaction."""
 import sys
 from typing import Any
 
+from bridge_app.runtime._autostart import (
+    LoginEntry,
+    launch_command,
+    read_login_entry,
+    write_login_entry,
+)
 from bridge_app.runtime._clipboard import copy_secret_windows
 from bridge_app.runtime._errors import BridgeError
 from bridge_app.runtime._faults import fault_point
@@ -62,6 +68,7 @@ __all__ = [
     "Captured",
     "InstanceLock",
     "InstanceLockedError",
+    "LoginEntry",
     "ProxyChoice",
     "ProxyRules",
     "RedactingFilter",
@@ -76,6 +83,7 @@ __all__ = [
     "configure_logging",
     "copy_secret_windows",
     "fault_point",
+    "launch_command",
     "litellm_environment",
     "mask_proxy",
     "mask_secret",
@@ -85,6 +93,7 @@ __all__ = [
     "pause_collector",
     "pid_alive",
     "protected_reason",
+    "read_login_entry",
     "replace_with_retry",
     "resource_path",
     "run_captured",
@@ -94,4 +103,5 @@ __all__ = [
     "trust_store_description",
     "use_os_trust_store",
     "win32_user32",
+    "write_login_entry",
 ]

@@ -2,6 +2,7 @@
 
 from bridge_app.services import _surface
 from bridge_app.services._core import AppCore
+from bridge_app.services._core_login import LoginStart
 from bridge_app.services._doctor import Check, DoctorReport, run_doctor
 from bridge_app.services._root import Services, build_services, open_store
 from bridge_app.services._settings_rules import SettingError, setting_keys
@@ -19,6 +20,7 @@ __all__ = [
     "AppCore",
     "Check",
     "DoctorReport",
+    "LoginStart",
     "Services",
     "SettingError",
     "UseCase",

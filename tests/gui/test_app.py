@@ -593,17 +593,49 @@ def test_settings_switch_to_the_dark_theme_and_remember_it(gui: Driver) -> None:
     gui.shot("dashboard-dark-800x480")
 
 
+def test_opening_at_login_is_switched_on_and_off_from_settings(
+    gui: Driver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """bob turns on "Open the app when I log in": his own autostart entry appears (here
+    under a private XDG_CONFIG_HOME), and goes away when he turns it off."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_CONFIG_DIRS", str(tmp_path / "no-system-entries"))
+    entry = tmp_path / "config" / "autostart" / "litellm-bridge.desktop"
+    assert gui.main.show("settings")
+    settings = gui.page("settings")
+    settings.refresh()
+    gui.wait(lambda: settings._login_on is False, what="the login entry read")
+    assert "Open the app when I log in to this computer" in _texts(settings)
+    assert not any("set by your company" in t for t in _texts(settings))
+    settings.ids.start_at_login.active = True
+    gui.press(settings.ids.save_button)
+    gui.wait(entry.exists, what="the autostart entry")
+    gui.wait(lambda: "Settings saved." in " ".join(_texts(gui.main)), what="saved")
+    assert "Exec=" in entry.read_text(encoding="utf-8")
+    gui.idle()  # the change feed's refresh has read it again: still on, not a stale off
+    assert settings.ids.start_at_login.active is True
+    gui.at_size((800, 480))
+    gui.shot("settings-start-at-login-800x480")
+    settings.ids.start_at_login.active = False
+    gui.press(settings.ids.save_button)
+    gui.wait(lambda: not entry.exists(), what="the entry removed")
+
+
 def test_policy_quota_banner_managed_settings_usage_and_policy_screens(
-    gui: Driver, tmp_path_factory: pytest.TempPathFactory
+    gui: Driver, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A company policy applied by an admin (elsewhere): the person logged in (bob, a
-    user) sees the quota banner, settings and config managed by the company, their usage
-    per day and model, and the policy in force."""
+    user) sees the quota banner, settings and config managed by the company (opening at
+    login too), their usage per day and model, and the policy in force."""
+    login_config = tmp_path_factory.mktemp("xdg")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(login_config))
+    monkeypatch.setenv("XDG_CONFIG_DIRS", str(login_config / "none"))
     services = gui.app.ctx.services
     admin = services.auth.login(ADMIN, ADMIN_PW)
     policy_file = tmp_path_factory.mktemp("policy") / "policy.yaml"
     policy_file.write_text(
-        "config_lock: admin_only\nlimits:\n  per_user: {requests_per_minute: 3}\n",
+        "config_lock: admin_only\nlimits:\n  per_user: {requests_per_minute: 3}\n"
+        "ui:\n  start_at_login: true\n",
         encoding="utf-8",
     )
     services.policy.apply(admin, policy_file)
@@ -631,6 +663,26 @@ def test_policy_quota_banner_managed_settings_usage_and_policy_screens(
     gui.idle()
     assert "managed by your company" in settings.ids.managed.text
     assert settings.ids.save_button.disabled
+    # The policy opens the app at login: the switch is on, greyed, and says who decides;
+    # reading it put the entry in place.
+    gui.wait(lambda: settings.login_managed, what="the login entry read")
+    assert settings.ids.start_at_login.active and settings.ids.start_at_login.disabled
+    assert (
+        "Open the app when I log in to this computer (set by your company's policy)"
+        in _texts(settings)
+    )
+    assert (login_config / "autostart" / "litellm-bridge.desktop").exists()
+    gui.at_size((800, 480))
+    gui.shot("settings-start-at-login-managed-800x480")
+    gui.at_size((1280, 800))
+    # The rest of the session runs without it: no later screen may write a login entry
+    # outside this test's folder.
+    policy_file.write_text(
+        "config_lock: admin_only\nlimits:\n  per_user: {requests_per_minute: 3}\n",
+        encoding="utf-8",
+    )
+    services.policy.apply(admin, policy_file)
+    assert services.policy.policy().start_at_login is None
 
     assert gui.main.show("config")
     config = gui.page("config")

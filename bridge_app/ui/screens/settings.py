@@ -2,29 +2,38 @@ from __future__ import annotations
 
 from typing import Any
 
-from kivy.properties import StringProperty
+from kivy.properties import BooleanProperty, StringProperty
 
+from bridge_app.services import LoginStart
 from bridge_app.ui import strings as S
 from bridge_app.ui._base import BridgeScreen
 
 
 class SettingsScreen(BridgeScreen):
-    """Port, autostart, idle lock, theme, on-screen keyboard."""
+    _login_on: bool | None = None  # opening at login as last read (None: unknown)
+
+    """Port, autostart, opening at login, idle lock, theme, on-screen keyboard."""
 
     managed = StringProperty("")  # set when the company policy locks these settings
+    login_managed = BooleanProperty(False)  # the policy decides whether the app opens at login
 
     def refresh(self) -> None:
-        services, session = self.services, self.ctx.session
+        services, session, core = self.services, self.ctx.session, self.ctx.core
 
-        def job() -> tuple[dict[str, Any], bool]:
-            return services.settings.all(), "settings" in services.policy.locked_areas(session)
+        def job() -> tuple[dict[str, Any], bool, LoginStart | None]:
+            login = core.start_at_login(session) if session is not None else None
+            locked = "settings" in services.policy.locked_areas(session)
+            return services.settings.all(), locked, login
 
         self.work("settings-read", job, self._show)
 
-    def _show(self, result: tuple[dict[str, Any], bool]) -> None:
-        values, locked = result
+    def _show(self, result: tuple[dict[str, Any], bool, LoginStart | None]) -> None:
+        values, locked, login = result
         self.managed = S.SETTINGS_MANAGED if locked else ""
         ids = self.ids
+        self._login_on = login.on if login is not None else None
+        self.login_managed = bool(login is not None and login.managed)
+        ids.start_at_login.active = bool(login and login.on)
         ids.port.text = str(values.get("proxy.port", 4000))
         ids.autostart.active = bool(values.get("proxy.autostart"))
         ids.idle.text = str(values.get("ui.idle_lock_minutes", 15))
@@ -44,11 +53,18 @@ class SettingsScreen(BridgeScreen):
             "ui.close_to_tray": bool(ids.close_to_tray.active),
         }
         core, session = self.ctx.core, self.ctx.require_session()
+        login_on = bool(ids.start_at_login.active)
+        login_changed = self._login_on is not None and login_on != self._login_on
 
         def job() -> dict[str, Any]:
-            return core.change_settings(session, values)
+            stored = core.change_settings(session, values)
+            if login_changed:
+                stored["start_at_login"] = core.set_start_at_login(session, login_on).on
+            return stored
 
         def done(stored: dict[str, Any]) -> None:
+            if "start_at_login" in stored:  # what is in effect now, whatever a refresh read
+                self._login_on = self.ids.start_at_login.active = stored["start_at_login"]
             port = int(stored["proxy.port"])
             session.idle_lock_minutes = float(stored["ui.idle_lock_minutes"])
             if self.ctx.preferences_changed is not None:
