@@ -667,9 +667,8 @@ def test_policy_quota_banner_managed_settings_usage_and_policy_screens(
     # reading it put the entry in place.
     gui.wait(lambda: settings.login_managed, what="the login entry read")
     assert settings.ids.start_at_login.active and settings.ids.start_at_login.disabled
-    assert (
-        "Open the app when I log in to this computer (set by your company's policy)"
-        in _texts(settings)
+    assert "Open the app when I log in to this computer (set by your company's policy)" in _texts(
+        settings
     )
     assert (login_config / "autostart" / "litellm-bridge.desktop").exists()
     gui.at_size((800, 480))
