@@ -6,22 +6,17 @@ password. Nothing reads or changes /etc/krb5.conf."""
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 
+from tests.integration._daemons import wait_listening
+from tests.integration._upstream import free_port
+
 REALM = "BRIDGE.TEST"
 KDC, KDB5_UTIL, KADMIN = "/usr/sbin/krb5kdc", "/usr/sbin/kdb5_util", "/usr/sbin/kadmin.local"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Realm:
@@ -35,7 +30,7 @@ class Realm:
                 pytest.fail(f"{tool} is needed: run `bash scripts/setup.sh --e2e`")
         folder = self.folder = Path(tempfile.mkdtemp(prefix="bridge-krb5-"))
         folder.chmod(0o755)  # squid's helper, running as `proxy`, reads the config here
-        self.port = _free_port()
+        self.port = free_port()
         self.ccache = folder / "ccache"
         (folder / "krb5.conf").write_text(
             "[libdefaults]\n"
@@ -73,17 +68,8 @@ class Realm:
             stderr=subprocess.PIPE,
             text=True,
         )
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                pytest.fail(
-                    f"krb5kdc did not start: {self._proc.stderr and self._proc.stderr.read()}"
-                )
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return
-            except OSError:
-                time.sleep(0.1)
+        if wait_listening(self._proc, self.port, "krb5kdc", timeout=15):
+            return
         self.stop()
         pytest.fail("krb5kdc did not listen within 15 s")
 

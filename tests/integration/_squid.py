@@ -9,23 +9,18 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
+from tests.integration._daemons import wait_listening
+from tests.integration._upstream import free_port
+
 HELPERS = Path("/usr/lib/squid")
 HELPER = HELPERS / "basic_ncsa_auth"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Squid:
@@ -45,7 +40,7 @@ class Squid:
         # started by root works as the `proxy` user, which must reach and write it.
         folder = self.folder = Path(tempfile.mkdtemp(prefix="bridge-squid-"))
         folder.chmod(0o755)
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.named_url = f"http://localhost:{self.port}"  # as a Kerberos service name needs
         lines = []
@@ -106,17 +101,8 @@ class Squid:
             text=True,
             env={**os.environ, **(environment or {})},
         )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                pytest.fail(
-                    f"squid did not start: {self._proc.stderr and self._proc.stderr.read()}"
-                )
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return
-            except OSError:
-                time.sleep(0.1)
+        if wait_listening(self._proc, self.port, "squid", timeout=20):
+            return
         self.stop()
         pytest.fail("squid did not listen within 20 s")
 

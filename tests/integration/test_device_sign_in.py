@@ -11,13 +11,12 @@ import sys
 import threading
 from pathlib import Path
 
-import httpx
 import pytest
 
 from bridge_app.devtools import FakeInternalUpstream
 from bridge_app.runtime import resource_path
 from bridge_app.tokens import IamClient, IamError, IamSettings
-from tests.integration._corp import set_entry
+from tests.integration._corp import ask, set_entry
 from tests.integration._device_idp import CLIENT_ID, approve_in_browser, device_idp
 from tests.integration._oidc import oidc_provider
 from tests.integration._serve import (
@@ -26,7 +25,6 @@ from tests.integration._serve import (
     REPO,
     Serve,
     as_admin,
-    cli,
     create_admin,
     env_for,
     wait_until,
@@ -150,16 +148,7 @@ def test_serve_as_signs_in_with_a_code_before_it_serves(tmp_path: Path) -> None:
                 said = "".join(serve.lines)
                 assert f"open {idp.issuer}/device and enter the code" in said, said
                 assert "Serving for root: internal token Valid for" in said, said
-                key = cli(home, "proxy-key").stdout.strip()
-                answer = httpx.post(
-                    f"{serve.url}/v1/chat/completions",
-                    headers={"Authorization": f"Bearer {key}"},
-                    json={
-                        "model": "internal-chat",
-                        "messages": [{"role": "user", "content": "hi"}],
-                    },
-                    timeout=60,
-                )
+                answer = ask(serve, home)
                 assert answer.status_code == 200, answer.text[:500]
                 assert [(s.accepted, s.body.get("project_id")) for s in upstream.seen] == [
                     (True, "P-7")
