@@ -296,6 +296,10 @@ class BridgeApp(WindowExits, MDApp):
         main.session_changed()
         self.root.current = "main"
         self._autostart(session)
+        # Where the policy decides whether the app opens at login, each login applies it
+        # (an entry removed by hand comes back): on a kiosk the next boot opens the kiosk.
+        core = self.ctx.core
+        run_async("start-at-login", lambda: core.start_at_login(session))
 
     def _unlocked(self) -> None:
         self.root.current = "main"
