@@ -23,7 +23,6 @@ from bridge_app.runtime._network import (
     ProxyRules,
     litellm_environment,
     mask_proxy,
-    setting_problem,
 )
 from bridge_app.runtime._paths import ACTIVE_CONFIG_FILENAME, HOME_ENV, AppPaths
 from bridge_app.runtime._process import (
@@ -35,6 +34,7 @@ from bridge_app.runtime._process import (
 )
 from bridge_app.runtime._protect import SecretProtector, os_protector
 from bridge_app.runtime._protected_env import protected_reason
+from bridge_app.runtime._proxy_settings import setting_problem
 from bridge_app.runtime._redact import MASK, RedactingFilter, Redactor, mask_secret
 from bridge_app.runtime._resources import RESOURCE_KINDS, resource_path
 from bridge_app.runtime._threads import thread_cpu_time
