@@ -120,7 +120,7 @@ def test_the_network_panel_names_the_route_and_tls_through_the_company_proxy(
     problem = rows.get(f"Problem · TLS to {where}", "")
     assert problem.startswith(
         "no tunnel: the proxy answered the tunnel request with 'HTTP/1.1 407 Proxy "
-        "Authentication Required'\n"
+        "Authentication Required' (it asks for Basic)\n"
     ), rows
     assert "an admin sets the shared entries PROXY_USERNAME and PROXY_PASSWORD" in problem
     assert "not-the-password" not in "".join(rows.values())
