@@ -5,7 +5,6 @@ config service (validated, versioned, a running proxy restarts with them)."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,10 +50,9 @@ from bridge_app.remote._routing import (
     with_fallback_note,
 )
 from bridge_app.remote._team import TeamExport, export_team
+from bridge_app.remote._team_ca import with_company_ca
 from bridge_app.runtime import AppPaths, atomic_write
 from bridge_app.store import Database
-
-log = logging.getLogger(__name__)
 
 #: What a remote model carries by default, so the gateway's upstream receives the internal
 #: token and project exactly as a local internal model would send them.
@@ -235,17 +233,7 @@ class RemoteService:
         return proxy_for(url, self._env.network_settings(None))
 
     def _trusted(self, ca_pem: str | None) -> str | None:
-        """The CAs a gateway call adds to the OS store: the gateway's own (--ca-file) and
-        the app's one extra-CA setting, the shared SSL_CERT_FILE entry, which LiteLLM, the
-        IAM and update downloads add too."""
-        extra = self._env.network_settings(None).get("SSL_CERT_FILE")
-        text = None
-        if extra:
-            try:
-                text = Path(extra).read_text(encoding="utf-8")
-            except (OSError, ValueError) as exc:
-                log.warning("SSL_CERT_FILE %s could not be read for a gateway call: %s", extra, exc)
-        return "\n".join(part for part in (ca_pem, text) if part) or None
+        return with_company_ca(ca_pem, self._env.network_settings(None).get("SSL_CERT_FILE"))
 
     def test(self, name: str) -> ProbeResult:
         gateway = self.gateway(name)

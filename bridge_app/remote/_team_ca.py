@@ -1,10 +1,14 @@
-"""The company CA a team export carries: the certificates of the CA file the desktop
-trusts for its internal endpoints (the shared SSL_CERT_FILE entry), nothing else."""
+"""The company CA: the certificates of the CA file the desktop trusts for its internal
+endpoints (the shared SSL_CERT_FILE entry), nothing else; what a team export carries and
+what gateway calls add to the OS store."""
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 CA_BUNDLE = "ca-bundle.pem"
 #: Where the compose file mounts the exported CA bundle inside the LiteLLM container.
@@ -30,3 +34,13 @@ def company_ca(path: str | None) -> tuple[str | None, str | None]:
     if not certs:
         return None, f"SSL_CERT_FILE names {path}, which holds no PEM certificate"
     return "\n".join(certs) + "\n", None
+
+
+def with_company_ca(ca_pem: str | None, ssl_cert_file: str | None) -> str | None:
+    """The CAs a gateway call adds to the OS store: the gateway's own (--ca-file) and the
+    app's one extra-CA setting, the shared SSL_CERT_FILE entry (its certificates), which
+    LiteLLM, the IAM and update downloads add too."""
+    extra, note = company_ca(ssl_cert_file)
+    if note:
+        log.warning("a gateway call without the shared CA: %s", note)
+    return "\n".join(part for part in (ca_pem, extra) if part) or None

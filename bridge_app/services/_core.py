@@ -22,6 +22,7 @@ from bridge_app.proxy import ProxyState, ProxySupervisor
 from bridge_app.runtime import BridgeError
 from bridge_app.services._core_login import LoginStartUseCases
 from bridge_app.services._core_remote import RemoteUseCases
+from bridge_app.services._core_tokens import TokenUseCases
 from bridge_app.services._core_updates import UpdateUseCases
 from bridge_app.services._settings_rules import check_setting
 from bridge_app.services._usecases import UseCase, use_case
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 APPLY_WAIT_S = 90.0  # how long an apply waits for a proxy running in another process
 
 
-class AppCore(RemoteUseCases, UpdateUseCases, LoginStartUseCases):
+class AppCore(TokenUseCases, RemoteUseCases, UpdateUseCases, LoginStartUseCases):
     def __init__(self, services: Services) -> None:
         self.services = services
         self.db = services.db
@@ -334,72 +335,6 @@ class AppCore(RemoteUseCases, UpdateUseCases, LoginStartUseCases):
     def change_password(self, session: Session, current: str, new: str) -> None:
         # The auth service checks the session itself: a forced change must pass.
         self.services.auth.change_password(session, current, new)
-
-    # -- internal token and projects -------------------------------------------------------
-
-    @use_case(role="user", transactional=False)
-    def token_login(
-        self, session: Session, employee_id: str, password: str, *, remember: bool = False
-    ) -> Any:
-        # No transaction around it: the IAM call must not hold the database's write lock.
-        # The token service stores the token and its audit event in one transaction.
-        status = self.services.tokens.login(session, employee_id, password, remember=remember)
-        self.db.changed("token")
-        return status
-
-    @use_case(role="user", transactional=False)
-    def token_login_browser(
-        self, session: Session, open_browser: Any, *, cancelled: Any = None, show_code: Any = None
-    ) -> Any:
-        """Sign in at the company's identity provider in the browser (the oidc IAM shape),
-        or with ``show_code`` by the device-code fallback."""
-        status = self.services.tokens.login_browser(
-            session, open_browser, cancelled=cancelled, show_code=show_code
-        )
-        self.db.changed("token")
-        return status
-
-    @use_case(role="user", topics=("project",))
-    def use_project(self, session: Session, project_id: str) -> Any:
-        return self.services.tokens.set_active_project(session, project_id)
-
-    @use_case(role="user", topics=("token",))
-    def forget_token_password(self, session: Session) -> None:
-        self.services.tokens.forget_password(session)
-
-    @use_case(role="user", topics=("project",))
-    def save_project(self, session: Session, project: Any) -> None:
-        self.services.tokens.save_project(session, project)
-
-    @use_case(role="user", topics=("project",))
-    def delete_project(self, session: Session, project_id: str) -> None:
-        self.services.tokens.delete_project(session, project_id)
-
-    @use_case(role="admin", topics=("token",))
-    def set_iam_settings(self, session: Session, settings: Any) -> None:
-        self.services.tokens.set_iam_settings(session, settings)
-
-    @use_case(role="user", transactional=False)
-    def iam_settings(self, session: Session) -> Any:
-        """The company IAM's settings, or None before an admin describes it (how people
-        sign in: a password form or the browser)."""
-        return self.services.tokens.iam_settings()
-
-    @use_case(role="admin", transactional=False)
-    def test_iam(
-        self,
-        session: Session,
-        settings: Any,
-        employee_id: str,
-        password: str,
-        *,
-        open_browser: Any = None,
-    ) -> Any:
-        """One login against the IAM with these settings (a sign-in in the browser for the
-        oidc shape); nothing is stored."""
-        return self.services.tokens.test_iam(
-            session, settings, employee_id, password, open_browser=open_browser
-        )
 
 
 def _short(value: Any) -> str:

@@ -1,0 +1,83 @@
+"""The internal-token use-cases of the application core (AppCore inherits them): logins
+(password, browser, device code), projects and the IAM settings, the same for
+`litellm-bridge token` and the Token & projects screen and wizard."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from bridge_app.auth import Session
+from bridge_app.services._usecases import use_case
+
+if TYPE_CHECKING:
+    from bridge_app.services._root import Services
+    from bridge_app.store import Database
+
+
+class TokenUseCases:
+    services: Services
+    db: Database
+
+    @use_case(role="user", transactional=False)
+    def token_login(
+        self, session: Session, employee_id: str, password: str, *, remember: bool = False
+    ) -> Any:
+        # No transaction around it: the IAM call must not hold the database's write lock.
+        # The token service stores the token and its audit event in one transaction.
+        status = self.services.tokens.login(session, employee_id, password, remember=remember)
+        self.db.changed("token")
+        return status
+
+    @use_case(role="user", transactional=False)
+    def token_login_browser(
+        self, session: Session, open_browser: Any, *, cancelled: Any = None, show_code: Any = None
+    ) -> Any:
+        """Sign in at the company's identity provider in the browser (the oidc IAM shape),
+        or with ``show_code`` by the device-code fallback."""
+        status = self.services.tokens.login_browser(
+            session, open_browser, cancelled=cancelled, show_code=show_code
+        )
+        self.db.changed("token")
+        return status
+
+    @use_case(role="user", topics=("project",))
+    def use_project(self, session: Session, project_id: str) -> Any:
+        return self.services.tokens.set_active_project(session, project_id)
+
+    @use_case(role="user", topics=("token",))
+    def forget_token_password(self, session: Session) -> None:
+        self.services.tokens.forget_password(session)
+
+    @use_case(role="user", topics=("project",))
+    def save_project(self, session: Session, project: Any) -> None:
+        self.services.tokens.save_project(session, project)
+
+    @use_case(role="user", topics=("project",))
+    def delete_project(self, session: Session, project_id: str) -> None:
+        self.services.tokens.delete_project(session, project_id)
+
+    @use_case(role="admin", topics=("token",))
+    def set_iam_settings(self, session: Session, settings: Any) -> None:
+        self.services.tokens.set_iam_settings(session, settings)
+
+    @use_case(role="user", transactional=False)
+    def iam_settings(self, session: Session) -> Any:
+        """The company IAM's settings, or None before an admin describes it (how people
+        sign in: a password form or the browser)."""
+        return self.services.tokens.iam_settings()
+
+    @use_case(role="admin", transactional=False)
+    def test_iam(
+        self,
+        session: Session,
+        settings: Any,
+        employee_id: str,
+        password: str,
+        *,
+        open_browser: Any = None,
+    ) -> Any:
+        """One login against the IAM with these settings (a sign-in in the browser for the
+        oidc shape); nothing is stored."""
+        return self.services.tokens.test_iam(
+            session, settings, employee_id, password, open_browser=open_browser
+        )
