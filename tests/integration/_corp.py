@@ -5,6 +5,7 @@ authenticating proxy (a real squid), and a PAC file as IT publishes it."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -17,6 +18,8 @@ from urllib.parse import quote
 import httpx
 
 from bridge_app.devtools import FakeInternalUpstream, LoopbackServer
+from bridge_app.runtime import resource_path
+from bridge_app.tokens import IamSettings
 from tests.integration._litellm_cli import make_private_ca
 from tests.integration._serve import ADMIN, ADMIN_PW, Serve, as_admin, cli, create_admin
 from tests.integration._squid import Squid
@@ -75,6 +78,22 @@ def answers(serve: Serve, home: Path) -> None:
         r = ask(serve, home, stream=stream)
         assert r.status_code == 200, r.text[:500]
         assert REPLY in answer_text("chat", r, stream=stream)
+
+
+def internal_token_flow(home: Path, iam: IamSettings, upstream_url: str) -> None:
+    """As an admin: the company IAM (``iam``), the internal config pointing at
+    ``upstream_url``, and the project P-7 in use, so a token sign-in is all that is left."""
+    settings = home.parent / "iam.json"
+    settings.write_text(json.dumps(iam.to_dict()), encoding="utf-8")
+    set_entry(home, "INTERNAL_LLM_API_BASE", f"{upstream_url}/v1")
+    for args in (
+        ("token", "iam", "--set", str(settings)),
+        ("config", "apply", str(resource_path("configs", "internal-enterprise.yaml"))),
+        ("token", "project", "add", "P-7", "Apollo"),
+        ("token", "project", "use", "P-7"),
+    ):
+        done = as_admin(home, *args)
+        assert done.returncode == 0, (args, done.stdout, done.stderr)
 
 
 def set_entry(home: Path, name: str, value: str) -> None:

@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 
 from bridge_app.devtools import FakeInternalUpstream
-from bridge_app.runtime import resource_path
 from bridge_app.tokens import IamClient, IamError, IamSettings
-from tests.integration._corp import ask, set_entry
+from tests.integration._corp import ask, internal_token_flow
 from tests.integration._device_idp import CLIENT_ID, approve_in_browser, device_idp
 from tests.integration._oidc import oidc_provider
 from tests.integration._serve import (
@@ -122,17 +121,7 @@ def test_serve_as_signs_in_with_a_code_before_it_serves(tmp_path: Path) -> None:
     with device_idp() as idp:
         upstream = FakeInternalUpstream(token_valid=lambda t: t in idp.tokens).start()
         try:
-            settings = tmp_path / "iam.json"
-            settings.write_text(json.dumps(_settings(idp.issuer).to_dict()), encoding="utf-8")
-            set_entry(home, "INTERNAL_LLM_API_BASE", f"{upstream.url}/v1")
-            for args in (
-                ("token", "iam", "--set", str(settings)),
-                ("config", "apply", str(resource_path("configs", "internal-enterprise.yaml"))),
-                ("token", "project", "add", "P-7", "Apollo"),
-                ("token", "project", "use", "P-7"),
-            ):
-                done = as_admin(home, *args)
-                assert done.returncode == 0, (args, done.stdout, done.stderr)
+            internal_token_flow(home, _settings(idp.issuer), upstream.url)
 
             def approve() -> None:  # the person, on their phone, once the code is shown
                 codes = wait_until(lambda: list(idp.credentials.values()), timeout=60)

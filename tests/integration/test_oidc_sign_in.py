@@ -5,7 +5,6 @@ the provider's own page and presses Authorize."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import threading
 from datetime import timedelta
@@ -15,9 +14,8 @@ import httpx
 import pytest
 
 from bridge_app.devtools import FakeInternalUpstream
-from bridge_app.runtime import resource_path
 from bridge_app.tokens import IamClient, IamError, IamSettings
-from tests.integration._corp import set_entry
+from tests.integration._corp import internal_token_flow
 from tests.integration._oidc import browser_environment, oidc_provider, sign_in_in_browser
 from tests.integration._serve import ADMIN_PW, Serve, as_admin, cli, create_admin, wait_until
 from tests.integration._upstream import free_port
@@ -110,20 +108,7 @@ def test_token_login_browser_stores_the_token_the_upstream_sees_and_shows_a_revo
 
         upstream = FakeInternalUpstream(token_valid=current, reply="pong").start()
         try:
-            settings = tmp_path / "iam.json"
-            settings.write_text(
-                json.dumps(_settings(idp.issuer).to_dict()),
-                encoding="utf-8",
-            )
-            set_entry(home, "INTERNAL_LLM_API_BASE", f"{upstream.url}/v1")
-            for args in (
-                ("token", "iam", "--set", str(settings)),
-                ("config", "apply", str(resource_path("configs", "internal-enterprise.yaml"))),
-                ("token", "project", "add", "P-7", "Apollo"),
-                ("token", "project", "use", "P-7"),
-            ):
-                done = as_admin(home, *args)
-                assert done.returncode == 0, (args, done.stdout, done.stderr)
+            internal_token_flow(home, _settings(idp.issuer), upstream.url)
             browser = browser_environment("emp-001")["BROWSER"]
             # The admin's test: a real sign-in in the browser, nothing stored.
             tested = as_admin(home, "token", "iam", "--test", BROWSER=browser)
