@@ -1,4 +1,4 @@
-"""`litellm-bridge policy example | check | show | apply | trust`."""
+"""`litellm-bridge policy example | check | show | apply | trust | install`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,12 @@ import click
 
 from bridge_app.cli._app import CliContext, fail, friendly_errors
 from bridge_app.cli._session import PasswordInput, logged_in, session_options
-from bridge_app.services import EXAMPLE_POLICY, PolicyInvalidError, PolicyService
+from bridge_app.services import (
+    EXAMPLE_POLICY,
+    PolicyInvalidError,
+    PolicyService,
+    install_machine_policy,
+)
 
 
 def _service(obj: CliContext) -> PolicyService:
@@ -122,6 +127,23 @@ def trust_cmd(obj: CliContext, keyfile: Path, as_user: str | None, password_stdi
         click.secho(
             f"warning: {refusal.source} is refused: {refusal.reason}", fg="yellow", err=True
         )
+
+
+@policy_group.command("install")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+@friendly_errors
+def install_cmd(path: Path) -> None:
+    """Place the company policy in PATH (with PATH.sig, when there is one) at the
+    machine-wide location, writable only by administrators (IT, as administrator or root;
+    the MSI's POLICYFILE runs this). Running apps take it up within seconds."""
+    try:
+        target, signed = install_machine_policy(path)
+    except PolicyInvalidError as exc:
+        for problem in exc.result.errors:
+            click.echo(f"{path}: {problem.location() or 'file'}: error: {problem.message}")
+        fail(exc.message.split(" First:")[0], "Nothing was written; the machine keeps its policy.")
+    signature = " and its signature" if signed else " (unsigned)"
+    click.echo(f"Policy placed: {target}{signature}; only administrators may change it.")
 
 
 COMMANDS = [policy_group]

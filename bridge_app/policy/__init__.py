@@ -15,6 +15,7 @@ from bridge_app.policy._errors import (
     UpstreamNotAllowedError,
 )
 from bridge_app.policy._example import EXAMPLE_POLICY
+from bridge_app.policy._install import install_machine_policy
 from bridge_app.policy._lock import AREA_LABELS
 from bridge_app.policy._model import InForce, QuotaUse, Refusal, parse_policy
 from bridge_app.policy._service import PolicyService
@@ -39,5 +40,6 @@ __all__ = [
     "RequestPolicy",
     "UpstreamNotAllowedError",
     "fingerprint",
+    "install_machine_policy",
     "parse_policy",
 ]

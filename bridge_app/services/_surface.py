@@ -60,6 +60,7 @@ from bridge_app.policy import (
     QuotaUse,
     Refusal,
     fingerprint,
+    install_machine_policy,
 )
 from bridge_app.proxy import (
     PROXY_LOG_NAME,
@@ -178,6 +179,7 @@ __all__ = [
     "example_settings",
     "exposed_addresses",
     "fingerprint",
+    "install_machine_policy",
     "is_loopback_host",
     "parse_iam_settings",
     "parse_iam_settings_text",

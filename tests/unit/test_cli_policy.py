@@ -228,3 +228,52 @@ def test_config_lock_from_the_cli(tmp_path: Path) -> None:
     assert alice.returncode == 0, alice.stderr  # the company lets everyone change it
     audit = as_admin(home, "audit", "list", "--action", "policy", **env)
     assert "policy.change_denied" in audit.stdout
+
+
+def test_it_places_the_machine_policy_checked_whole_and_only_for_administrators(
+    tmp_path: Path,
+) -> None:
+    """`policy install` (what the MSI's POLICYFILE runs): a valid file and its signature go
+    to the machine-wide location, root-owned; an invalid one writes nothing."""
+    import os
+
+    home = tmp_path / "home"
+    machine = tmp_path / "etc" / "litellm-bridge" / "policy.yaml"
+    env = {"BRIDGE_POLICY_FILE": str(machine)}
+    company = tmp_path / "company"
+    company.mkdir()
+    policy = company / "policy.yaml"
+    example = cli(home, "policy", "example").stdout
+    key, _pub = _keypair(tmp_path)
+    _ship(policy, example, key)
+
+    placed = cli(home, "policy", "install", str(policy), **env)
+    if os.geteuid() != 0:
+        assert placed.returncode == 1
+        assert f"Only root may place the machine-wide policy {machine}." in placed.stderr
+        assert "sudo litellm-bridge policy install" in placed.stderr
+        assert not machine.exists()
+        return
+    assert placed.returncode == 0, placed.stderr
+    assert placed.stdout.strip() == (
+        f"Policy placed: {machine} and its signature; only administrators may change it."
+    )
+    assert machine.read_text(encoding="utf-8") == example
+    assert machine.with_name("policy.yaml.sig").read_bytes() == key.sign(example.encode())
+    assert oct(machine.stat().st_mode & 0o777) == "0o644" and machine.stat().st_uid == 0
+    shown = cli(home, "policy", "show", **env)
+    assert f"Policy in force: machine file {machine}" in shown.stdout
+
+    broken = company / "broken.yaml"
+    broken.write_text("config_lock: sometimes\n", encoding="utf-8")
+    refused = cli(home, "policy", "install", str(broken), **env)
+    assert refused.returncode == 1
+    assert f"{broken}: line 1, column 1: error: config_lock must be one of" in refused.stdout
+    assert "Nothing was written; the machine keeps its policy." in refused.stderr
+    assert machine.read_text(encoding="utf-8") == example  # untouched
+
+    # A new policy without a signature: the old signature must not stay beside it.
+    _ship(policy, example.replace("# LiteLLM Bridge", "# v2 LiteLLM Bridge", 1), None)
+    again = cli(home, "policy", "install", str(policy), **env)
+    assert again.returncode == 0 and "(unsigned)" in again.stdout
+    assert not machine.with_name("policy.yaml.sig").exists()

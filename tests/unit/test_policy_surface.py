@@ -32,6 +32,7 @@ SURFACES = {
         "RequestPolicy",
         "UpstreamNotAllowedError",
         "fingerprint",
+        "install_machine_policy",
         "parse_policy",
     },
     bridge_app.usage: {
