@@ -6,7 +6,10 @@ Linux: an XDG autostart entry, ``$XDG_CONFIG_HOME/autostart/litellm-bridge.deskt
 of the same name marked ``Hidden=true`` in their own folder (the XDG rule).
 
 Windows: the value ``LiteLLM Bridge`` under ``HKCU\\Software\\Microsoft\\Windows\\
-CurrentVersion\\Run``, the windowed executable with its path quoted.
+CurrentVersion\\Run``, the windowed executable with its path quoted. The per-machine MSI
+(AUTOSTART=1) writes the same value under HKLM for everybody; a person turns that one off
+for themselves as Task Manager's Startup tab does, with a "disabled" mark in
+``HKCU\\...\\Explorer\\StartupApproved\\Run``.
 """
 
 from __future__ import annotations
@@ -117,24 +120,51 @@ def write_login_entry(on: bool, *, kiosk: bool = False) -> LoginEntry:
     return read_login_entry()
 
 
+APPROVED_KEY = r"Software\Microsoft\Windows\CurrentVersion\Explorer\StartupApproved\Run"
+# StartupApproved values: 12 bytes, the first 02 (enabled) or 03 (disabled), as Explorer
+# and Task Manager write them.
+_DISABLED = bytes([3]) + bytes(11)
+
 if sys.platform == "win32":
 
     def _read_run_value() -> LoginEntry:
         import winreg
 
-        where = rf"HKEY_CURRENT_USER\{RUN_KEY}\{RUN_VALUE}"
+        own = rf"HKEY_CURRENT_USER\{RUN_KEY}\{RUN_VALUE}"
+        value = _query(winreg.HKEY_CURRENT_USER, RUN_KEY, RUN_VALUE)
+        if value is not None:
+            return LoginEntry(True, own, str(value))
+        machine = _query(winreg.HKEY_LOCAL_MACHINE, RUN_KEY, RUN_VALUE)
+        if machine is None:
+            return LoginEntry(False, own)
+        where = rf"HKEY_LOCAL_MACHINE\{RUN_KEY}\{RUN_VALUE}"
+        mark = _query(winreg.HKEY_CURRENT_USER, APPROVED_KEY, RUN_VALUE)
+        off = isinstance(mark, bytes) and mark[:1] == _DISABLED[:1]
+        return LoginEntry(not off, where, None if off else str(machine), for_everybody=True)
+
+    def _query(root: int, key_name: str, name: str) -> object | None:
+        import winreg
+
         try:
-            with winreg.OpenKey(winreg.HKEY_CURRENT_USER, RUN_KEY) as key:
-                value, _kind = winreg.QueryValueEx(key, RUN_VALUE)
+            with winreg.OpenKey(root, key_name) as key:
+                value: object = winreg.QueryValueEx(key, name)[0]
         except OSError:
-            return LoginEntry(False, where)
-        return LoginEntry(True, where, str(value))
+            return None
+        return value
 
     def _write_run_value(on: bool, *, kiosk: bool) -> None:
         import winreg
 
+        machine = _query(winreg.HKEY_LOCAL_MACHINE, RUN_KEY, RUN_VALUE) is not None
+        user = winreg.HKEY_CURRENT_USER
+        with winreg.CreateKeyEx(user, APPROVED_KEY, 0, winreg.KEY_ALL_ACCESS) as key:
+            if machine and not on:  # IT's entry stays; this person's mark turns it off
+                winreg.SetValueEx(key, RUN_VALUE, 0, winreg.REG_BINARY, _DISABLED)
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    winreg.DeleteValue(key, RUN_VALUE)
         with winreg.CreateKeyEx(winreg.HKEY_CURRENT_USER, RUN_KEY, 0, winreg.KEY_SET_VALUE) as key:
-            if on:
+            if on and not machine:
                 command = subprocess.list2cmdline(launch_command(kiosk=kiosk))
                 winreg.SetValueEx(key, RUN_VALUE, 0, winreg.REG_SZ, command)
             else:

@@ -99,3 +99,40 @@ def test_windows_writes_and_removes_the_run_value_with_the_path_quoted() -> None
             with contextlib.suppress(FileNotFoundError):
                 winreg.DeleteValue(key, "LiteLLM Bridge")
         winreg.CloseKey(key)
+
+
+@pytest.mark.windows
+@pytest.mark.skipif(sys.platform != "win32", reason="Windows' registry (the Wine leg)")
+def test_windows_machine_entry_from_the_msi_is_turned_off_for_one_person_not_deleted() -> None:
+    import winreg  # type: ignore[import-not-found,unused-ignore]
+
+    run = r"Software\Microsoft\Windows\CurrentVersion\Run"
+    approved = r"Software\Microsoft\Windows\CurrentVersion\Explorer\StartupApproved\Run"
+    machine = winreg.CreateKeyEx(winreg.HKEY_LOCAL_MACHINE, run, 0, winreg.KEY_ALL_ACCESS)
+    command = r'"C:\Program Files\LiteLLM Bridge\litellm-bridge-gui.exe"'
+    winreg.SetValueEx(machine, "LiteLLM Bridge", 0, winreg.REG_SZ, command)
+    try:
+        entry = read_login_entry()
+        assert entry.on and entry.for_everybody and entry.command == command
+        assert entry.where == rf"HKEY_LOCAL_MACHINE\{run}\LiteLLM Bridge"
+
+        off = write_login_entry(False)
+        assert not off.on and off.for_everybody
+        assert winreg.QueryValueEx(machine, "LiteLLM Bridge")[0] == command  # IT's stays
+        with winreg.OpenKey(winreg.HKEY_CURRENT_USER, approved) as key:
+            mark, kind = winreg.QueryValueEx(key, "LiteLLM Bridge")
+        assert kind == winreg.REG_BINARY and mark == bytes([3]) + bytes(11)
+
+        on = write_login_entry(True)
+        assert on.on and on.for_everybody  # IT's entry again, no second one of this user's
+        with winreg.OpenKey(winreg.HKEY_CURRENT_USER, run) as key, pytest.raises(OSError):
+            winreg.QueryValueEx(key, "LiteLLM Bridge")
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            winreg.DeleteValue(machine, "LiteLLM Bridge")
+        winreg.CloseKey(machine)
+        with (
+            contextlib.suppress(OSError),
+            winreg.OpenKey(winreg.HKEY_CURRENT_USER, approved, 0, winreg.KEY_ALL_ACCESS) as key,
+        ):
+            winreg.DeleteValue(key, "LiteLLM Bridge")
