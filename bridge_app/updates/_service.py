@@ -28,6 +28,7 @@ from bridge_app.updates._archives import EXECUTABLE, unpack_bundle
 from bridge_app.updates._database import DatabaseFiles
 from bridge_app.updates._errors import Progress, UpdateError
 from bridge_app.updates._health import HEALTH_CHECK_ENV, health_check
+from bridge_app.updates._msi import msi_reason, msi_scope
 
 if TYPE_CHECKING:
     from bridge_app.updates._tuf import TufClient
@@ -206,7 +207,10 @@ class UpdateService:
         newer = _version_key(latest) > _version_key(current)
         policy = self.policy()
         allowed, reason = True, ""
-        if policy.disabled:
+        scope = msi_scope()
+        if scope is not None:
+            allowed, reason = False, msi_reason(scope)
+        elif policy.disabled:
             allowed, reason = False, "updates are disabled by the managed policy."
         elif policy.pinned_version and policy.pinned_version != latest:
             allowed, reason = False, f"the managed policy pins version {policy.pinned_version}."

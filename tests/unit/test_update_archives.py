@@ -106,3 +106,35 @@ def test_a_single_bundle_of_another_platform_is_refused_not_downloaded() -> None
     assert '"bundles": {"windows-x86_64": "<archive>", …}' in (other.value.hint or "")
     # A name that says no platform (an IT-made channel) is taken as it is.
     assert bundle_for_this_machine({"version": "1", "bundle": "bridge.zip"}, "windows-x86_64")
+
+
+def test_a_copy_the_msi_installed_is_left_to_the_msi(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """packaging/build_msi.py records InstallDir and Scope; `update apply` then defers to
+    IT's installer instead of unpacking a version beside the one Windows has on record."""
+    import sys
+
+    from bridge_app.updates._msi import msi_reason, msi_scope
+
+    installed = tmp_path / "LiteLLM Bridge"
+    installed.mkdir()
+    exe = installed / "litellm-bridge.exe"
+    assert msi_scope(exe) is None  # not frozen (a checkout), not Windows: never an MSI's
+    if sys.platform != "win32":
+        return
+    import winreg  # type: ignore[import-not-found,unused-ignore]
+
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    key = winreg.CreateKeyEx(winreg.HKEY_CURRENT_USER, r"Software\LiteLLM Bridge")
+    try:
+        assert msi_scope(exe) is None  # the key names no folder yet
+        winreg.SetValueEx(key, "InstallDir", 0, winreg.REG_SZ, str(installed) + "\\")
+        winreg.SetValueEx(key, "Scope", 0, winreg.REG_SZ, "user")
+        assert msi_scope(exe) == "user"
+        assert msi_scope(tmp_path / "elsewhere" / "litellm-bridge.exe") is None  # an unzipped copy
+        assert "install the new version's MSI" in msi_reason("user")
+        assert "IT installs new versions" in msi_reason("machine")
+    finally:
+        winreg.CloseKey(key)
+        winreg.DeleteKey(winreg.HKEY_CURRENT_USER, r"Software\LiteLLM Bridge")
