@@ -1,6 +1,7 @@
 """Build the one-folder LiteLLM Bridge bundle, sign its manifest, and optionally archive it.
 
     python packaging/build.py [--key FILE] [--release] [--archive] [--no-cache] [--skip-manifest]
+        [--version X.Y.Z] [--dist DIR]
 
 Steps: stage the sources with the signing key's public half written into
 bridge_app/integrity/_pubkey.py (the checkout is never modified); reuse a cached PyInstaller
@@ -78,8 +79,8 @@ def signing_key(path: Path | None, *, release: bool) -> Ed25519PrivateKey:
     return integrity.load_private_key(DEV_KEY)
 
 
-def stage_sources(public_key: str, version: str) -> None:
-    """A copy of bridge_app with this build's public key, plus metadata for its version."""
+def stage_sources(public_key: str) -> None:
+    """A copy of bridge_app with this build's public key."""
     shutil.rmtree(STAGE, ignore_errors=True)
     shutil.copytree(
         REPO / "bridge_app",
@@ -88,7 +89,16 @@ def stage_sources(public_key: str, version: str) -> None:
     )
     pubkey = STAGE / "bridge_app" / "integrity" / "_pubkey.py"
     pubkey.write_text(integrity.render_pubkey_module(public_key), encoding="utf-8")
-    info = STAGE / f"litellm_bridge-{version}.dist-info"
+
+
+def stamp_version(bundle: Path, version: str) -> None:
+    """The bundle's version, as installed metadata next to the bundled packages
+    (bridge_app.__version__ reads it): written after PyInstaller, not into its cached
+    output, so that a release of another version (--version) is a copy, not a rebuild."""
+    contents = bundle / "_internal"
+    for old in contents.glob("litellm_bridge-*.dist-info"):
+        shutil.rmtree(old)
+    info = contents / f"litellm_bridge-{version}.dist-info"
     info.mkdir()
     (info / "METADATA").write_text(
         f"Metadata-Version: 2.1\nName: litellm-bridge\nVersion: {version}\n", encoding="utf-8"
@@ -217,10 +227,13 @@ def main() -> None:
         help="only pack the existing --dist bundle (after signing steps that change it)",
     )
     parser.add_argument("--dist", type=Path, default=DIST / NAME, help="where the bundle goes")
+    parser.add_argument(
+        "--version", help="the version to build (default: pyproject.toml's; test releases)"
+    )
     args = parser.parse_args()
 
     started = time.monotonic()
-    version = project_version()
+    version = args.version or project_version()
     dist: Path = args.dist.resolve()
     if args.archive_only:
         out = archive(dist, version)
@@ -229,7 +242,7 @@ def main() -> None:
     key = signing_key(args.key, release=args.release)
     public_key = integrity.public_key_text(key)
     say(f"LiteLLM Bridge {version}; manifest key {integrity.key_id(public_key)}")
-    stage_sources(public_key, version)
+    stage_sources(public_key)
 
     CACHE.mkdir(parents=True, exist_ok=True)
     cached = CACHE / cache_key()
@@ -244,6 +257,7 @@ def main() -> None:
 
     shutil.rmtree(dist, ignore_errors=True)
     shutil.copytree(cached, dist, symlinks=True)
+    stamp_version(dist, version)
     if not args.skip_manifest:
         manifest = integrity.sign_folder(dist, key, version=version)
         say(f"Signed manifest: {len(manifest.files)} files")
