@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -44,9 +45,22 @@ def health_check(executable: Path, timeout_s: float) -> str | None:
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"doctor could not run: {exc}"
     if doctor.returncode != 0:
-        last = (doctor.stderr or doctor.stdout).strip().splitlines()[-1:] or ["no output"]
-        return f"doctor failed (exit {doctor.returncode}): {last[0][:300]}"
+        return f"doctor failed (exit {doctor.returncode}): {_doctor_failures(doctor)[:300]}"
     return _serve_check(executable, env, timeout_s)
+
+
+def _doctor_failures(doctor: subprocess.CompletedProcess[str]) -> str:
+    """What the version under test's doctor found wrong: its failed checks by name (its
+    --json report), else its last line of output."""
+    try:
+        report = json.loads(doctor.stdout)
+        failed = [c for c in report["checks"] if c.get("status") == "fail"]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        failed = []
+    if failed:
+        return "; ".join(f"{c.get('name')}: {c.get('detail')}" for c in failed)
+    last = (doctor.stderr or doctor.stdout).strip().splitlines()[-1:] or ["no output"]
+    return last[0]
 
 
 def _serve_check(executable: Path, env: dict[str, str], timeout_s: float) -> str | None:
