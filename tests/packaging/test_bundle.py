@@ -7,6 +7,7 @@ sources a copy); both tests share one build.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -152,3 +153,111 @@ def test_the_deb_installs_runs_and_is_removed(bundle: Path, tmp_path: Path) -> N
     assert purged.returncode == 0, purged.stdout + purged.stderr
     assert not Path("/etc/litellm-bridge/policy.yaml").exists()
     assert not Path("/etc/xdg/autostart/litellm-bridge.desktop").exists()
+
+
+def _release(version: str, root: Path, *, damage: bool = False) -> Path:
+    """A release of ``version`` by the real build script (the cached PyInstaller output,
+    stamped with that version, its manifest signed) packed as the release workflow packs
+    it. ``damage``: a file removed after signing, as a broken build ships."""
+    dist = root / version / "litellm-bridge"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_SIGNING_KEY")}
+    build = [sys.executable, str(REPO / "packaging" / "build.py"), "--dist", str(dist)]
+    made = subprocess.run(
+        [*build, "--version", version, *([] if damage else ["--archive"])],
+        env=env, capture_output=True, text=True, timeout=BUILD_TIMEOUT, check=False,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert "Reusing the cached PyInstaller output" in made.stdout  # a copy, not a rebuild
+    if damage:
+        (dist / "_internal" / "kv" / "main.kv").unlink()
+        packed = subprocess.run(
+            [*build, "--version", version, "--archive-only"],
+            env=env, capture_output=True, text=True, timeout=BUILD_TIMEOUT, check=False,
+        )  # fmt: skip
+        assert packed.returncode == 0, packed.stdout + packed.stderr
+    (archive,) = dist.parent.glob(f"litellm-bridge-{version}-linux-*.tar.gz")
+    return archive
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the Linux release archive")
+def test_an_installed_release_updates_to_the_next_and_a_broken_one_rolls_back(
+    bundle: Path, tmp_path: Path
+) -> None:
+    """Two real releases: the bundle built above (A, this version) updates to B (the same
+    build script, version 0.1.1, a .tar.gz with its top-level folder) published in a TUF
+    repository on loopback — check, download with progress, verify, install beside, health
+    check, switch, and A's executable then runs B. Then B' (0.1.2), whose build lost a file
+    after signing: it fails its health check, the app stays on B, the database intact."""
+    from tests._tuf_repo import serve_repo
+    from tests.integration._serve import ADMIN_PW
+
+    version_a = subprocess.run(
+        [str(bundle / "litellm-bridge"), "--version"], capture_output=True, text=True, check=True
+    ).stdout
+    home = tmp_path / "home"
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_") and k != "DISPLAY"
+    } | {"BRIDGE_HOME": str(home), "BRIDGE_KEYRING": "off"}
+    admin = ("--as", "root", "--password-stdin")
+
+    def run(*args: str, stdin: str = ADMIN_PW) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(bundle / "litellm-bridge"), *args], env=env, input=stdin,
+            capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+
+    made = run("user", "create", "root", "--admin", "--password-stdin")
+    assert made.returncode == 0, made.stderr
+    release_b = _release("0.1.1", tmp_path / "releases")
+    with serve_repo(tmp_path / "repo") as (repo, url):
+        repo.publish("0.1.1", release_b.read_bytes(), name=release_b.name)
+        root_json = str(repo.dir / "metadata" / "root.json")
+        configured = run("update", "configure", url, "--root", root_json, *admin)
+        assert configured.returncode == 0, configured.stderr
+        checked = run("update", "check")
+        assert checked.stdout.strip() == (
+            f"Version 0.1.1 is available (running {version_a.split()[-1]})."
+        ), checked.stdout + checked.stderr
+        applied = run("update", "apply", "--yes", *admin)
+        assert applied.returncode == 0, applied.stdout + applied.stderr
+        assert "downloading" in applied.stderr and " MB" in applied.stderr  # progress
+        assert "0.1.1 installed; it starts at the next start." in applied.stdout
+
+        # The next start of A checks B (its own doctor, serve, a demo request) and switches.
+        lines = _serve_once(bundle, env)
+        assert "Update: switched to 0.1.1 (health check passed)\n" in lines, lines
+        assert run("--version").stdout.split()[-1] == "0.1.1"  # A hands over to B
+
+        release_c = _release("0.1.2", tmp_path / "releases", damage=True)
+        repo.publish("0.1.2", release_c.read_bytes(), name=release_c.name)
+        applied = run("update", "apply", "--yes", *admin)  # run by B now
+        assert applied.returncode == 0, applied.stdout + applied.stderr
+    status = run("update", "status")
+    assert "Pending   0.1.2 (starts at the next start)" in status.stdout, status.stdout
+    lines = _serve_once(bundle, env)  # the next start: 0.1.2's doctor finds the lost file
+    said = next((line for line in lines if line.startswith("Update: ")), "")
+    assert said.startswith(
+        "Update: 0.1.2 failed its health check and was rolled back to 0.1.1"
+    ), lines
+    assert "doctor failed" in said and "main.kv" in said, said
+    assert run("--version").stdout.split()[-1] == "0.1.1"
+    users = run("user", "list", *admin)
+    assert users.returncode == 0 and "root" in users.stdout, users.stdout + users.stderr
+
+
+def _serve_once(bundle: Path, env: dict[str, str]) -> list[str]:
+    """`serve` started until it is ready, then Ctrl+C: what it said."""
+    served = subprocess.Popen(
+        [str(bundle / "litellm-bridge"), "serve", "--port", "0"], env=env,
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    lines: list[str] = []
+    assert served.stdout is not None
+    for line in served.stdout:
+        lines.append(line)
+        if line.startswith("Press Ctrl+C"):
+            break
+    served.send_signal(signal.SIGINT)
+    _out, err = served.communicate(timeout=120)
+    assert any(line.startswith("Press Ctrl+C") for line in lines), [*lines, err[-2000:]]
+    return lines
