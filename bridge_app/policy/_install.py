@@ -14,11 +14,9 @@ import os
 import sys
 from pathlib import Path
 
-from bridge_app.config import decode_config_bytes
-from bridge_app.policy._errors import PolicyError, PolicyInvalidError
-from bridge_app.policy._files import read_policy_bytes
+from bridge_app.policy._errors import PolicyError
+from bridge_app.policy._files import parse_policy_bytes, read_policy_bytes
 from bridge_app.policy._location import machine_policy_path, signature_path
-from bridge_app.policy._model import parse_policy
 from bridge_app.policy._owner import untrusted_owner
 
 _ADMINS, _SYSTEM, _USERS = "S-1-5-32-544", "S-1-5-18", "S-1-5-32-545"
@@ -31,12 +29,7 @@ def install_machine_policy(source: Path, target: Path | None = None) -> tuple[Pa
     earlier policy is removed when the new one comes without one."""
     target = target or machine_policy_path()
     content = read_policy_bytes(source)
-    text, problems = decode_config_bytes(content)
-    if text is None:
-        raise PolicyError(f"The policy {source} cannot be read: {problems[0]}")
-    policy, result = parse_policy(text)
-    if policy is None:
-        raise PolicyInvalidError(result, what=f"The policy {source}")
+    parse_policy_bytes(content, source)
     signature = signature_path(source)
     signed = signature.is_file()
     if sys.platform != "win32" and os.geteuid() != 0:
@@ -45,17 +38,29 @@ def install_machine_policy(source: Path, target: Path | None = None) -> tuple[Pa
             hint=f"Run it with sudo: sudo litellm-bridge policy install {source}",
         )
     folder = target.parent
+    created = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
     _admin_only(folder, folder=True)
-    if signed:
-        _write(signature_path(target), signature.read_bytes())
-    else:
-        signature_path(target).unlink(missing_ok=True)
-    _write(target, content)
-    for item in (target, signature_path(target)) if signed else (target,):
-        problem = untrusted_owner(item)
-        if problem is not None:
-            raise PolicyError(f"The policy was written to {target}, but {problem}.")
+    problem = untrusted_owner(folder)
+    if problem is not None:  # nothing written: a file there would not be trusted either
+        if created:
+            folder.rmdir()
+        raise PolicyError(f"The policy cannot be placed in {folder}: {problem}.")
+    written = [signature_path(target), target] if signed else [target]
+    try:
+        if signed:
+            _write(signature_path(target), signature.read_bytes())
+        else:
+            signature_path(target).unlink(missing_ok=True)
+        _write(target, content)
+        for item in written:
+            problem = untrusted_owner(item)
+            if problem is not None:
+                raise PolicyError(f"The policy cannot be placed at {target}: {problem}.")
+    except BaseException:
+        for item in written:
+            item.unlink(missing_ok=True)
+        raise
     return target, signed
 
 

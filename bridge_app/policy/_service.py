@@ -25,10 +25,9 @@ from bridge_app.policy._counters import (
 )
 from bridge_app.policy._errors import (
     PolicyError,
-    PolicyInvalidError,
     PolicySignatureError,
 )
-from bridge_app.policy._files import read_policy_bytes, read_signature
+from bridge_app.policy._files import parse_policy_bytes, read_policy_bytes, read_signature
 from bridge_app.policy._location import POLICY_FILE_ENV, machine_policy_path
 from bridge_app.policy._lock import ConfigLockRules
 from bridge_app.policy._model import (
@@ -201,13 +200,7 @@ class PolicyService(ConfigLockRules):
         key = self.trusted_key()
         if key is not None:
             verify_signature(content, read_signature(path), key, name=path.name)
-        text, problems = decode_config_bytes(content)
-        if text is None:
-            raise PolicyError(f"The policy {path} cannot be read: {problems[0]}")
-        policy, result = parse_policy(text)
-        if policy is None:
-            raise PolicyInvalidError(result, what=f"The policy {path}")
-        return content, policy, key is not None
+        return content, parse_policy_bytes(content, path), key is not None
 
     # -- applying ----------------------------------------------------------------------
 

@@ -331,3 +331,33 @@ def test_a_root_owned_policy_file_is_trusted(tmp_path: Path) -> None:
     made.write_text("models: {allow: ['*']}\n", encoding="utf-8")
     made.chmod(0o644)
     assert untrusted_owner(made) is None
+
+
+def _under_wine() -> bool:
+    import ctypes
+
+    return sys.platform == "win32" and hasattr(ctypes.WinDLL("ntdll"), "wine_get_version")
+
+
+@pytest.mark.windows
+@pytest.mark.skipif(
+    sys.platform != "win32" or _under_wine(),
+    reason="Windows access lists: Wine keeps none (every file reads as the user's own, "
+    "tests/windows/test_wine_msi.py); the GitHub Windows job runs this",
+)
+def test_the_installed_machine_policy_is_writable_by_administrators_only(tmp_path: Path) -> None:
+    """`policy install` (the MSI's POLICYFILE) on a folder a user created first, as
+    %ProgramData% allows: afterwards it and the files belong to the Administrators, and
+    no one else may change them."""
+    from bridge_app.policy import EXAMPLE_POLICY, install_machine_policy
+    from bridge_app.policy._owner import untrusted_owner
+
+    target = tmp_path / "LiteLLM Bridge" / "policy.yaml"
+    target.parent.mkdir()
+    assert untrusted_owner(target.parent) is not None  # the user's own folder
+    source = tmp_path / "company.yaml"
+    source.write_text(EXAMPLE_POLICY, encoding="utf-8")
+    placed, signed = install_machine_policy(source, target)
+    assert (placed, signed) == (target, False)
+    assert untrusted_owner(target) is None
+    assert untrusted_owner(target.parent) is None
