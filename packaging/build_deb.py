@@ -45,12 +45,13 @@ StartupNotify=true
 """
 
 
-def _version(bundle: Path) -> str:
+def bundle_version(bundle: Path, tool: str = "build_deb.py") -> str:
+    """The version a built bundle's signed manifest names (what its installers carry)."""
     manifest = bundle / "MANIFEST.json"
     try:
         return str(json.loads(manifest.read_text(encoding="utf-8"))["version"])
     except (OSError, ValueError, KeyError) as exc:
-        sys.exit(f"build_deb.py: {manifest} names no version ({exc}); build the bundle first")
+        sys.exit(f"{tool}: {manifest} names no version ({exc}); build the bundle first")
 
 
 def _architecture() -> str:
@@ -76,7 +77,7 @@ def build(
         sys.exit(f"build_deb.py: {bundle} is not a Linux bundle (no {NAME} in it)")
     if shutil.which("dpkg-deb") is None:
         sys.exit("build_deb.py: dpkg-deb is needed (Debian's dpkg package)")
-    version, arch = _version(bundle), _architecture()
+    version, arch = bundle_version(bundle), _architecture()
     out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / f"{NAME}_{version}_{arch}.deb"
     with tempfile.TemporaryDirectory(prefix="bridge-deb-") as tmp:
