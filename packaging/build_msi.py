@@ -30,7 +30,7 @@ Properties for a silent install (msiexec /i FILE /qn PROPERTY=VALUE ...):
   KIOSK=1             the window opens at login in kiosk mode (implies AUTOSTART)
 
 Uninstalling removes the program, its Start-menu entry, PATH entry and Run value; each
-person's data (%LOCALAPPDATA%\\LiteLLM Bridge) and the machine policy stay, as IT expects
+person's data (%LOCALAPPDATA%\\litellm-bridge) and the machine policy stay, as IT expects
 of a reinstall. With --sign-pfx the MSI is Authenticode-signed (packaging/authenticode.py).
 """
 
@@ -66,13 +66,11 @@ FIXED_GUIDS = {  # components that are not files: stable ids across versions
         "Shortcut": "0F3A6B1E-2C4D-4E5F-8A9B-1C2D3E4F5A60",
         "Path": "1A4B7C2F-3D5E-4F60-9BAC-2D3E4F5A6B71",
         "Autostart": "2B5C8D30-4E6F-4071-ACBD-3E4F5A6B7C82",
-        "AutostartKiosk": "3C6D9E41-5F70-4182-BDCE-4F5A6B7C8D93",
     },
     "user": {
         "Shortcut": "4D7EAF52-6071-4293-CEDF-5A6B7C8D9EA4",
         "Path": "5E8FB063-7182-43A4-DFE0-6B7C8D9EAFB5",
         "Autostart": "6F90C174-8293-44B5-E0F1-7C8D9EAFB0C6",
-        "AutostartKiosk": "70A1D285-93A4-45C6-F102-8D9EAFB0C1D7",
     },
 }
 RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
@@ -172,6 +170,7 @@ def product_source(scope: str, version: str, ids: dict[str, str]) -> str:
     <MediaTemplate EmbedCab="yes"/>
     <Property Id="ARPHELPLINK" Value="https://github.com/litellm-bridge/litellm-bridge"/>
     <Property Id="ARPNOMODIFY" Value="1"/>
+    <CustomAction Id="SetKioskArg" Property="KIOSKARG" Value=" --kiosk"/>
     <Directory Id="TARGETDIR" Name="SourceDir">
       {programs}
       <Directory Id="ProgramMenuFolder"/>
@@ -192,10 +191,7 @@ def product_source(scope: str, version: str, ids: dict[str, str]) -> str:
         {registry(APP_KEY, "OnPath", "1")}
       </Component>
       <Component Id="Autostart" Guid="{guids["Autostart"]}" Win64="yes">
-        {registry(RUN_KEY, PRODUCT, window)}
-      </Component>
-      <Component Id="AutostartKiosk" Guid="{guids["AutostartKiosk"]}" Win64="yes">
-        {registry(RUN_KEY, PRODUCT, window + " --kiosk")}
+        {registry(RUN_KEY, PRODUCT, window + "[KIOSKARG]")}
       </Component>
     </DirectoryRef>
     <Feature Id="Application" Title="{PRODUCT}" Level="1" Absent="disallow">
@@ -203,7 +199,6 @@ def product_source(scope: str, version: str, ids: dict[str, str]) -> str:
       <ComponentRef Id="Shortcut"/>
       <ComponentRef Id="Path"/>
       <ComponentRef Id="Autostart"/>
-      <ComponentRef Id="AutostartKiosk"/>
     </Feature>{policy}
   </Product>
 </Wix>
@@ -255,9 +250,13 @@ def amend(msi: Path, scope: str) -> None:
     this version's whatever its file version says)."""
     system = "*" if scope == "machine" else ""
     queries = [
-        'UPDATE `Component` SET `Condition` = \'AUTOSTART="1" AND NOT KIOSK="1"\' '
+        # One component owns the login entry: the window, with --kiosk when KIOSK=1. A
+        # condition is evaluated again at uninstall, where the properties are not given:
+        # without REMOVE="ALL" the entry would be left behind (measured under Wine).
+        'UPDATE `Component` SET `Condition` = \'AUTOSTART="1" OR KIOSK="1" OR REMOVE="ALL"\' '
         "WHERE `Component` = 'Autostart'",
-        "UPDATE `Component` SET `Condition` = 'KIOSK=\"1\"' WHERE `Component` = 'AutostartKiosk'",
+        "INSERT INTO `InstallExecuteSequence` (`Action`, `Condition`, `Sequence`) "
+        "VALUES ('SetKioskArg', 'KIOSK=\"1\"', 790)",
         "CREATE TABLE `Environment` (`Environment` CHAR(72) NOT NULL, `Name` CHAR(255) NOT NULL "
         "LOCALIZABLE, `Value` CHAR(255) LOCALIZABLE, `Component_` CHAR(72) NOT NULL "
         "PRIMARY KEY `Environment`)",

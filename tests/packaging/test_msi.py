@@ -67,16 +67,18 @@ def test_per_machine_msi_installs_files_entry_path_autostart_and_the_policy_acti
     assert sequence["InstallValidate"][1] < sequence["RemoveExistingProducts"][1]
     assert sequence["RemoveExistingProducts"][1] < sequence["InstallInitialize"][1]
     assert {"WriteEnvironmentStrings", "RemoveEnvironmentStrings"} <= set(sequence)
-    (action,) = _table(msi, "CustomAction")
-    assert action[0] == "PlacePolicy" and action[3] == 'policy install "[POLICYFILE]"'
-    assert int(action[1]) & 0x0C00 == 0x0C00  # deferred, not impersonated: as administrator
-
+    actions = {row[0]: row for row in _table(msi, "CustomAction")}
+    assert actions["PlacePolicy"][3] == 'policy install "[POLICYFILE]"'
+    assert int(actions["PlacePolicy"][1]) & 0x0C00 == 0x0C00  # deferred, as administrator
+    # One component owns the login entry; KIOSK=1 adds --kiosk through a property set early.
+    assert actions["SetKioskArg"][2:4] == ["KIOSKARG", " --kiosk"]
+    assert sequence["SetKioskArg"] == ('KIOSK="1"', 790)
     components = {row[0]: row[4] for row in _table(msi, "Component")}
-    assert components["Autostart"] == 'AUTOSTART="1" AND NOT KIOSK="1"'
-    assert components["AutostartKiosk"] == 'KIOSK="1"'
-    runs = {row[5]: row[4] for row in _table(msi, "Registry") if row[3] == "LiteLLM Bridge"}
-    assert runs["Autostart"] == '"[INSTALLDIR]litellm-bridge-gui.exe"'
-    assert runs["AutostartKiosk"] == '"[INSTALLDIR]litellm-bridge-gui.exe" --kiosk'
+    assert components["Autostart"] == 'AUTOSTART="1" OR KIOSK="1" OR REMOVE="ALL"'
+    runs = [row for row in _table(msi, "Registry") if row[3] == "LiteLLM Bridge"]
+    assert [(row[4], row[5]) for row in runs] == [
+        ('"[INSTALLDIR]litellm-bridge-gui.exe"[KIOSKARG]', "Autostart")
+    ]
     assert {row[1] for row in _table(msi, "Registry")} == {"2"}  # HKLM
     ((_, name, value, _),) = _table(msi, "Environment")
     assert (name, value) == ("=-*PATH", "[~];[INSTALLDIR]")  # system PATH, removed at uninstall
@@ -90,7 +92,7 @@ def test_per_user_msi_needs_no_administrator_and_has_no_policy_action(tmp_path: 
     msi = tmp_path / "litellm-bridge-2.0.0-windows-x86_64-user.msi"
     properties = dict(row[:2] for row in _table(msi, "Property"))
     assert "ALLUSERS" not in properties or properties["ALLUSERS"] == ""
-    assert _table(msi, "CustomAction") == []
+    assert [row[0] for row in _table(msi, "CustomAction")] == ["SetKioskArg"]  # no policy
     assert {row[1] for row in _table(msi, "Registry")} == {"1"}  # HKCU
     directories = {row[0]: row for row in _table(msi, "Directory")}
     assert directories["UserPrograms"][1] == "LocalAppDataFolder"

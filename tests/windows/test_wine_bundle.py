@@ -7,15 +7,12 @@ manifest), a first admin, `serve` answering the demo model, Ctrl+C; and the wind
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.windows._wine import REPO, WINDOWS_SH, wine
+from tests.windows._wine import wine
 from tests.windows.test_wine_smoke import serve_restart_and_stop
 from tests.windows.test_wine_window import SCREEN, first_readable_frame
 
@@ -25,27 +22,6 @@ pytestmark = [
     pytest.mark.timeout(3600),
     pytest.mark.skipif(sys.platform == "win32", reason="drives Wine from Linux"),
 ]
-BUILD_DIR = REPO / "packaging" / "build-windows"
-DIST = REPO / "packaging" / "dist-windows" / "litellm-bridge"
-
-
-@pytest.fixture(scope="module")
-def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    started = time.monotonic()
-    built = subprocess.run(
-        ["bash", str(WINDOWS_SH), "--python", "packaging/build.py", "--dist", str(DIST)],
-        env={**os.environ, "BRIDGE_BUILD_DIR": str(BUILD_DIR)},
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=3000,
-        check=False,
-    )
-    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
-    print(f"Windows bundle ready in {time.monotonic() - started:.0f} s:\n{built.stdout}")
-    for name in ("litellm-bridge.exe", "litellm-bridge-gui.exe", "MANIFEST.json"):
-        assert (DIST / name).is_file(), name
-    return DIST
 
 
 def test_the_console_exe_checks_itself_serves_restarts_and_stops(
