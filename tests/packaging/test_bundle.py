@@ -236,9 +236,9 @@ def test_an_installed_release_updates_to_the_next_and_a_broken_one_rolls_back(
     assert "Pending   0.1.2 (starts at the next start)" in status.stdout, status.stdout
     lines = _serve_once(bundle, env)  # the next start: 0.1.2's doctor finds the lost file
     said = next((line for line in lines if line.startswith("Update: ")), "")
-    assert said.startswith(
-        "Update: 0.1.2 failed its health check and was rolled back to 0.1.1"
-    ), lines
+    assert said.startswith("Update: 0.1.2 failed its health check and was rolled back to 0.1.1"), (
+        lines
+    )
     assert "doctor failed" in said and "main.kv" in said, said
     assert run("--version").stdout.split()[-1] == "0.1.1"
     users = run("user", "list", *admin)
