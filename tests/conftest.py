@@ -15,6 +15,13 @@ from bridge_app.runtime import AppPaths
 KEYRING_UNDER_TEST = os.environ.get("BRIDGE_TEST_KEYRING", "").lower() == "on"
 os.environ["BRIDGE_KEYRING"] = "on" if KEYRING_UNDER_TEST else "off"
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+# No test reads this machine's own policy (/etc/litellm-bridge, %ProgramData%): the .deb test
+# installs a real one there while other tests run beside it. A test that wants a machine
+# policy sets BRIDGE_POLICY_FILE itself (the packaged-program tests start without it).
+os.environ.setdefault(
+    "BRIDGE_POLICY_FILE",
+    os.path.join(tempfile.gettempdir(), "litellm-bridge-tests-no-machine-policy", "policy.yaml"),
+)
 # Test modules import LiteLLM directly too: the app's CRLF tokenizer fix must come first
 # (see bridge_app/proxy/_tiktoken_files.py), or tiktoken deletes the bundled files.
 if os.name == "nt":
