@@ -38,19 +38,22 @@ def sign(path: Path, pfx: Path, password: str, *, timestamp: str | None = None) 
     """Sign ``path`` in place (SHA-256), replacing any earlier signature."""
     signed = path.with_name(path.name + ".signed")
     signed.unlink(missing_ok=True)
-    command = [_osslsigncode(), "sign", "-pkcs12", str(pfx), "-pass", password]
+    # The password on standard input (-readpass -): a command line is readable by every
+    # local user (ps, /proc/<pid>/cmdline).
+    command = [_osslsigncode(), "sign", "-pkcs12", str(pfx), "-readpass", "-"]
     command += ["-h", "sha256", "-n", DESCRIPTION, "-i", URL]
     if timestamp:
         command += ["-ts", timestamp]
     done = subprocess.run(
         [*command, "-in", str(path), "-out", str(signed)],
+        input=password,
         capture_output=True,
         text=True,
         check=False,
     )
     if done.returncode != 0:
         signed.unlink(missing_ok=True)
-        detail = (done.stderr or done.stdout).strip().replace(password, "****") if password else ""
+        detail = (done.stderr or done.stdout).strip()
         sys.exit(f"authenticode.py: signing {path.name} failed: {detail or done.returncode}")
     signed.replace(path)
 
