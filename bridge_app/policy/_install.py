@@ -72,9 +72,8 @@ def _write(path: Path, content: bytes) -> None:
         fh.write(content)
         fh.flush()
         os.fsync(fh.fileno())
-    _admin_only(partial, folder=False)
+    _admin_only(partial, folder=False)  # the rename keeps owner and access list
     os.replace(partial, path)
-    _admin_only(path, folder=False)
 
 
 def _admin_only(path: Path, *, folder: bool) -> None:
