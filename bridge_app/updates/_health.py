@@ -96,7 +96,7 @@ def _serve_check(executable: Path, env: dict[str, str], timeout_s: float) -> str
                     tail = errors.read().strip().splitlines()[-1:] or ["no output"]
                     return f"the proxy was not ready within {timeout_s:g} s ({tail[0][:300]})"
                 time.sleep(0.2)
-            key = subprocess.run(
+            printed = subprocess.run(
                 [str(executable), "proxy-key"],
                 env=env,
                 capture_output=True,
@@ -104,7 +104,11 @@ def _serve_check(executable: Path, env: dict[str, str], timeout_s: float) -> str
                 timeout=60,
                 check=False,
                 creationflags=_NO_WINDOW,
-            ).stdout.strip()
+            )
+            key = printed.stdout.strip()
+            if printed.returncode != 0 or not key:
+                said = (printed.stderr or printed.stdout).strip().splitlines()[-1:] or ["nothing"]
+                return f"proxy-key gave no key (exit {printed.returncode}): {said[0][:300]}"
             response = client.post(
                 f"{url}/v1/chat/completions",
                 headers={"Authorization": f"Bearer {key}"},

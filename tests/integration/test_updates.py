@@ -30,11 +30,17 @@ ADMIN_PW = "Admin-Password-42!"
 NEW = "9.9.0"
 
 
-def _launcher(good: bool, damage: Path | None) -> bytes:
+def _launcher(good: bool, damage: Path | None, keyless: bool = False) -> bytes:
     if good:  # this very code, as "the new version" (a real doctor, serve and proxy)
         body = (
             "import runpy, sys\n"
-            f"sys.path.insert(0, {str(REPO)!r})\n"
+            # keyless: a build whose `proxy-key` fails (all else works)
+            + (
+                "if sys.argv[1:2] == ['proxy-key']: sys.exit('the key store is locked')\n"
+                if keyless
+                else ""
+            )
+            + f"sys.path.insert(0, {str(REPO)!r})\n"
             "runpy.run_module('bridge_app', run_name='__main__', alter_sys=True)\n"
         )
     else:  # a broken build that also damages the database before failing
@@ -45,11 +51,11 @@ def _launcher(good: bool, damage: Path | None) -> bytes:
     return f"#!{sys.executable}\n{body}".encode()
 
 
-def _bundle(good: bool, damage: Path | None = None) -> bytes:
+def _bundle(good: bool, damage: Path | None = None, *, keyless: bool = False) -> bytes:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
         for name, data, mode in (
-            (EXECUTABLE, _launcher(good, damage), 0o755),
+            (EXECUTABLE, _launcher(good, damage, keyless), 0o755),
             ("VERSION", f"{NEW}\n".encode(), 0o644),
         ):
             info = tarfile.TarInfo(name)
@@ -172,6 +178,22 @@ def test_a_bundle_that_fails_its_health_check_is_rolled_back_with_the_database(
     assert any("rolled back" in d for d in _audit(services, "update.rollback"))
     assert services.updates.at_start() is None  # nothing pending any more
     services.close()
+
+
+def test_a_bundle_whose_proxy_key_fails_is_rolled_back_saying_so(
+    services: Services, repo: tuple[TufRepo, str]
+) -> None:
+    """Its doctor passes and its proxy serves, but it prints no key: the demo request is
+    never sent with an empty key, and the reason names the command and what it said."""
+    tuf_repo, url = repo
+    tuf_repo.publish(NEW, _bundle(good=True, keyless=True))
+    _configure(services, tuf_repo, url)
+    services.updates.apply(services.auth.login("root", ADMIN_PW))
+    services.close()
+    result = switch_pending_update(services.paths)
+    assert result is not None
+    assert result.startswith(f"{NEW} failed its health check and was rolled back"), result
+    assert result.endswith("proxy-key gave no key (exit 1): the key store is locked"), result
 
 
 def test_expired_metadata_is_refused(services: Services, repo: tuple[TufRepo, str]) -> None:
