@@ -29,6 +29,7 @@ from bridge_app.updates._database import DatabaseFiles
 from bridge_app.updates._errors import Progress, UpdateError
 from bridge_app.updates._health import HEALTH_CHECK_ENV, health_check
 from bridge_app.updates._msi import msi_reason, msi_scope
+from bridge_app.updates._root import trusted_root
 
 if TYPE_CHECKING:
     from bridge_app.updates._tuf import TufClient
@@ -387,7 +388,7 @@ class UpdateService:
     def status(self) -> dict[str, Any]:
         state = asdict(self.state())
         state["source"] = self._source()
-        state["trusted_root"] = (self.metadata_dir / "root.json").exists()
+        state["trusted_root"] = trusted_root(self.metadata_dir) is not None
         policy = self.policy()
         state["policy"] = asdict(policy)
         state["proxy_serving"] = self._proxy_serving()

@@ -29,6 +29,7 @@ from urllib3 import PoolManager, ProxyManager, make_headers
 from bridge_app.runtime import ProxyRules
 from bridge_app.updates._archives import bundle_for_this_machine
 from bridge_app.updates._errors import CHANNEL_TARGET, Progress, UpdateError
+from bridge_app.updates._root import trusted_root
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +169,8 @@ class TufClient:
         self._fetcher = _ProgressFetcher(network)
 
     def _updater(self) -> Updater:
-        if not (self._metadata_dir / "root.json").exists():
+        root = trusted_root(self._metadata_dir)
+        if root is None:
             raise UpdateError(
                 "No trusted update root is installed.",
                 hint="An admin runs `litellm-bridge update configure SOURCE --root root.json`.",
@@ -180,7 +182,7 @@ class TufClient:
             target_base_url=f"{self._base}/targets/",
             target_dir=str(self._download_dir),
             fetcher=self._fetcher,
-            bootstrap=None,
+            bootstrap=root,
         )
 
     def channel(self) -> dict[str, str]:

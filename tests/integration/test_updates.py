@@ -196,6 +196,26 @@ def test_a_bundle_whose_proxy_key_fails_is_rolled_back_saying_so(
     assert result.endswith("proxy-key gave no key (exit 1): the key store is locked"), result
 
 
+def test_the_trusted_root_survives_the_loss_of_python_tufs_root_link(
+    services: Services, repo: tuple[TufRepo, str]
+) -> None:
+    """python-tuf keeps each trusted root in root_history/ and points root.json at the
+    newest with a link; under Wine (a Windows program) that link was gone after the first
+    check, and the next `update apply` said no root was installed. The app reads the
+    history itself."""
+    tuf_repo, url = repo
+    tuf_repo.publish(NEW, _bundle(good=True))
+    _configure(services, tuf_repo, url)
+    assert services.updates.check().latest == NEW
+    metadata = services.updates.metadata_dir
+    assert (metadata / "root_history" / "1.root.json").is_file()
+    (metadata / "root.json").unlink()
+    assert services.updates.check().latest == NEW
+    assert services.updates.status()["trusted_root"] is True
+    session = services.auth.login("root", ADMIN_PW)
+    assert services.updates.apply(session) == f"{NEW} installed; it starts at the next start"
+
+
 def test_expired_metadata_is_refused(services: Services, repo: tuple[TufRepo, str]) -> None:
     tuf_repo, url = repo
     tuf_repo.publish(NEW, _bundle(good=True), expires_in=timedelta(days=-1))
