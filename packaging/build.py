@@ -49,6 +49,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey 
 
 from bridge_app import integrity  # noqa: E402 - needs the repository on sys.path
 
+sys.path.insert(0, str(HERE))
+import licenses  # noqa: E402 - packaging/ is not a package
+
 
 def say(message: str) -> None:
     print(f"==> {message}", flush=True)
@@ -103,6 +106,22 @@ def stamp_version(bundle: Path, version: str) -> None:
     (info / "METADATA").write_text(
         f"Metadata-Version: 2.1\nName: litellm-bridge\nVersion: {version}\n", encoding="utf-8"
     )
+
+
+def write_notices(bundle: Path) -> None:
+    """THIRD-PARTY-LICENSES.txt at the bundle's top (packaging/licenses.py), before the
+    manifest is signed; a licence nobody reviewed stops the build."""
+    shipped = licenses.shipped()
+    refused = licenses.not_allowed(shipped)
+    if refused:
+        sys.exit(
+            "build.py: the bundle would ship licences nobody reviewed: "
+            + ", ".join(f"{s.name} {s.version} ({s.licence})" for s in refused)
+            + ". Leave the package out (the spec's excludes) or review it in licenses.py."
+        )
+    text = licenses.notices(shipped)
+    (bundle / licenses.NOTICES_NAME).write_text(text, encoding="utf-8")
+    say(f"Third-party licences: {len(shipped)} packages ({len(text) / 1e3:.0f} kB)")
 
 
 def _hash_paths(sha: hashlib._Hash, paths: list[Path]) -> None:
@@ -190,12 +209,14 @@ def folder_size(root: Path) -> int:
     return sum(p.stat().st_size for p in root.rglob("*") if p.is_file() and not p.is_symlink())
 
 
-def archive(bundle: Path, version: str) -> Path:
-    """<name>.tar.gz / .zip beside the bundle, with copies of its manifest and signature."""
-    system = "windows" if sys.platform == "win32" else sys.platform.rstrip("0123456789")
+def archive(bundle: Path, version: str, system: str | None = None) -> Path:
+    """<name>.tar.gz / .zip beside the bundle, with copies of its manifest and signature.
+    ``system``: the platform the bundle is for (default: this one's; the tests pack the
+    Windows bundle on Linux as the Windows job packs it)."""
+    system = system or ("windows" if sys.platform == "win32" else sys.platform.rstrip("0123456789"))
     machine = platform.machine().lower().replace("amd64", "x86_64")
     stem = f"{NAME}-{version}-{system}-{machine}"
-    if sys.platform == "win32":
+    if system == "windows":
         out = bundle.parent / f"{stem}.zip"
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
             for path in sorted(bundle.rglob("*")):
@@ -258,6 +279,7 @@ def main() -> None:
     shutil.rmtree(dist, ignore_errors=True)
     shutil.copytree(cached, dist, symlinks=True)
     stamp_version(dist, version)
+    write_notices(dist)
     if not args.skip_manifest:
         manifest = integrity.sign_folder(dist, key, version=version)
         say(f"Signed manifest: {len(manifest.files)} files")

@@ -7,6 +7,8 @@ What it installs:
   /opt/litellm-bridge/                  the bundle as built (its signed manifest still holds)
   /usr/bin/litellm-bridge               the command (a link into the bundle)
   /usr/share/applications/litellm-bridge.desktop, /usr/share/icons/hicolor/256x256/apps/
+  /usr/share/doc/litellm-bridge/copyright   the licence (MIT), pointing to the bundle's
+                                        THIRD-PARTY-LICENSES.txt
   /etc/litellm-bridge/policy.yaml       with --policy: the company policy, a conffile
                                         (root-owned, as the app requires of a machine policy;
                                         kept on removal, removed on purge)
@@ -91,6 +93,14 @@ def build(
         icons = root / "usr" / "share" / "icons" / "hicolor" / "256x256" / "apps"
         icons.mkdir(parents=True)
         shutil.copy2(REPO / "assets" / "icon.png", icons / f"{NAME}.png")
+        doc = root / "usr" / "share" / "doc" / NAME
+        doc.mkdir(parents=True)
+        (doc / "copyright").write_text(
+            "LiteLLM Bridge\n\n" + (REPO / "LICENSE").read_text(encoding="utf-8")
+            + f"\nThe third-party packages it ships and their licences: /opt/{NAME}/"
+            "THIRD-PARTY-LICENSES.txt\n",
+            encoding="utf-8",
+        )  # fmt: skip
         conffiles = []
         if policy is not None:
             etc = root / "etc" / NAME

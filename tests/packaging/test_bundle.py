@@ -6,6 +6,7 @@ sources a copy); both tests share one build.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -84,6 +85,23 @@ def test_bundle_serves_a_demo_request_offline(bundle: Path) -> None:
     assert f"ok   {stop}: exit 0" in result.stdout
 
 
+def test_the_bundle_lists_its_licences_and_leaves_berriais_enterprise_code_out(
+    bundle: Path,
+) -> None:
+    """THIRD-PARTY-LICENSES.txt (packaging/licenses.py), covered by the signed manifest; the
+    enterprise add-on litellm[proxy] installs, whose licence forbids distributing it, is in
+    neither the list nor the bundle (the demo request above is served without it)."""
+    notices = (bundle / "THIRD-PARTY-LICENSES.txt").read_text(encoding="utf-8")
+    lines = notices.splitlines()
+    assert lines[0].startswith("LiteLLM Bridge ships these third-party packages")
+    assert any(line.startswith("litellm 1.") and line.endswith(": MIT") for line in lines)
+    assert "Permission is hereby granted, free of charge" in notices
+    assert "litellm-enterprise" not in notices
+    assert not [p for p in bundle.rglob("*litellm_enterprise*")]
+    manifest = json.loads((bundle / "MANIFEST.json").read_text(encoding="utf-8"))
+    assert "THIRD-PARTY-LICENSES.txt" in manifest["files"]
+
+
 def _dpkg(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["dpkg", *args], capture_output=True, text=True, check=False)
 
@@ -117,7 +135,8 @@ def test_the_deb_installs_runs_and_is_removed(bundle: Path, tmp_path: Path) -> N
         "root/root", "./opt/litellm-bridge/litellm-bridge", "./etc/litellm-bridge/policy.yaml",
         "./usr/bin/litellm-bridge -> /opt/litellm-bridge/litellm-bridge",
         "./usr/share/applications/litellm-bridge.desktop",
-        "./etc/xdg/autostart/litellm-bridge.desktop",
+        "./etc/xdg/autostart/litellm-bridge.desktop", "./usr/share/doc/litellm-bridge/copyright",
+        "./opt/litellm-bridge/THIRD-PARTY-LICENSES.txt",
     ):  # fmt: skip
         assert line in contents, (line, contents[:2000])
     installed = _dpkg("-i", str(deb))
