@@ -119,12 +119,21 @@ class StopRequest:
                 handled.append("console-close")
             from bridge_app.runtime._win32_session import watch_session_end
 
-            if watch_session_end(lambda: self.request("session ending"), self._finished):
+            if watch_session_end(
+                lambda: self.request("session ending"), self._finished, on_stop=self._on_asked
+            ):
                 handled.append("session-end")
         return tuple(handled)
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         self.request(signal.Signals(signum).name)
+
+    def _on_asked(self, signum: int) -> None:
+        """Another process forwarded a stop signal (Windows: ``ask_to_stop``)."""
+        try:
+            self.request(signal.Signals(signum).name)
+        except ValueError:
+            self.request("asked to stop")
 
     def request(self, reason: str) -> None:
         if self.reason is None:

@@ -92,11 +92,31 @@ def run_installed_update(paths: AppPaths) -> None:
         os.execv(args[0], args)  # noqa: S606 (verified, installed build)
     # Windows has no exec: os.execv starts the program and ends this one at once (the
     # console got its prompt back while the update still ran, with unquoted paths). The
-    # windowed build starts it and leaves; the console one waits, and the console's
-    # Ctrl+C / Ctrl+Break reach the update itself.
+    # windowed build starts it and leaves; the console one waits and passes its exit
+    # status on.
     if windowed:
         subprocess.Popen(args, close_fds=True)
         sys.exit(0)
-    for name in ("SIGINT", "SIGBREAK"):
-        signal.signal(getattr(signal, name), signal.SIG_IGN)
-    sys.exit(subprocess.call(args))
+    if sys.platform == "win32":
+        sys.exit(_wait_forwarding_stops(subprocess.Popen(args)))
+
+
+if sys.platform == "win32":
+
+    def _wait_forwarding_stops(update: subprocess.Popen[bytes]) -> int:
+        """Wait for the update's process, passing Ctrl+C / Ctrl+Break on to it: a console's
+        Ctrl+C reaches both processes on Windows (the update stops, this one keeps waiting),
+        but only this one under Wine or when sent to this process alone, so it is forwarded
+        to the update's window too (twice is the same as once)."""
+        from bridge_app.runtime._win32_session import ask_to_stop
+
+        def forward(signum: int, _frame: object) -> None:
+            ask_to_stop(update.pid, signum)
+
+        for name in ("SIGINT", "SIGBREAK"):
+            signal.signal(getattr(signal, name), forward)
+        while True:  # in short waits: a handler runs only between them
+            try:
+                return update.wait(0.5)
+            except subprocess.TimeoutExpired:
+                continue

@@ -372,3 +372,31 @@ def test_serve_stops_cleanly_when_the_windows_session_ends(tmp_path: Path) -> No
     assert serve.returncode == 0, err
     assert "Stopping (session ending) ..." in out and "Stopped." in out
     assert json.loads(_cli(home, "status", "--json").stdout)["state"] == "stopped"
+
+
+@pytest.mark.skipif(sys.platform != "win32", reason="Windows window messages")
+def test_serve_stops_when_the_executable_that_started_it_forwards_a_ctrl_c(tmp_path: Path) -> None:
+    """An older version's executable that handed over to an installed update waits for it
+    and forwards its own Ctrl+C (services/_updates.py): under Wine, or with a console of its
+    own, the update's `serve` never sees the console's. It stops as on Ctrl+C, saying so."""
+    import signal as signals
+
+    from bridge_app.runtime._win32_session import ask_to_stop
+
+    home = tmp_path / "home"
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "bridge_app", "serve", "--port", str(free_port())],
+        env=_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+        creationflags=NEW_GROUP,
+    )  # fmt: skip
+    try:
+        assert any(ln.startswith("Press Ctrl+C") for ln in _until_ready(serve))
+        assert ask_to_stop(serve.pid, signals.SIGINT)
+        out, err = serve.communicate(timeout=60)
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+            serve.wait()
+    assert serve.returncode == 0, err
+    assert "Stopping (SIGINT) ..." in out and "Stopped." in out
+    assert not ask_to_stop(serve.pid, signals.SIGINT)  # gone: nothing to ask
