@@ -67,11 +67,12 @@ bundle_build=$!
 # Everything but the window on two workers, each file on one worker (module fixtures such
 # as a running serve stay whole); then the GUI tests in one process with one window.
 bounded 30 python -m pytest -n 2 --dist loadfile -m "not gui" --durations=25 \
-  --ignore=tests/windows/test_wine_bundle.py --ignore=tests/windows/test_wine_msi.py
+  --ignore=tests/windows/test_wine_bundle.py --ignore=tests/windows/test_wine_msi.py \
+  --ignore=tests/windows/test_wine_update.py
 bounded 15 python -m pytest -m gui --durations=10
 echo "==> The Windows leg: the tests marked windows, by the Windows CPython under Wine"
 bounded 20 bash scripts/windows/test.sh
-echo "==> The Windows bundle built under Wine (log: $BUNDLE_LOG), and its MSI installed"
+echo "==> The Windows bundle built under Wine (log: $BUNDLE_LOG): run, installed, updated"
 wait "$bundle_build" || { tail -40 "$BUNDLE_LOG"; echo "the Windows bundle did not build" >&2; exit 1; }
-bounded 15 python -m pytest tests/windows/test_wine_bundle.py tests/windows/test_wine_msi.py \
-  --durations=8
+bounded 25 python -m pytest tests/windows/test_wine_bundle.py tests/windows/test_wine_msi.py \
+  tests/windows/test_wine_update.py --durations=8

@@ -63,11 +63,14 @@ class TufRepo:
         *,
         name: str | None = None,
         expires_in: timedelta | None = None,
+        tag: str | None = None,
     ) -> str:
-        # As packaging/build.py names release archives; one per platform in the channel.
-        name = name or f"litellm-bridge-{version}-{platform_tag()}.tar.gz"
+        # As packaging/build.py names release archives; one per platform in the channel
+        # (``tag``: the platform the bundle is for, by default this machine).
+        tag = tag or platform_tag()
+        name = name or f"litellm-bridge-{version}-{tag}.tar.gz"
         self.add(name, bundle)
-        channel = {"version": version, "bundles": {platform_tag(): name}}
+        channel = {"version": version, "bundles": {tag: name}}
         self.add(CHANNEL_TARGET, json.dumps(channel).encode())
         self.targets.version += 1
         self._write(self.targets, "targets.json")
