@@ -28,6 +28,7 @@ from bridge_app.runtime._paths import ACTIVE_CONFIG_FILENAME, HOME_ENV, AppPaths
 from bridge_app.runtime._process import (
     Captured,
     StopRequest,
+    forward_stop,
     pid_alive,
     run_captured,
     stdin_is_terminal,
@@ -83,6 +84,7 @@ __all__ = [
     "configure_logging",
     "copy_secret_windows",
     "fault_point",
+    "forward_stop",
     "launch_command",
     "litellm_environment",
     "mask_proxy",

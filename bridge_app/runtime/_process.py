@@ -83,6 +83,21 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+def forward_stop(pid: int, signum: int) -> bool:
+    """Ask process ``pid`` (this program) to stop as on signal ``signum``. Windows: through
+    its hidden session window (``_win32_session.ask_to_stop``: a console Ctrl+C reaches only
+    the process it is sent to under Wine); elsewhere the signal itself. False: nothing to ask."""
+    if sys.platform == "win32":
+        from bridge_app.runtime._win32_session import ask_to_stop
+
+        return ask_to_stop(pid, signum)
+    try:
+        os.kill(pid, signum)
+    except OSError:
+        return False
+    return True
+
+
 def stop_signals() -> tuple[signal.Signals, ...]:
     """The signals that mean "stop" here: SIGBREAK only exists on Windows."""
     names = ("SIGINT", "SIGTERM", "SIGBREAK")

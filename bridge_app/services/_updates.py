@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bridge_app.runtime import AppPaths, InstanceLock, InstanceLockedError
+from bridge_app.runtime import AppPaths, InstanceLock, InstanceLockedError, forward_stop
 from bridge_app.store import SCHEMA_VERSION
 from bridge_app.updates import HEALTH_CHECK_ENV, UpdateService
 
@@ -108,10 +108,9 @@ if sys.platform == "win32":
         Ctrl+C reaches both processes on Windows (the update stops, this one keeps waiting),
         but only this one under Wine or when sent to this process alone, so it is forwarded
         to the update's window too (twice is the same as once)."""
-        from bridge_app.runtime._win32_session import ask_to_stop
 
         def forward(signum: int, _frame: object) -> None:
-            ask_to_stop(update.pid, signum)
+            forward_stop(update.pid, signum)
 
         for name in ("SIGINT", "SIGBREAK"):
             signal.signal(getattr(signal, name), forward)

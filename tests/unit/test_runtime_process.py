@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bridge_app.clients._detect import find_tool
-from bridge_app.runtime import StopRequest, pid_alive, run_captured
+from bridge_app.runtime import StopRequest, forward_stop, pid_alive, run_captured
 from bridge_app.runtime._process import stop_signals
 
 # Touches Windows branches: runs in the Windows leg too (scripts/windows/test.sh).
@@ -67,6 +67,20 @@ def test_pid_alive_tells_a_running_process_from_a_finished_one() -> None:
     assert not pid_alive(child.pid)
     assert pid_alive(os.getpid())
     assert not pid_alive(0)
+
+
+@posix_only
+def test_a_forwarded_stop_is_the_signal_itself_here() -> None:
+    """POSIX: the signal is sent (Windows uses the hidden window: test_proxy_cli.py)."""
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        assert forward_stop(child.pid, signal.SIGTERM)
+        assert child.wait(30) == -signal.SIGTERM
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert not forward_stop(child.pid, signal.SIGTERM)  # reaped: nothing to ask
 
 
 @posix_only
