@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -313,6 +314,24 @@ def test_serve_on_the_ipv6_loopback(tmp_path: Path) -> None:
         serve.stop()
 
 
+def _serve_stopped_by(home: Path, stop: Callable[[int], None]) -> tuple[str, str, int | None]:
+    """`serve` in a console group of its own until ready, ``stop(pid)``, its exit."""
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "bridge_app", "serve", "--port", str(free_port())],
+        env=_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+        creationflags=NEW_GROUP,
+    )  # fmt: skip
+    try:
+        assert any(ln.startswith("Press Ctrl+C") for ln in _until_ready(serve))
+        stop(serve.pid)
+        out, err = serve.communicate(timeout=60)
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+            serve.wait()
+    return out, err, serve.returncode
+
+
 @pytest.mark.skipif(sys.platform != "win32", reason="Windows session messages")
 def test_serve_stops_cleanly_when_the_windows_session_ends(tmp_path: Path) -> None:
     """Logoff and shutdown reach a program that loaded user32 only as WM_QUERYENDSESSION /
@@ -321,55 +340,26 @@ def test_serve_stops_cleanly_when_the_windows_session_ends(tmp_path: Path) -> No
     import ctypes
     from ctypes import wintypes
 
-    from bridge_app.runtime._win32_session import (
-        WINDOW_CLASS,
-        WM_ENDSESSION,
-        WM_QUERYENDSESSION,
-    )
+    from bridge_app.runtime._win32_session import WM_ENDSESSION, WM_QUERYENDSESSION, windows_of
 
-    home = tmp_path / "home"
-    port = free_port()
-    serve = subprocess.Popen(
-        [sys.executable, "-m", "bridge_app", "serve", "--port", str(port)],
-        env=_env(home),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=REPO,
-        creationflags=NEW_GROUP,
-    )
-    try:
-        assert any(ln.startswith("Press Ctrl+C") for ln in _until_ready(serve))
-        user32 = ctypes.WinDLL("user32", use_last_error=True)
-        found: list[int] = []
-        enum_proc = ctypes.WINFUNCTYPE(wintypes.BOOL, wintypes.HWND, wintypes.LPARAM)
+    user32 = ctypes.WinDLL("user32", use_last_error=True)
+    send = user32.SendMessageTimeoutW
+    send.argtypes = (
+        wintypes.HWND, wintypes.UINT, wintypes.WPARAM, wintypes.LPARAM, wintypes.UINT,
+        wintypes.UINT, ctypes.POINTER(ctypes.c_size_t),
+    )  # fmt: skip
 
-        def visit(hwnd: int, _lparam: int) -> bool:
-            pid = wintypes.DWORD()
-            user32.GetWindowThreadProcessId(hwnd, ctypes.byref(pid))
-            name = ctypes.create_unicode_buffer(128)
-            user32.GetClassNameW(hwnd, name, 128)
-            if pid.value == serve.pid and name.value == WINDOW_CLASS:
-                found.append(hwnd)
-            return True
-
-        user32.EnumWindows(enum_proc(visit), 0)
+    def end_session(pid: int) -> None:
+        found = windows_of(pid)
         assert found, "serve has no window for the session messages"
         result = ctypes.c_size_t()
-        send = user32.SendMessageTimeoutW
-        send.argtypes = (
-            wintypes.HWND, wintypes.UINT, wintypes.WPARAM, wintypes.LPARAM, wintypes.UINT,
-            wintypes.UINT, ctypes.POINTER(ctypes.c_size_t),
-        )  # fmt: skip
         assert send(found[0], WM_QUERYENDSESSION, 0, 0, 0, 5000, ctypes.byref(result))
         assert result.value == 1  # the session may end
         send(found[0], WM_ENDSESSION, 1, 0, 0, 10000, ctypes.byref(result))
-        out, err = serve.communicate(timeout=60)
-    finally:
-        if serve.poll() is None:
-            serve.kill()
-            serve.wait()
-    assert serve.returncode == 0, err
+
+    home = tmp_path / "home"
+    out, err, code = _serve_stopped_by(home, end_session)
+    assert code == 0, err
     assert "Stopping (session ending) ..." in out and "Stopped." in out
     assert json.loads(_cli(home, "status", "--json").stdout)["state"] == "stopped"
 
@@ -379,24 +369,15 @@ def test_serve_stops_when_the_executable_that_started_it_forwards_a_ctrl_c(tmp_p
     """An older version's executable that handed over to an installed update waits for it
     and forwards its own Ctrl+C (services/_updates.py): under Wine, or with a console of its
     own, the update's `serve` never sees the console's. It stops as on Ctrl+C, saying so."""
-    import signal as signals
+    from bridge_app.runtime import forward_stop
 
-    from bridge_app.runtime._win32_session import ask_to_stop
+    asked: list[int] = []
 
-    home = tmp_path / "home"
-    serve = subprocess.Popen(
-        [sys.executable, "-m", "bridge_app", "serve", "--port", str(free_port())],
-        env=_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
-        creationflags=NEW_GROUP,
-    )  # fmt: skip
-    try:
-        assert any(ln.startswith("Press Ctrl+C") for ln in _until_ready(serve))
-        assert ask_to_stop(serve.pid, signals.SIGINT)
-        out, err = serve.communicate(timeout=60)
-    finally:
-        if serve.poll() is None:
-            serve.kill()
-            serve.wait()
-    assert serve.returncode == 0, err
+    def forward_ctrl_c(pid: int) -> None:
+        assert forward_stop(pid, signal.SIGINT)
+        asked.append(pid)
+
+    out, err, code = _serve_stopped_by(tmp_path / "home", forward_ctrl_c)
+    assert code == 0, err
     assert "Stopping (SIGINT) ..." in out and "Stopped." in out
-    assert not ask_to_stop(serve.pid, signals.SIGINT)  # gone: nothing to ask
+    assert not forward_stop(asked[0], signal.SIGINT)  # gone: nothing to ask
