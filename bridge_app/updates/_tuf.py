@@ -176,14 +176,22 @@ class TufClient:
                 hint="An admin runs `litellm-bridge update configure SOURCE --root root.json`.",
             )
         self._download_dir.mkdir(parents=True, exist_ok=True)
-        return Updater(
-            metadata_dir=str(self._metadata_dir),
-            metadata_base_url=f"{self._base}/metadata/",
-            target_base_url=f"{self._base}/targets/",
-            target_dir=str(self._download_dir),
-            fetcher=self._fetcher,
-            bootstrap=root,
-        )
+        try:  # nothing is downloaded here: a failure is this machine's root
+            return Updater(
+                metadata_dir=str(self._metadata_dir),
+                metadata_base_url=f"{self._base}/metadata/",
+                target_base_url=f"{self._base}/targets/",
+                target_dir=str(self._download_dir),
+                fetcher=self._fetcher,
+                bootstrap=root,
+            )
+        except Exception as exc:
+            raise UpdateError(
+                f"The trusted update root on this machine is damaged ({exc}); nothing was "
+                "checked or installed.",
+                hint="An admin installs it again: `litellm-bridge update configure SOURCE "
+                "--root root.json`.",
+            ) from exc
 
     def channel(self) -> dict[str, str]:
         """The verified ``channels/stable.json``."""

@@ -214,6 +214,10 @@ def test_the_trusted_root_survives_the_loss_of_python_tufs_root_link(
     assert services.updates.status()["trusted_root"] is True
     session = services.auth.login("root", ADMIN_PW)
     assert services.updates.apply(session) == f"{NEW} installed; it starts at the next start"
+    # A damaged root on this machine is named as such, not blamed on the update source.
+    (metadata / "root_history" / "1.root.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(UpdateError, match="trusted update root on this machine is damaged"):
+        services.updates.check()
 
 
 def test_expired_metadata_is_refused(services: Services, repo: tuple[TufRepo, str]) -> None:
