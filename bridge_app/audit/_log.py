@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -132,6 +132,21 @@ class AuditLog:
     def _clean(self, text: str, limit: int) -> str:
         text = _CONTROL_RX.sub(" ", self._redactor.redact(str(text))).strip()
         return text if len(text) <= limit else text[: limit - 1] + "…"
+
+    # -- read (the app itself: audit forwarding) ---------------------------------------
+
+    def events_after(self, seq: int, limit: int = 200) -> list[AuditEvent]:
+        """Up to ``limit`` events after ``seq``, oldest first. No session: the reader is
+        the app's own forwarder, which sends what was recorded, never shows it to anyone."""
+        stmt = select(_events).where(_events.c.seq > seq).order_by(_events.c.seq).limit(limit)
+        with self._db.reading() as conn:
+            return [AuditEvent.from_row(r) for r in conn.execute(stmt)]
+
+    def last_seq(self) -> int:
+        """The newest event's number (0 for an empty log)."""
+        with self._db.reading() as conn:
+            value = conn.execute(select(func.max(_events.c.seq))).scalar()
+        return int(value or 0)
 
     # -- read (admins) -----------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""`litellm-bridge audit list | export | verify` (admins)."""
+"""`litellm-bridge audit list | export | verify | forward` (admins)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from pathlib import Path
 
 import click
 
-from bridge_app.cli._app import CliContext, friendly_errors
+from bridge_app.cli._app import CliContext, fail, friendly_errors
 from bridge_app.cli._session import PasswordInput, logged_in, session_options
+from bridge_app.services import EXAMPLES, ForwardStatus
 
 _WHEN = click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M"])
 
@@ -95,6 +96,78 @@ def verify(obj: CliContext, as_user: str | None, password_stdin: bool) -> None:
         return
     click.secho(result.message, fg="red", err=True)
     sys.exit(1)
+
+
+@audit.group("forward")
+def forward() -> None:
+    """Send every audit event to the company's collectors (syslog, HTTPS, Event Log)."""
+
+
+def _show_status(status: ForwardStatus) -> None:
+    if not status.destinations:
+        where = "the company policy forwards nowhere" if status.source == "policy" else "nowhere"
+        click.echo(f"Audit events are not forwarded ({where}).")
+        return
+    managed = " (set by the company policy)" if status.source == "policy" else ""
+    click.echo(f"Audit events go to{managed}:")
+    for row in status.destinations:
+        line = row.describe()
+        color = "red" if row.state.error or row.unavailable else None
+        click.secho(f"  {line}", fg=color)
+    who = status.forwarder
+    click.echo(
+        f"Sending: {'the running instance ' + who if who else 'when the window or serve runs'}"
+        f"; newest event #{status.head}."
+    )
+
+
+@forward.command("show")
+@session_options
+@click.pass_obj
+@friendly_errors
+def forward_show(obj: CliContext, as_user: str | None, password_stdin: bool) -> None:
+    """Where events go, how far each collector is, and the last error."""
+    with logged_in(obj, as_user, PasswordInput(password_stdin)) as session:
+        _show_status(obj.services().core.audit_forward_status(session))
+
+
+@forward.command("set")
+@click.argument("urls", nargs=-1, metavar="URL...")
+@click.option("--none", "nowhere", is_flag=True, help="Forward nowhere.")
+@session_options
+@click.pass_obj
+@friendly_errors
+def forward_set(
+    obj: CliContext, urls: tuple[str, ...], nowhere: bool, as_user: str | None, password_stdin: bool
+) -> None:
+    """Forward to these destinations (replacing the list), for example
+    syslog+tls://collector.corp:6514 or https://siem.corp/ingest; see docs/fleet.md."""
+    if bool(urls) == nowhere:
+        fail("Name one or more destinations, or --none.", hint="Examples: " + ", ".join(EXAMPLES))
+    with logged_in(obj, as_user, PasswordInput(password_stdin)) as session:
+        chosen = obj.services().core.set_audit_forward(session, list(urls))
+    if not chosen:
+        click.echo("Audit events are no longer forwarded.")
+    else:
+        click.echo("Audit events now go to: " + ", ".join(d.url for d in chosen))
+        click.echo("Every event not yet sent goes, oldest first, while the window or serve runs.")
+
+
+@forward.command("send")
+@session_options
+@click.pass_obj
+@friendly_errors
+def forward_send(obj: CliContext, as_user: str | None, password_stdin: bool) -> None:
+    """Send what is waiting now (exit code 1 if a collector failed)."""
+    with logged_in(obj, as_user, PasswordInput(password_stdin)) as session:
+
+        def progress(waiting: int) -> None:
+            click.echo(f"  {waiting} event(s) still waiting…", err=True)
+
+        status = obj.services().core.send_audit_now(session, progress)
+    _show_status(status)
+    if any(row.state.error for row in status.destinations):
+        sys.exit(1)
 
 
 COMMANDS = [audit]

@@ -58,4 +58,12 @@ usage_retention_days: 90
 updates:
   enabled: true
   # pin_version: "0.2.0"
+
+# Every audit event also goes to the company's collectors (docs/fleet.md). Unset: an
+# admin of the machine may choose; an empty list: nowhere, and nobody may choose.
+# audit:
+#   forward:
+#     - syslog+tls://collector.corp.example:6514
+#     - https://siem.corp.example/ingest/bridge
+#     - eventlog:                    # Windows only: the Windows Event Log
 """

@@ -13,6 +13,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from bridge_app.clients import TOOLS
 from bridge_app.config import Problem, ValidationResult
+from bridge_app.fleet import DestinationError, parse_destination
 
 ConfigLock = Literal["off", "admin_only", "locked"]
 LOCKS: tuple[ConfigLock, ...] = ("off", "admin_only", "locked")
@@ -52,6 +53,7 @@ class Policy:
     usage_retention_days: int = 90
     updates_disabled: bool = False  # updates: {enabled: false}
     updates_pin: str | None = None  # updates: {pin_version: "0.2.0"}: only this version
+    audit_forward: tuple[str, ...] | None = None  # audit: {forward: [URL, ...]}; None: unset
 
     def model_allowed(self, model: str, role: str) -> bool:
         for patterns in (self.models_allow, self.role_models_allow.get(role)):
@@ -75,6 +77,7 @@ _TOP = {
     "ui",
     "usage_retention_days",
     "updates",
+    "audit",
 }
 
 
@@ -280,6 +283,7 @@ def parse_policy(text: str) -> tuple[Policy | None, ValidationResult]:
         )
         retention = 90
     updates_disabled, updates_pin = _updates(checker, data)
+    audit_forward = _audit(checker, data)
     result = ValidationResult(tuple(sorted(checker.problems, key=lambda p: (p.line, p.column))))
     if not result.ok:
         return None, result
@@ -299,6 +303,7 @@ def parse_policy(text: str) -> tuple[Policy | None, ValidationResult]:
             usage_retention_days=int(retention),
             updates_disabled=updates_disabled,
             updates_pin=updates_pin,
+            audit_forward=audit_forward,
         ),
         result,
     )
@@ -318,6 +323,29 @@ def _updates(checker: _Checker, data: Any) -> tuple[bool, str | None]:
         )
         pin = None
     return not enabled, str(pin) if pin is not None else None
+
+
+def _audit(checker: _Checker, data: Any) -> tuple[str, ...] | None:
+    """``audit: {forward: [URL, ...]}``: where every machine sends its audit events (an
+    empty list forwards nowhere and stops an admin from choosing a destination)."""
+    audit = checker.mapping(data, "audit", "audit", {"forward"})
+    if "forward" not in audit:
+        return None
+    urls = audit["forward"]
+    if urls is None:
+        urls = []
+    if not isinstance(urls, list):
+        checker.add("audit.forward must be a list of destinations.", data["audit"], "forward")
+        return None
+    out: list[str] = []
+    for index, url in enumerate(urls):
+        try:
+            out.append(parse_destination(url if isinstance(url, str) else "").url)
+        except DestinationError as exc:
+            checker.add(f"audit.forward: {exc.message}", urls, index, hint=exc.hint)
+    if len(set(out)) != len(out):
+        checker.add("audit.forward names a destination twice.", data["audit"], "forward")
+    return tuple(out)
 
 
 @dataclass(frozen=True)

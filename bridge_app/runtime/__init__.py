@@ -21,6 +21,7 @@ from bridge_app.runtime._network import (
     PROXY_ENTRY_NAMES,
     ProxyChoice,
     ProxyRules,
+    is_loopback,
     litellm_environment,
     mask_proxy,
 )
@@ -85,6 +86,7 @@ __all__ = [
     "copy_secret_windows",
     "fault_point",
     "forward_stop",
+    "is_loopback",
     "launch_command",
     "litellm_environment",
     "mask_proxy",

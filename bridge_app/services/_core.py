@@ -20,6 +20,7 @@ from bridge_app.config import ApplyResult, ConfigApplyError
 from bridge_app.envvars import EnvError, ImportPreview, ImportResult, Scope, config_references
 from bridge_app.proxy import ProxyState, ProxySupervisor
 from bridge_app.runtime import BridgeError
+from bridge_app.services._core_fleet import FleetUseCases
 from bridge_app.services._core_login import LoginStartUseCases
 from bridge_app.services._core_remote import RemoteUseCases
 from bridge_app.services._core_tokens import TokenUseCases
@@ -35,7 +36,7 @@ log = logging.getLogger(__name__)
 APPLY_WAIT_S = 90.0  # how long an apply waits for a proxy running in another process
 
 
-class AppCore(TokenUseCases, RemoteUseCases, UpdateUseCases, LoginStartUseCases):
+class AppCore(TokenUseCases, RemoteUseCases, UpdateUseCases, LoginStartUseCases, FleetUseCases):
     def __init__(self, services: Services) -> None:
         self.services = services
         self.db = services.db

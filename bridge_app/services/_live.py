@@ -68,11 +68,14 @@ class LiveSync:
         # The machine-wide policy file (watched) and the policy topic (through the feed).
         self._services.policy_watcher.start()
         self._services.usage.start_pruning()
+        # Audit events to the company's collectors (one instance per data folder sends).
+        self._services.forwarder.start()
 
     def stop(self) -> None:
         if not self._started:
             return
         self._started = False
+        self._services.forwarder.stop()
         self._services.policy_watcher.stop()
         self.feed.stop()
         self._jobs.put(None)

@@ -14,6 +14,7 @@ from bridge_app.clients import ToolsService
 from bridge_app.config import ConfigService
 from bridge_app.diagnostics import DiagnosticsService
 from bridge_app.envvars import APP_PROVIDED, EnvService
+from bridge_app.fleet import TOKEN_ENTRY, AuditForwarder
 from bridge_app.integrity import IntegrityService
 from bridge_app.policy import PolicyService, PolicyWatcher, RequestPolicy
 from bridge_app.proxy import ProxyService, ProxyState
@@ -26,6 +27,7 @@ from bridge_app.runtime import (
     use_os_trust_store,
 )
 from bridge_app.services._core import AppCore
+from bridge_app.services._core_fleet import forward_destinations
 from bridge_app.services._doctor import network_share_warning, run_doctor
 from bridge_app.services._live import LiveSync
 from bridge_app.services._network import network_layer
@@ -83,6 +85,7 @@ class Services:
     updates: UpdateService
     remote: RemoteService
     request_policy: RequestPolicy
+    forwarder: AuditForwarder = field(init=False, repr=False)
     _closed: bool = field(default=False, repr=False)
 
     core: AppCore = field(init=False, repr=False)
@@ -91,6 +94,15 @@ class Services:
     def __post_init__(self) -> None:
         self.core = AppCore(self)
         self.live = LiveSync(self)
+        env = self.env
+        self.forwarder = AuditForwarder(
+            db=self.db,
+            audit=self.audit,
+            redactor=self.redactor,
+            destinations=lambda: forward_destinations(self),
+            network=lambda: env.network_settings(None),
+            token=lambda: env.effective_environment(None).get(TOKEN_ENTRY),
+        )
 
     def known_env_names(self, session: Session | None) -> set[str]:
         """The variables config validation may reference: this person's entries, shared
@@ -114,6 +126,7 @@ class Services:
         if not self._closed:
             self._closed = True
             self.live.stop()
+            self.forwarder.stop()
             self.token_keeper.stop()
             self.usage.stop()
             self.proxy.close()  # before the database: it flushes usage rows

@@ -45,6 +45,11 @@ from bridge_app.envvars import (
     ImportPreview,
     ImportResult,
 )
+from bridge_app.fleet import (
+    EXAMPLES,
+    DestinationStatus,
+    ForwardStatus,
+)
 from bridge_app.integrity import (
     check_integrity,
     prepare_gui_environment,
@@ -110,6 +115,7 @@ from bridge_app.usage import (
 __all__ = [
     "APP_PROVIDED",
     "AREA_LABELS",
+    "EXAMPLES",
     "EXAMPLE_POLICY",
     "GROUPS",
     "MAX_SETTINGS_BYTES",
@@ -129,12 +135,14 @@ __all__ = [
     "ConfigInvalidError",
     "ConfigService",
     "ConfigVersion",
+    "DestinationStatus",
     "DevicePrompt",
     "EnvEntry",
     "EnvService",
     "ExportResult",
     "FakeIam",
     "FakeInternalUpstream",
+    "ForwardStatus",
     "Gateway",
     "IamSettings",
     "ImportPreview",

@@ -39,6 +39,7 @@ def test_admin_use_cases_are_the_ones_that_change_the_machine() -> None:
     admin = sorted(name for name, spec in USE_CASES.items() if spec.role == "admin")
     assert admin == [
         "add_gateway",
+        "audit_forward_status",
         "configure_updates",
         "create_user",
         "delete_user",
@@ -48,6 +49,8 @@ def test_admin_use_cases_are_the_ones_that_change_the_machine() -> None:
         "remove_gateway",
         "reset_password",
         "rollback_update",
+        "send_audit_now",
+        "set_audit_forward",
         "set_iam_settings",
         "set_role",
         "test_iam",
@@ -122,6 +125,9 @@ ADMIN_CALLS = {
     "install_update": lambda core, s: core.install_update(s),
     "rollback_update": lambda core, s: core.rollback_update(s),
     "configure_updates": lambda core, s: core.configure_updates(s, "http://127.0.0.1:9", Path("r")),
+    "audit_forward_status": lambda core, s: core.audit_forward_status(s),
+    "set_audit_forward": lambda core, s: core.set_audit_forward(s, ["syslog+tcp://127.0.0.1:9"]),
+    "send_audit_now": lambda core, s: core.send_audit_now(s),
 }
 
 

@@ -3,9 +3,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from kivy.metrics import dp
 from kivy.properties import StringProperty
 
-from bridge_app.services import AuditEvent, ExportResult, VerifyResult
+from bridge_app.services import AuditEvent, ExportResult, ForwardStatus, VerifyResult
 from bridge_app.ui import strings as S
 from bridge_app.ui._base import BridgeScreen, form_dialog, text_field
 
@@ -69,3 +70,57 @@ class AuditScreen(BridgeScreen):
             )
 
         form_dialog(S.EXPORT, [path], ok, ok_text=S.EXPORT)
+
+    # -- forwarding to the company's collectors ----------------------------------------
+
+    def forwarding(self) -> None:
+        session = self.ctx.require_session()
+        self.work(
+            "audit-forward-status",
+            lambda: self.ctx.core.audit_forward_status(session),
+            self._forwarding_dialog,
+        )
+
+    def _forwarding_dialog(self, status: ForwardStatus) -> None:
+        session = self.ctx.require_session()
+        managed = status.source == "policy"
+        field = text_field(
+            "Destinations, one per line (syslog+tls://host:6514, https://host/path)",
+            text="\n".join(row.destination.url for row in status.destinations),
+        )
+        field.multiline = True
+        field.height = dp(112)
+        field.disabled = managed
+        lines = [row.describe() for row in status.destinations] or ["Not forwarded."]
+        if managed:
+            lines.insert(0, "Set by your company's policy.")
+        supporting = "\n".join(lines)
+
+        def ok(dialog: Any) -> None:
+            urls = [u.strip() for u in field.text.replace(",", "\n").splitlines() if u.strip()]
+
+            def job() -> ForwardStatus:
+                if not managed:
+                    self.ctx.core.set_audit_forward(session, urls)
+                return self.ctx.core.send_audit_now(session)
+
+            self.submit(dialog, "audit-forward", job, self._forwarded)
+
+        form_dialog(
+            S.FORWARDING,
+            [field],
+            ok,
+            ok_text=S.SEND_NOW if managed else S.SAVE_AND_SEND,
+            supporting=supporting,
+        )
+
+    def _forwarded(self, status: ForwardStatus) -> None:
+        failing = [row for row in status.destinations if row.state.error or row.unavailable]
+        if not status.destinations:
+            self.tell("Audit events are not forwarded.")
+        elif failing:
+            self.tell(failing[0].describe(), "error")
+        elif status.backlog:
+            self.tell(f"{status.backlog} event(s) still waiting to be sent.", "info")
+        else:
+            self.tell(f"Audit events sent: every collector has event #{status.head}.")
