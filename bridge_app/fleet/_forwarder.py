@@ -150,6 +150,10 @@ class AuditForwarder:
         if self._thread is not None:
             return
         self._stop.clear()
+        try:
+            self._secret_token()  # masked in events recorded from now on, before any send
+        except Exception:
+            log.exception("could not read the audit collector's token")
         self._thread = threading.Thread(target=self._run, name="audit-forward", daemon=True)
         self._thread.start()
 
@@ -192,7 +196,11 @@ class AuditForwarder:
         now = self._clock()
         if state.error and state.retry_at > now and not ignore_backoff:
             return
-        sender = self._senders(d) if self._senders else sender_for(d, self._network(), self._token)
+        sender = (
+            self._senders(d)
+            if self._senders
+            else sender_for(d, self._network(), self._secret_token)
+        )
         while state.sent_seq < head:
             events = self._audit.events_after(state.sent_seq, BATCH)
             if not events:
@@ -236,6 +244,14 @@ class AuditForwarder:
         if first:  # once per episode, not once per retry
             log.warning("audit forwarding to %s failed: %s", d.url, message)
             self._audit.record(None, "audit.forward", d.url, "failed", exc.message)
+
+    def _secret_token(self) -> str | None:
+        """The collector's token: the whole value and its last word ("Splunk <token>") are
+        secrets from now on, masked wherever they would appear."""
+        value = self._token()
+        if value:
+            self._redactor.register(value, value.split()[-1])
+        return value
 
     def _scrub(self, event: AuditEvent) -> AuditEvent:
         """Recorded details were masked when written; a secret learned since is masked too

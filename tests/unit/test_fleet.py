@@ -4,6 +4,7 @@ SQLCipher store; real collectors are in tests/integration/test_audit_forward.py.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -176,7 +177,7 @@ def test_nothing_is_lost_while_a_collector_is_down_and_a_failure_is_told_once(se
     forwarder.run_once()  # the recovery's own event
     seqs = [e.seq for e in collector.received]
     assert seqs == list(range(1, services.audit.last_seq() + 1))  # in order, none lost, none twice
-    for before, after in zip(collector.received, collector.received[1:], strict=False):
+    for before, after in itertools.pairwise(collector.received):
         assert after.prev_hash == before.hash
     admin = services.core.login("root", "admin-horse-battery")
     episodes = services.audit.list_events(admin, action="audit.forward", limit=None)
