@@ -34,6 +34,7 @@ if command -v apt-get >/dev/null 2>&1; then
     pkgs+=(chromium chromium-driver)  # the browser of the sign-in tests (tests/integration/_oidc.py)
     pkgs+=(krb5-kdc krb5-admin-server krb5-user)  # a real Kerberos realm (tests/integration/_kerberos.py)
     pkgs+=(iproute2)  # a private network namespace for the WPAD test (tests/integration/test_wpad.py)
+    pkgs+=(rsyslog)  # a real syslog collector (tests/integration/test_audit_forward.py)
     pkgs+=(wixl msitools osslsigncode)  # the MSI and its Authenticode signature (packaging/build_msi.py)
   fi
   missing=()

@@ -162,7 +162,9 @@ def forward_send(obj: CliContext, as_user: str | None, password_stdin: bool) -> 
     with logged_in(obj, as_user, PasswordInput(password_stdin)) as session:
 
         def progress(waiting: int) -> None:
-            click.echo(f"  {waiting} event(s) still waiting…", err=True)
+            click.echo(
+                f"  {waiting} event(s) still waiting", err=True
+            )  # ASCII: a Windows console is cp1252
 
         status = obj.services().core.send_audit_now(session, progress)
     _show_status(status)

@@ -48,6 +48,11 @@ class Destination:
     ca_file: str | None = None
 
     @property
+    def label(self) -> str:
+        """How a person reads it in a status line."""
+        return "Windows Event Log" if self.kind == "eventlog" else self.url
+
+    @property
     def id(self) -> str:
         """A stable name for this destination's progress (what was sent, the last error)."""
         return hashlib.sha256(self.url.encode()).hexdigest()[:16]

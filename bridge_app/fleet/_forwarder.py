@@ -88,18 +88,18 @@ class DestinationStatus:
         now = time.time() if now is None else now
         d, s = self.destination, self.state
         if self.unavailable:
-            return f"{d.url}: not sent: {self.unavailable}"
+            return f"{d.label}: not sent: {self.unavailable}"
         if s.error:
             wait = max(0, round(s.retry_at - now))
             since = _ago(now - (s.failing_since or now))
             return (
-                f"{d.url}: failing for {since}, {self.backlog} event(s) waiting "
+                f"{d.label}: failing for {since}, {self.backlog} event(s) waiting "
                 f"(next try in {wait} s): {s.error}"
             )
         if self.backlog:
-            return f"{d.url}: {self.backlog} event(s) waiting to be sent"
+            return f"{d.label}: {self.backlog} event(s) waiting to be sent"
         when = f", last sent {_ago(now - s.last_ok)} ago" if s.last_ok else ""
-        return f"{d.url}: up to date (event #{s.sent_seq}){when}"
+        return f"{d.label}: up to date (event #{s.sent_seq}){when}"
 
 
 @dataclass(frozen=True)
