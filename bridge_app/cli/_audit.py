@@ -104,16 +104,20 @@ def forward() -> None:
 
 
 def _show_status(status: ForwardStatus) -> None:
-    if not status.destinations:
+    audit_rows = [r for r in status.destinations if not r.destination.carries_alerts]
+    alert_rows = [r for r in status.destinations if r.destination.carries_alerts]
+    managed = " (set by the company policy)" if status.source == "policy" else ""
+    if not audit_rows:
         where = "the company policy forwards nowhere" if status.source == "policy" else "nowhere"
         click.echo(f"Audit events are not forwarded ({where}).")
-        return
-    managed = " (set by the company policy)" if status.source == "policy" else ""
-    click.echo(f"Audit events go to{managed}:")
-    for row in status.destinations:
-        line = row.describe()
-        color = "red" if row.state.error or row.unavailable else None
-        click.secho(f"  {line}", fg=color)
+    else:
+        click.echo(f"Audit events go to{managed}:")
+    for row in audit_rows:
+        click.secho(f"  {row.describe()}", fg="red" if row.state.error or row.unavailable else None)
+    if alert_rows:
+        click.echo("Alerts (quota, token refresh, proxy failures, refusal bursts, integrity):")
+    for row in alert_rows:
+        click.secho(f"  {row.describe()}", fg="red" if row.state.error else None)
     who = status.forwarder
     click.echo(
         f"Sending: {'the running instance ' + who if who else 'when the window or serve runs'}"

@@ -21,8 +21,11 @@ from urllib.parse import parse_qs, urlsplit
 
 from bridge_app.runtime import BridgeError, is_loopback
 
-Kind = Literal["syslog", "https", "eventlog"]
-Transport = Literal["tcp", "tls", "udp", "https", "http", "eventlog"]
+Kind = Literal["syslog", "https", "eventlog", "webhook", "desktop"]
+Transport = Literal["tcp", "tls", "udp", "https", "http", "eventlog", "desktop"]
+#: Kinds that carry alerts, not every event: a new one starts at the newest event.
+ALERT_KINDS = ("webhook", "desktop")
+DESKTOP = "desktop:"
 
 _SYSLOG_PORTS = {"tcp": 514, "udp": 514, "tls": 6514}
 EXAMPLES = (
@@ -48,9 +51,19 @@ class Destination:
     ca_file: str | None = None
 
     @property
+    def carries_alerts(self) -> bool:
+        return self.kind in ALERT_KINDS
+
+    @property
     def label(self) -> str:
         """How a person reads it in a status line."""
-        return "Windows Event Log" if self.kind == "eventlog" else self.url
+        if self.kind == "eventlog":
+            return "Windows Event Log"
+        if self.kind == "desktop":
+            return "Desktop notifications"
+        if self.kind == "webhook":  # its path is often its secret (Slack, Teams)
+            return f"Alert webhook {self.transport}://{self.host}/…"
+        return self.url
 
     @property
     def id(self) -> str:
@@ -123,6 +136,34 @@ def parse_destination(text: str) -> Destination:
             ca_file=ca,
         )
     raise DestinationError(f"{raw!r}: unknown kind of audit destination.", hint=hint)
+
+
+def parse_webhook(text: str) -> Destination:
+    """The alert webhook: an https:// URL (a Teams or Slack incoming webhook, or any
+    receiver of JSON), or http:// to this machine."""
+    raw = str(text).strip()
+    if not raw.lower().startswith(("https://", "http://")):
+        raise DestinationError(
+            f"{raw!r} is not an https:// URL.",
+            hint="For example https://hooks.slack.com/services/... or a Teams incoming webhook",
+        )
+    try:
+        found = parse_destination(raw)
+    except DestinationError as exc:
+        message = exc.message.replace(repr(raw), "The alert webhook").replace(raw, "…")
+        raise DestinationError(message, hint=exc.hint) from None
+    return Destination(
+        url=found.url,
+        kind="webhook",
+        transport=found.transport,
+        host=found.host,
+        port=found.port,
+        ca_file=found.ca_file,
+    )
+
+
+def desktop() -> Destination:
+    return Destination(url=DESKTOP, kind="desktop", transport="desktop")
 
 
 def check_available(destination: Destination) -> str | None:

@@ -32,8 +32,8 @@ from sqlalchemy import Connection, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bridge_app.audit import AuditEvent, AuditLog
-from bridge_app.fleet._destinations import Destination, check_available
-from bridge_app.fleet._senders import Sender, SendError, sender_for
+from bridge_app.fleet._destinations import ALERT_KINDS, Destination, check_available
+from bridge_app.fleet._senders import AlertSender, HttpsSender, Sender, SendError, sender_for
 from bridge_app.runtime import BridgeError, Redactor
 from bridge_app.store import Database, tables
 
@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 _settings = tables["settings"]
 LEASE_KEY = "audit.forward.lease"
 STATE_PREFIX = "audit.forward.state."
+EPISODES_PREFIX = "alerts.episodes."
 LEASE_S = 30.0
 BATCH = 200
 MAX_BACKOFF_S = 60.0
@@ -96,6 +97,8 @@ class DestinationStatus:
                 f"{d.label}: failing for {since}, {self.backlog} event(s) waiting "
                 f"(next try in {wait} s): {s.error}"
             )
+        if self.backlog and d.kind in ALERT_KINDS:
+            return f"{d.label}: {self.backlog} event(s) not yet checked for alerts"
         if self.backlog:
             return f"{d.label}: {self.backlog} event(s) waiting to be sent"
         when = f", last sent {_ago(now - s.last_ok)} ago" if s.last_ok else ""
@@ -142,6 +145,12 @@ class AuditForwarder:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()  # one cycle at a time (the loop, or flush)
+        self._notifiers: list[Callable[[str, str], None]] = []
+
+    def add_notifier(self, callback: Callable[[str, str], None]) -> None:
+        """``callback(title, message)`` for each alert while this process forwards (the
+        window: a desktop notification; `serve`: a line on standard error)."""
+        self._notifiers.append(callback)
 
     # -- life --------------------------------------------------------------------------
 
@@ -188,19 +197,15 @@ class AuditForwarder:
             return True
 
     def _forward(self, d: Destination, head: int, *, ignore_backoff: bool) -> None:
-        if check_available(d):
-            return
-        state = self._read_state(d)
+        if not self._sends_here(d):
+            return  # a one-off command shows no desktop: the window or serve will
+        state = self._read_state(d, head)
         if state.sent_seq > head:  # a new database (or the log was cut): start over
             state = replace(state, sent_seq=0)
         now = self._clock()
         if state.error and state.retry_at > now and not ignore_backoff:
             return
-        sender = (
-            self._senders(d)
-            if self._senders
-            else sender_for(d, self._network(), self._secret_token)
-        )
+        sender = self._senders(d) if self._senders else self._sender(d)
         while state.sent_seq < head:
             events = self._audit.events_after(state.sent_seq, BATCH)
             if not events:
@@ -245,6 +250,31 @@ class AuditForwarder:
             log.warning("audit forwarding to %s failed: %s", d.url, message)
             self._audit.record(None, "audit.forward", d.url, "failed", exc.message)
 
+    def _sends_here(self, d: Destination) -> bool:
+        return check_available(d) is None and (d.kind != "desktop" or bool(self._notifiers))
+
+    def _sender(self, d: Destination) -> Sender:
+        if d.kind not in ALERT_KINDS:
+            return sender_for(d, self._network(), self._secret_token)
+        key = EPISODES_PREFIX + d.id
+
+        def load() -> set[str]:
+            with self._db.reading() as conn:
+                raw = conn.execute(select(_settings.c.value).where(_settings.c.key == key)).scalar()
+            try:
+                return set(json.loads(raw)) if raw else set()
+            except ValueError:
+                return set()
+
+        def save(episodes: set[str]) -> None:
+            with self._db.transaction() as conn:
+                _upsert(conn, key, json.dumps(sorted(episodes)))
+
+        webhook = HttpsSender(d, self._network()) if d.kind == "webhook" else None
+        if webhook is not None:
+            self._redactor.register(d.url)  # its path is its secret (Slack, Teams)
+        return AlertSender(webhook=webhook, notifiers=self._notifiers, episodes=(load, save))
+
     def _secret_token(self) -> str | None:
         """The collector's token: the whole value and its last word ("Splunk <token>") are
         secrets from now on, masked wherever they would appear."""
@@ -282,7 +312,11 @@ class AuditForwarder:
                 current = self.status()
                 if progress is not None:
                     progress(current.backlog)
-                if current.backlog == 0 or any(d.state.error for d in current.destinations):
+                pending = max(
+                    (r.backlog for r in current.destinations if self._sends_here(r.destination)),
+                    default=0,
+                )
+                if pending == 0 or any(d.state.error for d in current.destinations):
                     break
                 if time.monotonic() > deadline:
                     break
@@ -295,7 +329,7 @@ class AuditForwarder:
         head = self._audit.last_seq()
         rows = []
         for d in destinations:
-            state = self._read_state(d)
+            state = self._read_state(d, head)
             sent = 0 if state.sent_seq > head else state.sent_seq
             rows.append(DestinationStatus(d, state, max(0, head - sent), check_available(d)))
         lease = self._read_lease()
@@ -344,13 +378,19 @@ class AuditForwarder:
         owner, until = _parse_lease(raw)
         return None if owner is None else (owner, until)
 
-    def _read_state(self, d: Destination) -> DestinationState:
+    def _read_state(self, d: Destination, head: int | None = None) -> DestinationState:
+        """How far ``d`` is. A new audit destination starts at the first event (the whole
+        log goes); a new alert channel at ``head`` (no alerts about the past)."""
         key = STATE_PREFIX + d.id
         with self._db.reading() as conn:
             raw = conn.execute(select(_settings.c.value).where(_settings.c.key == key)).scalar()
-        return (
-            DestinationState(url=d.url) if raw is None else DestinationState.from_json(raw, d.url)
-        )
+        if raw is not None:
+            return DestinationState.from_json(raw, d.url)
+        state = DestinationState(url=d.url)
+        if d.kind in ALERT_KINDS and head is not None:
+            state = replace(state, sent_seq=head)
+            self._write_state(d, state)
+        return state
 
     def _write_state(self, d: Destination, state: DestinationState) -> None:
         with self._db.transaction() as conn:

@@ -4,6 +4,7 @@ SendError with the reason a person can act on; nothing here retries (the forward
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import ssl
 import sys
@@ -13,6 +14,7 @@ from typing import Protocol
 import httpx
 
 from bridge_app.audit import AuditEvent
+from bridge_app.fleet._alerts import Alert, alerts_from
 from bridge_app.fleet._destinations import Destination
 from bridge_app.fleet._wire import (
     APP_NAME,
@@ -25,9 +27,12 @@ from bridge_app.fleet._wire import (
 )
 from bridge_app.runtime import BridgeError, ProxyRules
 
+log = logging.getLogger(__name__)
+
 TIMEOUT_S = 10.0
 TOKEN_ENTRY = "AUDIT_FORWARD_TOKEN"  # noqa: S105 (the name of an entry, not its value)
 EVENT_SOURCE = "LiteLLM Bridge"
+WEBHOOK_ENTRY = "ALERT_WEBHOOK_URL"  # the shared entry that holds a secret webhook address
 
 
 class SendError(BridgeError):
@@ -103,13 +108,13 @@ class HttpsSender:
         self._token = token
 
     def send(self, events: Sequence[AuditEvent]) -> None:
-        d = self._d
         host = hostname()
-        body = {
-            "source": APP_NAME,
-            "host": host,
-            "events": [json_event(e, host=host) for e in events],
-        }
+        self.post(
+            {"source": APP_NAME, "host": host, "events": [json_event(e, host=host) for e in events]}
+        )
+
+    def post(self, body: object) -> None:
+        d = self._d
         headers = {"Content-Type": "application/json", "User-Agent": APP_NAME}
         token = self._token()
         if token:
@@ -202,6 +207,39 @@ class EventLogSender:
             raise SendError(f"Writing to the Windows Event Log failed: {exc}.") from exc
         finally:
             win32evtlog.DeregisterEventSource(handle)
+
+
+class AlertSender:
+    """Alerts out of a batch of events, to the webhook (when there is one) and then to the
+    desktop notifiers; the open episodes are kept only once every alert was delivered."""
+
+    def __init__(
+        self,
+        *,
+        webhook: HttpsSender | None,
+        notifiers: Sequence[Callable[[str, str], None]],
+        episodes: tuple[Callable[[], set[str]], Callable[[set[str]], None]],
+        skip_on_desktop: tuple[str, ...] = ("refresh_blocked",),
+    ) -> None:
+        self._webhook = webhook
+        self._notifiers = notifiers
+        self._load, self._save = episodes
+        self._skip = skip_on_desktop
+
+    def send(self, events: Sequence[AuditEvent]) -> None:
+        alerts, episodes = alerts_from(events, self._load())
+        host = hostname()
+        for alert in alerts:
+            alert = Alert(**{**alert.__dict__, "host": host})
+            if self._webhook is not None:
+                self._webhook.post(alert.webhook_payload())
+            elif alert.kind not in self._skip:  # the token flow tells the desktop itself
+                for notify in list(self._notifiers):
+                    try:
+                        notify(alert.title, f"{alert.text} {alert.action}")
+                    except Exception:  # best effort: the audit log and the webhook have it
+                        log.exception("a desktop alert could not be shown")
+        self._save(episodes)
 
 
 def sender_for(

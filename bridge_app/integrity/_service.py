@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
@@ -89,8 +90,10 @@ class IntegrityService:
         settings: _Settings | None = None,
         root: Path | None = None,
         public_key: str | None = None,
+        on_failed: Callable[[str], None] | None = None,
     ) -> None:
         self._settings = settings
+        self._on_failed = on_failed  # the audit log: IT's alerts and collectors see it
         self._root = root
         self._public_key = public_key
         self._lock = threading.Lock()
@@ -108,6 +111,11 @@ class IntegrityService:
                 self._status = check_integrity(self._root, public_key=self._public_key)
                 if self._status.state == "failed":
                     log.warning("integrity check failed: %s", self._status.message)
+                    if self._on_failed is not None:
+                        try:
+                            self._on_failed(self._status.message)
+                        except Exception:
+                            log.exception("could not record the failed integrity check")
                 else:
                     log.info("integrity: %s", self._status.message)
             return self._status

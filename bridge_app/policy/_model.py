@@ -13,7 +13,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from bridge_app.clients import TOOLS
 from bridge_app.config import Problem, ValidationResult
-from bridge_app.fleet import DestinationError, parse_destination
+from bridge_app.fleet import DestinationError, parse_destination, parse_webhook
 
 ConfigLock = Literal["off", "admin_only", "locked"]
 LOCKS: tuple[ConfigLock, ...] = ("off", "admin_only", "locked")
@@ -54,6 +54,7 @@ class Policy:
     updates_disabled: bool = False  # updates: {enabled: false}
     updates_pin: str | None = None  # updates: {pin_version: "0.2.0"}: only this version
     audit_forward: tuple[str, ...] | None = None  # audit: {forward: [URL, ...]}; None: unset
+    alerts_webhook: str | None = None  # alerts: {webhook: URL}
 
     def model_allowed(self, model: str, role: str) -> bool:
         for patterns in (self.models_allow, self.role_models_allow.get(role)):
@@ -78,6 +79,7 @@ _TOP = {
     "usage_retention_days",
     "updates",
     "audit",
+    "alerts",
 }
 
 
@@ -284,6 +286,7 @@ def parse_policy(text: str) -> tuple[Policy | None, ValidationResult]:
         retention = 90
     updates_disabled, updates_pin = _updates(checker, data)
     audit_forward = _audit(checker, data)
+    alerts_webhook = _alerts(checker, data)
     result = ValidationResult(tuple(sorted(checker.problems, key=lambda p: (p.line, p.column))))
     if not result.ok:
         return None, result
@@ -304,6 +307,7 @@ def parse_policy(text: str) -> tuple[Policy | None, ValidationResult]:
             updates_disabled=updates_disabled,
             updates_pin=updates_pin,
             audit_forward=audit_forward,
+            alerts_webhook=alerts_webhook,
         ),
         result,
     )
@@ -346,6 +350,21 @@ def _audit(checker: _Checker, data: Any) -> tuple[str, ...] | None:
     if len(set(out)) != len(out):
         checker.add("audit.forward names a destination twice.", data["audit"], "forward")
     return tuple(out)
+
+
+def _alerts(checker: _Checker, data: Any) -> str | None:
+    """``alerts: {webhook: URL}``: where alerts go. Anyone who can read the policy reads
+    it: a webhook whose address is its secret (Slack, Teams) belongs in the shared entry
+    ALERT_WEBHOOK_URL instead."""
+    alerts = checker.mapping(data, "alerts", "alerts", {"webhook"})
+    url = alerts.get("webhook")
+    if url is None:
+        return None
+    try:
+        return parse_webhook(url if isinstance(url, str) else "").url
+    except DestinationError as exc:
+        checker.add(f"alerts.webhook: {exc.message}", data["alerts"], "webhook", hint=exc.hint)
+        return None
 
 
 @dataclass(frozen=True)

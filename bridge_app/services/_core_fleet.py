@@ -4,13 +4,24 @@ same for `litellm-bridge audit forward` and the Audit screen."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bridge_app.auth import Session
-from bridge_app.fleet import Destination, DestinationError, ForwardStatus, parse_destination
+from bridge_app.fleet import (
+    WEBHOOK_ENTRY,
+    Destination,
+    DestinationError,
+    ForwardStatus,
+    desktop,
+    parse_destination,
+    parse_webhook,
+)
 from bridge_app.policy import PolicyError
 from bridge_app.services._usecases import use_case
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from bridge_app.services._root import Services
@@ -20,6 +31,27 @@ FORWARD_SETTING = "audit.forward"
 
 
 def forward_destinations(services: Services) -> tuple[tuple[Destination, ...], str]:
+    """Where audit events go and then the alert channels; and who chose the audit part."""
+    audit, source = _audit_destinations(services)
+    return audit + _alert_channels(services), source
+
+
+def _alert_channels(services: Services) -> tuple[Destination, ...]:
+    """The desktop always; the webhook of the policy's ``alerts.webhook``, else of the
+    shared entry ALERT_WEBHOOK_URL (encrypted, for addresses that are their own secret)."""
+    url = services.policy.policy().alerts_webhook
+    if url is None:
+        url = services.env.effective_environment(None).get(WEBHOOK_ENTRY) or None
+    channels = [desktop()]
+    if url:
+        try:
+            channels.insert(0, parse_webhook(url))
+        except DestinationError:
+            log.warning("the shared entry %s is not a usable webhook address", WEBHOOK_ENTRY)
+    return tuple(channels)
+
+
+def _audit_destinations(services: Services) -> tuple[tuple[Destination, ...], str]:
     """The policy's ``audit.forward`` when it sets one (IT decides for the fleet), else what
     an admin of this machine chose; and which of the two it is."""
     managed = services.policy.policy().audit_forward

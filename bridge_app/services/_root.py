@@ -31,7 +31,12 @@ from bridge_app.services._core_fleet import forward_destinations
 from bridge_app.services._doctor import network_share_warning, run_doctor
 from bridge_app.services._live import LiveSync
 from bridge_app.services._network import network_layer
-from bridge_app.services._wiring import ProxyRestarter, attach_token_flow, proxy_audit_hook
+from bridge_app.services._wiring import (
+    ProxyRestarter,
+    attach_token_flow,
+    integrity_audit_hook,
+    proxy_audit_hook,
+)
 from bridge_app.settings import SettingsService
 from bridge_app.store import SCHEMA_VERSION, ChangeFeed, Database, DatabaseKey, KeyManager
 from bridge_app.tokens import TokenKeeper, TokenService
@@ -197,7 +202,10 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
         config.reconcile()  # history always shows the active version, even after a crash
     except BridgeError as exc:
         log.warning("could not check the active config against its history: %s", exc.message)
-    integrity = IntegrityService(settings=settings)
+    integrity = IntegrityService(
+        settings=settings,
+        on_failed=integrity_audit_hook(audit),
+    )
     diagnostics = DiagnosticsService(
         paths=paths,
         redactor=redactor,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from bridge_app.audit import AuditLog
@@ -17,6 +18,16 @@ def proxy_audit_hook(audit: AuditLog) -> EventHook:
     def record(action: str, detail: str) -> None:
         outcome = "failed" if action in _FAILED_ACTIONS else "ok"
         audit.record(None, action, "proxy", outcome, detail)
+
+    return record
+
+
+def integrity_audit_hook(audit: AuditLog) -> Callable[[str], None]:
+    """A failed start-up integrity check lands in the audit log (and so reaches IT's
+    collectors and alert webhook)."""
+
+    def record(message: str) -> None:
+        audit.record(None, "integrity.check", "bundle", "failed", message)
 
     return record
 

@@ -162,6 +162,8 @@ class BridgeApp(WindowExits, MDApp):
         self._lock_check = Clock.schedule_interval(self._check_idle, 1.0)
         # A blocked token refresh: tell the user even when the window is in the background.
         ctx.services.tokens.add_notifier(self._notify)
+        # IT's alerts (quota, proxy failure, ...) reach the person at the machine too.
+        ctx.services.forwarder.add_notifier(self._notify)
         run_async("has-admin", ctx.services.auth.has_admin, self._first_screen)
 
     def _check_show_request(self, _dt: float) -> None:

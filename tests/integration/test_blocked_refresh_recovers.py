@@ -22,6 +22,7 @@ from bridge_app.tokens import Project
 from tests._oauth_iam import OAuthIam
 from tests.integration._serve import ADMIN, ADMIN_PW, Serve, cli, wait_until
 from tests.integration._upstream import free_port
+from tests.integration._webhook import Webhook
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 LIFETIME_S = 10  # refresh is due 5 s before expiry (docs/iam.md): every ~5 s
@@ -71,7 +72,14 @@ class Traffic(threading.Thread):
 
 
 @pytest.fixture
-def home(tmp_path: Path) -> Iterator[tuple[Path, OAuthIam, FakeInternalUpstream]]:
+def webhook() -> Iterator[Webhook]:
+    hook = Webhook()
+    yield hook
+    hook.stop()
+
+
+@pytest.fixture
+def home(tmp_path: Path, webhook: Webhook) -> Iterator[tuple[Path, OAuthIam, FakeInternalUpstream]]:
     home = tmp_path / "home"
     oauth = OAuthIam({EMPLOYEE: EMPLOYEE_PW}, lifetime_s=LIFETIME_S).start()
     upstream = FakeInternalUpstream(token_valid=oauth.valid).start()
@@ -83,6 +91,7 @@ def home(tmp_path: Path) -> Iterator[tuple[Path, OAuthIam, FakeInternalUpstream]
         core = services.core
         admin = core.login(ADMIN, ADMIN_PW)
         core.set_env(admin, "INTERNAL_LLM_API_BASE", f"{upstream.url}/v1", scope="shared")
+        core.set_env(admin, "ALERT_WEBHOOK_URL", webhook.url, scope="shared")  # IT's alerts
         core.apply_config(admin, resource_path("configs", "internal-enterprise.yaml").read_bytes())
         services.tokens.set_iam_settings(
             admin,
@@ -100,7 +109,7 @@ def home(tmp_path: Path) -> Iterator[tuple[Path, OAuthIam, FakeInternalUpstream]
 
 
 def test_a_blocked_serve_refreshes_again_after_a_login_elsewhere(
-    home: tuple[Path, OAuthIam, FakeInternalUpstream],
+    home: tuple[Path, OAuthIam, FakeInternalUpstream], webhook: Webhook
 ) -> None:
     path, oauth, _upstream = home
     _token_cli(path, "login", "--employee-id", EMPLOYEE)  # no password kept
@@ -112,6 +121,11 @@ def test_a_blocked_serve_refreshes_again_after_a_login_elsewhere(
         wait_until(lambda: traffic.codes.count(200) >= 3, timeout=30)
         oauth.revoke_refresh_tokens()
         assert wait_until(lambda: _blocked(path), timeout=3 * LIFETIME_S), "never blocked"
+        # IT's webhook is told, once, with what the person has to do.
+        assert wait_until(lambda: webhook.kinds() == ["refresh_blocked"], timeout=10)
+        blocked = webhook.received[0]["alert"]
+        assert blocked["title"] == f"Internal token refresh blocked for {ADMIN}"
+        assert "logs in again in Token & projects" in blocked["action"]
 
         # The person logs in again from another terminal, keeping the password this time.
         _token_cli(path, "login", "--employee-id", EMPLOYEE, remember=True)
@@ -129,6 +143,7 @@ def test_a_blocked_serve_refreshes_again_after_a_login_elsewhere(
         assert traffic.failures_since(mark) == [], traffic.codes[mark:]
         assert len(traffic.codes) - mark >= 3 * LIFETIME_S  # requests really flowed
         assert not _blocked(path)
+        assert webhook.kinds() == ["refresh_blocked"]  # the password took over: no new block
     finally:
         traffic.stopped.set()
         traffic.join(timeout=30)

@@ -13,9 +13,11 @@ import pytest
 
 from bridge_app.audit import AuditEvent
 from bridge_app.fleet import (
+    Alert,
     AuditForwarder,
     DestinationError,
     SendError,
+    alerts_from,
     event_id,
     parse_destination,
     rfc5424,
@@ -222,8 +224,102 @@ def test_the_policy_decides_and_an_admin_is_refused_in_words(services, tmp_path:
     services.policy.apply(admin, policy)
     status = core.audit_forward_status(admin)
     assert status.source == "policy"
-    assert [d.destination.url for d in status.destinations] == ["https://127.0.0.1:8443/in"]
+    assert [d.destination.url for d in status.destinations] == [
+        "https://127.0.0.1:8443/in",
+        "desktop:",  # the alert channel every forwarding window or serve has
+    ]
     with pytest.raises(PolicyError, match="set by your company's policy"):
         core.set_audit_forward(admin, [])
     refused = services.audit.list_events(admin, action="audit.forward_set")
     assert [e.outcome for e in refused][-1] == "denied"
+
+
+def _ev(
+    seq: int, action: str, outcome: str, detail: str, target: str = "user root", ts: str = ""
+) -> AuditEvent:
+    return _event(
+        seq=seq,
+        action=action,
+        outcome=outcome,
+        detail=detail,
+        target=target,
+        ts=ts or f"2026-12-07T10:00:{seq:02d}.000000+00:00",
+    )
+
+
+def test_alerts_come_once_per_episode_with_what_to_do() -> None:
+    events = [
+        _ev(
+            1, "policy.quota", "ok", "80 % of requests_per_minute = 5 (requests per minute) reached"
+        ),
+        _ev(
+            2,
+            "policy.quota",
+            "ok",
+            "100 % of requests_per_minute = 5 (requests per minute) reached",
+        ),
+        # a restart forgot the crossing: the same level within the minute is the same episode
+        _ev(
+            3,
+            "policy.quota",
+            "ok",
+            "100 % of requests_per_minute = 5 (requests per minute) reached",
+        ),
+        _ev(4, "policy.request_refused", "denied", "refused: limit", target="limit"),
+        _ev(
+            5,
+            "policy.request_refused",
+            "denied",
+            "3 more refusals of this kind within 60 s after: x",
+            target="limit",
+        ),
+        _ev(
+            6,
+            "policy.request_refused",
+            "denied",
+            "4 more refusals of this kind within 60 s after: x",
+            target="limit",
+        ),
+        _ev(7, "proxy.start_failed", "failed", "port 4000 is in use", target="proxy"),
+        _ev(8, "proxy.start_failed", "failed", "port 4000 is in use", target="proxy"),
+        _ev(9, "proxy.started", "ok", "http://127.0.0.1:4000", target="proxy"),
+        _ev(10, "proxy.crashed", "failed", "the server thread died", target="proxy"),
+        _ev(
+            11,
+            "token.refresh",
+            "denied",
+            "The identity provider refused: invalid_grant",
+            target="E1",
+        ),
+        _ev(12, "token.refresh", "failed", "timeout", target="E1"),  # an outage, not a block
+        _ev(13, "integrity.check", "failed", "1 file changed: litellm-bridge", target="bundle"),
+        _ev(14, "integrity.check", "failed", "1 file changed: litellm-bridge", target="bundle"),
+    ]
+    alerts, episodes = alerts_from(events, set())
+    assert [(a.kind, a.seq) for a in alerts] == [
+        ("quota_80", 1),
+        ("quota_100", 2),
+        ("refusal_burst", 6),  # 5 in one burst; 4 refusals (seq 5) are not one yet
+        ("proxy_failed", 7),
+        ("proxy_failed", 10),  # a new episode: it ran again in between
+        ("refresh_blocked", 11),
+        ("integrity_failed", 13),
+    ]
+    burst = alerts[2]
+    assert burst.title == "5 requests refused by the policy (limit)"
+    assert "check `litellm-bridge usage` and the policy" in burst.action
+    payload = Alert(**{**alerts[1].__dict__, "host": "pc-17"}).webhook_payload()
+    assert payload["text"].splitlines() == [
+        "LiteLLM Bridge on pc-17: Quota used up: user root",
+        "user root has used all of requests_per_minute = 5 (requests per minute); further "
+        "requests are refused until the window resets.",
+        "What to do: Raise the limit in the company policy if the work needs it, or wait "
+        "for the window to reset.",
+    ]
+    assert payload["alert"]["kind"] == "quota_100" and payload["alert"]["seq"] == 2
+    # The episodes carried over: the same events again (sent twice) alert nothing new but
+    # the proxy (its episode was closed and reopened) — and a minute later the quota again.
+    again, _ = alerts_from(events[:3], episodes)
+    assert again == []
+    later = [_ev(1, "policy.quota", "ok", events[0].detail, ts="2026-12-07T10:02:00.000000+00:00")]
+    assert [a.kind for a in alerts_from(later, episodes)[0]] == ["quota_80"]

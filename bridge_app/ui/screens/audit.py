@@ -86,7 +86,11 @@ class AuditScreen(BridgeScreen):
         managed = status.source == "policy"
         field = text_field(
             "Destinations, one per line (syslog+tls://host:6514, https://host/path)",
-            text="\n".join(row.destination.url for row in status.destinations),
+            text="\n".join(
+                row.destination.url
+                for row in status.destinations
+                if not row.destination.carries_alerts
+            ),
         )
         field.multiline = True
         field.height = dp(112)
