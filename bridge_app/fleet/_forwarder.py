@@ -101,6 +101,8 @@ class DestinationStatus:
             return f"{d.label}: {self.backlog} event(s) not yet checked for alerts"
         if self.backlog:
             return f"{d.label}: {self.backlog} event(s) waiting to be sent"
+        if d.carries_alerts:
+            return f"{d.label}: on (every event up to #{s.sent_seq} checked for alerts)"
         when = f", last sent {_ago(now - s.last_ok)} ago" if s.last_ok else ""
         return f"{d.label}: up to date (event #{s.sent_seq}){when}"
 

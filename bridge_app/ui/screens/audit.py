@@ -95,9 +95,14 @@ class AuditScreen(BridgeScreen):
         field.multiline = True
         field.height = dp(112)
         field.disabled = managed
-        lines = [row.describe() for row in status.destinations] or ["Not forwarded."]
+        lines = [
+            row.describe() for row in status.destinations if not row.destination.carries_alerts
+        ] or ["Audit events are not forwarded."]
         if managed:
             lines.insert(0, "Set by your company's policy.")
+        lines += ["Alerts:"] + [
+            row.describe() for row in status.destinations if row.destination.carries_alerts
+        ]
         supporting = "\n".join(lines)
 
         def ok(dialog: Any) -> None:
@@ -119,6 +124,7 @@ class AuditScreen(BridgeScreen):
         )
 
     def _forwarded(self, status: ForwardStatus) -> None:
+        self.refresh()  # the change itself is an event of the list
         failing = [row for row in status.destinations if row.state.error or row.unavailable]
         if not status.destinations:
             self.tell("Audit events are not forwarded.")
