@@ -7,6 +7,7 @@ import fnmatch
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,7 +19,7 @@ from bridge_app.policy._errors import (
     ModelNotAllowedError,
     UpstreamNotAllowedError,
 )
-from bridge_app.policy._model import LIMIT_KINDS
+from bridge_app.policy._model import CONCURRENT, LIMIT_KINDS
 from bridge_app.policy._service import PolicyService
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,10 @@ def model_of(data: dict[str, Any]) -> str | None:
     return None
 
 
+def _nothing() -> None:
+    pass
+
+
 class RequestPolicy:
     """An admission hook (``supervisor.add_admission_hook``) and a usage annotator
     (``UsageWriter.annotate``) over one PolicyService."""
@@ -107,6 +112,64 @@ class RequestPolicy:
         self._bursts: dict[str, tuple[float, int, threading.Timer | None, str]] = {}
         self.burst_window = BURST_WINDOW
         self._levels: dict[tuple[str, str], int] = {}  # (subject, limit) -> 0 / 80 / 100
+        self._in_flight: dict[str, int] = {}  # subject -> requests running now
+
+    # -- requests in flight (the proxy's route gate asks, before LiteLLM) --------------
+
+    def enter(self, client: str, user_agent: str | None) -> Callable[[], None]:
+        """Admit one inference request under the policy's ``concurrent_requests`` limits
+        (per user, per tool, for the machine); the returned function ends it (when its
+        response is complete, or the client went away). Over a limit: 429 with
+        Retry-After: 1, which every tool waits on and retries — a slot frees up in
+        seconds, so a request that waits a moment gets through."""
+        policy = self._service.policy()
+        if not policy.has_concurrency:
+            return _nothing
+        tool = client if client and client != "admin" else tool_of_agent(user_agent)
+        limited = [
+            (subject, label, limits.concurrent)
+            for subject, label, limits in self._service.subjects(tool)
+            if limits.concurrent
+        ]
+        with self._lock:
+            for subject, label, allowed in limited:
+                running = self._in_flight.get(subject, 0)
+                if running >= allowed:
+                    refused = (subject, label, allowed)
+                    break
+            else:
+                refused = None
+                for subject, _label, _allowed in limited:
+                    self._in_flight[subject] = self._in_flight.get(subject, 0) + 1
+        if refused is not None:
+            _subject, label, allowed = refused
+            self._refused("limit", f"{CONCURRENT} for {label}")
+            raise LimitExceededError(
+                f"Your company's policy allows {allowed} request{'s' if allowed > 1 else ''} "
+                f"at a time for {label}, and {allowed} {'are' if allowed > 1 else 'is'} "
+                "running. Retry in a moment.",
+                retry_after=1,
+                limit=CONCURRENT,
+            )
+        done = threading.Event()
+
+        def release() -> None:
+            if done.is_set():
+                return
+            done.set()
+            with self._lock:
+                for subject, _label, _allowed in limited:
+                    left = self._in_flight.get(subject, 1) - 1
+                    if left > 0:
+                        self._in_flight[subject] = left
+                    else:
+                        self._in_flight.pop(subject, None)
+
+        return release
+
+    def in_flight(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._in_flight)
 
     # -- admission -----------------------------------------------------------------------
 

@@ -27,10 +27,13 @@ limits:
     requests_per_day: 3000
     tokens_per_day: 3000000
     budget_usd_per_month: 100      # estimated from LiteLLM's bundled cost map
+    concurrent_requests: 4         # in flight at once; the 5th gets 429, Retry-After: 1
   # Per tool: claude-code, gemini-cli, codex-cli, opencode, qwen-code, aider, openai-sdk,
   # anthropic-sdk (`litellm-bridge tools list` shows them).
   per_tool:
-    claude-code: {requests_per_minute: 30}
+    claude-code: {requests_per_minute: 30, concurrent_requests: 2}
+  # Every request of this machine, whoever sends it (also concurrent_requests).
+  machine: {requests_per_minute: 120}
   # Optional: counters shared by every machine that uses this Redis. While it cannot be
   # reached, each bridge keeps counting locally (with a warning).
   # shared: redis://127.0.0.1:6379/0

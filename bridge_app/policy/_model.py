@@ -29,11 +29,16 @@ LIMIT_KINDS: dict[str, tuple[str, int]] = {
 }
 
 
+#: requests in flight at once (not a rate): the 4th of 3 gets 429 with Retry-After: 1
+CONCURRENT = "concurrent_requests"
+
+
 @dataclass(frozen=True)
 class Limits:
-    values: dict[str, float] = field(default_factory=dict)
+    values: dict[str, float] = field(default_factory=dict)  # the rates (LIMIT_KINDS)
+    concurrent: int | None = None  # concurrent_requests
 
-    def __bool__(self) -> bool:
+    def __bool__(self) -> bool:  # rates to count; ``concurrent`` is checked at the gate
         return bool(self.values)
 
 
@@ -43,6 +48,7 @@ class Policy:
     role_models_allow: dict[str, tuple[str, ...]] = field(default_factory=dict)
     per_user: Limits = field(default_factory=Limits)
     per_tool: dict[str, Limits] = field(default_factory=dict)
+    per_machine: Limits = field(default_factory=Limits)  # limits.machine: every request here
     shared: str | None = None  # redis://... for counters shared by many machines
     config_lock: ConfigLock = "off"
     allow_non_loopback: bool = True
@@ -64,7 +70,12 @@ class Policy:
 
     @property
     def has_limits(self) -> bool:
-        return bool(self.per_user) or any(self.per_tool.values())
+        return bool(self.per_user) or bool(self.per_machine) or any(self.per_tool.values())
+
+    @property
+    def has_concurrency(self) -> bool:
+        groups = [self.per_user, self.per_machine, *self.per_tool.values()]
+        return any(limits.concurrent for limits in groups)
 
 
 NO_POLICY = Policy()
@@ -134,19 +145,27 @@ class _Checker:
             self.add(f"{where} must be a mapping of limits.", node)
             return Limits()
         out: dict[str, float] = {}
+        concurrent: int | None = None
         for k, v in node.items():
-            if k not in LIMIT_KINDS:
+            if k == CONCURRENT:
+                if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                    self.add(
+                        f"{where}.{k} must be a whole number of requests (at least 1).", node, k
+                    )
+                else:
+                    concurrent = v
+            elif k not in LIMIT_KINDS:
                 self.add(
                     f"Unknown limit {k!r} in {where}.",
                     node,
                     k,
-                    hint="Known limits: " + ", ".join(LIMIT_KINDS),
+                    hint="Known limits: " + ", ".join([*LIMIT_KINDS, CONCURRENT]),
                 )
             elif isinstance(v, bool) or not isinstance(v, int | float) or v <= 0:
                 self.add(f"{where}.{k} must be a positive number, not {v!r}.", node, k)
             else:
                 out[str(k)] = float(v)
-        return Limits(out)
+        return Limits(out, concurrent)
 
 
 def parse_policy(text: str) -> tuple[Policy | None, ValidationResult]:
@@ -197,9 +216,14 @@ def parse_policy(text: str) -> tuple[Policy | None, ValidationResult]:
         patterns = checker.patterns(block, "allow", f"roles.{role}.models.allow") if block else None
         if patterns is not None:
             role_allow[str(role)] = patterns
-    limits = checker.mapping(data, "limits", "limits", {"per_user", "per_tool", "shared"})
+    limits = checker.mapping(
+        data, "limits", "limits", {"per_user", "per_tool", "shared", "machine"}
+    )
     per_user = (
         checker.limits(limits["per_user"], "limits.per_user") if "per_user" in limits else Limits()
+    )
+    per_machine = (
+        checker.limits(limits["machine"], "limits.machine") if "machine" in limits else Limits()
     )
     per_tool: dict[str, Limits] = {}
     tools = limits.get("per_tool")
@@ -296,6 +320,7 @@ def parse_policy(text: str) -> tuple[Policy | None, ValidationResult]:
             role_models_allow=role_allow,
             per_user=per_user,
             per_tool=per_tool,
+            per_machine=per_machine,
             shared=shared,
             config_lock=lock,
             allow_non_loopback=non_loopback,

@@ -7,6 +7,7 @@ import getpass
 import hashlib
 import logging
 import os
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -361,6 +362,10 @@ class PolicyService(ConfigLockRules):
         out = [(f"user:{user}", f"user {user}", policy.per_user)]
         if tool and tool in policy.per_tool:
             out.append((f"tool:{tool}", f"tool {tool}", policy.per_tool[tool]))
+        if policy.per_machine or policy.per_machine.concurrent:
+            # Named by host: with shared (Redis) counters each machine keeps its own.
+            host = socket.gethostname() or "this machine"
+            out.append((f"machine:{host}", f"this machine ({host})", policy.per_machine))
         return out
 
     def quota_status(

@@ -24,11 +24,12 @@ import json
 import re
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs
 
 from bridge_app.proxy._keys import KeyIdentity, KeyRegistry
 from bridge_app.proxy._metrics import ProxyMetrics
+from bridge_app.runtime import BridgeError
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -36,6 +37,15 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 CALL_ID_HEADER = b"x-litellm-call-id"
+
+
+class InFlightLimit(Protocol):
+    def enter(self, client: str, user_agent: str | None) -> Callable[[], None]:
+        """Admit one inference request of ``client`` (the key's name) or raise a
+        BridgeError with ``http_status`` and ``http_headers``; the returned function is
+        called once the response is complete or the client went away."""
+        ...
+
 
 #: (methods, path pattern) that answer without a key: the probes the watchdog and
 #: service managers use; they reveal nothing but "up" / "ready".
@@ -154,8 +164,10 @@ class RouteGate:
         keys: KeyRegistry,
         metrics: ProxyMetrics | None = None,
         admin_ui: bool = False,
+        in_flight: InFlightLimit | None = None,
     ) -> None:
         self.app = app
+        self.in_flight = in_flight
         self.keys = keys
         self.metrics = metrics
         self.admin_ui = admin_ui
@@ -191,14 +203,19 @@ class RouteGate:
             return
         if self._allowed(access, identity):
             if access == "tool" and method == "POST" and self.metrics is not None:
-                await self._counted(scope, receive, send, self.metrics)
+                await self._counted(scope, receive, send, self.metrics, identity)
             else:
                 await self.app(scope, receive, send)
             return
         await _error(send, 403, _forbidden(access, identity, method, path), "permission_error")
 
     async def _counted(
-        self, scope: Scope, receive: Receive, send: Send, metrics: ProxyMetrics
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        metrics: ProxyMetrics,
+        identity: KeyIdentity,
     ) -> None:
         """An inference request, under an id of the bridge's own (LiteLLM uses the
         ``x-litellm-call-id`` header as its call id; a client's own value is replaced), so
@@ -214,9 +231,20 @@ class RouteGate:
                 status = int(message["status"])
             await send(message)
 
+        release = _admitted
+        if self.in_flight is not None:
+            try:
+                release = self.in_flight.enter(identity.name, _header(scope, b"user-agent"))
+            except BridgeError as exc:  # the policy's concurrent_requests
+                status = int(getattr(exc, "http_status", 429))
+                extra = dict(getattr(exc, "http_headers", {}) or {})
+                metrics.record_rejected()
+                await _error(send, status, exc.message, "rate_limit_error", headers=extra)
+                return
         try:
             await self.app(scope, receive, watching)
         finally:
+            release()  # the response is complete, failed, or the client went away
             metrics.client_done(call_id, status, endpoint=str(scope.get("path", "")))
 
     @staticmethod
@@ -249,12 +277,30 @@ def _forbidden(access: str, identity: KeyIdentity, method: str, path: str) -> st
     )
 
 
-async def _error(send: Send, status: int, message: str, kind: str) -> None:
+def _admitted() -> None:
+    pass
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+async def _error(
+    send: Send, status: int, message: str, kind: str, *, headers: dict[str, str] | None = None
+) -> None:
     body = json.dumps(
         {"error": {"message": message, "type": kind, "param": None, "code": str(status)}}
     ).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    extra = [(k.lower().encode(), str(v).encode()) for k, v in (headers or {}).items()]
+    headers_out = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        *extra,
+    ]
     if status == 401:
-        headers.append((b"www-authenticate", b"Bearer"))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
+        headers_out.append((b"www-authenticate", b"Bearer"))
+    await send({"type": "http.response.start", "status": status, "headers": headers_out})
     await send({"type": "http.response.body", "body": body})

@@ -22,7 +22,7 @@ from typing import Any
 
 import uvicorn
 
-from bridge_app.proxy._gate import RouteGate
+from bridge_app.proxy._gate import InFlightLimit, RouteGate
 from bridge_app.proxy._keys import KeyRegistry
 from bridge_app.proxy._listener import Listener
 
@@ -134,6 +134,7 @@ class ServerThread:
         metrics: ProxyMetrics | None = None,
         admin_ui: bool = False,
         listener: Listener | None = None,
+        in_flight: InFlightLimit | None = None,
     ) -> None:
         self.host = host
         self.port = listener.port if listener is not None else port
@@ -155,6 +156,7 @@ class ServerThread:
             keys=keys or KeyRegistry(redactor=Redactor()),
             metrics=metrics,
             admin_ui=admin_ui,
+            in_flight=in_flight,
         )
         config = uvicorn.Config(
             gate,

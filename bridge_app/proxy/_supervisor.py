@@ -16,6 +16,7 @@ from bridge_app.proxy._config import prepare_run_config
 from bridge_app.proxy._environment import EnvironmentApplier, EnvironmentProvider
 from bridge_app.proxy._errors import ProxyStartError, bind_error
 from bridge_app.proxy._exposure import url_for
+from bridge_app.proxy._gate import InFlightLimit
 from bridge_app.proxy._keys import MASTER_KEY_ENV, KeyRegistry
 from bridge_app.proxy._listener import Listener
 from bridge_app.proxy._logs import LogCapture
@@ -107,6 +108,8 @@ class ProxySupervisor(WatchedSide):
         self._config_path: Path | None = None
         self._hooks: list[RequestHook] = []
         self._admission_hooks: list[RequestHook] = []
+        # Requests in flight per person and tool (the policy's concurrent_requests).
+        self.in_flight: InFlightLimit | None = None
         self._start_hooks: list[Callable[[], None]] = []
         self._callbacks: BridgeCallbacks | None = None
         self._warm: threading.Thread | None = None
@@ -144,6 +147,12 @@ class ProxySupervisor(WatchedSide):
         """Run ``hook(body, context)`` on each request as the client sent it, before any
         routing; a BridgeError refuses the request (with its ``http_status``, default 503)."""
         self._admission_hooks.append(hook)
+
+    def limit_in_flight(self, limit: InFlightLimit) -> None:
+        """Ask ``limit`` before each inference request reaches LiteLLM (the route gate),
+        and tell it when the response is complete: concurrency limits on every wire
+        format, streaming included. Takes effect at the next (re)start."""
+        self.in_flight = limit
 
     def on_start(self, callback: Callable[[], None]) -> None:
         """Run ``callback()`` before every (re)start, e.g. to re-read the active config."""
@@ -337,6 +346,7 @@ class ProxySupervisor(WatchedSide):
             metrics=self.metrics,
             admin_ui=self.admin_ui,
             listener=self._listener,
+            in_flight=self.in_flight,
         )
         # Checks passed: from here on the process environment changes.
         self._env.apply(values)

@@ -185,6 +185,7 @@ def build_services(paths: AppPaths | None = None, *, redactor: Redactor | None =
     # Registered before the token flow: a forbidden model is refused before anything else.
     proxy.on_supervisor(lambda supervisor: supervisor.add_admission_hook(enforcer))
     proxy.on_supervisor(lambda supervisor: supervisor.add_request_hook(enforcer.upstream))
+    proxy.on_supervisor(lambda supervisor: supervisor.limit_in_flight(enforcer))
     proxy.usage.annotate = enforcer.annotate
     proxy.served_user = lambda: policy.subject_user
     tokens = TokenService(db=db, settings=settings, env=env, redactor=redactor, audit=audit)

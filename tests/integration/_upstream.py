@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
@@ -32,6 +33,9 @@ class FakeUpstream:
         self.port = free_port()
         self.requests: list[dict[str, Any]] = []
         self.fail_with: int | None = None
+        # Set: streams stop after their first chunk until it is released (requests in
+        # flight for as long as a test needs).
+        self.hold: threading.Event | None = None
         app = Starlette(routes=[Route("/{path:path}", self._handle, methods=["GET", "POST"])])
         config = uvicorn.Config(
             app,
@@ -67,6 +71,9 @@ class FakeUpstream:
 
             async def chunks() -> Any:
                 for i, word in enumerate(["upstream ", "says ", "hi"]):
+                    if i == 1 and self.hold is not None:
+                        while not self.hold.is_set():
+                            await asyncio.sleep(0.05)
                     delta = {"role": "assistant", "content": word} if i == 0 else {"content": word}
                     chunk = {
                         "id": "c1",

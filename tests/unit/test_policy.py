@@ -361,3 +361,31 @@ def test_the_installed_machine_policy_is_writable_by_administrators_only(tmp_pat
     assert (placed, signed) == (target, False)
     assert untrusted_owner(target) is None
     assert untrusted_owner(target.parent) is None
+
+
+def test_concurrency_and_machine_limits_are_read_with_line_and_column() -> None:
+    from bridge_app.policy._model import parse_policy
+
+    policy, result = parse_policy(
+        "limits:\n"
+        "  per_user: {concurrent_requests: 3, requests_per_minute: 60}\n"
+        "  per_tool: {claude-code: {concurrent_requests: 2}}\n"
+        "  machine: {requests_per_minute: 120, concurrent_requests: 8}\n"
+    )
+    assert result.ok and policy is not None
+    assert policy.per_user.concurrent == 3 and policy.per_user.values == {"requests_per_minute": 60}
+    assert policy.per_tool["claude-code"].concurrent == 2
+    assert not policy.per_tool["claude-code"]  # no rate to count for it
+    assert policy.per_machine.values == {"requests_per_minute": 120}
+    assert policy.per_machine.concurrent == 8
+    assert policy.has_concurrency and policy.has_limits
+    bad, result = parse_policy("limits:\n  per_user: {concurrent_requests: 0}\n  machine: []\n")
+    assert bad is None
+    assert [(p.line, p.column, p.message) for p in result.problems] == [
+        (
+            2,
+            14,
+            "limits.per_user.concurrent_requests must be a whole number of requests (at least 1).",
+        ),
+        (3, 12, "limits.machine must be a mapping of limits."),
+    ]
