@@ -323,3 +323,20 @@ def test_alerts_come_once_per_episode_with_what_to_do() -> None:
     assert again == []
     later = [_ev(1, "policy.quota", "ok", events[0].detail, ts="2026-12-07T10:02:00.000000+00:00")]
     assert [a.kind for a in alerts_from(later, episodes)[0]] == ["quota_80"]
+
+
+def test_the_event_log_sender_writes_on_windows_and_says_why_not_elsewhere() -> None:
+    import sys
+
+    from bridge_app.fleet._senders import EventLogSender
+
+    events = [_event(outcome="ok"), _event(seq=8, outcome="failed")]
+    if sys.platform == "win32":  # the Windows leg: pywin32's ReportEvent, for real
+        EventLogSender().send(events)
+        return
+    with pytest.raises(SendError, match=r"The Windows Event Log exists only on Windows\."):
+        EventLogSender().send(events)
+    status_line = parse_destination("eventlog:")
+    from bridge_app.fleet import check_available
+
+    assert check_available(status_line) == "The Windows Event Log exists only on Windows."
