@@ -118,7 +118,7 @@ def test_a_proxy_that_cannot_start_alerts_once_per_episode(services, webhook: We
     assert webhook.kinds() == ["proxy_failed", "proxy_failed"]
     status = services.forwarder.status()
     hook_row = next(r for r in status.destinations if r.destination.kind == "webhook")
-    assert hook_row.describe().startswith("Alert webhook http://127.0.0.1/…: up to date")
+    assert hook_row.describe().startswith("Alert webhook http://127.0.0.1/…: on (every event up to")
     assert "/hook" not in hook_row.describe()  # the address may be its secret
 
 

@@ -35,6 +35,18 @@ def upstream() -> Iterator[FakeUpstream]:
     server.stop()
 
 
+def _corp(upstream: FakeUpstream) -> str:
+    return (
+        "model_list:\n"
+        "  - model_name: corp\n"
+        "    litellm_params:\n"
+        "      model: openai/corp-model\n"
+        f"      api_base: {upstream.base_url}\n"
+        "      api_key: upstream-key-for-test\n"
+        "      use_chat_completions_api: true\n"
+    )
+
+
 def _upstream_calls(upstream: FakeUpstream) -> int:
     return sum(1 for r in upstream.requests if r["path"].endswith("/chat/completions"))
 
@@ -94,15 +106,7 @@ def test_concurrent_requests_per_tool_and_per_person_on_every_wire_format(
     service.apply(admin, policy)
     enforcer = RequestPolicy(service=service, audit=stack.audit)
     made: Made = make_proxy(  # type: ignore[operator]
-        config_text=(
-            "model_list:\n"
-            "  - model_name: corp\n"
-            "    litellm_params:\n"
-            "      model: openai/corp-model\n"
-            f"      api_base: {upstream.base_url}\n"
-            "      api_key: upstream-key-for-test\n"
-            "      use_chat_completions_api: true\n"
-        )
+        config_text=_corp(upstream)
     )
     made.supervisor.limit_in_flight(enforcer)
     made.supervisor.start()
@@ -194,15 +198,7 @@ def test_a_machine_wide_rate_counts_every_person_and_tool(
     service.apply(admin, policy)
     enforcer = RequestPolicy(service=service, audit=stack.audit)
     made: Made = make_proxy(  # type: ignore[operator]
-        config_text=(
-            "model_list:\n"
-            "  - model_name: corp\n"
-            "    litellm_params:\n"
-            "      model: openai/corp-model\n"
-            f"      api_base: {upstream.base_url}\n"
-            "      api_key: upstream-key-for-test\n"
-            "      use_chat_completions_api: true\n"
-        )
+        config_text=_corp(upstream)
     )
     made.supervisor.add_admission_hook(enforcer)
     made.supervisor.start()
