@@ -129,7 +129,7 @@ def serve(
         log.info("serve stops on: %s", ", ".join(handled))
         # Changes made by other processes (token, project, env, config, tool keys, users)
         # reach this proxy while it runs.
-        services.forwarder.add_notifier(
+        core.on_alert(
             lambda title, message: click.secho(f"alert: {title}: {message}", fg="yellow", err=True)
         )
         services.live.start()

@@ -96,6 +96,12 @@ class AppCore(TokenUseCases, RemoteUseCases, UpdateUseCases, LoginStartUseCases,
     def on_session(self, observer: Callable[[Session | None], None]) -> None:
         self._session_observers.append(observer)
 
+    def on_alert(self, notify: Callable[[str, str], None]) -> None:
+        """``notify(title, message)`` for each of IT's alerts (quota, proxy failure, ...)
+        while this instance forwards them: the window's desktop notification, serve's
+        standard error (docs/fleet.md)."""
+        self.services.forwarder.add_notifier(notify)
+
     @use_case(role="anyone", transactional=False)
     def quit_kiosk(self, username: str, password: str) -> None:
         """Kiosk mode ends only for an admin's password; the attempt is audited."""

@@ -163,7 +163,7 @@ class BridgeApp(WindowExits, MDApp):
         # A blocked token refresh: tell the user even when the window is in the background.
         ctx.services.tokens.add_notifier(self._notify)
         # IT's alerts (quota, proxy failure, ...) reach the person at the machine too.
-        ctx.services.forwarder.add_notifier(self._notify)
+        ctx.core.on_alert(self._notify)
         run_async("has-admin", ctx.services.auth.has_admin, self._first_screen)
 
     def _check_show_request(self, _dt: float) -> None:

@@ -32,7 +32,7 @@ def test_every_use_case_is_reachable_from_the_cli_and_the_gui() -> None:
     assert missing_cli == [], f"use-cases no command calls: {missing_cli}"
     assert missing_gui == [], f"use-cases no screen calls: {missing_gui}"
     # Front ends call nothing on the core that is not a use-case (or its file helper).
-    assert (cli | gui) - set(USE_CASES) <= {"on_session", "session"}
+    assert (cli | gui) - set(USE_CASES) <= {"on_session", "on_alert", "session"}
 
 
 def test_admin_use_cases_are_the_ones_that_change_the_machine() -> None:
