@@ -179,6 +179,24 @@ def device_idp() -> Iterator[DeviceIdp]:
         idp.stop()
 
 
+def _answer_page(driver: Any) -> str:
+    """The text of the page the form's POST led to. Right after the click the browser may
+    be between the two documents (no <body> for an instant; seen once in CI): wait for
+    the answer page instead of reading whatever is there."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def answered(d: Any) -> str | bool:
+        text = str(d.find_element(By.TAG_NAME, "body").text)
+        return text if text and "Sign in a device" not in text else False
+
+    waiting = WebDriverWait(
+        driver, 30, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)
+    )
+    return str(waiting.until(answered))
+
+
 def approve_in_browser(url: str, username: str, *, deny: bool = False) -> str:
     """A person opens the verification page the app showed (the code in it), types their
     name and approves (or denies); the page's text after that."""
@@ -190,6 +208,6 @@ def approve_in_browser(url: str, username: str, *, deny: bool = False) -> str:
         driver.find_element(By.NAME, "username").send_keys(username)  # type: ignore[attr-defined]
         button = "deny" if deny else "approve"
         driver.find_element(By.CSS_SELECTOR, f"button[value={button}]").click()  # type: ignore[attr-defined]
-        return str(driver.find_element(By.TAG_NAME, "body").text)  # type: ignore[attr-defined]
+        return _answer_page(driver)
     finally:
         driver.quit()  # type: ignore[attr-defined]
