@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 from urllib.parse import parse_qs, urlsplit
 
@@ -49,6 +49,12 @@ class Destination:
     host: str = ""
     port: int = 0
     ca_file: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str, int, str]:
+        """What makes two written URLs the same destination (`host` and `host:514`)."""
+        path = urlsplit(self.url).path.rstrip("/") if self.kind in ("https", "webhook") else ""
+        return (self.kind, self.transport, self.host.lower(), self.port, path)
 
     @property
     def carries_alerts(self) -> bool:
@@ -152,14 +158,7 @@ def parse_webhook(text: str) -> Destination:
     except DestinationError as exc:
         message = exc.message.replace(repr(raw), "The alert webhook").replace(raw, "…")
         raise DestinationError(message, hint=exc.hint) from None
-    return Destination(
-        url=found.url,
-        kind="webhook",
-        transport=found.transport,
-        host=found.host,
-        port=found.port,
-        ca_file=found.ca_file,
-    )
+    return replace(found, kind="webhook")
 
 
 def desktop() -> Destination:

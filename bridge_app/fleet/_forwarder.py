@@ -212,6 +212,8 @@ class AuditForwarder:
         now = self._clock()
         if state.error and state.retry_at > now and not ignore_backoff:
             return
+        if state.sent_seq >= head:
+            return  # nothing new: no sender built, no settings decrypted, once a second
         sender = self._senders(d) if self._senders else self._sender(d)
         while state.sent_seq < head:
             events = self._audit.events_after(state.sent_seq, BATCH)

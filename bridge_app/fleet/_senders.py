@@ -25,7 +25,7 @@ from bridge_app.fleet._wire import (
     octet_counted,
     rfc5424,
 )
-from bridge_app.runtime import BridgeError, ProxyRules
+from bridge_app.runtime import BridgeError, ProxyRules, trust_context
 
 log = logging.getLogger(__name__)
 
@@ -44,18 +44,15 @@ class Sender(Protocol):
 
 
 def tls_context(destination: Destination, network: Mapping[str, str]) -> ssl.SSLContext:
-    """The OS trust store (truststore, installed at start), plus the destination's ``?ca=``
-    file or the company CA file the network settings name."""
-    context = ssl.create_default_context()
+    """The OS trust store plus the destination's ``?ca=`` file or the company CA file the
+    network settings name."""
     bundle = (
         destination.ca_file or network.get("SSL_CERT_FILE") or network.get("REQUESTS_CA_BUNDLE")
     )
-    if bundle:
-        try:
-            context.load_verify_locations(cafile=bundle)
-        except (OSError, ssl.SSLError) as exc:
-            raise SendError(f"The CA file {bundle} cannot be loaded: {exc}.") from exc
-    return context
+    try:
+        return trust_context(bundle)
+    except (OSError, ssl.SSLError) as exc:
+        raise SendError(f"The CA file {bundle} cannot be loaded: {exc}.") from exc
 
 
 class SyslogSender:

@@ -17,9 +17,10 @@ from bridge_app.policy._errors import (
 from bridge_app.policy._example import EXAMPLE_POLICY
 from bridge_app.policy._install import install_machine_policy
 from bridge_app.policy._lock import AREA_LABELS
-from bridge_app.policy._model import InForce, QuotaUse, Refusal, parse_policy
+from bridge_app.policy._model import parse_policy
 from bridge_app.policy._service import PolicyService
 from bridge_app.policy._signing import fingerprint
+from bridge_app.policy._status import InForce, QuotaUse, Refusal
 from bridge_app.policy._watch import PolicyWatcher
 
 __all__ = [

@@ -366,13 +366,14 @@ def _audit(checker: _Checker, data: Any) -> tuple[str, ...] | None:
     if not isinstance(urls, list):
         checker.add("audit.forward must be a list of destinations.", data["audit"], "forward")
         return None
-    out: list[str] = []
+    found = []
     for index, url in enumerate(urls):
         try:
-            out.append(parse_destination(url if isinstance(url, str) else "").url)
+            found.append(parse_destination(url if isinstance(url, str) else ""))
         except DestinationError as exc:
             checker.add(f"audit.forward: {exc.message}", urls, index, hint=exc.hint)
-    if len(set(out)) != len(out):
+    out = [d.url for d in found]
+    if len({d.key for d in found}) != len(found):
         checker.add("audit.forward names a destination twice.", data["audit"], "forward")
     return tuple(out)
 
@@ -390,39 +391,3 @@ def _alerts(checker: _Checker, data: Any) -> str | None:
     except DestinationError as exc:
         checker.add(f"alerts.webhook: {exc.message}", data["alerts"], "webhook", hint=exc.hint)
         return None
-
-
-@dataclass(frozen=True)
-class InForce:
-    policy: Policy
-    source: str  # "none", "machine file /etc/...", "applied by alice from x.yaml"
-    content: str = ""
-    digest: str = ""
-    signed: bool = False
-    actor: str = ""
-    since: float | None = None
-
-
-@dataclass(frozen=True)
-class Refusal:
-    source: str
-    reason: str
-    at: float
-
-
-@dataclass(frozen=True)
-class QuotaUse:
-    subject: str  # "user alice", "tool claude-code"
-    limit: str  # requests_per_minute ...
-    used: float
-    allowed: float
-
-    @property
-    def percent(self) -> float:
-        return 100.0 * self.used / self.allowed if self.allowed else 0.0
-
-    def describe(self) -> str:
-        label = LIMIT_KINDS[self.limit][0]
-        used = f"{self.used:.2f}" if self.limit.startswith("budget") else f"{int(self.used)}"
-        allowed = f"{self.allowed:g}"
-        return f"{self.subject}: {used} of {allowed} {label} ({self.percent:.0f} %)"

@@ -31,17 +31,10 @@ from bridge_app.policy._errors import (
 from bridge_app.policy._files import parse_policy_bytes, read_policy_bytes, read_signature
 from bridge_app.policy._location import POLICY_FILE_ENV, machine_policy_path
 from bridge_app.policy._lock import ConfigLockRules
-from bridge_app.policy._model import (
-    NO_POLICY,
-    InForce,
-    Limits,
-    Policy,
-    QuotaUse,
-    Refusal,
-    parse_policy,
-)
+from bridge_app.policy._model import NO_POLICY, Limits, Policy, parse_policy
 from bridge_app.policy._owner import refuse_untrusted_owner
 from bridge_app.policy._signing import fingerprint, read_public_key, verify_signature
+from bridge_app.policy._status import InForce, QuotaUse, Refusal
 from bridge_app.settings import SettingsService
 from bridge_app.store import Database, tables
 
@@ -362,8 +355,7 @@ class PolicyService(ConfigLockRules):
         out = [(f"user:{user}", f"user {user}", policy.per_user)]
         if tool and tool in policy.per_tool:
             out.append((f"tool:{tool}", f"tool {tool}", policy.per_tool[tool]))
-        if policy.per_machine or policy.per_machine.concurrent:
-            # Named by host: with shared (Redis) counters each machine keeps its own.
+        if policy.per_machine or policy.per_machine.concurrent:  # by host: Redis keeps each
             host = socket.gethostname() or "this machine"
             out.append((f"machine:{host}", f"this machine ({host})", policy.per_machine))
         return out

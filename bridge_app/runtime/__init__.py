@@ -44,6 +44,7 @@ from bridge_app.runtime._trust import (
     TlsVerdict,
     check_tls,
     os_trust_in_use,
+    trust_context,
     trust_store_description,
     use_os_trust_store,
 )
@@ -104,6 +105,7 @@ __all__ = [
     "setting_problem",
     "stdin_is_terminal",
     "thread_cpu_time",
+    "trust_context",
     "trust_store_description",
     "use_os_trust_store",
     "win32_user32",

@@ -46,6 +46,16 @@ def use_os_trust_store() -> bool:
         return True
 
 
+def trust_context(extra_ca: str | None = None) -> ssl.SSLContext:
+    """The process's trust (the OS store once use_os_trust_store ran) plus one extra CA
+    file (the company CA: the shared SSL_CERT_FILE entry, or a setting of its own).
+    OSError or ssl.SSLError when that file cannot be loaded: the caller says why."""
+    context = ssl.create_default_context()
+    if extra_ca:
+        context.load_verify_locations(cafile=extra_ca)
+    return context
+
+
 def os_trust_in_use() -> bool:
     """Whether new SSL contexts of this process verify with the OS trust store."""
     try:

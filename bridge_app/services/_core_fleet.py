@@ -40,7 +40,8 @@ def _alert_channels(services: Services) -> tuple[Destination, ...]:
     """The desktop always; the webhook of the policy's ``alerts.webhook``, else of the
     shared entry ALERT_WEBHOOK_URL (encrypted, for addresses that are their own secret)."""
     url = services.policy.policy().alerts_webhook
-    if url is None:
+    if url is None and WEBHOOK_ENTRY in services.env.defined_names(None):
+        # Decrypted only when the entry exists: this runs once a second while forwarding.
         url = services.env.effective_environment(None).get(WEBHOOK_ENTRY) or None
     channels = [desktop()]
     if url:
@@ -90,7 +91,7 @@ class FleetUseCases:
             )
         destinations = tuple(parse_destination(url) for url in urls)
         seen = [d.url for d in destinations]
-        if len(set(seen)) != len(seen):
+        if len({d.key for d in destinations}) != len(destinations):
             raise DestinationError("The same destination is named twice.")
         services.settings.set(FORWARD_SETTING, seen)
         services.audit.record(

@@ -16,7 +16,7 @@ from authlib.common.security import generate_token
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.httpx_client import OAuth2Client
 
-from bridge_app.runtime import ProxyRules
+from bridge_app.runtime import ProxyRules, trust_context
 from bridge_app.tokens._device import DevicePrompt, poll_token, request_code
 from bridge_app.tokens._errors import (
     IamError,
@@ -69,16 +69,13 @@ class IamClient:
             or self._network.get("SSL_CERT_FILE")
             or self._network.get("REQUESTS_CA_BUNDLE")
         )
-        context = ssl.create_default_context()
-        if bundle:
-            try:
-                context.load_verify_locations(cafile=bundle)
-            except (OSError, ssl.SSLError) as exc:
-                raise IamError(
-                    f"The company CA bundle {bundle} cannot be loaded: {exc}.",
-                    hint="Check the CA bundle setting or the SSL_CERT_FILE entry.",
-                ) from exc
-        return context
+        try:
+            return trust_context(bundle)
+        except (OSError, ssl.SSLError) as exc:
+            raise IamError(
+                f"The company CA bundle {bundle} cannot be loaded: {exc}.",
+                hint="Check the CA bundle setting or the SSL_CERT_FILE entry.",
+            ) from exc
 
     def _proxy(self) -> str | None:
         """The route the app chose for the IAM (the same rules as LiteLLM's calls)."""

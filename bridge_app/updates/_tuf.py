@@ -26,7 +26,7 @@ from tuf.ngclient.updater import Updater
 from tuf.ngclient.urllib3_fetcher import Urllib3Fetcher
 from urllib3 import PoolManager, ProxyManager, make_headers
 
-from bridge_app.runtime import ProxyRules
+from bridge_app.runtime import ProxyRules, trust_context
 from bridge_app.updates._archives import bundle_for_this_machine
 from bridge_app.updates._errors import CHANNEL_TARGET, Progress, UpdateError
 from bridge_app.updates._root import trusted_root
@@ -69,13 +69,11 @@ class _RoutedProxies(ProxyEnvironment):
 def _trust_context(extra_ca: str | None) -> ssl.SSLContext:
     """The process's trust (the OS store when in use) plus the app's one extra-CA setting,
     the shared SSL_CERT_FILE entry, as for LiteLLM's calls and the IAM's."""
-    context = ssl.create_default_context()
-    if extra_ca:
-        try:
-            context.load_verify_locations(cafile=extra_ca)
-        except (OSError, ssl.SSLError) as exc:
-            log.warning("SSL_CERT_FILE %s could not be loaded for updates: %s", extra_ca, exc)
-    return context
+    try:
+        return trust_context(extra_ca)
+    except (OSError, ssl.SSLError) as exc:
+        log.warning("SSL_CERT_FILE %s could not be loaded for updates: %s", extra_ca, exc)
+        return trust_context()
 
 
 class _ProgressFetcher(FetcherInterface):

@@ -219,6 +219,8 @@ def test_the_policy_decides_and_an_admin_is_refused_in_words(services, tmp_path:
     assert core.audit_forward_status(admin).source == "setting"
     with pytest.raises(DestinationError, match="twice"):
         core.set_audit_forward(admin, ["syslog+tcp://127.0.0.1:9", "syslog+tcp://127.0.0.1:9"])
+    with pytest.raises(DestinationError, match="twice"):  # 514 is syslog's port anyway
+        core.set_audit_forward(admin, ["syslog+tcp://127.0.0.1", "syslog+tcp://127.0.0.1:514"])
     policy = tmp_path / "policy.yaml"
     policy.write_text("audit:\n  forward:\n    - https://127.0.0.1:8443/in\n", encoding="utf-8")
     services.policy.apply(admin, policy)
