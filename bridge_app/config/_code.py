@@ -1,15 +1,15 @@
 """Config values that make LiteLLM import and run Python code.
 
-LiteLLM 1.106.2 resolves these through ``get_instance_fn`` (``importlib.import_module``,
-or a ``<module>.py`` next to the config file, or an ``s3://``/``gcs://`` download) while
-it loads the config, so a config that names a module runs it with the app's rights. Names
-LiteLLM maps to its own integrations ("langfuse", "prometheus", "presidio", ...) are
-allowed; anything else only when an admin put it on the allow-list
-(setting ``config.allowed_modules``). The key list was taken from LiteLLM's proxy source:
-every caller of ``get_instance_fn`` during config load (``proxy_server.load_config``,
-``callback_utils.initialize_callbacks_on_proxy``, ``guardrail_registry``,
-``tool_registry.load_tools_from_config``, ``create_pass_through_route``,
-``LiteLLM_JWTAuth.custom_validate``, routing plugins)."""
+LiteLLM (1.109.3, as 1.106.2) resolves these through ``get_instance_fn``
+(``importlib.import_module``, or a ``<module>.py`` next to the config file, or an
+``s3://``/``gcs://`` download) while it loads the config, so a config that names a module
+runs it with the app's rights. Names LiteLLM maps to its own integrations ("langfuse",
+"prometheus", "presidio", ...) are allowed; anything else only when an admin put it on the
+allow-list (setting ``config.allowed_modules``). The key list was taken from LiteLLM's proxy
+source: every caller of ``get_instance_fn`` during config load
+(``proxy_server.load_config``, ``callback_utils.initialize_callbacks_on_proxy``,
+``guardrail_registry``, ``mcp_server/tool_registry.load_tools_from_config``,
+``create_pass_through_route``, ``LiteLLM_JWTAuth.custom_validate``, routing plugins)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-#: ``litellm._known_custom_logger_compatible_callbacks`` (LiteLLM 1.106.2)
+#: ``litellm._known_custom_logger_compatible_callbacks`` (LiteLLM 1.109.3)
 _CUSTOM_LOGGER_CALLBACKS = _words(
     "lago openmeter logfire literalai litellm_agent dynamic_rate_limiter "
     "dynamic_rate_limiter_v3 langsmith prometheus otel datadog datadog_metrics "
@@ -35,7 +35,7 @@ _CUSTOM_LOGGER_CALLBACKS = _words(
     "azure_sentinel gcs_pubsub agentops anthropic_cache_control_hook generic_api "
     "resend_email sendgrid_email smtp_email deepeval s3_v2 clickhouse pointfive zerobus "
     "aws_sqs vector_store_pre_call_hook dotprompt bitbucket gitlab cloudzero focus mavvrik "
-    "vantage posthog levo compression_interception newrelic signoz"
+    "vantage posthog levo compression_interception newrelic signoz ternary"
 )
 
 #: names ``initialize_callbacks_on_proxy`` handles itself besides the ones above
@@ -55,15 +55,15 @@ _LOGGING_CALLBACKS = _words(
 #: ``SupportedGuardrailIntegrations`` without ``custom_code`` (it execs Python from the
 #: config, so it is code an admin has to allow like any module)
 _GUARDRAILS = _words(
-    "agent_365 aim akto alice aporia azure/prompt_shield azure/text_moderations bedrock "
+    "agent_365 aim airia akto alice aporia azure/prompt_shield azure/text_moderations bedrock "
     "block_code_execution cato_networks cisco_ai_defense compresr conduct crowdstrike_aidr "
     "decision_model deepkeep dynamoai enkryptai generic_guardrail_api grayswan guardrails_ai "
     "headroom hiddenlayer hide-secrets ibm_guardrails javelin lakera lakera_v2 lasso "
     "litellm_content_filter llm_as_a_judge llm_shield_proxy mcp_end_user_permission "
     "mcp_jwt_signer mcp_security microsoft_purview model_armor noma noma_v2 onyx "
     "openai_moderation ovalix pangea panw_prisma_airs pillar presidio prompt_security "
-    "promptguard qostodian_nexus qualifire repelloai rubrik semantic_guard singulr straiker "
-    "tool_permission typesafe vigil_guard xecguard zscaler_ai_guard"
+    "promptguard qostodian_nexus qualifire reco repelloai rubrik semantic_guard singulr straiker "
+    "tool_permission typesafe vigil_guard wingback xecguard zscaler_ai_guard"
 )
 
 BUILTIN_CALLBACKS = _CUSTOM_LOGGER_CALLBACKS | _PROXY_HOOK_CALLBACKS

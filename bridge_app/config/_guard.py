@@ -1,6 +1,7 @@
 """What LiteLLM will run, checked the way LiteLLM will read it.
 
-LiteLLM 1.106.2 loads the config file, then merges every file its ``include:`` names
+LiteLLM (1.109.3, as 1.106.2) loads the config file, then merges every file its
+``include:`` names
 (``litellm/proxy/common_utils/config_includes.py``): each entry is found next to the file
 that declares it (else next to the root config), top-level keys are merged (lists
 extended, anything else replaced), nested includes follow, each file once. Then it copies

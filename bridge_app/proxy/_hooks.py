@@ -74,9 +74,10 @@ def make_auth(
     return bridge_auth
 
 
-#: Body fields a call type cannot do without that LiteLLM 1.106.2 does not check itself
-#: (it checks ``contents`` for generateContent but not for streamGenerateContent, whose
-#: request without it ends in a 500 "missing 1 required positional argument").
+#: Body fields a call type cannot do without that LiteLLM does not check itself (1.106.2
+#: checks ``contents`` for generateContent but not for streamGenerateContent, whose request
+#: without it ended in a 500 "missing 1 required positional argument"; 1.109.3 turns a
+#: missing ``contents`` into an empty one and asks the upstream anyway). A clear 400 first.
 _REQUIRED_FIELDS = {"agenerate_content_stream": ("contents",)}
 
 
@@ -171,13 +172,6 @@ def _for_generate_content(request: Any) -> bool:
     return "generateContent" in url or "GenerateContent" in url
 
 
-def _is_inner_generate_content_call(kwargs: dict[str, Any]) -> bool:
-    # Gemini's generateContent runs an inner acompletion; a failure is reported for both.
-    if str(kwargs.get("call_type") or "") not in ("acompletion", "completion"):
-        return False
-    return _for_generate_content((kwargs.get("litellm_params") or {}).get("proxy_server_request"))
-
-
 def _deployment_extra_body(deployment_id: Any) -> dict[str, Any]:
     import litellm.proxy.proxy_server as ps
 
@@ -196,11 +190,12 @@ def _deployment_extra_body(deployment_id: Any) -> dict[str, Any]:
 
 
 def _complete_generate_content_call(data: dict[str, Any], call_type: str) -> None:
-    """Gemini's generateContent reaches a chat-completions upstream through LiteLLM
-    1.106.2's adapter, which drops what the other routes send: the deployment's
-    ``extra_body`` (a static project id never reached the upstream) and
-    ``stream_options.include_usage`` (the upstream's token counts never came back). Put both
-    back on the adapter's inner call; a client's or a hook's fields win over the config's."""
+    """Gemini's generateContent reaches a chat-completions upstream through LiteLLM's
+    adapter, which drops the deployment's ``extra_body`` (a static project id would never
+    reach the upstream; still so in 1.109.3, ``_prepare_completion_kwargs``). Put it back on
+    the adapter's inner call; a client's or a hook's fields win over the config's. (1.106.2's
+    adapter also dropped ``stream_options.include_usage``; 1.109.3 sets it itself, and this
+    keeps setting it for a stream that has none, which is harmless.)"""
     if call_type not in ("acompletion", "completion"):
         return
     if not _for_generate_content(data.get("proxy_server_request")):
@@ -336,8 +331,9 @@ class BridgeCallbacks(CustomLogger):
     async def async_log_failure_event(
         self, kwargs: dict[str, Any], response_obj: Any, start_time: Any, end_time: Any
     ) -> None:
-        if _is_inner_generate_content_call(kwargs):
-            return  # the outer agenerate_content failure counts this request
+        # Gemini's generateContent runs an inner acompletion; LiteLLM 1.109.3 reports a
+        # failure of it once, as the inner call (the outer one is marked as logged:
+        # google_genai/adapters/handler.py, _mark_failure_logged_by_inner_completion).
         try:
             status = _status_of(kwargs.get("exception"))
             self._record(self._sample(kwargs, start_time, end_time, status))

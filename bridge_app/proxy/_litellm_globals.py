@@ -18,6 +18,10 @@ from bridge_app.runtime import AppPaths
 # Offline and quiet: these are read while LiteLLM imports.
 _IMPORT_ENV = {
     "LITELLM_LOCAL_MODEL_COST_MAP": "True",  # no cost-map fetch from GitHub at import
+    # No fetch at first use either (Anthropic beta-header table, tokenizer downloads, release
+    # and breached-password checks): LiteLLM 1.109's switch for all of them.
+    "LITELLM_OFFLINE_MODE": "true",
+    "LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS": "True",
     "LITELLM_LOG": "WARNING",
     "GRACEFUL_SHUTDOWN_TIMEOUT": "2",  # LiteLLM's own drain wait on stop (default 30 s)
     "DISABLE_SCHEMA_UPDATE": "true",
@@ -81,6 +85,9 @@ def reset_proxy_globals() -> None:
         else:
             setattr(litellm, name, value)
     GracefulShutdownManager.reset()  # else health answers 503 "shutting down" forever
+    retire = getattr(ps.llm_router, "retire", None)
+    if callable(retire):  # LiteLLM 1.109: drops the router's global callbacks and state
+        retire()
     ps.llm_router = None  # load_config would extend the previous router
     ps.llm_model_list = None
     ps.general_settings.clear()  # load_config updates this dict in place

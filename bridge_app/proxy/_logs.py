@@ -47,6 +47,23 @@ class _QuietHealthChecks(logging.Filter):
         return not any(isinstance(a, str) and a.startswith("/health/") for a in record.args)
 
 
+class _QuietLifecycle(logging.Filter):
+    """Two warnings LiteLLM 1.109 writes on every start and stop of an in-process proxy,
+    neither of which asks anything of the user: its gc.freeze() count (the app unfreezes
+    right after, ``_server._BridgeLifespan``) and a shutdown budget "exhausted with 0
+    unfinished callbacks" (the app delivered them before, ``_deliver_finished_requests``).
+    The same warning with callbacks left unfinished still shows."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name != "LiteLLM Proxy" or not isinstance(record.msg, str):
+            return True
+        if record.msg.startswith("gc.freeze pinned "):
+            return False
+        if record.msg.startswith("Success callback shutdown budget exhausted with %d"):
+            return not (isinstance(record.args, tuple) and record.args[:1] == (0,))
+        return True
+
+
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -113,6 +130,7 @@ class LogCapture:
             handler.setLevel(self._level)
             handler.setFormatter(formatter)
             handler.addFilter(_QuietHealthChecks())  # before redaction renders the args
+            handler.addFilter(_QuietLifecycle())
             handler.addFilter(redacting)  # nothing below sees raw text
             handler.addFilter(_PlainText())
             self._handlers.append(handler)

@@ -70,6 +70,9 @@ class WatchedSide:
                 fatal=f"the proxy's event loop {what} for {silence:.1f} s",
                 hung=True,
                 silent_for_s=silence,
+                # Said first even when no earlier tick said it (a loop that was computing
+                # until just before it stopped is reported only after busy_silent_after_s).
+                silent=f"not answering: the proxy's event loop has been silent for {silence:.1f} s",
             )
         # A computing loop is only reported after busy_silent_after_s: the first request's
         # lazy imports on a loaded machine take a second or two and are not a problem.

@@ -20,7 +20,8 @@ def router_view(redact: Callable[[str], str] | None = None) -> RoutingView:
         if router is None:
             return {}
         view: dict[str, dict[str, Any]] = {}
-        for deployment in router.get_model_list() or []:
+        # LiteLLM 1.109's router views (get_model_list and cooldown_cache are deprecated).
+        for deployment in router.registry().deployments() or []:
             info = deployment.get("model_info") or {}
             params = deployment.get("litellm_params") or {}
             deployment_id = info.get("id")
@@ -34,7 +35,7 @@ def router_view(redact: Callable[[str], str] | None = None) -> RoutingView:
                 "target": target,
                 "order": params.get("order"),
             }
-        active = router.cooldown_cache.get_active_cooldowns(
+        active = router.health().cooldowns.get_active_cooldowns(
             model_ids=list(view), parent_otel_span=None
         )
         for deployment_id, value in active:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import gc
 import logging
 import os
 import socket
@@ -69,6 +70,10 @@ class _BridgeLifespan:
             if server is not None:
                 server.startup_error = exc
             raise
+        # LiteLLM 1.109 freezes every object alive at start (gc.freeze: for forked workers
+        # sharing pages). In this process the proxy restarts beside the window: what a
+        # frozen start holds would never be collected, so give it back to the collector.
+        gc.unfreeze()
         if server is not None and server.after_startup is not None:
             server.after_startup()  # before uvicorn accepts the first connection
         return state
@@ -78,7 +83,29 @@ class _BridgeLifespan:
         if server is not None and server.abandoned:
             _abandoned.append(self._cm)  # LiteLLM's shutdown would hit the next server
             return None
+        await _deliver_finished_requests()
         return bool(await self._cm.__aexit__(*exc_info))
+
+
+#: How long a stop waits for LiteLLM's logging worker to hand the last finished requests to
+#: the app's callbacks (usage rows, counters).
+LOGGING_FLUSH_S = 2.0
+
+
+async def _deliver_finished_requests() -> None:
+    """LiteLLM 1.109 runs success callbacks on a queue (its logging worker) and at shutdown
+    gives them ``GRACEFUL_SHUTDOWN_TIMEOUT`` minus 10 s, then discards what is left; with
+    the app's 2 s stop that is nothing, and the usage of requests that ended just before a
+    stop or restart would be lost. Deliver them first."""
+    from litellm.litellm_core_utils.logging_worker import GLOBAL_LOGGING_WORKER
+
+    try:
+        await asyncio.wait_for(GLOBAL_LOGGING_WORKER.flush(), LOGGING_FLUSH_S)
+    except TimeoutError:
+        log.warning(
+            "%d finished requests were not recorded before the proxy stopped",
+            GLOBAL_LOGGING_WORKER.pending_count,
+        )
 
 
 def _install_lifespan_wrapper() -> None:

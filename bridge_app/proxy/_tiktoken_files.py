@@ -12,11 +12,11 @@ from bridge_app.runtime import BridgeError, atomic_write
 
 
 def lf_tokenizer_copies(source: Path, target: Path) -> bool:
-    """Copies of the tiktoken files in ``source`` with LF line endings, in ``target``, when
-    those in ``source`` have CRLF: LiteLLM 1.106.2's win_amd64 wheel (and so the Windows
-    bundle) ships them so, tiktoken rejects them by their hash, deletes them and downloads
-    them again, and offline every token count (so every request) failed. False, writing
-    nothing, when the files are fine as they are or cannot be read or copied."""
+    """Copies of the tiktoken files in ``source`` with LF line endings, in ``target``, when those
+    in ``source`` have CRLF: LiteLLM's win_amd64 wheels (1.106.2, 1.109.3), and so the
+    Windows bundle, ship them so, tiktoken rejects them by their hash, deletes them and
+    downloads them again, and offline every token count (so every request) failed. False,
+    writing nothing, when the files are fine as they are or cannot be read or copied."""
     try:
         files = [f for f in source.iterdir() if re.fullmatch(r"[0-9a-f]{40}", f.name)]
         contents = {f.name: f.read_bytes() for f in files}

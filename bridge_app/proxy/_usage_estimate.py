@@ -27,7 +27,8 @@ from litellm.litellm_core_utils.streaming_chunk_builder_utils import ChunkProces
 
 log = logging.getLogger(__name__)
 
-#: What the adapter relies on in the pinned LiteLLM (1.106.2).
+#: What the adapter relies on in the pinned LiteLLM (1.109.3; 1.106.2 differed only in a
+#: type annotation).
 EXPECTED_PARAMETERS = (
     "self",
     "chunks",

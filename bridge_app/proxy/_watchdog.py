@@ -116,6 +116,8 @@ class Watchdog:
             return
         if probe.fatal is not None:
             self._failures = 0
+            if probe.silent is not None:  # a hang is reported before the proxy is replaced
+                self._target.mark_degraded(probe.silent, source=LOOP_SOURCE)
             self._target.recover(probe.fatal, hung=probe.hung, since_s=probe.silent_for_s)
             return
         if probe.silent is not None:

@@ -19,6 +19,7 @@ PROTECTED_NAMES: dict[str, str] = {
     # The app's own values.
     "LITELLM_MASTER_KEY": "the app generates the proxy key and keeps it in its encrypted store",
     "LITELLM_LOCAL_MODEL_COST_MAP": "the app keeps LiteLLM offline",
+    "LITELLM_OFFLINE_MODE": "the app keeps LiteLLM offline",
     "DATABASE_URL": "it would make LiteLLM look for a database server the app does not use",
     "STORE_MODEL_IN_DB": "models come from the app's config, not from a database",
     "BRIDGE_HOME": "it chooses the app's own data folder and must be set before the app starts",

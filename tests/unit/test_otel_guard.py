@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[2]
 # changes it, re-read it: the guard is right only while every import of the blocked
 # module sits in a ``try ... except Exception`` (or behind OpenTelemetry settings that
 # need the SDK) and the module cannot load without the SDK.
-PINNED_LITELLM = "1.106.2"
+PINNED_LITELLM = "1.109.3"
 PINNED_SEED_SHA256 = "c7685468c8f19b6298e579ccd9978475298fee7af3b019e735585e89f4160ab4"
 
 

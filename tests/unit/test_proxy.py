@@ -257,6 +257,28 @@ def test_log_capture_masks_secrets_in_buffer_and_file(tmp_path: Path) -> None:
     assert len(capture.lines(grep="AUTHORIZATION")) == 1
 
 
+def test_litellms_routine_start_and_stop_warnings_stay_out_of_the_proxy_log(
+    tmp_path: Path,
+) -> None:
+    capture = LogCapture(log_dir=tmp_path, redactor=Redactor())
+    capture.attach(["LiteLLM Proxy"])
+    proxy = logging.getLogger("LiteLLM Proxy")
+    budget = (
+        "Success callback shutdown budget exhausted with %d unfinished callbacks; "
+        "accounting may be incomplete"
+    )
+    try:
+        proxy.warning("gc.freeze pinned %d startup objects", 887815)
+        proxy.warning(budget, 0)
+        proxy.warning(budget, 3)  # something was really left: this one shows
+    finally:
+        capture.detach()
+    assert [line.text.split(": ", 1)[1] for line in capture.lines()] == [
+        "Success callback shutdown budget exhausted with 3 unfinished callbacks; "
+        "accounting may be incomplete"
+    ]
+
+
 def test_usage_writer_batches_rows_into_the_store(app_paths: AppPaths) -> None:
     db, _key = open_store(app_paths)
     try:

@@ -18,8 +18,8 @@ pytestmark = pytest.mark.windows
 # The method the adapter wraps, as pinned in constraints.txt. When a LiteLLM upgrade
 # changes it, re-read it: the adapter passes ``count_prompt_tokens`` and relies on
 # calculate_usage calling it only when no chunk carried the upstream's prompt count.
-PINNED_LITELLM = "1.106.2"
-PINNED_SOURCE_SHA256 = "03fff1dfdbaec1cfcaeb935a08197c93cdb939de70a542862b824bb509f318a8"
+PINNED_LITELLM = "1.109.3"
+PINNED_SOURCE_SHA256 = "3cb5141bb4ec9b281194ff73564edcf7d375c13bb14ce76db4d96cc8f669afd6"
 
 
 def test_the_wrapped_litellm_method_is_the_one_the_adapter_was_written_for() -> None:
