@@ -3,9 +3,17 @@
 The release build hashes every file of the bundle into MANIFEST.json and signs it with
 Ed25519 (MANIFEST.json.sig); the public key is built into the app (_pubkey.py). At start,
 and on `litellm-bridge verify`, the app checks the signature and every file, and names the
-files that were added, removed or changed.
+files that were added, removed or changed. A pip install is checked for a LiteLLM release
+known to be compromised and for ``.pth`` files no package needs (``_environment.py``).
 """
 
+from bridge_app.integrity._environment import (
+    COMPROMISED_LITELLM,
+    PthFinding,
+    litellm_refusal,
+    packaged,
+    unexpected_pth_files,
+)
 from bridge_app.integrity._keys import (
     KEY_ENV,
     KEY_FILE_ENV,
@@ -38,6 +46,7 @@ from bridge_app.integrity._service import (
 from bridge_app.integrity._verify import VerifyReport, check_signature, verify_folder
 
 __all__ = [
+    "COMPROMISED_LITELLM",
     "KEY_ENV",
     "KEY_FILE_ENV",
     "MANIFEST_NAME",
@@ -47,6 +56,7 @@ __all__ = [
     "IntegrityService",
     "IntegrityStatus",
     "Manifest",
+    "PthFinding",
     "SelfTestResult",
     "VerifyReport",
     "build_manifest",
@@ -56,7 +66,9 @@ __all__ = [
     "generate_private_key",
     "hash_tree",
     "key_id",
+    "litellm_refusal",
     "load_private_key",
+    "packaged",
     "parse_public_key",
     "prepare_gui_environment",
     "private_key_from_environment",
@@ -64,6 +76,7 @@ __all__ = [
     "render_pubkey_module",
     "run_self_test",
     "sign_folder",
+    "unexpected_pth_files",
     "verify_folder",
     "write_private_key",
 ]

@@ -120,6 +120,8 @@ def run_doctor(paths: AppPaths) -> DoctorReport:
         )
     )
 
+    checks.extend(environment_checks())
+
     try:
         paths.ensure()
         checks.append(Check("directories", "ok", "all writable"))
@@ -187,6 +189,44 @@ def run_doctor(paths: AppPaths) -> DoctorReport:
             )
         )
     return report
+
+
+def environment_checks() -> list[Check]:
+    """The LiteLLM release and the ``.pth`` files of the Python environment (a pip install;
+    a packaged build is covered by its signed manifest)."""
+    from bridge_app.integrity import litellm_refusal, packaged, unexpected_pth_files
+
+    refusal = litellm_refusal()
+    checks = [
+        Check(
+            "LiteLLM release",
+            "fail",
+            refusal,
+            "Stop the app, uninstall this LiteLLM, install the pinned one "
+            "(pip install -c constraints.txt litellm-bridge) and replace every credential "
+            "this machine held.",
+        )
+        if refusal
+        else Check("LiteLLM release", "ok", f"{_pkg_version('litellm')}, not a known bad one")
+    ]
+    if packaged():
+        return checks
+    findings = unexpected_pth_files()
+    for finding in findings:
+        checks.append(
+            Check(
+                ".pth file",
+                finding.severity,
+                finding.sentence(),
+                "Python runs the `import` lines of a .pth file at every start. Remove the "
+                "file unless you know who put it there and why."
+                if finding.runs_code
+                else "Remove it unless you added it on purpose.",
+            )
+        )
+    if not findings:
+        checks.append(Check(".pth files", "ok", "only those the installed packages need"))
+    return checks
 
 
 def _shared_entries(db: Any, key: Any) -> dict[str, str]:
