@@ -19,7 +19,8 @@ from bridge_app.config._refs import (
 )
 from bridge_app.config._schema import suggest
 
-_BODY_KEYS = frozenset({"extra_body"})
+#: where the proxy fills placeholders in per request (bridge_app/tokens/_injector.py)
+_BODY_KEYS = frozenset({"extra_body", "extra_headers"})
 
 
 def position(container: Any, key: Any, *, value: bool = False) -> tuple[int, int]:
@@ -132,7 +133,8 @@ class ValueChecks:
             self.add(
                 "warning",
                 "placeholder-outside-body",
-                "Placeholders like {token} are filled in only inside litellm_params.extra_body; "
+                "Placeholders like {token} are filled in only inside litellm_params.extra_body "
+                "and extra_headers; "
                 "here the text is sent as written.",
                 container,
                 key,

@@ -4,9 +4,9 @@ pasted secret.
 * ``os.environ/NAME``: resolved by LiteLLM from the proxy's environment at start; the
   value lives in the encrypted environment store.
 * ``{token}``, ``{project.id}``, ``{project.name}``, ``{project.<field>}`` inside
-  ``litellm_params.extra_body``: filled in *per request* by the proxy hook with the
-  signed-in user's current internal token and active project (a token refresh never
-  rewrites the config). ``{{`` and ``}}`` stand for literal braces.
+  ``litellm_params.extra_body`` or ``extra_headers``: filled in *per request* by the proxy
+  hook with the signed-in user's current internal token and active project (a token
+  refresh never rewrites the config). ``{{`` and ``}}`` stand for literal braces.
 """
 
 from __future__ import annotations

@@ -28,7 +28,6 @@ from bridge_app.config._yaml import decode_config_bytes, load_text
 KnownEnv = Callable[[], Iterable[str]]
 
 _URL_KEYS = frozenset({"api_base", "base_url"})
-_BODY_KEYS = frozenset({"extra_body"})
 
 
 def validate_bytes(

@@ -36,9 +36,38 @@ _LITELLM_OWN = frozenset(
 )
 
 
-def injection_templates(config_text: str) -> dict[str, Mapping[str, Any]]:
-    """model name (and upstream model string) -> the extra_body template of each model whose
-    extra_body uses a placeholder. Models without placeholders need no token."""
+#: LiteLLM providers that send a call's ``extra_body`` to the endpoint as a field named
+#: "extra_body" instead of merging it into the request body (LiteLLM 1.109.3's anthropic
+#: provider, on both the translated chat path and the native /v1/messages path). For
+#: their deployments the injected fields go on the call itself, which these providers
+#: send as body fields.
+BODY_FIELD_PROVIDERS = frozenset({"anthropic"})
+
+
+def top_level_models(config_text: str) -> frozenset[str]:
+    """Model names (and upstream model strings) whose injected fields go on the call."""
+    try:
+        document = yaml.safe_load(config_text) or {}
+    except yaml.YAMLError:
+        return frozenset()
+    found: set[str] = set()
+    for entry in document.get("model_list") or []:
+        params = entry.get("litellm_params") if isinstance(entry, dict) else None
+        model = params.get("model") if isinstance(params, dict) else None
+        provider = params.get("custom_llm_provider") if isinstance(params, dict) else None
+        if not isinstance(model, str):
+            continue
+        if (provider or model.split("/", 1)[0]) in BODY_FIELD_PROVIDERS:
+            found.update(k for k in (entry.get("model_name"), model) if isinstance(k, str) and k)
+    return frozenset(found)
+
+
+def injection_templates(
+    config_text: str, where: str = "extra_body"
+) -> dict[str, Mapping[str, Any]]:
+    """model name (and upstream model string) -> the ``where`` template (``extra_body`` or
+    ``extra_headers``) of each model whose template uses a placeholder. Models without
+    placeholders need no token."""
     try:
         document = yaml.safe_load(config_text) or {}
     except yaml.YAMLError:
@@ -48,12 +77,35 @@ def injection_templates(config_text: str) -> dict[str, Mapping[str, Any]]:
         if not isinstance(entry, dict):
             continue
         params = entry.get("litellm_params") or {}
-        body = params.get("extra_body") if isinstance(params, dict) else None
+        body = params.get(where) if isinstance(params, dict) else None
         if isinstance(body, dict) and placeholders_in(body):
             for key in (entry.get("model_name"), params.get("model")):
                 if isinstance(key, str) and key:
                     templates[key] = body
     return templates
+
+
+Found = tuple[str, Mapping[str, Any]]
+
+
+def _lookup(templates: Mapping[str, Mapping[str, Any]], kwargs: Mapping[str, Any]) -> Found | None:
+    """The config's name for the model being called, and its template."""
+    if not templates:
+        return None
+    for meta_key in ("metadata", "litellm_metadata"):
+        meta = kwargs.get(meta_key)
+        if isinstance(meta, Mapping):
+            group = meta.get("model_group")
+            if isinstance(group, str) and group in templates:
+                return group, templates[group]
+    model = kwargs.get("model")
+    if isinstance(model, str):
+        if model in templates:
+            return model, templates[model]
+        for key, template in templates.items():  # "hosted_vllm/x" may arrive as "x"
+            if key.split("/", 1)[-1] == model:
+                return key, template
+    return None
 
 
 class TokenInjector:
@@ -71,6 +123,8 @@ class TokenInjector:
         self._config_path = config_path
         self._lock = threading.Lock()
         self._templates: dict[str, Mapping[str, Any]] = {}
+        self._headers: dict[str, Mapping[str, Any]] = {}
+        self._top_level: frozenset[str] = frozenset()
 
     def reload(self) -> None:
         """Read the templates of the config the proxy is (re)starting with."""
@@ -82,11 +136,14 @@ class TokenInjector:
             text = ""
         with self._lock:
             self._templates = injection_templates(text)
+            self._headers = injection_templates(text, "extra_headers")
+            self._top_level = top_level_models(text)
 
     @property
     def needs_token(self) -> bool:
         with self._lock:
-            return any("token" in placeholders_in(t) for t in self._templates.values())
+            templates = [*self._templates.values(), *self._headers.values()]
+        return any("token" in placeholders_in(t) for t in templates)
 
     def problem(self) -> str | None:
         """Why internal models cannot be served right now, or None (for `degraded`)."""
@@ -104,39 +161,50 @@ class TokenInjector:
 
     def template_for(self, kwargs: Mapping[str, Any]) -> Mapping[str, Any] | None:
         with self._lock:
-            templates = self._templates
-        if not templates:
-            return None
-        for meta_key in ("metadata", "litellm_metadata"):
-            meta = kwargs.get(meta_key)
-            if isinstance(meta, Mapping):
-                group = meta.get("model_group")
-                if isinstance(group, str) and group in templates:
-                    return templates[group]
-        model = kwargs.get("model")
-        if isinstance(model, str):
-            if model in templates:
-                return templates[model]
-            for key, template in templates.items():  # "hosted_vllm/x" may arrive as "x"
-                if key.split("/", 1)[-1] == model:
-                    return template
-        return None
+            found = _lookup(self._templates, kwargs)
+        return found[1] if found else None
 
     def precheck(self, data: dict[str, Any], _context: object) -> None:
         """A request hook: refuse early (clean 401) when the model needs a token we lack."""
-        template = self.template_for({"model": data.get("model")})
-        if template is not None:
-            render(template, self._tokens.current())
+        with self._lock:
+            tables = (self._templates, self._headers)
+        for templates in tables:
+            found = _lookup(templates, {"model": data.get("model")})
+            if found is not None:
+                render(found[1], self._tokens.current())
 
     def __call__(self, kwargs: dict[str, Any], _context: object = None) -> None:
-        template = self.template_for(kwargs)
-        if template is None:
+        with self._lock:
+            found = _lookup(self._templates, kwargs)
+            headers = _lookup(self._headers, kwargs)
+        if headers is not None:
+            self._inject_headers(kwargs, headers[1])
+        if found is None:
             return
+        name, template = found
         rendered = render(template, self._tokens.current())
         client_body = kwargs.get("extra_body")
-        kwargs["extra_body"] = merge_body(
-            dict(client_body) if isinstance(client_body, Mapping) else {}, rendered
-        )
+        client_body = dict(client_body) if isinstance(client_body, Mapping) else {}
+        if name in self._top_level:
+            # Sent as body fields by the provider: the injected ones go on the call, and a
+            # client's same-named fields in its own extra_body are dropped (the provider
+            # would send them to the endpoint too, under "extra_body").
+            for key in rendered:
+                client_body.pop(key, None)
+            if client_body:
+                kwargs["extra_body"] = client_body
+            else:
+                kwargs.pop("extra_body", None)
+            for key, value in rendered.items():
+                if key not in _LITELLM_OWN:
+                    current = kwargs.get(key)
+                    kwargs[key] = (
+                        merge_body(dict(current), value)
+                        if isinstance(current, Mapping) and isinstance(value, Mapping)
+                        else value
+                    )
+            return
+        kwargs["extra_body"] = merge_body(client_body, rendered)
         # A client's own top-level field of the same name would reach the upstream body too
         # (LiteLLM passes unknown top-level fields through, after extra_body): overwrite it
         # with the bridge's value. LiteLLM's own arguments are never touched.
@@ -148,3 +216,16 @@ class TokenInjector:
                     if isinstance(current, Mapping) and isinstance(value, Mapping)
                     else value
                 )
+
+    def _inject_headers(self, kwargs: dict[str, Any], template: Mapping[str, Any]) -> None:
+        """The config's ``extra_headers`` with the placeholders filled in; they replace a
+        client's own headers of the same names (compared without case)."""
+        rendered = render(template, self._tokens.current())
+        ours = {str(k).lower() for k in rendered}
+        current = kwargs.get("extra_headers")
+        kept = {
+            k: v
+            for k, v in (current.items() if isinstance(current, Mapping) else ())
+            if str(k).lower() not in ours
+        }
+        kwargs["extra_headers"] = {**kept, **{str(k): str(v) for k, v in rendered.items()}}

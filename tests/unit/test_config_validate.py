@@ -230,3 +230,12 @@ def test_an_unclosed_ipv6_bracket_is_a_bad_url_not_an_internal_error() -> None:
     result = validate_text(text, known_env=known_env)
     assert [p.code for p in result.errors] == ["bad-url"], result.report()
     assert "'https://[::1' is not a valid http(s) URL" in result.report()
+
+
+def test_placeholders_in_extra_headers_are_filled_in_too() -> None:
+    text = GOOD.replace(
+        "      extra_body:", '      extra_headers: {X-Internal-Token: "{token}"}\n      extra_body:'
+    )
+    assert "extra_headers" in text
+    result = validate_text(text, known_env=known_env)
+    assert result.ok and not result.warnings, result.problems

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -266,3 +267,69 @@ def test_merge_keeps_the_clients_fields_and_injected_ones_win() -> None:
         "metadata": {"client": "codex", "project_id": "P-1"},
     }
     assert body["metadata"]["project_id"] == "spoofed"  # the input is not mutated
+
+
+class _Snapshot:
+    def __init__(self, context: InjectionContext) -> None:
+        self.context = context
+
+    def current(self) -> InjectionContext:
+        return self.context
+
+
+INJECTING_CONFIG = """\
+model_list:
+  - model_name: chat-only
+    litellm_params:
+      model: hosted_vllm/m
+      extra_body: {internal_token: "{token}", project_id: "{project.id}"}
+  - model_name: claude-style
+    litellm_params:
+      model: anthropic/m2
+      extra_headers: {X-Internal-Token: "{token}"}
+      extra_body: {project_id: "{project.id}"}
+"""
+
+
+def test_the_injector_fills_headers_and_body_fields_where_each_provider_sends_them(
+    tmp_path: Path,
+) -> None:
+    from bridge_app.tokens import TokenInjector
+
+    config = tmp_path / "config.yaml"
+    config.write_text(INJECTING_CONFIG, encoding="utf-8")
+    context = InjectionContext(
+        token="tok-9", expires_at=time.time() + 60, project=Project("P-1", "A")
+    )
+    injector = TokenInjector(tokens=_Snapshot(context), config_path=lambda: config)  # type: ignore[arg-type]
+    injector.reload()
+    assert injector.needs_token
+
+    # A chat-completions provider merges extra_body into the body: the fields go there.
+    call = {
+        "model": "hosted_vllm/m",
+        "metadata": {"model_group": "chat-only"},
+        "extra_body": {"own": 1},
+    }
+    injector(call)
+    assert call["extra_body"] == {"own": 1, "internal_token": "tok-9", "project_id": "P-1"}
+    assert "extra_headers" not in call
+
+    # LiteLLM's anthropic provider sends extra_body verbatim ("extra_body": {...}): the
+    # fields go on the call, a client's same-named ones are dropped; headers replace the
+    # client's own of the same name whatever their case.
+    call = {
+        "model": "anthropic/m2",
+        "litellm_metadata": {"model_group": "claude-style"},
+        "extra_body": {"project_id": "spoofed", "kept": True},
+        "extra_headers": {"x-internal-token": "spoofed", "anthropic-beta": "b1"},
+    }
+    injector(call)
+    assert call["project_id"] == "P-1"
+    assert call["extra_body"] == {"kept": True}
+    assert call["extra_headers"] == {"anthropic-beta": "b1", "X-Internal-Token": "tok-9"}
+
+    # No token: refused before anything leaves, for a header template too.
+    injector._tokens = _Snapshot(InjectionContext(project=Project("P-1", "A")))  # type: ignore[assignment]
+    with pytest.raises(TokenUnavailable, match="missing"):
+        injector.precheck({"model": "claude-style"}, None)
