@@ -55,13 +55,15 @@ class _QuietLifecycle(logging.Filter):
     The same warning with callbacks left unfinished still shows."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.name != "LiteLLM Proxy" or not isinstance(record.msg, str):
+        if record.name != "LiteLLM Proxy":
             return True
-        if record.msg.startswith("gc.freeze pinned "):
+        try:
+            text = record.getMessage()  # LiteLLM's own filters may have formatted it already
+        except (TypeError, ValueError):
+            return True
+        if text.startswith("gc.freeze pinned "):
             return False
-        if record.msg.startswith("Success callback shutdown budget exhausted with %d"):
-            return not (isinstance(record.args, tuple) and record.args[:1] == (0,))
-        return True
+        return not text.startswith("Success callback shutdown budget exhausted with 0 ")
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")

@@ -63,6 +63,8 @@ class WatchedSide:
         # busy_timeout_s: a restart would not make that faster.
         share = server.busy_share()
         computing = share is not None and share >= self.policy.busy_cpu_share
+        # Waiting for a CPU or the interpreter lock is not hanging: judged like computing.
+        computing = computing or (silence >= self.policy.silent_after_s and server.starved())
         hung = silence >= self.policy.hang_timeout_s and not computing
         if hung or silence >= self.policy.busy_timeout_s:
             what = "did not answer" if hung else "was busy and did not answer"

@@ -38,7 +38,7 @@ from bridge_app.proxy._litellm_globals import (
 from bridge_app.proxy._metrics import ProxyMetrics
 from bridge_app.proxy._otel_guard import install as install_otel_guard
 from bridge_app.proxy._usage_estimate import install as install_usage_estimate
-from bridge_app.runtime import Redactor, thread_cpu_time
+from bridge_app.runtime import Redactor, thread_cpu_time, thread_wait_time
 
 __all__ = [
     "ServerThread",
@@ -108,6 +108,19 @@ async def _deliver_finished_requests() -> None:
         )
 
 
+def _drop_connections(server: uvicorn.Server) -> None:
+    """Close what a stopping server still holds open. With ``force_exit`` (a stop that ran
+    out of time, or an abandoned server) uvicorn stops without waiting for its connections
+    and leaves their sockets open, so a client in the middle of a stream waited for bytes
+    that never came until its own read timeout (300 s and more: the stalls under load).
+    Aborted, the client sees the connection end at once and can retry."""
+    state = getattr(server, "server_state", None)
+    for protocol in list(state.connections if state is not None else ()):
+        transport = getattr(protocol, "transport", None)
+        if transport is not None and not transport.is_closing():
+            transport.abort()
+
+
 def _install_lifespan_wrapper() -> None:
     router = ps.app.router
     if getattr(router, "_bridge_wrapped", False):
@@ -173,6 +186,8 @@ class ServerThread:
         self.loop: asyncio.AbstractEventLoop | None = None
         self._answered_at = time.monotonic()  # the last heartbeat the loop ran
         self._answered_cpu = 0.0  # the loop thread's CPU seconds at that heartbeat
+        self._answered_process_cpu = 0.0  # and the whole process's
+        self._answered_wait = 0.0  # the loop thread's time waiting for a CPU
         # A duplicate of the supervisor's listening socket: whatever this server does to
         # its descriptor (close it, or have it taken away when abandoned), the port stays.
         self.sock = listener.dup() if listener is not None else self._bind()
@@ -233,7 +248,10 @@ class ServerThread:
         async def main() -> None:
             self._answer_beat()
             self.loop = asyncio.get_running_loop()
-            await self.server.serve(sockets=[self.sock])
+            try:
+                await self.server.serve(sockets=[self.sock])
+            finally:
+                _drop_connections(self.server)
 
         runner = asyncio.Runner(loop_factory=self._loop_factory())
         try:
@@ -283,6 +301,8 @@ class ServerThread:
     def _answer_beat(self) -> None:
         self._answered_at = time.monotonic()
         self._answered_cpu = time.thread_time()
+        self._answered_process_cpu = time.process_time()
+        self._answered_wait = thread_wait_time(threading.current_thread()) or 0.0
 
     def busy_share(self) -> float | None:
         """The share of the time since the loop last answered that its thread spent on the
@@ -293,6 +313,19 @@ class ServerThread:
             return None
         elapsed = time.monotonic() - self._answered_at
         return (cpu - self._answered_cpu) / elapsed if elapsed > 0 else None
+
+    def starved(self) -> bool:
+        """Whether a silent loop is waiting rather than stuck: its thread spent a quarter of
+        the silence runnable but without a CPU (an overloaded machine), or the rest of this
+        process kept computing meanwhile (other threads hold the interpreter lock).
+        Replacing such a loop would only cut off every stream it serves."""
+        elapsed = time.monotonic() - self._answered_at
+        if elapsed <= 0:
+            return False
+        waited = thread_wait_time(self.thread)
+        if waited is not None and (waited - self._answered_wait) / elapsed >= 0.25:
+            return True
+        return (time.process_time() - self._answered_process_cpu) / elapsed >= 0.25
 
     def silence_s(self) -> float:
         """Seconds since the event loop last ran a heartbeat (sent every watchdog tick)."""

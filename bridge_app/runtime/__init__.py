@@ -39,7 +39,7 @@ from bridge_app.runtime._protected_env import protected_reason
 from bridge_app.runtime._proxy_settings import setting_problem
 from bridge_app.runtime._redact import MASK, RedactingFilter, Redactor, mask_secret
 from bridge_app.runtime._resources import RESOURCE_KINDS, resource_path
-from bridge_app.runtime._threads import thread_cpu_time
+from bridge_app.runtime._threads import thread_cpu_time, thread_wait_time
 from bridge_app.runtime._trust import (
     TlsVerdict,
     check_tls,
@@ -105,6 +105,7 @@ __all__ = [
     "setting_problem",
     "stdin_is_terminal",
     "thread_cpu_time",
+    "thread_wait_time",
     "trust_context",
     "trust_store_description",
     "use_os_trust_store",

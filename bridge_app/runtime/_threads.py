@@ -1,4 +1,5 @@
-"""CPU time of another thread of this process, on Linux and Windows.
+"""CPU time of another thread of this process, on Linux and Windows, and (Linux) its time
+waiting for a CPU.
 
 The watchdog tells a blocked event loop (hung: replace it) from a busy one (computing: give
 it time) by how much CPU the loop's thread used while it was silent. ``time.thread_time``
@@ -26,4 +27,18 @@ def thread_cpu_time(thread: threading.Thread) -> float | None:
     try:
         return time.clock_gettime(time.pthread_getcpuclockid(ident))
     except (OSError, AttributeError):
+        return None
+
+
+def thread_wait_time(thread: threading.Thread) -> float | None:
+    """Seconds ``thread`` has spent runnable but waiting for a CPU (Linux's schedstat), or
+    None where the OS does not say. A loop that is silent while this grows is starved by
+    other work on the machine, not stuck."""
+    native = thread.native_id
+    if native is None or not sys.platform.startswith("linux"):
+        return None
+    try:
+        with open(f"/proc/self/task/{native}/schedstat", encoding="ascii") as stats:
+            return int(stats.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
         return None

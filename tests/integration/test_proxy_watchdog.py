@@ -21,6 +21,7 @@ from bridge_app.proxy import (
     WatchdogPolicy,
     read_status,
 )
+from tests.integration._upstream import FakeUpstream, internal_config
 from tests.integration._wire import build
 from tests.integration.conftest import Made, wait_for
 
@@ -95,6 +96,70 @@ def test_five_crashes_are_each_recovered_and_recorded_with_their_duration(
     assert len(recovered) == 5
     assert all(d.startswith("recovered after ") and "injected crash" in d for d in recovered)
     assert len([a for a, _ in events if a == "proxy.crashed"]) == 5
+
+
+def test_a_stream_in_flight_when_the_proxy_is_replaced_ends_at_once_not_after_a_timeout(
+    make_proxy: Callable[..., Made],
+) -> None:
+    """A server that is replaced (here: its loop hung, so it was abandoned) used to leave
+    its clients' sockets open: a stream in the middle of its answer waited for bytes that
+    never came until the client's read timeout (the 300 s stalls seen under load)."""
+    upstream = FakeUpstream().start()
+    upstream.hold = threading.Event()  # the answer stops after its first chunk
+    try:
+        made = make_proxy(
+            policy=MANY,
+            config_text=internal_config(upstream, f"http://127.0.0.1:{upstream.port}"),  # type: ignore[arg-type]
+        )
+        made.supervisor.start()
+        outcome: list[str] = []
+        first_chunk = threading.Event()
+
+        def stream() -> None:
+            body = {
+                "model": "internal-chat",
+                "stream": True,
+                "messages": [{"role": "user", "content": "hi"}],
+            }
+            headers = {"Authorization": f"Bearer {made.key}"}
+            timeout = httpx.Timeout(60, connect=5)
+            try:
+                with (
+                    httpx.Client(
+                        base_url=made.supervisor.url, timeout=timeout, trust_env=False
+                    ) as client,
+                    client.stream(
+                        "POST", "/v1/chat/completions", json=body, headers=headers
+                    ) as response,
+                ):
+                    for line in response.iter_lines():
+                        if "upstream" in line:
+                            first_chunk.set()
+                outcome.append("ended")
+            except httpx.HTTPError as exc:
+                outcome.append(type(exc).__name__)
+
+        client = threading.Thread(target=stream, daemon=True)
+        client.start()
+        assert first_chunk.wait(30), "the stream never started"
+        started = time.monotonic()
+        _hang(made, 6.0)
+        assert wait_for(lambda: _recovered(made, 1), 30), made.supervisor.status()
+        client.join(40)
+        took = time.monotonic() - started
+        assert not client.is_alive(), "the client still waits for its stream"
+        assert outcome and outcome[0] != "ReadTimeout", outcome
+        assert took < 30, took  # the old loop woke after 6 s and closed the connection
+        with httpx.Client(base_url=made.supervisor.url, timeout=30, trust_env=False) as again:
+            answer = again.post(
+                "/v1/chat/completions",
+                json={"model": "internal-chat", "messages": [{"role": "user", "content": "hi"}]},
+                headers={"Authorization": f"Bearer {made.key}"},
+            )
+        assert answer.status_code == 200, answer.text  # and the new server answers
+    finally:
+        upstream.hold.set()
+        upstream.stop()
 
 
 def test_five_hangs_are_each_detected_reported_and_recovered(
