@@ -5,6 +5,12 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+# Imported here, at the top of the stack, on purpose: hypothesis's pytest plugin imports it
+# lazily in its terminal summary, deep in pytest's hook stack, and on CPython < 3.11.8 /
+# 3.12.1 parsing a module at some stack depths fails with "SystemError: AST constructor
+# recursion depth mismatch" (CPython gh-106905): the run then ended with exit code 1
+# after every test had passed.
+import hypothesis.internal.observability  # noqa: F401
 import pytest
 
 from bridge_app.runtime import AppPaths
