@@ -12,6 +12,7 @@ Every deployment carries the internal token and project the way the template doe
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,19 +103,19 @@ class Bridge:
         return seen
 
 
-@pytest.fixture(scope="module")
-def bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridge]:
-    home = tmp_path_factory.mktemp("conformance") / "bridge-home"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("BRIDGE_HOME", str(home))
-        paths = AppPaths.from_environment()
-        paths.ensure()
-        services = build_services(paths)
+@contextmanager
+def signed_in(
+    services: Services, *, port: int = 0
+) -> Iterator[tuple[Session, AgentModel, ProxySupervisor]]:
+    """On fresh ``services``: an admin, the scripted model behind the three model groups,
+    an employee signed in at a fake IAM with project P-7 active, the proxy started on
+    ``port``. Everything is stopped (and ``services`` closed) on the way out."""
+    iam = FakeIam({EMPLOYEE: EMPLOYEE_PW}).start()
+    model = AgentModel().start()
+    try:
         services.auth.create_first_admin("root", ADMIN_PW)
         session = services.auth.login("root", ADMIN_PW)
-        iam = FakeIam({EMPLOYEE: EMPLOYEE_PW}).start()
-        model = AgentModel().start()
-        active: Path = paths.proxy_config_dir / "config.yaml"
+        active: Path = services.paths.proxy_config_dir / "config.yaml"
         active.parent.mkdir(parents=True, exist_ok=True)
         active.write_text(conformance_config(model), encoding="utf-8")
         services.tokens.set_iam_settings(
@@ -123,11 +124,22 @@ def bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridge]:
         services.tokens.projects.save(session, Project("P-7", "Orion", {}))
         services.tokens.activate(session)
         services.tokens.login(session, EMPLOYEE, EMPLOYEE_PW)
-        supervisor = services.proxy.supervisor(port=0)
+        supervisor = services.proxy.supervisor(port=port)
         supervisor.start()
-        try:
+        yield session, model, supervisor
+    finally:
+        services.close()
+        model.stop()
+        iam.stop()
+
+
+@pytest.fixture(scope="module")
+def bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridge]:
+    home = tmp_path_factory.mktemp("conformance") / "bridge-home"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("BRIDGE_HOME", str(home))
+        paths = AppPaths.from_environment()
+        paths.ensure()
+        services = build_services(paths)
+        with signed_in(services) as (session, model, supervisor):
             yield Bridge(services, session, model, supervisor, services.proxy.master_key())
-        finally:
-            services.close()
-            model.stop()
-            iam.stop()

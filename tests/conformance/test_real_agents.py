@@ -13,12 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from bridge_app.devtools import FakeIam
 from bridge_app.runtime import AppPaths, Redactor
 from bridge_app.services import Services, build_services
-from bridge_app.tokens import IamSettings, Project
 from tests.conformance._agent_model import WRITTEN, AgentModel
-from tests.conformance.conftest import ADMIN_PW, EMPLOYEE, EMPLOYEE_PW, conformance_config
+from tests.conformance.conftest import signed_in
 from tests.e2e.test_tools_real_cli import (
     RUN_TIMEOUT,
     free_port,
@@ -51,26 +49,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Services, 
     services = build_services(
         AppPaths.from_environment({"BRIDGE_HOME": str(home)}), redactor=Redactor()
     )
-    iam = FakeIam({EMPLOYEE: EMPLOYEE_PW}).start()
-    model = AgentModel().start()
-    try:
-        services.auth.create_first_admin("root", ADMIN_PW)
-        session = services.auth.login("root", ADMIN_PW)
-        active = services.paths.proxy_config_dir / "config.yaml"
-        active.parent.mkdir(parents=True, exist_ok=True)
-        active.write_text(conformance_config(model), encoding="utf-8")
-        services.tokens.set_iam_settings(
-            session, IamSettings(url=iam.token_url, token_path="data.access_token")
-        )
-        services.tokens.projects.save(session, Project("P-7", "Orion", {}))
-        services.tokens.activate(session)
-        services.tokens.login(session, EMPLOYEE, EMPLOYEE_PW)
-        services.proxy.supervisor(port=free_port()).start()
+    with signed_in(services, port=free_port()) as (_session, model, _supervisor):
         yield services, model
-    finally:
-        services.close()
-        model.stop()
-        iam.stop()
 
 
 @pytest.mark.parametrize("tool", list(COMMANDS))
