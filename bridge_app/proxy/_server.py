@@ -108,17 +108,42 @@ async def _deliver_finished_requests() -> None:
         )
 
 
-def _drop_connections(server: uvicorn.Server) -> None:
-    """Close what a stopping server still holds open. With ``force_exit`` (a stop that ran
+def _drop_connections(server: uvicorn.Server, *, in_loop: bool) -> None:
+    """End what a stopping server still holds open. With ``force_exit`` (a stop that ran
     out of time, or an abandoned server) uvicorn stops without waiting for its connections
     and leaves their sockets open, so a client in the middle of a stream waited for bytes
     that never came until its own read timeout (300 s and more: the stalls under load).
-    Aborted, the client sees the connection end at once and can retry."""
+    Each socket is shut down (safe from any thread, and the only way once the loop itself
+    died, as Windows' selector loop does when its listening socket was closed under it);
+    on the loop the transport is also aborted. The client sees its stream end at once and
+    can retry."""
     state = getattr(server, "server_state", None)
     for protocol in list(state.connections if state is not None else ()):
         transport = getattr(protocol, "transport", None)
-        if transport is not None and not transport.is_closing():
+        if transport is None:
+            continue
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            _shut_down(sock)
+        if in_loop and not transport.is_closing():
             transport.abort()
+
+
+def _shut_down(sock: Any) -> None:
+    """shutdown(SHUT_RDWR) on a connection's socket: the peer gets its end of stream. The
+    objects transports hand out refuse shutdown() (asyncio's TransportSocket raises
+    TypeError), so it is done on a duplicate of the descriptor (shutdown acts on the
+    connection, not on one descriptor). Never raises: this runs while a server ends."""
+    try:
+        duplicate = socket.fromfd(sock.fileno(), sock.family, sock.type)
+    except (OSError, ValueError, AttributeError, TypeError):
+        return
+    try:
+        duplicate.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed or reset by the peer
+    finally:
+        duplicate.close()
 
 
 def _install_lifespan_wrapper() -> None:
@@ -251,7 +276,7 @@ class ServerThread:
             try:
                 await self.server.serve(sockets=[self.sock])
             finally:
-                _drop_connections(self.server)
+                _drop_connections(self.server, in_loop=True)
 
         runner = asyncio.Runner(loop_factory=self._loop_factory())
         try:
@@ -264,6 +289,7 @@ class ServerThread:
                 log.error("the proxy server stopped with an error: %r", exc)
         finally:
             _current.server = None
+            _drop_connections(self.server, in_loop=False)  # a loop that died on the way
             if self.abandoned:
                 # Closing the runner would cancel LiteLLM's lifespan and run its shutdown,
                 # which resets module globals the next server is using: leave it be.

@@ -13,7 +13,6 @@ import os
 import subprocess
 import sys
 import sysconfig
-import venv
 from pathlib import Path
 
 import pytest
@@ -29,6 +28,8 @@ def _site_packages(root: Path) -> Path:
 
 
 def _environment(tmp_path: Path) -> tuple[Path, Path]:
+    import venv  # not in every Windows Python (the Windows leg collects this module)
+
     root = tmp_path / "venv"
     venv.EnvBuilder(with_pip=False).create(root)
     site_dir = _site_packages(root)
