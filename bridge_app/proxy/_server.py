@@ -23,6 +23,7 @@ from typing import Any
 
 import uvicorn
 
+from bridge_app.proxy._ending import deliver_finished_requests, drop_connections
 from bridge_app.proxy._gate import InFlightLimit, RouteGate
 from bridge_app.proxy._keys import KeyRegistry
 from bridge_app.proxy._listener import Listener
@@ -83,67 +84,8 @@ class _BridgeLifespan:
         if server is not None and server.abandoned:
             _abandoned.append(self._cm)  # LiteLLM's shutdown would hit the next server
             return None
-        await _deliver_finished_requests()
+        await deliver_finished_requests()
         return bool(await self._cm.__aexit__(*exc_info))
-
-
-#: How long a stop waits for LiteLLM's logging worker to hand the last finished requests to
-#: the app's callbacks (usage rows, counters).
-LOGGING_FLUSH_S = 2.0
-
-
-async def _deliver_finished_requests() -> None:
-    """LiteLLM 1.109 runs success callbacks on a queue (its logging worker) and at shutdown
-    gives them ``GRACEFUL_SHUTDOWN_TIMEOUT`` minus 10 s, then discards what is left; with
-    the app's 2 s stop that is nothing, and the usage of requests that ended just before a
-    stop or restart would be lost. Deliver them first."""
-    from litellm.litellm_core_utils.logging_worker import GLOBAL_LOGGING_WORKER
-
-    try:
-        await asyncio.wait_for(GLOBAL_LOGGING_WORKER.flush(), LOGGING_FLUSH_S)
-    except TimeoutError:
-        log.warning(
-            "%d finished requests were not recorded before the proxy stopped",
-            GLOBAL_LOGGING_WORKER.pending_count,
-        )
-
-
-def _drop_connections(server: uvicorn.Server, *, in_loop: bool) -> None:
-    """End what a stopping server still holds open. With ``force_exit`` (a stop that ran
-    out of time, or an abandoned server) uvicorn stops without waiting for its connections
-    and leaves their sockets open, so a client in the middle of a stream waited for bytes
-    that never came until its own read timeout (300 s and more: the stalls under load).
-    Each socket is shut down (safe from any thread, and the only way once the loop itself
-    died, as Windows' selector loop does when its listening socket was closed under it);
-    on the loop the transport is also aborted. The client sees its stream end at once and
-    can retry."""
-    state = getattr(server, "server_state", None)
-    for protocol in list(state.connections if state is not None else ()):
-        transport = getattr(protocol, "transport", None)
-        if transport is None:
-            continue
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            _shut_down(sock)
-        if in_loop and not transport.is_closing():
-            transport.abort()
-
-
-def _shut_down(sock: Any) -> None:
-    """shutdown(SHUT_RDWR) on a connection's socket: the peer gets its end of stream. The
-    objects transports hand out refuse shutdown() (asyncio's TransportSocket raises
-    TypeError), so it is done on a duplicate of the descriptor (shutdown acts on the
-    connection, not on one descriptor). Never raises: this runs while a server ends."""
-    try:
-        duplicate = socket.fromfd(sock.fileno(), sock.family, sock.type)
-    except (OSError, ValueError, AttributeError, TypeError):
-        return
-    try:
-        duplicate.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass  # already closed or reset by the peer
-    finally:
-        duplicate.close()
 
 
 def _install_lifespan_wrapper() -> None:
@@ -276,7 +218,7 @@ class ServerThread:
             try:
                 await self.server.serve(sockets=[self.sock])
             finally:
-                _drop_connections(self.server, in_loop=True)
+                drop_connections(self.server, in_loop=True)
 
         runner = asyncio.Runner(loop_factory=self._loop_factory())
         try:
@@ -289,7 +231,7 @@ class ServerThread:
                 log.error("the proxy server stopped with an error: %r", exc)
         finally:
             _current.server = None
-            _drop_connections(self.server, in_loop=False)  # a loop that died on the way
+            drop_connections(self.server, in_loop=False)  # a loop that died on the way
             if self.abandoned:
                 # Closing the runner would cancel LiteLLM's lifespan and run its shutdown,
                 # which resets module globals the next server is using: leave it be.
