@@ -44,44 +44,50 @@ _LITELLM_OWN = frozenset(
 BODY_FIELD_PROVIDERS = frozenset({"anthropic"})
 
 
-def top_level_models(config_text: str) -> frozenset[str]:
-    """Model names (and upstream model strings) whose injected fields go on the call."""
+def _model_list(config_text: str) -> list[Any]:
     try:
         document = yaml.safe_load(config_text) or {}
     except yaml.YAMLError:
-        return frozenset()
-    found: set[str] = set()
-    for entry in document.get("model_list") or []:
+        return []
+    return list(document.get("model_list") or []) if isinstance(document, dict) else []
+
+
+def _model_entries(config: str | list[Any]) -> list[tuple[list[str], dict[str, Any]]]:
+    """(its names: model_name and upstream model string, litellm_params) per model_list
+    entry; ``config`` is the config's text or its already parsed model_list."""
+    entries = []
+    for entry in _model_list(config) if isinstance(config, str) else config:
         params = entry.get("litellm_params") if isinstance(entry, dict) else None
-        model = params.get("model") if isinstance(params, dict) else None
-        provider = params.get("custom_llm_provider") if isinstance(params, dict) else None
+        if isinstance(params, dict):
+            names = (entry.get("model_name"), params.get("model"))
+            entries.append(([k for k in names if isinstance(k, str) and k], params))
+    return entries
+
+
+def top_level_models(config: str | list[Any]) -> frozenset[str]:
+    """Model names (and upstream model strings) whose injected fields go on the call."""
+    found: set[str] = set()
+    for names, params in _model_entries(config):
+        model = params.get("model")
         if not isinstance(model, str):
             continue
-        if (provider or model.split("/", 1)[0]) in BODY_FIELD_PROVIDERS:
-            found.update(k for k in (entry.get("model_name"), model) if isinstance(k, str) and k)
+        if (params.get("custom_llm_provider") or model.split("/", 1)[0]) in BODY_FIELD_PROVIDERS:
+            found.update(names)
     return frozenset(found)
 
 
 def injection_templates(
-    config_text: str, where: str = "extra_body"
+    config: str | list[Any], where: str = "extra_body"
 ) -> dict[str, Mapping[str, Any]]:
     """model name (and upstream model string) -> the ``where`` template (``extra_body`` or
     ``extra_headers``) of each model whose template uses a placeholder. Models without
-    placeholders need no token."""
-    try:
-        document = yaml.safe_load(config_text) or {}
-    except yaml.YAMLError:
-        return {}
+    placeholders need no token. ``config``: the config's text, or its parsed model_list."""
     templates: dict[str, Mapping[str, Any]] = {}
-    for entry in document.get("model_list") or []:
-        if not isinstance(entry, dict):
-            continue
-        params = entry.get("litellm_params") or {}
-        body = params.get(where) if isinstance(params, dict) else None
+    for names, params in _model_entries(config):
+        body = params.get(where)
         if isinstance(body, dict) and placeholders_in(body):
-            for key in (entry.get("model_name"), params.get("model")):
-                if isinstance(key, str) and key:
-                    templates[key] = body
+            for key in names:
+                templates[key] = body
     return templates
 
 
@@ -134,10 +140,11 @@ class TokenInjector:
         except OSError as exc:
             log.warning("cannot read %s for token injection: %s", path, exc)
             text = ""
+        models = _model_list(text)  # parsed once for the three tables
         with self._lock:
-            self._templates = injection_templates(text)
-            self._headers = injection_templates(text, "extra_headers")
-            self._top_level = top_level_models(text)
+            self._templates = injection_templates(models)
+            self._headers = injection_templates(models, "extra_headers")
+            self._top_level = top_level_models(models)
 
     @property
     def needs_token(self) -> bool:
