@@ -66,10 +66,22 @@ BRIDGE_BUILD_DIR=$(pwd)/packaging/build-windows timeout --kill-after=30 40m \
 bundle_build=$!
 # Everything but the window on two workers, each file on one worker (module fixtures such
 # as a running serve stay whole); then the GUI tests in one process with one window.
+# A worker that dies (a crash in C, or faulthandler ending a test stuck past its timeout)
+# leaves only "worker crashed" in pytest's report; its dying words went to stderr, far up
+# the log. They are kept and repeated at the end, where a reader of the failure looks.
+STDERR_LOG=$BRIDGE_TEST_ARTIFACTS/pytest-stderr.log
+show_fatal_errors() {
+  if grep -q -e "^Fatal Python error" -e "^Timeout (" "$STDERR_LOG" 2>/dev/null; then
+    echo "==> What a dying test process printed ($STDERR_LOG):" >&2
+    grep -A 60 -e "^Fatal Python error" -e "^Timeout (" "$STDERR_LOG" | head -150 >&2
+  fi
+}
 bounded 30 python -m pytest -n 2 --dist loadfile -m "not gui" --durations=25 \
   --ignore=tests/windows/test_wine_bundle.py --ignore=tests/windows/test_wine_msi.py \
-  --ignore=tests/windows/test_wine_update.py
-bounded 15 python -m pytest -m gui --durations=10
+  --ignore=tests/windows/test_wine_update.py 2> >(tee "$STDERR_LOG" >&2) \
+  || { rc=$?; show_fatal_errors; exit "$rc"; }
+bounded 15 python -m pytest -m gui --durations=10 2> >(tee "$STDERR_LOG" >&2) \
+  || { rc=$?; show_fatal_errors; exit "$rc"; }
 echo "==> The Windows leg: the tests marked windows, by the Windows CPython under Wine"
 bounded 20 bash scripts/windows/test.sh
 echo "==> The Windows bundle built under Wine (log: $BUNDLE_LOG): run, installed, updated"
