@@ -90,21 +90,6 @@ MASTER_ROUTES: tuple[tuple[frozenset[str], re.Pattern[str]], ...] = (
     (_GET, re.compile(r"/model_group/info")),
 )
 
-#: LiteLLM's admin UI (only while the admin turned it on): the browser fetches its files
-#: and logs in without an API key, so these paths go to LiteLLM unchanged.
-ADMIN_UI_PREFIXES = (
-    "/ui",
-    "/_next",
-    "/litellm-asset-prefix",
-    "/.well-known/litellm-ui-config",
-    "/litellm/.well-known/litellm-ui-config",
-    "/login",
-    "/v2/login",
-    "/sso",
-    "/fallback/login",
-    "/get_image",
-)
-
 _KEY_HEADERS = (b"x-api-key", b"x-goog-api-key", b"api-key", b"x-litellm-api-key")
 
 
@@ -163,14 +148,12 @@ class RouteGate:
         *,
         keys: KeyRegistry,
         metrics: ProxyMetrics | None = None,
-        admin_ui: bool = False,
         in_flight: InFlightLimit | None = None,
     ) -> None:
         self.app = app
         self.in_flight = in_flight
         self.keys = keys
         self.metrics = metrics
-        self.admin_ui = admin_ui
         # Before a planned restart: every response says "Connection: close", so no client
         # is left holding an idle keep-alive connection that the stopping server closes
         # just as the client sends its next request on it (a reset, a failed request).
@@ -188,9 +171,6 @@ class RouteGate:
             return
         method = str(scope.get("method", "GET")).upper()
         path = str(scope.get("path", "/"))
-        if self.admin_ui and path.startswith(ADMIN_UI_PREFIXES):
-            await self.app(scope, receive, send)
-            return
         access = route_access(method, path)
         if access == "open":
             await self.app(scope, receive, send)

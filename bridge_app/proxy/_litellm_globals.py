@@ -44,24 +44,20 @@ from litellm.proxy.shutdown.graceful_shutdown_manager import (  # noqa: E402
 from litellm.router import Router  # noqa: E402
 from starlette.routing import Mount  # noqa: E402
 
-__all__ = ["ps", "remember_litellm_settings", "reset_proxy_globals", "set_admin_ui"]
+__all__ = ["ps", "remember_litellm_settings", "remove_admin_ui", "reset_proxy_globals"]
 
 _UI_MOUNTS = frozenset({"ui", "next_static"})
-_stashed_ui_routes: list[Any] = []
 
 
-def set_admin_ui(enabled: bool) -> None:
-    """LiteLLM serves its admin UI's files whatever DISABLE_ADMIN_UI says (that only
-    blocks the login); take the mounts off the app while the UI is off."""
+def remove_admin_ui() -> None:
+    """Take LiteLLM's admin UI off the app: it serves the UI's files whatever
+    DISABLE_ADMIN_UI says (that only blocks its login), and the UI is not part of the app —
+    without LiteLLM's database nearly every page of it fails, and the release bundle leaves
+    its files out (packaging/litellm-bridge.spec)."""
     routes = ps.app.router.routes
-    if enabled:
-        routes.extend(_stashed_ui_routes)
-        _stashed_ui_routes.clear()
-        return
     for route in list(routes):
         if isinstance(route, Mount) and route.name in _UI_MOUNTS:
             routes.remove(route)
-            _stashed_ui_routes.append(route)
 
 
 _MISSING = object()

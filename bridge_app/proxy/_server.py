@@ -33,8 +33,8 @@ from bridge_app.proxy._listener import Listener
 from bridge_app.proxy._litellm_globals import (
     ps,
     remember_litellm_settings,
+    remove_admin_ui,
     reset_proxy_globals,
-    set_admin_ui,
 )
 from bridge_app.proxy._metrics import ProxyMetrics
 from bridge_app.proxy._otel_guard import install as install_otel_guard
@@ -46,8 +46,8 @@ __all__ = [
     "open_connections",
     "rehearse",
     "remember_litellm_settings",
+    "remove_admin_ui",
     "reset_proxy_globals",
-    "set_admin_ui",
 ]
 
 log = logging.getLogger("bridge_app.proxy.server")
@@ -139,7 +139,6 @@ class ServerThread:
         after_startup: Callable[[], None] | None = None,
         keys: KeyRegistry | None = None,
         metrics: ProxyMetrics | None = None,
-        admin_ui: bool = False,
         listener: Listener | None = None,
         in_flight: InFlightLimit | None = None,
     ) -> None:
@@ -164,7 +163,6 @@ class ServerThread:
             ps.app,
             keys=keys or KeyRegistry(redactor=Redactor()),
             metrics=metrics,
-            admin_ui=admin_ui,
             in_flight=in_flight,
         )
         config = uvicorn.Config(

@@ -133,7 +133,6 @@ class ProxyService:
                     on_event=self.on_event,
                     policy=policy,
                     logs=self.logs,
-                    admin_ui=bool(self._settings.get("proxy.admin_ui")),
                     bind_check=self.check_host,
                     allowed_modules=lambda: read_allowed_modules(self._settings),
                     run_dir=self._paths.proxy_config_dir,

@@ -67,7 +67,6 @@ class ProxySupervisor(WatchedSide):
         policy: WatchdogPolicy | None = None,
         ready_timeout_s: float = 30.0,
         stop_timeout_s: float = 3.0,
-        admin_ui: bool = False,
         logs: LogCapture | None = None,
         rehearse: bool = True,
         bind_check: Callable[[str], None] | None = None,
@@ -89,7 +88,6 @@ class ProxySupervisor(WatchedSide):
         self.policy = policy or WatchdogPolicy()
         self.ready_timeout_s = ready_timeout_s
         self.stop_timeout_s = stop_timeout_s
-        self.admin_ui = admin_ui
         self.logs = logs
         self._rehearse = rehearse  # warm-up also runs one throwaway start (see _server)
         # Asked at every (re)start: may the proxy listen on self.host? (see _exposure)
@@ -344,18 +342,17 @@ class ProxySupervisor(WatchedSide):
             after_startup=self._after_startup,
             keys=self.keys,
             metrics=self.metrics,
-            admin_ui=self.admin_ui,
             listener=self._listener,
             in_flight=self.in_flight,
         )
         # Checks passed: from here on the process environment changes.
         self._env.apply(values)
         os.environ[MASTER_KEY_ENV] = self._master_key
-        os.environ["DISABLE_ADMIN_UI"] = "False" if self.admin_ui else "True"
+        os.environ["DISABLE_ADMIN_UI"] = "True"
         os.environ["CONFIG_FILE_PATH"] = str(run_file)
         server_mod.remember_litellm_settings(data.get("litellm_settings"))
         server_mod.reset_proxy_globals()
-        server_mod.set_admin_ui(self.admin_ui)
+        server_mod.remove_admin_ui()
         self._config_path = path
         self._server = server
         self.port = server.port

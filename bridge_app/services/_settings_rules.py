@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bridge_app.runtime import BridgeError
+from bridge_app.settings import RETIRED
 
 
 class SettingError(BridgeError):
@@ -86,7 +87,6 @@ _RULES: dict[str, tuple[Callable[[Any], Any], bool]] = {
     "proxy.host": (_host, True),
     "proxy.port": (_int_between(1024, 65535, "The port"), True),
     "proxy.autostart": (_flag("Autostart"), True),
-    "proxy.admin_ui": (_flag("LiteLLM's admin UI"), True),
     "proxy.allow_non_loopback": (_flag("Listening beyond loopback"), True),
     "ui.idle_lock_minutes": (_int_between(0, 1440, "The idle lock (minutes, 0 = never)"), True),
     "ui.kiosk": (_flag("Kiosk mode"), True),
@@ -105,6 +105,8 @@ def setting_keys() -> list[str]:
 
 def check_setting(key: str, value: Any) -> Rule:
     rule = _RULES.get(key)
+    if key in RETIRED:
+        raise SettingError(RETIRED[key])
     if rule is None:
         raise SettingError(
             f"There is no setting {key!r}.", hint="Settings: " + ", ".join(setting_keys())

@@ -14,12 +14,20 @@ DEFAULTS: dict[str, Any] = {
     "proxy.host": "127.0.0.1",
     "proxy.port": 4000,
     "proxy.autostart": False,
-    "proxy.admin_ui": False,  # LiteLLM's own admin UI; only an admin turns it on
     "ui.theme": "Light",
     "ui.idle_lock_minutes": 15,
     "integrity.required": False,  # managed: serve refuses an unverified bundle when True
     "proxy.allow_non_loopback": False,  # serve may bind beyond loopback (set by an admin)
     "config.allowed_modules": [],  # Python modules configs may name (callbacks, hooks)
+}
+
+#: Settings earlier versions had, still in their databases: never read nor listed; setting
+#: one is refused with the reason.
+RETIRED: dict[str, str] = {
+    "proxy.admin_ui": (
+        "LiteLLM's admin UI is no longer part of LiteLLM Bridge: without LiteLLM's own "
+        "database nearly every page of it failed. The app's window and CLI manage the proxy."
+    ),
 }
 
 _settings = tables["settings"]
@@ -52,5 +60,6 @@ class SettingsService:
         values = copy.deepcopy(DEFAULTS)
         with self._db.reading() as conn:
             for key, value in conn.execute(select(_settings.c.key, _settings.c.value)):
-                values[key] = json.loads(value)
+                if key not in RETIRED:
+                    values[key] = json.loads(value)
         return values

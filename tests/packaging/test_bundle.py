@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.packaging._left_out import left_out_problems
+
 REPO = Path(__file__).resolve().parents[2]
 BUILD_TIMEOUT = 3600
 
@@ -100,6 +102,14 @@ def test_the_bundle_lists_its_licences_and_leaves_berriais_enterprise_code_out(
     assert not [p for p in bundle.rglob("*litellm_enterprise*")]
     manifest = json.loads((bundle / "MANIFEST.json").read_text(encoding="utf-8"))
     assert "THIRD-PARTY-LICENSES.txt" in manifest["files"]
+
+
+def test_the_bundle_leaves_out_the_admin_ui_and_hugging_face_tokenization(bundle: Path) -> None:
+    """LiteLLM's admin UI (a stand-in keeps LiteLLM's import quiet), the `tokenizers` and
+    `huggingface_hub` packages and the DeepSeek tokenizer file are in neither the folder nor
+    the executable's archive; the smoke tests above count tokens and serve without them."""
+    exe = bundle / ("litellm-bridge.exe" if sys.platform == "win32" else "litellm-bridge")
+    assert left_out_problems(bundle, exe) == []
 
 
 def _dpkg(*args: str) -> subprocess.CompletedProcess[str]:

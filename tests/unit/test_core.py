@@ -97,6 +97,17 @@ def test_a_refusal_is_audited_and_changes_nothing(services) -> None:  # type: ig
     assert [e.target for e in denied] == ["create user", "changing proxy.port"]
 
 
+def test_the_retired_admin_ui_setting_is_refused_with_its_reason_and_never_listed(
+    services,  # type: ignore[no-untyped-def]
+) -> None:
+    core = services.core
+    admin = core.login("root", "admin-horse-battery")
+    with pytest.raises(SettingError, match="LiteLLM's admin UI is no longer part of"):
+        core.change_settings(admin, {"proxy.admin_ui": True})
+    services.settings.set("proxy.admin_ui", True)  # what an earlier version left in the store
+    assert "proxy.admin_ui" not in services.settings.all()
+
+
 def test_a_change_moves_its_topic_in_the_same_commit(services) -> None:  # type: ignore[no-untyped-def]
     core = services.core
     admin = core.login("root", "admin-horse-battery")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.packaging._left_out import left_out_problems
 from tests.windows._wine import wine
 from tests.windows.test_wine_smoke import serve_restart_and_stop
 from tests.windows.test_wine_window import SCREEN, first_readable_frame
@@ -52,3 +53,12 @@ def test_the_windowed_exe_opens_its_window(
         f"first readable frame after {seconds:.0f} s\nOCR: {text}\n", encoding="utf-8"
     )
     assert "Welcome to LiteLLM Bridge" in text, text
+
+
+def test_the_windows_bundle_leaves_out_the_admin_ui_and_hugging_face_tokenization(
+    bundle: Path,
+) -> None:
+    """Both executables' archives and the folder (tests/packaging/_left_out.py); the test
+    above serves and restarts without them."""
+    for exe in ("litellm-bridge.exe", "litellm-bridge-gui.exe"):
+        assert left_out_problems(bundle, bundle / exe) == [], exe
