@@ -18,14 +18,7 @@ from bridge_app.config._guard import (
 from bridge_app.config._history import ConfigHistory, ConfigVersion
 from bridge_app.config._litellm_keys import LITELLM_VERSION
 from bridge_app.config._problems import Fix, KeyPath, Problem, Severity, ValidationResult
-from bridge_app.config._refs import (
-    ENV_PREFIX,
-    PLACEHOLDER_FIELDS,
-    env_ref,
-    env_ref_name,
-    is_valid_placeholder,
-    resolve_placeholders,
-)
+from bridge_app.config._refs import ENV_PREFIX, env_ref, env_ref_name
 from bridge_app.config._service import (
     ACTIVE_CONFIG_NAME,
     ALLOWED_MODULES_SETTING,
@@ -44,7 +37,6 @@ __all__ = [
     "MAX_BYTES",
     "MAX_DEPTH",
     "MAX_EXPANDED_NODES",
-    "PLACEHOLDER_FIELDS",
     "STARTUP_HOOKS_ENV",
     "ApplyResult",
     "ConfigApplyError",
@@ -70,11 +62,9 @@ __all__ = [
     "decode_config_bytes",
     "env_ref",
     "env_ref_name",
-    "is_valid_placeholder",
     "module_allowed",
     "read_allowed_modules",
     "read_as_litellm",
-    "resolve_placeholders",
     "validate_bytes",
     "validate_data",
     "validate_text",

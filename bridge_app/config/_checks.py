@@ -7,16 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from bridge_app import placeholders
 from bridge_app.config._problems import Fix, KeyPath, Problem, Severity
-from bridge_app.config._refs import (
-    ENV_NAME_RE,
-    PLACEHOLDER_FIELDS,
-    env_ref_name,
-    env_slug,
-    is_literal_secret,
-    is_valid_placeholder,
-    placeholders_in,
-)
+from bridge_app.config._refs import ENV_NAME_RE, env_ref_name, env_slug, is_literal_secret
 from bridge_app.config._schema import suggest
 
 #: where the proxy fills placeholders in per request (bridge_app/tokens/_injector.py)
@@ -111,13 +104,15 @@ class ValueChecks:
         if path[:1] != ("environment_variables",) and is_literal_secret(key, value):
             self.secret(container, key, path, proposed=self.propose_env_name(path))
             return
-        fields = placeholders_in(value)
+        fields = placeholders.names_in(value)
         if not fields:
             return
         if in_body:
             for field in fields:
-                if not is_valid_placeholder(field):
-                    guess = suggest(field, list(PLACEHOLDER_FIELDS), cutoff=0.6)
+                if not placeholders.is_valid(field):
+                    guess = placeholders.repaired(field) or suggest(
+                        field, list(placeholders.FIELDS), cutoff=0.6
+                    )
                     tip = f" Did you mean {{{guess}}}?" if guess else ""
                     self.add(
                         "error",
@@ -129,7 +124,7 @@ class ValueChecks:
                         at_value=not isinstance(container, list),
                         hint="Use {token}, {project.id}, {project.name} or {project.<field>}.",
                     )
-        elif all(is_valid_placeholder(f) for f in fields):
+        elif all(placeholders.is_valid(f) for f in fields):
             self.add(
                 "warning",
                 "placeholder-outside-body",

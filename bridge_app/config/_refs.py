@@ -6,20 +6,18 @@ pasted secret.
 * ``{token}``, ``{project.id}``, ``{project.name}``, ``{project.<field>}`` inside
   ``litellm_params.extra_body`` or ``extra_headers``: filled in *per request* by the proxy
   hook with the signed-in user's current internal token and active project (a token
-  refresh never rewrites the config). ``{{`` and ``}}`` stand for literal braces.
+  refresh never rewrites the config). The grammar lives in ``bridge_app.placeholders``,
+  shared with the injection.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
+
+from bridge_app import placeholders
 
 ENV_PREFIX = "os.environ/"
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-PLACEHOLDER_RE = re.compile(r"(?<!\{)\{([^{}]*)\}(?!\})")
-PLACEHOLDER_FIELDS = ("token", "project.id", "project.name")
-_PROJECT_FIELD_RE = re.compile(r"^project\.[A-Za-z_][A-Za-z0-9_]*$")
 
 _NUMBER_RE = re.compile(r"^-?[0-9][0-9_.eE+-]*$")
 _SECRET_SUFFIXES = ("key", "apikey", "token", "secret", "password", "passwd")
@@ -45,48 +43,6 @@ def env_ref(name: str) -> str:
     return f"{ENV_PREFIX}{name}"
 
 
-def placeholders_in(value: str) -> list[str]:
-    return [m.group(1) for m in PLACEHOLDER_RE.finditer(value)]
-
-
-def is_valid_placeholder(field: str) -> bool:
-    return field in PLACEHOLDER_FIELDS or bool(_PROJECT_FIELD_RE.match(field))
-
-
-def resolve_placeholders(
-    value: Any, *, token: str, project: Mapping[str, object] | None = None
-) -> Any:
-    """Fill ``{token}`` / ``{project.<field>}`` in every string of ``value`` (recursively).
-
-    For the per-request proxy hook: ``project`` holds ``id``, ``name`` and any extra
-    project fields. A string that is exactly one placeholder takes the field's own type.
-    Unknown fields become empty strings so a request never carries a raw ``{...}``.
-    """
-    project = project or {}
-
-    def lookup(field: str) -> object:
-        if field == "token":
-            return token
-        if field.startswith("project."):
-            return project.get(field[len("project.") :], "")
-        return ""
-
-    def fill(item: Any) -> Any:
-        if isinstance(item, str):
-            whole = PLACEHOLDER_RE.fullmatch(item)
-            if whole:
-                return lookup(whole.group(1))
-            filled = PLACEHOLDER_RE.sub(lambda m: str(lookup(m.group(1))), item)
-            return filled.replace("{{", "{").replace("}}", "}")
-        if isinstance(item, Mapping):
-            return {k: fill(v) for k, v in item.items()}
-        if isinstance(item, list):
-            return [fill(v) for v in item]
-        return item
-
-    return fill(value)
-
-
 def is_secret_key(name: object) -> bool:
     """Keys whose value is a credential: api_key, master_key, *_key, *token, *secret..."""
     if not isinstance(name, str):
@@ -107,7 +63,7 @@ def is_literal_secret(key: object, value: object) -> bool:
         return False
     if env_ref_name(value) is not None:
         return False
-    if placeholders_in(value) or _NUMBER_RE.match(value.strip()):
+    if placeholders.names_in(value) or _NUMBER_RE.match(value.strip()):
         return False
     return is_secret_key(key) or looks_like_secret_value(value)
 

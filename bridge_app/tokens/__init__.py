@@ -1,6 +1,7 @@
 """The internal token: IAM connector, token lifecycle, projects, and what the proxy hook
 injects into every request."""
 
+from bridge_app.placeholders import placeholders_in
 from bridge_app.tokens._device import DevicePrompt
 from bridge_app.tokens._errors import IamError
 from bridge_app.tokens._grant import TokenGrant
@@ -22,7 +23,6 @@ from bridge_app.tokens._inject import (
     Project,
     TokenUnavailable,
     merge_body,
-    placeholders_in,
     render,
 )
 from bridge_app.tokens._injector import TokenInjector, injection_templates

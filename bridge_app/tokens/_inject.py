@@ -1,17 +1,16 @@
 """What the proxy hook needs per request: the current token and project, and how to render
-the config's injection mapping (``{token}``, ``{project.id}``, ``{project.<field>}``)."""
+the config's injection mapping (``{token}``, ``{project.id}``, ``{project.<field>}``; the
+grammar is ``bridge_app.placeholders``, the one validation reads too)."""
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bridge_app import placeholders
 from bridge_app.runtime import BridgeError
-
-_PLACEHOLDER = re.compile(r"\{(token|project\.[A-Za-z0-9_.-]+)\}")
 
 
 class TokenUnavailable(BridgeError):
@@ -56,27 +55,12 @@ class InjectionContext:
         return self.token
 
 
-def placeholders_in(template: Any) -> set[str]:
-    """The placeholders a mapping uses (for validation and for 'needs a token')."""
-    found: set[str] = set()
-    if isinstance(template, str):
-        found.update(_PLACEHOLDER.findall(template))
-    elif isinstance(template, Mapping):
-        for value in template.values():
-            found |= placeholders_in(value)
-    elif isinstance(template, list):
-        for value in template:
-            found |= placeholders_in(value)
-    return found
-
-
 def render(template: Any, context: InjectionContext, *, now: float | None = None) -> Any:
     """A copy of ``template`` with every placeholder filled in. Raises TokenUnavailable
     when the token (or a project field) is needed and missing."""
     if isinstance(template, str):
 
-        def fill(match: re.Match[str]) -> str:
-            name = match.group(1)
+        def fill(name: str) -> str:
             if name == "token":
                 return context.usable_token(now)
             key = name.split(".", 1)[1]
@@ -89,7 +73,7 @@ def render(template: Any, context: InjectionContext, *, now: float | None = None
                 )
             return value
 
-        return _PLACEHOLDER.sub(fill, template)
+        return placeholders.render(template, fill)
     if isinstance(template, Mapping):
         return {key: render(value, context, now=now) for key, value in template.items()}
     if isinstance(template, list):

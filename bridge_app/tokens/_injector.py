@@ -11,7 +11,8 @@ from typing import Any
 
 import yaml
 
-from bridge_app.tokens._inject import TokenUnavailable, merge_body, placeholders_in, render
+from bridge_app.placeholders import placeholders_in
+from bridge_app.tokens._inject import TokenUnavailable, merge_body, render
 from bridge_app.tokens._service import TokenService
 
 log = logging.getLogger(__name__)
