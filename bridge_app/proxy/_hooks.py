@@ -179,7 +179,7 @@ def _deployment_extra_body(deployment_id: Any) -> dict[str, Any]:
     if router is None or not deployment_id:
         return {}
     try:
-        deployment = router.get_deployment(model_id=str(deployment_id))
+        deployment = router.registry().deployment(str(deployment_id))
     except (KeyError, TypeError, ValueError):  # not a deployment of this router
         return {}
     params = getattr(deployment, "litellm_params", None)
