@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, select
 
 from bridge_app.clients._journal import Pending
 from bridge_app.crypto import open_sealed, seal
-from bridge_app.store import Database, tables
+from bridge_app.store import Database, put_shared_secret, tables
 
 BACKUP_KIND = "tool-backup"
 KEY_KIND = "tool-key"
@@ -52,29 +51,10 @@ class ToolStore:
         )
 
     def _put(self, kind: str, label: str, value: bytes, meta: dict[str, Any]) -> None:
-        now = datetime.now(UTC).isoformat()
         sealed = seal(self._key, value, context=self._context(kind, label))
         with self._db.transaction() as conn:
             self._db.changed("tools")
-            exists = conn.execute(select(_secrets.c.id).where(self._where(kind, label))).first()
-            if exists is None:
-                conn.execute(
-                    _secrets.insert().values(
-                        owner_id=None,
-                        kind=kind,
-                        label=label,
-                        value=sealed,
-                        meta=json.dumps(meta),
-                        created_at=now,
-                        updated_at=now,
-                    )
-                )
-            else:
-                conn.execute(
-                    _secrets.update()
-                    .where(_secrets.c.id == exists[0])
-                    .values(value=sealed, meta=json.dumps(meta), updated_at=now)
-                )
+            put_shared_secret(conn, kind=kind, label=label, value=sealed, meta=json.dumps(meta))
 
     def _get(self, kind: str, label: str) -> tuple[bytes, dict[str, Any]] | None:
         with self._db.reading() as conn:

@@ -7,7 +7,6 @@ import json
 import secrets
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -15,7 +14,7 @@ from sqlalchemy import and_, select
 
 from bridge_app.crypto import open_sealed, seal
 from bridge_app.runtime import Redactor
-from bridge_app.store import Database, tables
+from bridge_app.store import Database, put_shared_secret, tables
 
 MASTER_KEY_KIND = "proxy-master-key"
 MASTER_KEY_ENV = "LITELLM_MASTER_KEY"
@@ -98,17 +97,12 @@ class MasterKeyStore:
                 value = open_sealed(self._key, row[0], context=self._context).decode()
             else:
                 value = new_proxy_key()
-                now = datetime.now(UTC).isoformat()
-                conn.execute(
-                    _secrets.insert().values(
-                        owner_id=None,
-                        kind=MASTER_KEY_KIND,
-                        label="LiteLLM proxy master key",
-                        value=seal(self._key, value.encode(), context=self._context),
-                        meta=json.dumps({}),
-                        created_at=now,
-                        updated_at=now,
-                    )
+                put_shared_secret(
+                    conn,
+                    kind=MASTER_KEY_KIND,
+                    label="LiteLLM proxy master key",
+                    value=seal(self._key, value.encode(), context=self._context),
+                    meta=json.dumps({}),
                 )
         self._redactor.register(value)
         return value

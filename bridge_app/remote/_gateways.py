@@ -16,7 +16,7 @@ from sqlalchemy import and_, select
 
 from bridge_app.crypto import open_sealed, seal
 from bridge_app.remote._probe import RemoteError
-from bridge_app.store import Database, tables
+from bridge_app.store import Database, put_shared_secret, tables
 
 GATEWAY_KIND = "remote-gateway"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
@@ -117,25 +117,7 @@ class GatewayStore:
         sealed = seal(self._key, (ca_pem or "").encode(), context=self._context(name))
         meta = json.dumps({"url": url, "key_env": key_env_name(name), "added_at": now})
         with self._db.transaction() as conn:
-            exists = conn.execute(select(_secrets.c.id).where(self._where(name))).first()
-            if exists is None:
-                conn.execute(
-                    _secrets.insert().values(
-                        owner_id=None,
-                        kind=GATEWAY_KIND,
-                        label=name,
-                        value=sealed,
-                        meta=meta,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                )
-            else:
-                conn.execute(
-                    _secrets.update()
-                    .where(_secrets.c.id == exists[0])
-                    .values(value=sealed, meta=meta, updated_at=now)
-                )
+            put_shared_secret(conn, kind=GATEWAY_KIND, label=name, value=sealed, meta=meta)
 
     def delete(self, name: str) -> bool:
         with self._db.transaction() as conn:

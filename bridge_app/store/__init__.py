@@ -5,6 +5,7 @@ from bridge_app.store._database import Database, StoreError
 from bridge_app.store._keys import DatabaseKey, KeyManager
 from bridge_app.store._migrations import MIGRATIONS, SCHEMA_VERSION, Migration
 from bridge_app.store._schema import metadata, tables
+from bridge_app.store._secrets import put_shared_secret
 
 __all__ = [
     "MIGRATIONS",
@@ -16,5 +17,6 @@ __all__ = [
     "Migration",
     "StoreError",
     "metadata",
+    "put_shared_secret",
     "tables",
 ]
