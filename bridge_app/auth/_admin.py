@@ -32,7 +32,7 @@ from bridge_app.auth._records import (
 )
 from bridge_app.auth._session import Session
 from bridge_app.crypto import new_data_key
-from bridge_app.store import tables
+from bridge_app.store import Topic, tables
 
 if TYPE_CHECKING:
     from bridge_app.auth._guard import AccessGuard, AuditRecorder
@@ -107,7 +107,7 @@ class UserAdminMixin:
         password = normalize_password(password)
         self._policy.check(password, username=normalized, display_name=display)
         with self._db.transaction() as conn:
-            self._db.changed("users")
+            self._db.changed(Topic.USERS)
             info = self._insert_user(conn, normalized, display, password, role, True)
         self._audit.record(session, "user.create", normalized, "ok", f"role {role}")
         return info
@@ -115,7 +115,7 @@ class UserAdminMixin:
     @admin_only
     def disable_user(self, session: Session, username: str) -> UserInfo:
         with self._db.transaction() as conn:
-            self._db.changed("users")
+            self._db.changed(Topic.USERS)
             row = _target(conn, username)
             if row.role == "admin" and row.enabled:
                 _keep_an_admin(conn, row, "disable this account")
@@ -131,7 +131,7 @@ class UserAdminMixin:
     @admin_only
     def enable_user(self, session: Session, username: str) -> UserInfo:
         with self._db.transaction() as conn:
-            self._db.changed("users")
+            self._db.changed(Topic.USERS)
             row = _target(conn, username)
             conn.execute(
                 update(users)
@@ -147,7 +147,7 @@ class UserAdminMixin:
         """Deletes the account with its secrets, env entries and projects; audit events
         that name it stay."""
         with self._db.transaction() as conn:
-            self._db.changed("users")
+            self._db.changed(Topic.USERS)
             row = _target(conn, username)
             if row.role == "admin" and row.enabled:
                 _keep_an_admin(conn, row, "delete this account")
@@ -158,7 +158,7 @@ class UserAdminMixin:
     def set_role(self, session: Session, username: str, role: str) -> UserInfo:
         _check_role(role)
         with self._db.transaction() as conn:
-            self._db.changed("users")
+            self._db.changed(Topic.USERS)
             row = _target(conn, username)
             if row.role == "admin" and role != "admin" and row.enabled:
                 _keep_an_admin(conn, row, "remove the admin role from this account")
@@ -190,7 +190,7 @@ class UserAdminMixin:
         self._policy.check(new_password, username=row.username, display_name=row.display_name)
         secrets, env = tables["secrets"], tables["env_entries"]
         with self._db.transaction() as conn:
-            self._db.changed("users")
+            self._db.changed(Topic.USERS)
             LoginAttempts.clear(conn, row.username)
             removed_secrets = conn.execute(delete(secrets).where(secrets.c.owner_id == row.id))
             removed_env = conn.execute(delete(env).where(env.c.owner_id == row.id))

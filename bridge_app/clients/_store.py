@@ -17,7 +17,7 @@ from sqlalchemy import and_, select
 
 from bridge_app.clients._journal import Pending
 from bridge_app.crypto import open_sealed, seal
-from bridge_app.store import Database, put_shared_secret, tables
+from bridge_app.store import Database, Topic, put_shared_secret, tables
 
 BACKUP_KIND = "tool-backup"
 KEY_KIND = "tool-key"
@@ -53,7 +53,7 @@ class ToolStore:
     def _put(self, kind: str, label: str, value: bytes, meta: dict[str, Any]) -> None:
         sealed = seal(self._key, value, context=self._context(kind, label))
         with self._db.transaction() as conn:
-            self._db.changed("tools")
+            self._db.changed(Topic.TOOLS)
             put_shared_secret(conn, kind=kind, label=label, value=sealed, meta=json.dumps(meta))
 
     def _get(self, kind: str, label: str) -> tuple[bytes, dict[str, Any]] | None:
@@ -69,7 +69,7 @@ class ToolStore:
 
     def _delete(self, kind: str, label: str) -> bool:
         with self._db.transaction() as conn:
-            self._db.changed("tools")
+            self._db.changed(Topic.TOOLS)
             return bool(conn.execute(_secrets.delete().where(self._where(kind, label))).rowcount)
 
     # -- backups ---------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from bridge_app.runtime import (
     pid_alive,
 )
 from bridge_app.settings import SettingsService
-from bridge_app.store import Database
+from bridge_app.store import Database, Topic
 
 ACTIVE_CONFIG_NAME = ACTIVE_CONFIG_FILENAME  # the name history gives the active config
 RUNNING_VERSION_SETTING = "config.running_version"
@@ -209,7 +209,7 @@ class ConfigService:
                         name=name, content=text, author=author, comment=comment, applied=True
                     )
                     self._audit_event(author, action, f"version {version}", "ok", summary)
-                    self._db.changed("config")
+                    self._db.changed(Topic.CONFIG)
                     atomic_write_bytes(self.active_path, data)
                     fault_point("config.file_written")
                     self._settings_set(PENDING_APPLY_SETTING, None)
@@ -254,7 +254,7 @@ class ConfigService:
         with self._db.transaction():
             self.history.mark_rolled_back(version, reason)
             self._audit_event("system", "config.rollback", f"version {version}", "failed", reason)
-            self._db.changed("config")
+            self._db.changed(Topic.CONFIG)
 
     def note_running(self, version: int) -> None:
         """Which version the proxy of this process now runs (apply waits on this)."""
@@ -300,7 +300,7 @@ class ConfigService:
         with self._db.transaction():
             version = self.history.record(name=name, content=text, author=author, comment=comment)
             self._audit_event(author, action, f"version {version}", "ok", detail)
-            self._db.changed("config")
+            self._db.changed(Topic.CONFIG)
             if pending is not None:
                 self._settings_set(PENDING_APPLY_SETTING, None)
         return version

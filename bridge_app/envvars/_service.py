@@ -35,7 +35,7 @@ from bridge_app.envvars._names import (
     check_value,
 )
 from bridge_app.runtime import BridgeError, Redactor, mask_secret
-from bridge_app.store import Database, tables
+from bridge_app.store import Database, Topic, tables
 
 _env = tables["env_entries"]
 _ENV_REF = re.compile(r"os\.environ/([A-Za-z_][A-Za-z0-9_]*)")
@@ -197,7 +197,7 @@ class EnvService:
         value = check_value(name, value)
         self._require_scope(session, scope)
         with self._db.transaction() as conn:  # the entry and its audit event together
-            self._db.changed("env")
+            self._db.changed(Topic.ENV)
             created = self._upsert(conn, session, name, value, scope, enabled)
             detail = f"scope={scope} {'new' if created else 'changed'}"
             self._record(session, "env.set", name, "ok", detail)
@@ -208,7 +208,7 @@ class EnvService:
     def unset(self, session: SessionLike, name: str, *, scope: Scope = "personal") -> None:
         self._require_scope(session, scope)
         with self._db.transaction() as conn:
-            self._db.changed("env")
+            self._db.changed(Topic.ENV)
             result = conn.execute(delete(_env).where(self._match(session, name, scope)))
             if result.rowcount == 0:
                 raise EnvError(f"There is no {scope} entry named {name}.")
@@ -220,7 +220,7 @@ class EnvService:
     ) -> None:
         self._require_scope(session, scope)
         with self._db.transaction() as conn:
-            self._db.changed("env")
+            self._db.changed(Topic.ENV)
             result = conn.execute(
                 update(_env)
                 .where(self._match(session, name, scope))
@@ -259,7 +259,7 @@ class EnvService:
         self._require_scope(session, scope)
         lines = preview.applicable
         with self._db.transaction() as conn:
-            self._db.changed("env")
+            self._db.changed(Topic.ENV)
             for line in lines:
                 assert line.name is not None and line.value is not None
                 self._upsert(conn, session, line.name, line.value, scope, None)

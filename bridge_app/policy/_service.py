@@ -36,13 +36,13 @@ from bridge_app.policy._owner import refuse_untrusted_owner
 from bridge_app.policy._signing import fingerprint, read_public_key, verify_signature
 from bridge_app.policy._status import InForce, QuotaUse, Refusal
 from bridge_app.settings import SettingsService
-from bridge_app.store import Database, tables
+from bridge_app.store import Database, Topic, tables
 
 log = logging.getLogger(__name__)
 _versions = tables["policy_versions"]
 
 TRUSTED_KEY_SETTING = "policy.trusted_key"  # hex of the raw Ed25519 public key
-TOPIC = "policy"
+TOPIC = Topic.POLICY
 
 
 def _digest(content: bytes) -> str:

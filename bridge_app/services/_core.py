@@ -27,6 +27,7 @@ from bridge_app.services._core_tokens import TokenUseCases
 from bridge_app.services._core_updates import UpdateUseCases
 from bridge_app.services._settings_rules import check_setting
 from bridge_app.services._usecases import UseCase, use_case
+from bridge_app.store import Topic
 
 if TYPE_CHECKING:
     from bridge_app.services._root import Services
@@ -251,7 +252,7 @@ class AppCore(TokenUseCases, RemoteUseCases, UpdateUseCases, LoginStartUseCases,
                 self.services.audit.record(
                     session, "settings.change", key, "ok", f"{_short(before)} -> {_short(value)}"
                 )
-            self.db.changed("settings")
+            self.db.changed(Topic.SETTINGS)
         return cleaned
 
     # -- environment entries -----------------------------------------------------------

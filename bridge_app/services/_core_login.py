@@ -12,6 +12,7 @@ from bridge_app.auth import Session
 from bridge_app.policy import PolicyRefusedError
 from bridge_app.runtime import BridgeError, LoginEntry, read_login_entry, write_login_entry
 from bridge_app.services._usecases import use_case
+from bridge_app.store import Topic
 
 if TYPE_CHECKING:
     from bridge_app.services._root import Services
@@ -90,7 +91,7 @@ class LoginStartUseCases:
                 "ok",
                 f"{'on' if on else 'off'} {entry.where}",
             )
-            self.db.changed("settings")  # a screen showing it reads it again, after the write
+            self.db.changed(Topic.SETTINGS)  # a screen showing it reads it again, after the write
         return LoginStart(entry)
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from bridge_app.auth import Session
 from bridge_app.services._usecases import use_case
+from bridge_app.store import Topic
 
 if TYPE_CHECKING:
     from bridge_app.services._root import Services
@@ -25,7 +26,7 @@ class TokenUseCases:
         # No transaction around it: the IAM call must not hold the database's write lock.
         # The token service stores the token and its audit event in one transaction.
         status = self.services.tokens.login(session, employee_id, password, remember=remember)
-        self.db.changed("token")
+        self.db.changed(Topic.TOKEN)
         return status
 
     @use_case(role="user", transactional=False)
@@ -37,7 +38,7 @@ class TokenUseCases:
         status = self.services.tokens.login_browser(
             session, open_browser, cancelled=cancelled, show_code=show_code
         )
-        self.db.changed("token")
+        self.db.changed(Topic.TOKEN)
         return status
 
     @use_case(role="user", topics=("project",))

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from bridge_app.auth import AuthError
 from bridge_app.proxy import ProxyState, ProxySupervisor
 from bridge_app.services._wiring import ProxyRestarter
-from bridge_app.store import ChangeFeed
+from bridge_app.store import ChangeFeed, Topic
 
 if TYPE_CHECKING:
     from bridge_app.services._root import Services
@@ -46,7 +46,7 @@ class LiveSync:
         self._started = False
         services.proxy.on_supervisor(self._attach)
 
-    def on(self, topic: str, callback: Callable[[], None]) -> None:
+    def on(self, topic: Topic, callback: Callable[[], None]) -> None:
         """``callback()`` (on the feed's thread) after ``topic`` changed anywhere."""
         self.feed.subscribe(topic, lambda _t: callback())
 
@@ -56,12 +56,12 @@ class LiveSync:
             return
         self._started = True
         feed = self.feed
-        feed.subscribe("token", self._token_changed)
-        feed.subscribe("project", self._token_changed)
-        feed.subscribe("env", lambda _t: self._submit(self._env_changed))
-        feed.subscribe("config", lambda _t: self._submit(self._config_changed))
-        feed.subscribe("tools", self._tools_changed)
-        feed.subscribe("users", self._users_changed)
+        feed.subscribe(Topic.TOKEN, self._token_changed)
+        feed.subscribe(Topic.PROJECT, self._token_changed)
+        feed.subscribe(Topic.ENV, lambda _t: self._submit(self._env_changed))
+        feed.subscribe(Topic.CONFIG, lambda _t: self._submit(self._config_changed))
+        feed.subscribe(Topic.TOOLS, self._tools_changed)
+        feed.subscribe(Topic.USERS, self._users_changed)
         self._worker = threading.Thread(target=self._work, name="live-sync", daemon=True)
         self._worker.start()
         feed.start()

@@ -88,6 +88,7 @@ from bridge_app.remote import (
     RemoteService,
     RoutingView,
 )
+from bridge_app.store import Topic
 from bridge_app.tokens import (
     MAX_SETTINGS_BYTES,
     SHAPES,
@@ -176,6 +177,7 @@ __all__ = [
     "ToolSettings",
     "ToolVerifyResult",
     "ToolsService",
+    "Topic",
     "UsageFilter",
     "UsageGroup",
     "UserInfo",

@@ -6,6 +6,7 @@ from bridge_app.store._keys import DatabaseKey, KeyManager
 from bridge_app.store._migrations import MIGRATIONS, SCHEMA_VERSION, Migration
 from bridge_app.store._schema import metadata, tables
 from bridge_app.store._secrets import put_shared_secret
+from bridge_app.store._topics import Topic
 
 __all__ = [
     "MIGRATIONS",
@@ -16,6 +17,7 @@ __all__ = [
     "KeyManager",
     "Migration",
     "StoreError",
+    "Topic",
     "metadata",
     "put_shared_secret",
     "tables",

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable
 
 from bridge_app.store._database import Database
+from bridge_app.store._topics import Topic
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ class ChangeFeed:
         self._lock = threading.Lock()
         db.on_commit_changes(lambda _topics: self._wake.set())
 
-    def subscribe(self, topic: str, listener: Listener) -> None:
+    def subscribe(self, topic: Topic, listener: Listener) -> None:
         """``listener(topic)`` runs on the feed's thread after ``topic`` changed anywhere.
         Keep it short; hand long work (a proxy restart) to another thread."""
         with self._lock:

@@ -20,6 +20,7 @@ from bridge_app.store._files import create_owner_only, tighten, tighten_database
 from bridge_app.store._keys import DatabaseKey
 from bridge_app.store._migrations import MIGRATIONS, Migration
 from bridge_app.store._schema import tables
+from bridge_app.store._topics import Topic
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +170,7 @@ class Database:
         unit: _Unit | None = getattr(self._local, "unit", None)
         return unit is not None and unit.writable
 
-    def changed(self, *topics: str) -> None:
+    def changed(self, *topics: Topic) -> None:
         """Say that data under ``topics`` changed. Inside a transaction the change counter
         moves in that same transaction (other processes see it exactly when the change
         commits); outside one, in a transaction of its own."""

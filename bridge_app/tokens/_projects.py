@@ -7,7 +7,7 @@ from sqlalchemy import and_, delete, insert, select, update
 
 from bridge_app.envvars import SessionLike
 from bridge_app.runtime import BridgeError
-from bridge_app.store import Database, tables
+from bridge_app.store import Database, Topic, tables
 from bridge_app.tokens._inject import Project
 
 _projects = tables["projects"]
@@ -57,7 +57,7 @@ class ProjectStore:
         now = datetime.now(UTC).isoformat(timespec="seconds")
         match = and_(_projects.c.owner_id == session.user_id, _projects.c.project_id == project_id)
         with self._db.transaction() as conn:
-            self._db.changed("project")
+            self._db.changed(Topic.PROJECT)
             result = conn.execute(
                 update(_projects)
                 .where(match)
@@ -82,7 +82,7 @@ class ProjectStore:
 
     def delete(self, session: SessionLike, project_id: str) -> None:
         with self._db.transaction() as conn:
-            self._db.changed("project")
+            self._db.changed(Topic.PROJECT)
             result = conn.execute(
                 delete(_projects).where(
                     and_(
@@ -96,7 +96,7 @@ class ProjectStore:
 
     def activate(self, session: SessionLike, project_id: str) -> Project:
         with self._db.transaction() as conn:
-            self._db.changed("project")
+            self._db.changed(Topic.PROJECT)
             exists = conn.execute(
                 select(_projects.c.id).where(
                     and_(

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from bridge_app.envvars import SessionLike
 from bridge_app.runtime import Redactor
-from bridge_app.store import Database
+from bridge_app.store import Database, Topic
 from bridge_app.tokens._errors import IamError
 from bridge_app.tokens._grant import TokenGrant
 from bridge_app.tokens._iam import IamClient
@@ -155,7 +155,7 @@ class TokenRefresh:
                 )
                 self._sealed.delete(session, REFRESH_KIND)
                 self._record(session, "token.refresh", employee_id, "denied", exc.message)
-                self._db.changed("token")
+                self._db.changed(Topic.TOKEN)
             with self._lock:
                 self._refresh_blocked = True
                 self._last_error = exc.message

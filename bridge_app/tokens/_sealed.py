@@ -13,7 +13,7 @@ from sqlalchemy import and_, delete, insert, select, update
 
 from bridge_app.envvars import SessionLike
 from bridge_app.runtime import Redactor
-from bridge_app.store import Database, tables
+from bridge_app.store import Database, Topic, tables
 from bridge_app.tokens._grant import TokenGrant
 
 _secrets = tables["secrets"]
@@ -55,7 +55,7 @@ class SealedRows:
             rows.append(self._secret_row(session, PASSWORD_KIND, employee_id, password))
             kinds.append(PASSWORD_KIND)
         with self._db.transaction() as conn:
-            self._db.changed("token")
+            self._db.changed(Topic.TOKEN)
             conn.execute(
                 delete(_secrets).where(
                     and_(_secrets.c.owner_id == session.user_id, _secrets.c.kind.in_(kinds))
@@ -109,7 +109,7 @@ class SealedRows:
 
     def delete(self, session: SessionLike, kind: str) -> None:
         with self._db.transaction() as conn:
-            self._db.changed("token")
+            self._db.changed(Topic.TOKEN)
             conn.execute(delete(_secrets).where(_mine(session, kind)))
 
 

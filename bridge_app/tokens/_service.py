@@ -11,7 +11,7 @@ from typing import Protocol
 from bridge_app.envvars import EnvService, SessionLike
 from bridge_app.runtime import BridgeError, Redactor
 from bridge_app.settings import SettingsService
-from bridge_app.store import Database
+from bridge_app.store import Database, Topic
 from bridge_app.tokens._device import DevicePrompt
 from bridge_app.tokens._errors import IamError
 from bridge_app.tokens._grant import TokenGrant
@@ -102,7 +102,7 @@ class TokenService(TokenRefresh):
         with self._db.transaction():
             self._settings.set(IAM_SETTINGS_KEY, settings.to_dict())
             self._record(session, "iam.settings", settings.url, "ok", f"shape={settings.shape}")
-            self._db.changed("token")
+            self._db.changed(Topic.TOKEN)
         if settings.client_secret:
             self._redactor.register(settings.client_secret)
 
@@ -294,7 +294,7 @@ class TokenService(TokenRefresh):
         with self._db.transaction():
             self._sealed.store(session, grant, employee_id, password)
             self._record(session, action, employee_id, "ok", f"expires {expires} {detail}".strip())
-            self._db.changed("token")
+            self._db.changed(Topic.TOKEN)
         with self._lock:
             self._last_error = None
             self._refresh_blocked = False
@@ -310,7 +310,7 @@ class TokenService(TokenRefresh):
         with self._db.transaction():
             self._sealed.delete(session, PASSWORD_KIND)
             self._record(session, "token.forget_password", session.username, "ok", "")
-            self._db.changed("token")
+            self._db.changed(Topic.TOKEN)
 
     # -- projects --------------------------------------------------------------------
 
@@ -318,7 +318,7 @@ class TokenService(TokenRefresh):
         with self._db.transaction():
             self.projects.save(session, project)
             self._record(session, "project.save", project.project_id, "ok", project.name)
-            self._db.changed("project")
+            self._db.changed(Topic.PROJECT)
         if self._context.project and self._context.project.project_id == project.project_id:
             self._republish(project)
 
@@ -326,14 +326,14 @@ class TokenService(TokenRefresh):
         with self._db.transaction():
             self.projects.delete(session, project_id)
             self._record(session, "project.delete", project_id, "ok", "")
-            self._db.changed("project")
+            self._db.changed(Topic.PROJECT)
         self._republish(self.projects.active(session))
 
     def set_active_project(self, session: SessionLike, project_id: str) -> Project:
         with self._db.transaction():
             project = self.projects.activate(session, project_id)
             self._record(session, "project.switch", project_id, "ok", "")
-            self._db.changed("project")
+            self._db.changed(Topic.PROJECT)
         self._republish(project)
         return project
 

@@ -20,7 +20,7 @@ from bridge_app.runtime import (
     pause_collector,
     resource_path,
 )
-from bridge_app.services import Session
+from bridge_app.services import Session, Topic
 from bridge_app.ui import strings as S
 from bridge_app.ui._app import kv_file
 from bridge_app.ui._async import closing, describe_error, opening, run_async
@@ -139,7 +139,7 @@ class BridgeApp(WindowExits, MDApp):
         self.ctx = ctx
         ctx.preferences_changed = self.apply_preferences
         # Settings changed by another process (the CLI, another window) apply here too.
-        ctx.services.live.on("settings", lambda: Clock.schedule_once(self._settings_changed))
+        ctx.services.live.on(Topic.SETTINGS, lambda: Clock.schedule_once(self._settings_changed))
         settings = ctx.services.settings
         self.kiosk = ctx.kiosk = (
             self.kiosk
