@@ -1,6 +1,6 @@
 """The built-in ``demo`` model: answers on every wire format, streaming included, offline.
 
-A plain ``mock_response`` cannot stream on /v1/messages or /v1/responses (DESIGN.md), so the
+A plain ``mock_response`` cannot stream on /v1/messages or /v1/responses, so the
 demo is a LiteLLM ``CustomLLM`` that yields real chunks; LiteLLM's own adapters turn them
 into Anthropic, Responses and Gemini events.
 """
