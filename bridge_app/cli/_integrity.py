@@ -43,10 +43,10 @@ def verify(require: bool, as_json: bool) -> None:
 
 def _gui_window() -> str:
     # Loading the window provider opens a real window: only where a display exists.
-    import importlib
+    from bridge_app.ui import load_window_modules
 
     prepare_gui_environment()
-    importlib.import_module("bridge_app.ui._main")
+    load_window_modules()
     return "the GUI modules import and a window provider loads"
 
 

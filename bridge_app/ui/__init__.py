@@ -14,4 +14,10 @@ def run_app(*, paths: AppPaths, redactor: Redactor, kiosk: bool = False) -> None
     run(paths=paths, redactor=redactor, kiosk=kiosk)
 
 
-__all__ = ["run_app"]
+def load_window_modules() -> None:
+    """Import every module the window needs, without opening it (the bundle's self-test:
+    Kivy, KivyMD and the screens load, and a window provider is found)."""
+    import bridge_app.ui._main  # noqa: F401
+
+
+__all__ = ["load_window_modules", "run_app"]
