@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bridge_app.proxy._state import ProxyState, ProxyStatus, StateObserver
-from bridge_app.runtime import atomic_write, pid_alive
+from bridge_app.runtime import Ticker, atomic_write, pid_alive
 
 log = logging.getLogger(__name__)
 
@@ -111,22 +111,16 @@ class StatusPublisher:
     ) -> None:
         self.path = path
         self._source = source
-        self._interval = interval
         self._subscribe = subscribe
         self._unsubscribe: Callable[[], None] | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._ticker = Ticker(self.publish, interval=interval, name="bridge-status-publisher")
         self._write_lock = threading.Lock()
 
     def start(self) -> None:
-        self._stop.clear()
         if self._subscribe is not None:
             self._unsubscribe = self._subscribe(lambda *_: self.publish())
         self.publish()
-        self._thread = threading.Thread(
-            target=self._run, name="bridge-status-publisher", daemon=True
-        )
-        self._thread.start()
+        self._ticker.start()
 
     def publish(self) -> None:
         try:
@@ -139,15 +133,8 @@ class StatusPublisher:
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(5)
-            self._thread = None
+        self._ticker.stop()
         self.publish()  # the final state (stopped) for readers
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            self.publish()
 
 
 def remove_status(path: Path) -> None:

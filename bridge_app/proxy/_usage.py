@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 import queue
-import threading
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
 from bridge_app.proxy._metrics import RequestSample
+from bridge_app.runtime import Ticker
 from bridge_app.store import Database, tables
 
 log = logging.getLogger(__name__)
@@ -26,10 +26,8 @@ class UsageWriter:
 
     def __init__(self, *, db: Database, interval: float = 1.0, capacity: int = 10_000) -> None:
         self._db = db
-        self._interval = interval
         self._queue: queue.Queue[RequestSample] = queue.Queue(maxsize=capacity)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._ticker = Ticker(self.flush, interval=interval, name="bridge-usage-writer")
         self._dropped = 0
         self.written = 0
         #: Called on the writer thread with each row before it is stored (may fill in
@@ -37,12 +35,7 @@ class UsageWriter:
         self.annotate: Callable[[dict[str, Any]], None] | None = None
 
     def start(self) -> None:
-        if self._thread is None or not self._thread.is_alive():
-            self._stop.clear()
-            self._thread = threading.Thread(
-                target=self._run, name="bridge-usage-writer", daemon=True
-            )
-            self._thread.start()
+        self._ticker.start()
 
     def submit(self, sample: RequestSample) -> None:
         try:
@@ -53,13 +46,11 @@ class UsageWriter:
                 log.warning("usage queue full: %d usage rows dropped so far", self._dropped)
 
     def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        self._ticker.stop(timeout)
         self.flush()
 
     def flush(self) -> int:
+        """Write what is queued now (the writer's tick; also on stop)."""
         rows = []
         while True:
             try:
@@ -81,7 +72,3 @@ class UsageWriter:
             except Exception:
                 log.exception("could not write %d usage rows", len(rows))
         return len(rows)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            self.flush()

@@ -40,6 +40,7 @@ from bridge_app.runtime._proxy_settings import setting_problem
 from bridge_app.runtime._redact import MASK, RedactingFilter, Redactor, mask_secret
 from bridge_app.runtime._resources import RESOURCE_KINDS, resource_path
 from bridge_app.runtime._threads import thread_cpu_time, thread_wait_time
+from bridge_app.runtime._ticker import Ticker
 from bridge_app.runtime._trust import (
     TlsVerdict,
     check_tls,
@@ -79,6 +80,7 @@ __all__ = [
     "SecretProtector",
     "SharedRotatingFileHandler",
     "StopRequest",
+    "Ticker",
     "TlsVerdict",
     "atomic_write",
     "check_tls",

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 
 from bridge_app.envvars import SessionLike
+from bridge_app.runtime import Ticker
 from bridge_app.tokens._injector import TokenInjector
 from bridge_app.tokens._service import TokenService
 
@@ -30,10 +30,10 @@ class TokenKeeper:
         self._tokens = tokens
         self._injector = injector
         self._on_problem = on_problem
-        self._interval = interval_s
         self._session: SessionLike | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._ticker = Ticker(
+            self.check_now, interval=interval_s, name="bridge-token-keeper", at_start=True
+        )
         self._last: str | None = ""  # "" = not reported yet
 
     def set_session(self, session: SessionLike | None) -> None:
@@ -41,18 +41,10 @@ class TokenKeeper:
         self.check_now()
 
     def start(self) -> None:
-        if self._thread is None or not self._thread.is_alive():
-            self._stop.clear()
-            self._thread = threading.Thread(
-                target=self._run, name="bridge-token-keeper", daemon=True
-            )
-            self._thread.start()
+        self._ticker.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._ticker.stop()
 
     def check_now(self) -> None:
         session = self._session
@@ -69,8 +61,3 @@ class TokenKeeper:
         if problem != self._last:
             self._last = problem
             self._on_problem(problem)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.check_now()
-            self._stop.wait(self._interval)
