@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bridge_app.runtime import RedactingFilter, Redactor, SharedRotatingFileHandler
+from bridge_app.runtime import Observers, RedactingFilter, Redactor, SharedRotatingFileHandler
 
 PROXY_LOG_NAME = "proxy.log"
 LINE_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
@@ -107,7 +107,9 @@ class LogCapture:
         self._redactor = redactor
         self._lines: deque[LogLine] = deque(maxlen=capacity)
         self._lock = threading.Lock()
-        self._observers: list[LineObserver] = []
+        self._observers: Observers[[LogLine]] = Observers(
+            what="log", logger=logging.getLogger(__name__), level=logging.DEBUG
+        )
         self._level = level
         # LiteLLM at INFO writes several lines per request: costly, and noise for people.
         self._litellm_level = litellm_level
@@ -171,15 +173,7 @@ class LogCapture:
         self._attached.clear()
 
     def subscribe(self, observer: LineObserver) -> Callable[[], None]:
-        with self._lock:
-            self._observers.append(observer)
-
-        def unsubscribe() -> None:
-            with self._lock:
-                if observer in self._observers:
-                    self._observers.remove(observer)
-
-        return unsubscribe
+        return self._observers.subscribe(observer)
 
     def lines(self, *, min_level: int = logging.NOTSET, grep: str | None = None) -> list[LogLine]:
         with self._lock:
@@ -202,9 +196,4 @@ class LogCapture:
         )
         with self._lock:
             self._lines.append(line)
-            observers = list(self._observers)
-        for observer in observers:
-            try:
-                observer(line)
-            except Exception:  # an observer must never break logging
-                logging.getLogger(__name__).debug("a log observer failed", exc_info=True)
+        self._observers.notify(line)  # an observer must never break logging

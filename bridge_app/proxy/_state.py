@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from bridge_app.proxy._exposure import url_for
+from bridge_app.runtime import Observers
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +127,9 @@ class StateMachine:
         self._last_error: str | None = None
         self._restarts: deque[RestartRecord] = deque(maxlen=history)
         self._restart_count = 0
-        self._observers: list[StateObserver] = []
+        self._observers: Observers[[ProxyState, ProxyState, str | None]] = Observers(
+            what="proxy state", logger=log
+        )
         self._degraded: dict[str, str] = {}  # source -> reason, e.g. "watchdog", "token"
 
     @property
@@ -146,15 +149,7 @@ class StateMachine:
             return list(self._restarts)
 
     def subscribe(self, observer: StateObserver) -> Callable[[], None]:
-        with self._lock:
-            self._observers.append(observer)
-
-        def unsubscribe() -> None:
-            with self._lock:
-                if observer in self._observers:
-                    self._observers.remove(observer)
-
-        return unsubscribe
+        return self._observers.subscribe(observer)
 
     def move(self, new: ProxyState, *, error: str | None = None) -> None:
         with self._lock:
@@ -164,14 +159,9 @@ class StateMachine:
             self._state = new
             if error is not None:
                 self._last_error = error
-            observers = list(self._observers)
         if new != old:
             log.info("proxy state %s -> %s%s", old, new, f" ({error})" if error else "")
-        for observer in observers:
-            try:
-                observer(old, new, error)
-            except Exception:
-                log.exception("a proxy state observer failed")
+        self._observers.notify(old, new, error)
 
     def degrade(self, source: str, reason: str) -> None:
         """Serving, but not fully (failed probes, internal models without a token...). Each

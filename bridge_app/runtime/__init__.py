@@ -25,6 +25,7 @@ from bridge_app.runtime._network import (
     litellm_environment,
     mask_proxy,
 )
+from bridge_app.runtime._observers import Observers
 from bridge_app.runtime._paths import ACTIVE_CONFIG_FILENAME, HOME_ENV, AppPaths
 from bridge_app.runtime._process import (
     Captured,
@@ -73,6 +74,7 @@ __all__ = [
     "InstanceLock",
     "InstanceLockedError",
     "LoginEntry",
+    "Observers",
     "ProxyChoice",
     "ProxyRules",
     "RedactingFilter",

@@ -1,4 +1,5 @@
-"""runtime.Ticker: the one background loop the app's watchers and writers run on."""
+"""runtime.Ticker and runtime.Observers: the background loop and the observer list the app's
+watchers, writers and states share."""
 
 from __future__ import annotations
 
@@ -81,3 +82,24 @@ def test_a_step_that_outlives_stop_does_not_run_on_beside_a_new_start() -> None:
     time.sleep(0.1)
     old_threads = [t for t in threading.enumerate() if t.name == "slow"]
     assert old_threads == []  # the outlived one ended on its own stop event
+
+
+def test_observers_all_hear_a_change_even_when_one_fails(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from bridge_app.runtime import Observers
+
+    heard: list[tuple[str, int]] = []
+    observers: Observers[[str, int]] = Observers(what="demo", logger=logging.getLogger("t"))
+
+    def failing(name: str, value: int) -> None:
+        raise RuntimeError("boom")
+
+    observers.subscribe(failing)
+    unsubscribe = observers.subscribe(lambda name, value: heard.append((name, value)))
+    observers.notify("a", 1)
+    unsubscribe()
+    unsubscribe()  # twice is harmless
+    observers.notify("b", 2)
+    assert heard == [("a", 1)]
+    assert "a demo observer failed" in caplog.text and "boom" in caplog.text
