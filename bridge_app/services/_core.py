@@ -257,7 +257,7 @@ class AppCore(TokenUseCases, RemoteUseCases, UpdateUseCases, LoginStartUseCases,
 
     # -- environment entries -----------------------------------------------------------
 
-    @use_case(role="user", topics=("env",))
+    @use_case(role="user", topics=(Topic.ENV,))
     def set_env(
         self,
         session: Session,
@@ -269,12 +269,12 @@ class AppCore(TokenUseCases, RemoteUseCases, UpdateUseCases, LoginStartUseCases,
     ) -> bool:
         return self.services.env.set(session, name, value, scope=scope, enabled=enabled)
 
-    @use_case(role="user", topics=("env",))
+    @use_case(role="user", topics=(Topic.ENV,))
     def unset_env(self, session: Session, name: str, *, scope: Scope = "personal") -> None:
         self._refuse_if_config_needs(session, name, scope)
         self.services.env.unset(session, name, scope=scope)
 
-    @use_case(role="user", topics=("env",))
+    @use_case(role="user", topics=(Topic.ENV,))
     def set_env_enabled(
         self, session: Session, name: str, enabled: bool, *, scope: Scope = "personal"
     ) -> None:
@@ -297,7 +297,7 @@ class AppCore(TokenUseCases, RemoteUseCases, UpdateUseCases, LoginStartUseCases,
             "models remove ID`; `litellm-bridge env check` lists what the config refers to).",
         )
 
-    @use_case(role="user", topics=("env",))
+    @use_case(role="user", topics=(Topic.ENV,))
     def import_env(
         self, session: Session, preview: ImportPreview, *, scope: Scope = "personal"
     ) -> ImportResult:
@@ -305,7 +305,7 @@ class AppCore(TokenUseCases, RemoteUseCases, UpdateUseCases, LoginStartUseCases,
 
     # -- users -------------------------------------------------------------------------
 
-    @use_case(role="admin", topics=("users",))
+    @use_case(role="admin", topics=(Topic.USERS,))
     def create_user(
         self,
         session: Session,
@@ -319,27 +319,27 @@ class AppCore(TokenUseCases, RemoteUseCases, UpdateUseCases, LoginStartUseCases,
             session, username, password, role=role, display_name=display_name
         )
 
-    @use_case(role="admin", topics=("users",))
+    @use_case(role="admin", topics=(Topic.USERS,))
     def disable_user(self, session: Session, username: str) -> Any:
         return self.services.auth.disable_user(session, username)
 
-    @use_case(role="admin", topics=("users",))
+    @use_case(role="admin", topics=(Topic.USERS,))
     def enable_user(self, session: Session, username: str) -> Any:
         return self.services.auth.enable_user(session, username)
 
-    @use_case(role="admin", topics=("users",))
+    @use_case(role="admin", topics=(Topic.USERS,))
     def delete_user(self, session: Session, username: str) -> None:
         self.services.auth.delete_user(session, username)
 
-    @use_case(role="admin", topics=("users",))
+    @use_case(role="admin", topics=(Topic.USERS,))
     def set_role(self, session: Session, username: str, role: str) -> Any:
         return self.services.auth.set_role(session, username, role)
 
-    @use_case(role="admin", topics=("users",))
+    @use_case(role="admin", topics=(Topic.USERS,))
     def reset_password(self, session: Session, username: str, new_password: str) -> Any:
         return self.services.auth.reset_password(session, username, new_password)
 
-    @use_case(role="anyone", topics=("users",))
+    @use_case(role="anyone", topics=(Topic.USERS,))
     def change_password(self, session: Session, current: str, new: str) -> None:
         # The auth service checks the session itself: a forced change must pass.
         self.services.auth.change_password(session, current, new)

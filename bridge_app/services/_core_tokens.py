@@ -41,23 +41,23 @@ class TokenUseCases:
         self.db.changed(Topic.TOKEN)
         return status
 
-    @use_case(role="user", topics=("project",))
+    @use_case(role="user", topics=(Topic.PROJECT,))
     def use_project(self, session: Session, project_id: str) -> Any:
         return self.services.tokens.set_active_project(session, project_id)
 
-    @use_case(role="user", topics=("token",))
+    @use_case(role="user", topics=(Topic.TOKEN,))
     def forget_token_password(self, session: Session) -> None:
         self.services.tokens.forget_password(session)
 
-    @use_case(role="user", topics=("project",))
+    @use_case(role="user", topics=(Topic.PROJECT,))
     def save_project(self, session: Session, project: Any) -> None:
         self.services.tokens.save_project(session, project)
 
-    @use_case(role="user", topics=("project",))
+    @use_case(role="user", topics=(Topic.PROJECT,))
     def delete_project(self, session: Session, project_id: str) -> None:
         self.services.tokens.delete_project(session, project_id)
 
-    @use_case(role="admin", topics=("token",))
+    @use_case(role="admin", topics=(Topic.TOKEN,))
     def set_iam_settings(self, session: Session, settings: Any) -> None:
         self.services.tokens.set_iam_settings(session, settings)
 

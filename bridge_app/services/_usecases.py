@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, ParamSpec, TypeVar
 
+from bridge_app.store import Topic
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -25,7 +27,7 @@ Role = Literal["anyone", "user", "admin"]
 class UseCase:
     name: str  # the method of AppCore
     role: Role  # "user": any logged-in person; "admin": admins only
-    topics: tuple[str, ...]  # change-feed topics it moves
+    topics: tuple[Topic, ...]  # change-feed topics it moves
     transactional: bool  # the change and its audit event commit as one
 
 
@@ -33,7 +35,7 @@ USE_CASES: dict[str, UseCase] = {}
 
 
 def use_case(
-    *, role: Role, topics: tuple[str, ...] = (), transactional: bool = True
+    *, role: Role, topics: tuple[Topic, ...] = (), transactional: bool = True
 ) -> Callable[[Callable[P, R]], Callable[P, R]]:
     def mark(method: Callable[P, R]) -> Callable[P, R]:
         spec = UseCase(method.__name__, role, topics, transactional)
