@@ -11,7 +11,7 @@ import click
 
 from bridge_app.cli._app import CliContext, friendly_errors
 from bridge_app.cli._session import PasswordInput, logged_in, session_options
-from bridge_app.services import GROUPS, UsageFilter, UsageGroup
+from bridge_app.services import GROUPS, GroupBy, UsageFilter, UsageGroup
 
 _WHEN = click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M"])
 F = TypeVar("F", bound=Callable[..., Any])
@@ -74,7 +74,7 @@ def usage_group(
     user: str | None,
     tool: str | None,
     model: str | None,
-    by: str,
+    by: GroupBy,
     as_user: str | None,
     password_stdin: bool,
 ) -> None:
@@ -84,10 +84,9 @@ def usage_group(
         return
     obj: CliContext = ctx.obj
     with logged_in(obj, as_user, PasswordInput(password_stdin)) as session:
-        service = obj.services().usage
-        where = service.scoped(session, _filter(since, until, user, tool, model))
-        groups = service.summary(where, by)
-        total = service.totals(where)
+        wanted = _filter(since, until, user, tool, model)
+        report = obj.services().core.usage_report(session, wanted, (by,))
+    groups, total = report.groups[by], report.total
     if not groups:
         click.echo("No usage recorded for this selection.")
         return
@@ -123,16 +122,14 @@ def export_cmd(
     user: str | None,
     tool: str | None,
     model: str | None,
-    by: str,
+    by: GroupBy,
     as_user: str | None,
     password_stdin: bool,
 ) -> None:
     """Write the usage summary (one row per --by group, then the totals) to PATH."""
     with logged_in(obj, as_user, PasswordInput(password_stdin)) as session:
-        service = obj.services().usage
-        where = service.scoped(session, _filter(since, until, user, tool, model))
-        count = service.export(path, fmt, where, by)
-        obj.services().audit.record(session, "export", str(path), "ok", f"usage {fmt} by {by}")
+        wanted = _filter(since, until, user, tool, model)
+        count = obj.services().core.export_usage(session, path, fmt, wanted, by)
     click.echo(f"Wrote {count} {by} row(s) and the totals to {path}.")
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bridge_app.auth import PermissionDeniedError, Session
@@ -28,6 +29,7 @@ from bridge_app.services._core_updates import UpdateUseCases
 from bridge_app.services._settings_rules import check_setting
 from bridge_app.services._usecases import UseCase, use_case
 from bridge_app.store import Topic
+from bridge_app.usage import GroupBy, UsageFilter, UsageReport
 
 if TYPE_CHECKING:
     from bridge_app.services._root import Services
@@ -343,6 +345,29 @@ class AppCore(TokenUseCases, RemoteUseCases, UpdateUseCases, LoginStartUseCases,
     def change_password(self, session: Session, current: str, new: str) -> None:
         # The auth service checks the session itself: a forced change must pass.
         self.services.auth.change_password(session, current, new)
+
+    # -- usage -------------------------------------------------------------------------
+
+    @use_case(role="user", transactional=False)
+    def usage_report(
+        self, session: Session, wanted: UsageFilter, by: tuple[GroupBy, ...]
+    ) -> UsageReport:
+        """The usage ``session`` may see (their own; an admin everybody's), grouped each
+        way in ``by``, with the totals."""
+        usage = self.services.usage
+        where = usage.scoped(session, wanted)
+        return UsageReport({way: usage.summary(where, way) for way in by}, usage.totals(where))
+
+    @use_case(role="user", transactional=False)
+    def export_usage(
+        self, session: Session, path: Path, fmt: str, wanted: UsageFilter, by: GroupBy
+    ) -> int:
+        """Write what ``usage_report`` would show, grouped ``by``, to ``path`` (csv or json);
+        audited ("export") whichever front end asked. Returns the number of group rows."""
+        usage = self.services.usage
+        count = usage.export(path, fmt, usage.scoped(session, wanted), by)
+        self.services.audit.record(session, "export", str(path), "ok", f"usage {fmt} by {by}")
+        return count
 
 
 def _short(value: Any) -> str:

@@ -109,8 +109,10 @@ from bridge_app.updates import (
 from bridge_app.usage import (
     GROUPS,
     REFUSED_KEY,
+    GroupBy,
     UsageFilter,
     UsageGroup,
+    UsageReport,
 )
 
 __all__ = [
@@ -145,6 +147,7 @@ __all__ = [
     "FakeInternalUpstream",
     "ForwardStatus",
     "Gateway",
+    "GroupBy",
     "IamSettings",
     "ImportPreview",
     "ImportResult",
@@ -180,6 +183,7 @@ __all__ = [
     "Topic",
     "UsageFilter",
     "UsageGroup",
+    "UsageReport",
     "UserInfo",
     "ValidationResult",
     "VerifyResult",

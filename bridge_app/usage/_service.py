@@ -72,6 +72,15 @@ class UsageGroup:
     refused: int = 0  # answered by the bridge itself (policy, quota); not in errors
 
 
+@dataclass(frozen=True)
+class UsageReport:
+    """What a person may see of the usage (their own; an admin everybody's): the groups
+    for each way asked (day, model, ...) and the totals."""
+
+    groups: dict[str, list[UsageGroup]]
+    total: UsageGroup
+
+
 class UsageService:
     def __init__(self, *, db: Database, policy: PolicyService) -> None:
         self._db = db

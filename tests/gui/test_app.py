@@ -701,6 +701,22 @@ def test_policy_quota_banner_managed_settings_usage_and_policy_screens(
     assert usage.ids.day_chart.values and usage.ids.model_chart.values
     gui.shot("usage")
 
+    # Export from the window: the file a person named, the screen says where, and the
+    # audit log has it like an export from the CLI (the core's export_usage, issue 30).
+    from kivymd.uix.textfield import MDTextField
+
+    exported = tmp_path_factory.mktemp("usage-export") / "bob-usage.csv"
+    usage.export()
+    dialog = _top_dialog(gui)
+    (target,) = [w for w in dialog.walk() if isinstance(w, MDTextField)]
+    target.text = str(exported)
+    gui.press(_dialog_button(dialog, "Export"))
+    gui.wait(lambda: exported.is_file(), what="the exported file")
+    gui.wait(lambda: usage.summary == f"Exported to {exported}.", what="the export said")
+    assert exported.read_text(encoding="utf-8-sig").splitlines()[0].startswith("day,requests")
+    events = services.audit.list_events(admin, action="export")
+    assert ("bob", str(exported), "ok") in [(e.actor, e.target, e.outcome) for e in events]
+
     assert gui.main.show("policy")
     policy = gui.page("policy")
     gui.idle()

@@ -6,7 +6,7 @@ from typing import Any
 
 from kivy.properties import ListProperty, StringProperty
 
-from bridge_app.services import REFUSED_KEY, UsageFilter, UsageGroup
+from bridge_app.services import REFUSED_KEY, UsageFilter, UsageGroup, UsageReport
 from bridge_app.ui import strings as S
 from bridge_app.ui._base import BridgeScreen, form_dialog, text_field
 
@@ -32,9 +32,6 @@ def _deployment_row(g: UsageGroup) -> dict[str, str]:
     return _row(g, S.USAGE_ANSWERED_BY.format(key=name))
 
 
-_Summary = tuple[list[UsageGroup], list[UsageGroup], list[UsageGroup], UsageGroup]
-
-
 class UsageScreen(BridgeScreen):
     """Requests, tokens, errors, latency and estimated cost: a chart per day and per
     model, and a table per model then per deployment (which one answered). A user sees
@@ -56,22 +53,17 @@ class UsageScreen(BridgeScreen):
 
     def refresh(self) -> None:
         session = self.ctx.require_session()
-        usage = self.services.usage
         wanted = self._filter()
+        core = self.ctx.core
+        self.work(
+            "usage-read",
+            lambda: core.usage_report(session, wanted, ("day", "model", "deployment")),
+            self._show,
+        )
 
-        def job() -> _Summary:
-            where = usage.scoped(session, wanted)
-            return (
-                usage.summary(where, "day"),
-                usage.summary(where, "model"),
-                usage.summary(where, "deployment"),
-                usage.totals(where),
-            )
-
-        self.work("usage-read", job, self._show)
-
-    def _show(self, result: _Summary) -> None:
-        days, models, deployments, total = result
+    def _show(self, report: UsageReport) -> None:
+        days, models = report.groups["day"], report.groups["model"]
+        deployments, total = report.groups["deployment"], report.total
         if not total.requests:
             self.summary = S.USAGE_NONE
         else:
@@ -93,8 +85,8 @@ class UsageScreen(BridgeScreen):
     def export(self) -> None:
         session = self.ctx.require_session()
         path = text_field(S.USAGE_EXPORT_TO, text=str(Path.home() / "usage.csv"))
-        usage = self.services.usage
         wanted = self._filter()
+        core = self.ctx.core
 
         def ok(dialog: Any) -> None:
             dialog.dismiss()
@@ -107,7 +99,7 @@ class UsageScreen(BridgeScreen):
 
             self.work(
                 "usage-export",
-                lambda: usage.export(target, fmt, usage.scoped(session, wanted), "day"),
+                lambda: core.export_usage(session, target, fmt, wanted, "day"),
                 done,
             )
 
