@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, NoReturn, ParamSpec, TypeVar
 
 import click
 
@@ -21,6 +21,9 @@ from bridge_app.runtime import (
     stdin_is_terminal,
     use_os_trust_store,
 )
+
+if TYPE_CHECKING:
+    from bridge_app.services import Services
 
 log = logging.getLogger("bridge_app.cli")
 
@@ -39,9 +42,9 @@ class CliContext:
         self.paths = paths
         self.redactor = redactor
         self.log_file = log_file
-        self._services: Any = None
+        self._services: Services | None = None
 
-    def services(self) -> Any:
+    def services(self) -> Services:
         if self._services is None:
             from bridge_app.services import build_services
 

@@ -10,14 +10,14 @@ import click
 
 from bridge_app.cli._app import CliContext, fail, friendly_errors
 from bridge_app.cli._session import PasswordInput, logged_in, session_options
-from bridge_app.services import EnvService, ImportPreview
+from bridge_app.services import EnvService, ImportPreview, Scope
 
 _shared = click.option(
     "--shared", is_flag=True, help="The shared entry (admins only) instead of your personal one."
 )
 
 
-def _scope(shared: bool) -> str:
+def _scope(shared: bool) -> Scope:
     return "shared" if shared else "personal"
 
 
@@ -157,7 +157,7 @@ def import_(
     scope = _scope(shared)
     with logged_in(obj, as_user, PasswordInput(password_stdin)) as session:
         service = _env(obj)
-        preview = service.preview_import_file(session, file, scope=scope)  # type: ignore[arg-type]
+        preview = service.preview_import_file(session, file, scope=scope)
         _print_preview(preview)
         if not preview.applicable:
             click.echo("Nothing to apply.")

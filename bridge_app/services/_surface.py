@@ -44,6 +44,7 @@ from bridge_app.envvars import (
     EnvService,
     ImportPreview,
     ImportResult,
+    Scope,
 )
 from bridge_app.fleet import (
     EXAMPLES,
@@ -171,6 +172,7 @@ __all__ = [
     "RemoteService",
     "ResetResult",
     "RoutingView",
+    "Scope",
     "Session",
     "Template",
     "TokenGrant",
