@@ -16,7 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bridge_app.auth import PermissionDeniedError, Session
+from bridge_app.auth import PermissionDeniedError, ResetResult, Session, UserInfo
+from bridge_app.clients import ChangeResult
 from bridge_app.config import ApplyResult, ConfigApplyError
 from bridge_app.envvars import EnvError, ImportPreview, ImportResult, Scope, config_references
 from bridge_app.proxy import ProxyState, ProxySupervisor
@@ -173,13 +174,13 @@ class AppCore(TokenUseCases, RemoteUseCases, UpdateUseCases, LoginStartUseCases,
     # -- CLI tools (the OS user's own config files: no app account needed) ------------------
 
     @use_case(role="anyone", transactional=False)
-    def apply_tool(self, tool_id: str, **options: Any) -> Any:
+    def apply_tool(self, tool_id: str, **options: Any) -> ChangeResult:
         """Point a tool at the proxy with its own key (never the master key); the files are
         the OS user's, written with a backup, and the change is audited."""
         return self.services.tools.apply(tool_id, **options)
 
     @use_case(role="anyone", transactional=False)
-    def revert_tool(self, tool_id: str, **options: Any) -> Any:
+    def revert_tool(self, tool_id: str, **options: Any) -> ChangeResult:
         return self.services.tools.revert(tool_id, **options)
 
     @use_case(role="anyone", transactional=False)
@@ -316,17 +317,17 @@ class AppCore(TokenUseCases, RemoteUseCases, UpdateUseCases, LoginStartUseCases,
         *,
         role: str = "user",
         display_name: str | None = None,
-    ) -> Any:
+    ) -> UserInfo:
         return self.services.auth.create_user(
             session, username, password, role=role, display_name=display_name
         )
 
     @use_case(role="admin", topics=(Topic.USERS,))
-    def disable_user(self, session: Session, username: str) -> Any:
+    def disable_user(self, session: Session, username: str) -> UserInfo:
         return self.services.auth.disable_user(session, username)
 
     @use_case(role="admin", topics=(Topic.USERS,))
-    def enable_user(self, session: Session, username: str) -> Any:
+    def enable_user(self, session: Session, username: str) -> UserInfo:
         return self.services.auth.enable_user(session, username)
 
     @use_case(role="admin", topics=(Topic.USERS,))
@@ -334,11 +335,11 @@ class AppCore(TokenUseCases, RemoteUseCases, UpdateUseCases, LoginStartUseCases,
         self.services.auth.delete_user(session, username)
 
     @use_case(role="admin", topics=(Topic.USERS,))
-    def set_role(self, session: Session, username: str, role: str) -> Any:
+    def set_role(self, session: Session, username: str, role: str) -> UserInfo:
         return self.services.auth.set_role(session, username, role)
 
     @use_case(role="admin", topics=(Topic.USERS,))
-    def reset_password(self, session: Session, username: str, new_password: str) -> Any:
+    def reset_password(self, session: Session, username: str, new_password: str) -> ResetResult:
         return self.services.auth.reset_password(session, username, new_password)
 
     @use_case(role="anyone", topics=(Topic.USERS,))

@@ -43,7 +43,9 @@ class RemoteUseCases:
         return used, self._after_apply(applied) if applied is not None else None
 
     @use_case(role="user", transactional=False)
-    def use_remote_model(self, session: Session, gateway: str, model: str, **options: Any) -> Any:
+    def use_remote_model(
+        self, session: Session, gateway: str, model: str, **options: Any
+    ) -> ApplyResult:
         self.may_change(session, "config", operation="use remote model")
         remote = self.services.remote
         return self._after_apply(
@@ -51,7 +53,9 @@ class RemoteUseCases:
         )
 
     @use_case(role="user", transactional=False)
-    def add_deployment(self, session: Session, group: str, model: str, **options: Any) -> Any:
+    def add_deployment(
+        self, session: Session, group: str, model: str, **options: Any
+    ) -> tuple[list[str], ApplyResult]:
         self.may_change(session, "config", operation="add deployment")
         ids, result = self.services.remote.add_deployment(
             group, model, author=session.username, **options
