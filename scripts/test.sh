@@ -75,6 +75,12 @@ show_fatal_errors() {
     echo "==> What a dying test process printed ($STDERR_LOG):" >&2
     grep -A 60 -e "^Fatal Python error" -e "^Timeout (" "$STDERR_LOG" | head -150 >&2
   fi
+  # A process the kernel killed for memory prints nothing itself.
+  if dmesg 2>/dev/null | grep -qiE "out of memory|oom-kill|killed process"; then
+    echo "==> The kernel killed processes for memory:" >&2
+    dmesg 2>/dev/null | grep -iE "out of memory|oom-kill|killed process" | tail -5 >&2
+  fi
+  free -m >&2 2>/dev/null || true
 }
 bounded 30 python -m pytest -n 2 --dist loadfile -m "not gui" --durations=25 \
   --ignore=tests/windows/test_wine_bundle.py --ignore=tests/windows/test_wine_msi.py \
