@@ -713,6 +713,7 @@ def test_policy_quota_banner_managed_settings_usage_and_policy_screens(
     gui.press(_dialog_button(dialog, "Export"))
     gui.wait(lambda: exported.is_file(), what="the exported file")
     gui.wait(lambda: usage.summary == f"Exported to {exported}.", what="the export said")
+    gui.shot("usage-exported")
     assert exported.read_text(encoding="utf-8-sig").splitlines()[0].startswith("day,requests")
     events = services.audit.list_events(admin, action="export")
     assert ("bob", str(exported), "ok") in [(e.actor, e.target, e.outcome) for e in events]
