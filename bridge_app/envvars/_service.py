@@ -1,7 +1,7 @@
 from __future__ import annotations
 
+import logging
 import re
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,7 +34,7 @@ from bridge_app.envvars._names import (
     check_name,
     check_value,
 )
-from bridge_app.runtime import BridgeError, Redactor, mask_secret
+from bridge_app.runtime import BridgeError, Observers, Redactor, mask_secret
 from bridge_app.store import Database, Topic, tables
 
 _env = tables["env_entries"]
@@ -65,8 +65,10 @@ class EnvService:
         self._redactor = redactor
         self._audit = audit
         self._reauthenticate = reauthenticate
-        self._observers: list[Callable[[], None]] = []
-        self._observers_lock = threading.Lock()
+        # A failing observer is logged: the change it hears about has already committed.
+        self._observers: Observers[[]] = Observers(
+            what="environment", logger=logging.getLogger(__name__)
+        )
         #: ``guard(session, "env.shared")`` raises when the managed policy's config lock
         #: refuses a shared change (set by the composition root).
         self.change_guard: Callable[[Any, str], None] | None = None
@@ -76,21 +78,10 @@ class EnvService:
     def subscribe(self, callback: Callable[[], None]) -> Callable[[], None]:
         """Call ``callback`` (from the caller's thread) after every change; returns an
         unsubscribe function."""
-        with self._observers_lock:
-            self._observers.append(callback)
-
-        def unsubscribe() -> None:
-            with self._observers_lock:
-                if callback in self._observers:
-                    self._observers.remove(callback)
-
-        return unsubscribe
+        return self._observers.subscribe(callback)
 
     def _changed(self) -> None:
-        with self._observers_lock:
-            observers = list(self._observers)
-        for callback in observers:
-            callback()
+        self._observers.notify()
 
     # -- reading ---------------------------------------------------------------------
 

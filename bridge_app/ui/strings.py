@@ -247,7 +247,7 @@ DASH_REQUESTS = "{total} in total"  # client requests, whatever their outcome
 DASH_REFUSED = ", {refused} refused by the bridge"  # policy, quota, sign-in
 USAGE_REFUSED = " · {refused} refused by the bridge"  # policy, quota, sign-in: no upstream asked
 USAGE_TOTAL = (
-    "{requests} requests · {errors} errors{refused} · tokens {tokens_in} in / {tokens_out} out · "
+    "{requests} · {errors}{refused} · tokens {tokens_in} in / {tokens_out} out · "
     "{latency:.0f} ms average · estimated cost ${cost:.4f}"
 )
 USAGE_EXPORT_TO = "Export to (.csv or .json)"

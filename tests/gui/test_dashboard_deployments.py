@@ -186,11 +186,11 @@ def test_the_dashboard_says_a_deployment_cools_down_until_when_then_is_healthy_a
     rows = dict(drawn)
     one = f"answered by primary @ 127.0.0.1:{first.port}"
     two = f"answered by secondary @ 127.0.0.1:{second.port}"
-    assert rows[two].startswith("1 requests · 0 errors"), rows
+    assert rows[two].startswith("1 request · 0 errors"), rows
     assert rows[one].startswith("2 requests · 0 errors"), rows
     assert rows["smart"].startswith("3 requests · 0 errors"), rows
     # The refused request: a row of its own, not "answered by" anyone, and not an error.
-    refused = "1 requests · 0 errors · 1 refused by the bridge · tokens 0 in / 0 out · 0 ms avg"
+    refused = "1 request · 0 errors · 1 refused by the bridge · tokens 0 in / 0 out · 0 ms avg"
     assert rows["other"].startswith(refused), rows
     assert rows["refused by the bridge (no deployment asked)"].startswith(refused), rows
     assert not any(key.startswith("answered by (") for key in rows), rows

@@ -11,13 +11,18 @@ from bridge_app.ui import strings as S
 from bridge_app.ui._base import BridgeScreen, form_dialog, text_field
 
 
+def counted(count: int, noun: str) -> str:
+    """``1 request``, ``0 requests``, ``3 errors``."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def _row(g: UsageGroup, key: str | None = None) -> dict[str, str]:
     # The TextRow's own properties: a row class that derived them from properties of its
     # own (key -> headline) was drawn blank when the RecycleView reused it.
     return {
         "headline": key or g.key,
         "supporting": (
-            f"{g.requests} requests · {g.errors} errors"
+            f"{counted(g.requests, 'request')} · {counted(g.errors, 'error')}"
             + (S.USAGE_REFUSED.format(refused=g.refused) if g.refused else "")
             + f" · tokens {g.tokens_in} in / {g.tokens_out} out · "
             f"{g.latency_ms_avg:.0f} ms avg · ~${g.cost_usd:.4f}"
@@ -68,8 +73,8 @@ class UsageScreen(BridgeScreen):
             self.summary = S.USAGE_NONE
         else:
             self.summary = S.USAGE_TOTAL.format(
-                requests=total.requests,
-                errors=total.errors,
+                requests=counted(total.requests, "request"),
+                errors=counted(total.errors, "error"),
                 refused=S.USAGE_REFUSED.format(refused=total.refused) if total.refused else "",
                 tokens_in=total.tokens_in,
                 tokens_out=total.tokens_out,
