@@ -38,9 +38,11 @@ SURFACES = {
     bridge_app.usage: {
         "GROUPS",
         "REFUSED_KEY",
+        "GroupBy",
         "UsageError",
         "UsageFilter",
         "UsageGroup",
+        "UsageReport",
         "UsageService",
     },
 }
