@@ -712,11 +712,26 @@ def test_policy_quota_banner_managed_settings_usage_and_policy_screens(
     target.text = str(exported)
     gui.press(_dialog_button(dialog, "Export"))
     gui.wait(lambda: exported.is_file(), what="the exported file")
-    gui.wait(lambda: usage.summary == f"Exported to {exported}.", what="the export said")
+    gui.wait(lambda: usage.notice == f"Exported to {exported}.", what="the export said")
+    assert usage.notice_kind == "success" and "requests" in usage.summary  # totals stay
     gui.shot("usage-exported")
+    # A folder that does not exist: the reason on the screen, no file, no audit event.
+    missing = exported.parent / "no-such-folder" / "usage.csv"
+    usage.export()
+    dialog = _top_dialog(gui)
+    (target,) = [w for w in dialog.walk() if isinstance(w, MDTextField)]
+    target.text = str(missing)
+    gui.press(_dialog_button(dialog, "Export"))
+    gui.wait(lambda: usage.notice_kind == "error", what="the failed export said")
+    assert usage.notice.startswith(
+        f"Cannot write {missing}: the folder {missing.parent} does not exist."
+    ), usage.notice
+    assert not missing.exists()
+    gui.shot("usage-export-refused")
     assert exported.read_text(encoding="utf-8-sig").splitlines()[0].startswith("day,requests")
     events = services.audit.list_events(admin, action="export")
     assert ("bob", str(exported), "ok") in [(e.actor, e.target, e.outcome) for e in events]
+    assert str(missing) not in [e.target for e in events]
 
     assert gui.main.show("policy")
     policy = gui.page("policy")

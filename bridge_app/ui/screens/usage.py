@@ -99,8 +99,9 @@ class UsageScreen(BridgeScreen):
             fmt = "json" if target.suffix.lower() == ".json" else "csv"
 
             def done(_count: int) -> None:
-                self.summary = f"Exported to {target}."
-                self.tell(self.summary)
+                # The status line, not the totals: a later failed export must not leave
+                # "Exported to" standing, nor an export hide what the totals say.
+                self.tell(f"Exported to {target}.")
 
             self.work(
                 "usage-export",
